@@ -1,0 +1,1 @@
+"""Process lifecycle: the click CLI, gunicorn wiring, pid file and signals."""

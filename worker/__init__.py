@@ -1,0 +1,1 @@
+"""The ASGI gateway that runs inside each uvicorn worker, one folder per request stage."""

@@ -1,0 +1,1 @@
+"""Pydantic schema and loader for providers.yaml (also used by the supervisor)."""

@@ -1,0 +1,1 @@
+"""Pure decision logic: tool loop, memory pressure, backend health, adaptive ordering."""

@@ -1,0 +1,1 @@
+"""Starlette routes: parse and validate the wire request, shape errors per protocol."""

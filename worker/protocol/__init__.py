@@ -1,0 +1,1 @@
+"""Typed models of the Anthropic Messages and OpenAI Chat Completions wire formats."""

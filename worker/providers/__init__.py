@@ -1,0 +1,1 @@
+"""Upstream adapters over the worker's one shared httpx.AsyncClient."""

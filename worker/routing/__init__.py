@@ -1,0 +1,1 @@
+"""Choose the chain: profile selection, auto router, gates and ordering (pure)."""

@@ -1,0 +1,1 @@
+"""Structured events, cost and metric recording."""

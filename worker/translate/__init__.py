@@ -1,0 +1,1 @@
+"""Anthropic <-> OpenAI requests, responses and streams; tool repair; output filters."""
