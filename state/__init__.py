@@ -1,3 +1,34 @@
 """The shared SQLite WAL store: connection, schema migrations and typed accessors.
 
-This package is the only code that imports ``sqlite3``."""
+This package is the only code that imports ``sqlite3``. Every process opens its own
+connection after fork; the supervisor migrates the schema once before any worker starts,
+and a worker that finds another schema version refuses to start.
+"""
+
+from __future__ import annotations
+
+from coderouter_supervisor.state.errors import SchemaMismatch, StateError, StateUnavailable
+from coderouter_supervisor.state.heartbeats import (
+    HEARTBEAT_INTERVAL_S,
+    WorkerHeartbeat,
+    list_workers,
+    mark_pid_exited,
+)
+from coderouter_supervisor.state.paths import default_state_path
+from coderouter_supervisor.state.schema import SCHEMA_VERSION, migrate_state_file, sqlite_library_version
+from coderouter_supervisor.state.store import StateStore
+
+__all__ = [
+    "HEARTBEAT_INTERVAL_S",
+    "SCHEMA_VERSION",
+    "SchemaMismatch",
+    "StateError",
+    "StateStore",
+    "StateUnavailable",
+    "WorkerHeartbeat",
+    "default_state_path",
+    "list_workers",
+    "mark_pid_exited",
+    "migrate_state_file",
+    "sqlite_library_version",
+]

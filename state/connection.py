@@ -1,0 +1,67 @@
+"""Opening the state file and running one write transaction on it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from coderouter_supervisor.state.errors import StateUnavailable
+
+T = TypeVar("T")
+
+# Writers wait this long for another process's write lock before giving up. Each of our
+# transactions is a few statements, so waiting seconds means something is badly wrong.
+BUSY_TIMEOUT_MS = 5000
+
+
+def connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode with explicit transactions.
+
+    Call it in the process (and on the thread) that will use the connection, never before
+    a fork. With ``create=False`` a missing file raises :class:`StateUnavailable` instead
+    of creating an empty database.
+    """
+    mode = "rwc" if create else "rw"
+    try:
+        conn = sqlite3.connect(
+            f"file:{path}?mode={mode}",
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,  # no implicit BEGIN: every transaction says BEGIN IMMEDIATE itself
+        )
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"{path}: cannot open state file ({exc})") from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StateUnavailable(f"{path}: cannot use state file ({exc})") from exc
+    return conn
+
+
+def write_transaction(conn: sqlite3.Connection, op: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``op`` inside ``BEGIN IMMEDIATE … COMMIT``; roll back if it raises.
+
+    IMMEDIATE takes the write lock up front, so a concurrent writer makes us wait on the
+    busy timeout instead of failing at once on a read-to-write upgrade.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"cannot start a write transaction ({exc})") from exc
+    try:
+        result = op(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        conn.execute("ROLLBACK")
+        raise StateUnavailable(f"cannot commit ({exc})") from exc
+    return result

@@ -1,0 +1,30 @@
+"""Errors raised by the state store; ``sqlite3`` errors never leave this package.
+
+    StateError              base: anything the store could not do
+    ├── StateUnavailable    the file cannot be opened or written (missing, read-only, corrupt, disk full)
+    └── SchemaMismatch      the file's schema version is not the one this code speaks
+"""
+
+from __future__ import annotations
+
+
+class StateError(Exception):
+    """The shared state store could not do what was asked."""
+
+
+class StateUnavailable(StateError):
+    """The state file cannot be opened, read or written."""
+
+
+class SchemaMismatch(StateError):
+    """The state file's ``user_version`` differs from the schema this code expects."""
+
+    def __init__(self, path: str, found: int, expected: int) -> None:
+        self.path = path
+        self.found = found
+        self.expected = expected
+        if found > expected:
+            hint = "it was written by a newer coderouter-supervisor; upgrade this one"
+        else:
+            hint = "run `coderouter-supervisor start`, which migrates it before starting workers"
+        super().__init__(f"{path}: state schema version {found}, expected {expected} ({hint})")

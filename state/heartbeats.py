@@ -1,0 +1,115 @@
+"""Worker heartbeats: which worker processes are alive and how much they served."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from coderouter_supervisor.state.connection import connect, write_transaction
+from coderouter_supervisor.state.errors import StateUnavailable
+
+HEARTBEAT_INTERVAL_S = 2.0
+# A worker that missed this many beats is taken for dead even before anyone marks it so.
+_MISSED_BEATS_DEAD = 3
+# Rows of exited workers are kept this long for `status`, then pruned at the next registration.
+_EXITED_RETENTION_S = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class WorkerHeartbeat:
+    """What the state file knows about one worker process."""
+
+    worker_id: int
+    pid: int
+    started_at: float
+    last_seen: float
+    requests: int
+    exited_at: float | None
+
+    def alive(self, now: float) -> bool:
+        return self.exited_at is None and now - self.last_seen <= HEARTBEAT_INTERVAL_S * _MISSED_BEATS_DEAD
+
+
+def register_worker(conn: sqlite3.Connection, pid: int, now: float) -> int:
+    """Insert a row for a starting worker; return its id. Prunes long-exited rows."""
+
+    def op(c: sqlite3.Connection) -> int:
+        c.execute(
+            "DELETE FROM worker_heartbeat WHERE exited_at IS NOT NULL AND exited_at < ?",
+            (now - _EXITED_RETENTION_S,),
+        )
+        cur = c.execute(
+            "INSERT INTO worker_heartbeat (pid, started_at, last_seen, requests) VALUES (?, ?, ?, 0)",
+            (pid, now, now),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    return write_transaction(conn, op)
+
+
+def record_heartbeat(conn: sqlite3.Connection, worker_id: int, now: float, requests: int) -> int:
+    """Refresh a worker's row; return how many workers are alive as of ``now``."""
+
+    def op(c: sqlite3.Connection) -> int:
+        c.execute(
+            "UPDATE worker_heartbeat SET last_seen = ?, requests = ? WHERE id = ?",
+            (now, requests, worker_id),
+        )
+        return _count_alive(c, now)
+
+    return write_transaction(conn, op)
+
+
+def mark_worker_exited(conn: sqlite3.Connection, worker_id: int, now: float, requests: int) -> None:
+    def op(c: sqlite3.Connection) -> None:
+        c.execute(
+            "UPDATE worker_heartbeat SET last_seen = ?, requests = ?, exited_at = ? WHERE id = ?",
+            (now, requests, now, worker_id),
+        )
+
+    write_transaction(conn, op)
+
+
+def _count_alive(conn: sqlite3.Connection, now: float) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM worker_heartbeat WHERE exited_at IS NULL AND last_seen >= ?",
+        (now - HEARTBEAT_INTERVAL_S * _MISSED_BEATS_DEAD,),
+    ).fetchone()
+    return int(row[0])
+
+
+def mark_pid_exited(path: Path, pid: int, now: float) -> None:
+    """Mark the live row of ``pid`` as exited; for the arbiter after it reaped a worker.
+
+    Opens and closes its own connection, so the (forking) arbiter never keeps one.
+    """
+    conn = connect(path, create=False)
+    try:
+        write_transaction(
+            conn,
+            lambda c: c.execute(
+                "UPDATE worker_heartbeat SET exited_at = ? WHERE pid = ? AND exited_at IS NULL",
+                (now, pid),
+            ),
+        )
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"{path}: cannot mark worker {pid} exited ({exc})") from exc
+    finally:
+        conn.close()
+
+
+def list_workers(path: Path, now: float, *, include_exited: bool = False) -> list[WorkerHeartbeat]:
+    """Workers alive as of ``now`` (and, if asked, those that exited), oldest first."""
+    conn = connect(path, create=False)
+    try:
+        rows = conn.execute(
+            "SELECT id, pid, started_at, last_seen, requests, exited_at FROM worker_heartbeat ORDER BY id"
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"{path}: cannot read worker heartbeats ({exc})") from exc
+    finally:
+        conn.close()
+    workers = [WorkerHeartbeat(*row) for row in rows]
+    return [w for w in workers if include_exited or w.alive(now)]

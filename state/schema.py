@@ -1,0 +1,78 @@
+"""Schema versions of the state file, keyed by ``PRAGMA user_version``.
+
+Migrations are forward-only: ``MIGRATIONS[i]`` takes the file from version ``i`` to
+``i + 1``. Only the supervisor migrates (once, before workers start); workers only check.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from coderouter_supervisor.state.connection import connect, write_transaction
+from coderouter_supervisor.state.errors import SchemaMismatch, StateUnavailable
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE worker_heartbeat (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        pid         INTEGER NOT NULL,
+        started_at  REAL    NOT NULL,
+        last_seen   REAL    NOT NULL,
+        requests    INTEGER NOT NULL DEFAULT 0,
+        exited_at   REAL
+    );
+    CREATE INDEX worker_heartbeat_live ON worker_heartbeat (exited_at, last_seen);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def sqlite_library_version() -> str:
+    """The version of the SQLite library this Python links (not of the Python module)."""
+    return sqlite3.sqlite_version
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def _apply_migrations(conn: sqlite3.Connection, path: Path) -> int:
+    found = schema_version(conn)
+    if found > SCHEMA_VERSION:
+        raise SchemaMismatch(str(path), found, SCHEMA_VERSION)
+    for version in range(found, SCHEMA_VERSION):
+        for statement in MIGRATIONS[version].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    # PRAGMA takes no parameters; SCHEMA_VERSION is our own integer.
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return found
+
+
+def migrate_state_file(path: Path) -> int:
+    """Create or upgrade the state file at ``path``; return the version it was at.
+
+    Creates the parent directory (mode 0700). Raises :class:`SchemaMismatch` when the file
+    is newer than this code and :class:`StateUnavailable` when it cannot be written.
+    """
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateUnavailable(f"{path.parent}: cannot create state directory ({exc})") from exc
+    conn = connect(path, create=True)
+    try:
+        return write_transaction(conn, lambda c: _apply_migrations(c, path))
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"{path}: migration failed ({exc})") from exc
+    finally:
+        conn.close()
+
+
+def require_current_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise :class:`SchemaMismatch` unless the file is at :data:`SCHEMA_VERSION`."""
+    found = schema_version(conn)
+    if found != SCHEMA_VERSION:
+        raise SchemaMismatch(str(path), found, SCHEMA_VERSION)

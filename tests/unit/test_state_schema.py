@@ -1,0 +1,122 @@
+"""The state file: migrations, schema checks, heartbeats (SQLite files under tmp_path)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from coderouter_supervisor.state import (
+    SCHEMA_VERSION,
+    SchemaMismatch,
+    StateStore,
+    StateUnavailable,
+    default_state_path,
+    list_workers,
+    mark_pid_exited,
+    migrate_state_file,
+)
+
+
+def test_migrate_creates_file_directory_and_wal(tmp_path: Path) -> None:
+    db = tmp_path / "nested" / "state.db"
+    assert migrate_state_file(db) == 0
+    assert (db.parent.stat().st_mode & 0o777) == 0o700
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
+
+
+def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    migrate_state_file(db)
+    assert migrate_state_file(db) == SCHEMA_VERSION
+
+
+def test_migrate_refuses_a_newer_file(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(SchemaMismatch, match="newer"):
+        migrate_state_file(db)
+
+
+def test_migrate_reports_an_unwritable_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StateUnavailable, match="cannot create state directory"):
+        migrate_state_file(blocker / "state.db")
+
+
+def test_store_refuses_an_unmigrated_file(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    sqlite3.connect(db).close()
+    with pytest.raises(SchemaMismatch, match="expected"):
+        asyncio.run(StateStore.open(db))
+
+
+def test_store_refuses_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(StateUnavailable):
+        asyncio.run(StateStore.open(tmp_path / "absent.db"))
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_heartbeats_register_beat_exit(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    migrate_state_file(db)
+
+    async def scenario() -> tuple[int, int]:
+        store = await StateStore.open(db)
+        try:
+            first = await store.register_worker(pid=101, now=1000.0)
+            second = await store.register_worker(pid=102, now=1000.5)
+            alive = await store.record_heartbeat(first, now=1001.0, requests=7)
+            await store.mark_worker_exited(second, now=1001.5, requests=3)
+            return alive, await store.record_heartbeat(first, now=1002.0, requests=9)
+        finally:
+            await store.close()
+            await store.close()  # idempotent
+
+    alive_before, alive_after = asyncio.run(scenario())
+    assert (alive_before, alive_after) == (2, 1)
+    live = list_workers(db, now=1002.0)
+    assert [(w.pid, w.requests) for w in live] == [(101, 9)]
+    every = list_workers(db, now=1002.0, include_exited=True)
+    assert [(w.pid, w.exited_at) for w in every] == [(101, None), (102, 1001.5)]
+
+
+def test_silent_worker_counts_as_dead_and_arbiter_marks_exits(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    migrate_state_file(db)
+
+    async def register() -> None:
+        store = await StateStore.open(db)
+        await store.register_worker(pid=201, now=100.0)
+        await store.register_worker(pid=202, now=100.0)
+        await store.close()
+
+    asyncio.run(register())
+    assert {w.pid for w in list_workers(db, now=105.0)} == {201, 202}
+    assert list_workers(db, now=107.0) == []  # three missed beats
+    mark_pid_exited(db, 201, now=105.0)
+    assert [w.pid for w in list_workers(db, now=105.0)] == [202]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param({}, "home/.local/state/coderouter/state.db", id="default"),
+        pytest.param({"XDG_STATE_HOME": "/srv/st"}, "/srv/st/coderouter/state.db", id="xdg"),
+        pytest.param(
+            {"XDG_STATE_HOME": "relative"}, "home/.local/state/coderouter/state.db", id="xdg-relative"
+        ),
+    ],
+)
+def test_default_state_path(env: dict[str, str], expected: str) -> None:
+    assert default_state_path(env, Path("home")) == Path(expected)
