@@ -1,0 +1,252 @@
+"""The gateway's one error hierarchy.
+
+Every failure the gateway reports is a :class:`GatewayError`. Each class carries the HTTP
+``status`` the gateway answers with and a protocol-neutral ``kind``; the wire envelopes
+(``worker.protocol.envelopes``) render both protocols from these two facts and the message.
+The engine decides "try the next provider" by ``isinstance`` and ``retryable``, never by
+matching strings.
+
+::
+
+    GatewayError                      status, kind, message
+    ├── ClientFault                   the client's request is at fault; never retried
+    │   ├── InvalidRequest            400 invalid_request   (+ field path)
+    │   ├── AuthenticationFailed      401 authentication
+    │   ├── PermissionDenied          403 permission
+    │   ├── NotFound                  404 not_found
+    │   └── RequestTooLarge           413 request_too_large
+    ├── UpstreamError                 one provider attempt failed (+ provider, retryable)
+    │   ├── UpstreamConnectError      502 api_error         retryable
+    │   ├── UpstreamTimeout           504 timeout           retryable
+    │   ├── UpstreamHTTPError         mapped from the upstream status (+ upstream_status, retry_after)
+    │   ├── UpstreamOutOfMemory       529 overloaded        retryable
+    │   ├── ContextOverflow           400 invalid_request   retryable (+ tokens, maximum)
+    │   └── MidStreamFailure          502 api_error         not retryable: bytes already left
+    └── NoProviderLeft                every candidate was skipped or failed (+ the attempts' errors)
+
+``retryable`` means "another provider may succeed with the same request". A status from one
+upstream says little about another: a 400 "does not support tools" or a 401 for a bad provider
+key is specific to that provider, so upstream HTTP errors default to retryable (stopping the
+chain on them was a defect of the peer project).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorKind = Literal[
+    "invalid_request",
+    "authentication",
+    "permission",
+    "not_found",
+    "request_too_large",
+    "rate_limit",
+    "api_error",
+    "overloaded",
+    "timeout",
+]
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway reports.
+
+    ``message`` is the text shown to the client; for upstream failures it keeps the
+    upstream's wording verbatim, because clients (Claude Code) match on it. ``retry_after``
+    (seconds) becomes the ``retry-after`` header when set.
+    """
+
+    status: int = 500
+    kind: ErrorKind = "api_error"
+    retry_after: float | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ClientFault(GatewayError):
+    """The client's request is at fault; no provider is tried (again)."""
+
+
+class InvalidRequest(ClientFault):
+    """The body is not valid JSON or violates the protocol; ``field`` names the offending path."""
+
+    status = 400
+    kind: ErrorKind = "invalid_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class AuthenticationFailed(ClientFault):
+    status = 401
+    kind: ErrorKind = "authentication"
+
+
+class PermissionDenied(ClientFault):
+    status = 403
+    kind: ErrorKind = "permission"
+
+
+class NotFound(ClientFault):
+    status = 404
+    kind: ErrorKind = "not_found"
+
+
+class RequestTooLarge(ClientFault):
+    status = 413
+    kind: ErrorKind = "request_too_large"
+
+
+class UpstreamError(GatewayError):
+    """One attempt against one provider failed.
+
+    ``provider`` names the configured provider (for logs and events, never shown as a
+    credential). ``retryable`` defaults per class; an adapter may override it.
+    """
+
+    status = 502
+    kind: ErrorKind = "api_error"
+    default_retryable: bool = True
+
+    def __init__(self, message: str, *, provider: str, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.retryable = self.default_retryable if retryable is None else retryable
+
+
+class UpstreamConnectError(UpstreamError):
+    """The connection could not be made (refused, DNS, TLS, reset before a response)."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """The upstream did not answer (or went silent mid-stream) within the configured time."""
+
+    status = 504
+    kind: ErrorKind = "timeout"
+
+
+# How an upstream status becomes the gateway's answer. A 401/403 is about the gateway's own
+# provider credential, not the client's, so it must not tell the client its key is wrong.
+_UPSTREAM_STATUS_MAP: dict[int, tuple[int, ErrorKind]] = {
+    400: (400, "invalid_request"),
+    401: (502, "api_error"),
+    403: (502, "api_error"),
+    404: (404, "not_found"),
+    408: (504, "timeout"),
+    413: (413, "request_too_large"),
+    422: (400, "invalid_request"),
+    429: (429, "rate_limit"),
+    503: (529, "overloaded"),
+    504: (504, "timeout"),
+    529: (529, "overloaded"),
+}
+
+
+class UpstreamHTTPError(UpstreamError):
+    """The upstream answered with an HTTP error status.
+
+    ``message`` is the upstream's own message, verbatim. ``retry_after`` is in seconds when
+    the upstream said so. ``status``/``kind`` are the gateway's answer derived from
+    ``upstream_status`` (e.g. upstream 401 -> 502, because it is the provider key at fault).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        upstream_status: int,
+        retry_after: float | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, retryable=retryable)
+        self.upstream_status = upstream_status
+        self.retry_after = retry_after
+        default: tuple[int, ErrorKind] = (
+            (400, "invalid_request") if 400 <= upstream_status < 500 else (502, "api_error")
+        )
+        self.status, self.kind = _UPSTREAM_STATUS_MAP.get(upstream_status, default)
+
+
+class UpstreamOutOfMemory(UpstreamError):
+    """The backend could not load or run the model for lack of memory (local backends)."""
+
+    status = 529
+    kind: ErrorKind = "overloaded"
+
+
+class ContextOverflow(UpstreamError):
+    """The prompt does not fit the upstream model's context window.
+
+    ``tokens`` and ``maximum`` are set when the upstream's wording revealed them. The
+    Anthropic rendering is ``prompt is too long: N tokens > M maximum`` because Claude Code
+    parses those numbers to decide on compaction. Retryable: a provider with a larger
+    window may take the same prompt.
+    """
+
+    status = 400
+    kind: ErrorKind = "invalid_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        tokens: int | None = None,
+        maximum: int | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, retryable=retryable)
+        self.tokens = tokens
+        self.maximum = maximum
+
+
+class MidStreamFailure(UpstreamError):
+    """The upstream failed after the response had started streaming to the client.
+
+    Never retryable: the client already holds part of an answer; the stream ends with the
+    protocol's error event instead.
+    """
+
+    default_retryable = False
+
+
+class NoProviderLeft(GatewayError):
+    """Every provider in the chain was skipped or failed.
+
+    ``errors`` holds each attempt's error in attempt order (empty when all were skipped);
+    :func:`choose_reported_error` picks the one worth showing the client.
+    """
+
+    status = 502
+    kind: ErrorKind = "api_error"
+
+    def __init__(self, message: str, *, errors: tuple[GatewayError, ...] = ()) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+def _telling_rank(error: GatewayError) -> int:
+    """Lower is more telling: what the client can act on comes first."""
+    ranking = (
+        isinstance(error, ContextOverflow),
+        isinstance(error, ClientFault),
+        isinstance(error, UpstreamHTTPError) and error.kind == "invalid_request",
+        error.kind == "rate_limit",
+        error.kind == "overloaded",
+        isinstance(error, UpstreamHTTPError),
+        isinstance(error, UpstreamTimeout),
+    )
+    return ranking.index(True) if True in ranking else len(ranking)
+
+
+def choose_reported_error(failure: NoProviderLeft) -> GatewayError:
+    """The most telling attempt error of ``failure``, or ``failure`` itself when there was none.
+
+    Ties keep attempt order (the first provider's error wins), so the result is stable.
+    """
+    if not failure.errors:
+        return failure
+    return min(failure.errors, key=_telling_rank)

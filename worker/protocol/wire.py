@@ -1,0 +1,34 @@
+"""The base of every wire model: lenient about extra fields, explicit about nulls.
+
+Requests keep unknown fields (``extra="allow"``) so new client fields and betas reach a
+same-protocol upstream unchanged. :meth:`WireModel.to_wire` leaves out fields that are
+``None`` (an absent optional field and an explicit null mean the same to both APIs), except
+the names in ``always_emit``: fields whose ``null`` clients read (``stop_reason`` in
+``message_start``, ``finish_reason`` on every chunk, ``content`` beside ``tool_calls``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+
+
+class WireModel(BaseModel):
+    """A JSON object on the wire; see the module docstring for the null policy."""
+
+    model_config = ConfigDict(extra="allow")
+
+    always_emit: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _keep_declared_nulls(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.always_emit:
+                data.setdefault(name, None)
+        return data
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict to send: ``None`` fields dropped except ``always_emit``."""
+        return self.model_dump(mode="json", exclude_none=True)
