@@ -11,6 +11,7 @@ import pytest
 from coderouter_supervisor.worker.config import (
     EMBEDDED_SOURCE,
     ConfigError,
+    ConfigProblem,
     LoadedConfig,
     embedded_config_text,
     load_config,
@@ -211,6 +212,27 @@ def test_coderouter_mode_unknown_lists_profiles_and_modes() -> None:
 
 
 # Error format
+
+
+@pytest.mark.parametrize(
+    ("problem", "rendered"),
+    [
+        pytest.param(ConfigProblem("a.b[0]", 3, "bad"), "f.yaml:3: a.b[0]: bad", id="line-and-key"),
+        pytest.param(ConfigProblem("a", None, "bad"), "f.yaml: a: bad", id="no-line"),
+        pytest.param(ConfigProblem("", 7, "bad"), "f.yaml:7: bad", id="no-key"),
+        pytest.param(ConfigProblem("", None, "bad"), "f.yaml: bad", id="neither"),
+    ],
+)
+def test_single_problem_rendering(problem: ConfigProblem, rendered: str) -> None:
+    error = ConfigError("f.yaml", (problem,))
+    assert str(error) == rendered
+    assert error.problems == (problem,)
+    assert error.source == "f.yaml"
+
+
+def test_config_error_needs_a_problem() -> None:
+    with pytest.raises(ValueError, match="at least one problem"):
+        ConfigError("f.yaml", ())
 
 
 def test_one_problem_is_one_line_naming_file_line_and_key() -> None:
