@@ -360,6 +360,12 @@ REJECTIONS = [
         id="alias-target",
     ),
     pytest.param(
+        _set("mode_aliases", {1: "default"}),
+        "mode_aliases[1]",
+        "key must be a string (got 1)",
+        id="alias-number-key",
+    ),
+    pytest.param(
         _set("default_profile", "coding"),
         "default_profile",
         "unknown profile 'coding' (declared: default, spare; or 'auto' for the auto router)",

@@ -36,6 +36,7 @@ _EXPECTED_BY_TYPE = {
     "model_attributes_type": "must be a mapping",
     "string_too_short": "must not be empty",
 }
+_DICT_KEY_MARKER = "[key]"  # pydantic's last loc item when a mapping's key (not its value) is invalid
 _RANGE_TYPES = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
 
 
@@ -56,7 +57,10 @@ def problems_from_validation_error(exc: ValidationError, document: YamlDocument)
                     ConfigProblem(format_key_path(full), document.line_of(full), reference.message)
                 )
             continue
-        problems.append(ConfigProblem(format_key_path(loc), document.line_of(loc), _message(error, loc)))
+        message = _message(error, loc)
+        if loc and loc[-1] == _DICT_KEY_MARKER:
+            loc, message = loc[:-1], f"key {message}"
+        problems.append(ConfigProblem(format_key_path(loc), document.line_of(loc), message))
     return tuple(sorted(problems, key=lambda problem: (problem.line is None, problem.line or 0)))
 
 
