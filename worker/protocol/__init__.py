@@ -48,6 +48,7 @@ from coderouter_supervisor.worker.protocol.anthropic_response import (
     Usage,
 )
 from coderouter_supervisor.worker.protocol.anthropic_stream import (
+    AnthropicEvent,
     BlockDelta,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
@@ -143,6 +144,7 @@ __all__ = [
     "DONE_FRAME",
     "PING_FRAME",
     "AnthropicErrorType",
+    "AnthropicEvent",
     "AssistantMessage",
     "Base64ImageSource",
     "BlockDelta",

@@ -155,3 +155,15 @@ StreamEvent = Annotated[
     Discriminator(_event_tag),
 ]
 """Any Anthropic stream event; validate with ``pydantic.TypeAdapter(StreamEvent)``."""
+
+AnthropicEvent = (
+    MessageStartEvent
+    | ContentBlockStartEvent
+    | ContentBlockDeltaEvent
+    | ContentBlockStopEvent
+    | MessageDeltaEvent
+    | MessageStopEvent
+    | PingEvent
+    | ErrorEvent
+)
+"""An event the gateway emits; encode with ``encode_event(event.type, event.to_wire())``."""

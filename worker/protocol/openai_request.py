@@ -149,3 +149,9 @@ class ChatCompletionRequest(WireModel):
     seed: int | None = None
     user: str | None = None
     metadata: dict[str, Any] | None = None
+    # Extensions of OpenAI-compatible servers that the gateway writes when translating:
+    # top_k (vLLM, llama.cpp, LM Studio), reasoning (OpenRouter), chat_template_kwargs
+    # (vLLM, llama.cpp: {"enable_thinking": bool}).
+    top_k: int | None = None
+    reasoning: dict[str, Any] | None = None
+    chat_template_kwargs: dict[str, Any] | None = None

@@ -19,6 +19,7 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "functi
 
 class PromptTokensDetails(WireModel):
     cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
 
 
 class CompletionTokensDetails(WireModel):

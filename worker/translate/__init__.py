@@ -1,1 +1,71 @@
-"""Anthropic <-> OpenAI requests, responses and streams; tool repair; output filters."""
+"""Anthropic <-> OpenAI requests, responses and streams; tool repair; output filters.
+
+Pure: every function takes wire models (or parsed stream payloads) and returns wire models.
+"""
+
+from __future__ import annotations
+
+from coderouter_supervisor.worker.translate.anthropic_response_to_openai import anthropic_message_to_openai
+from coderouter_supervisor.worker.translate.anthropic_to_openai import (
+    ReasoningFields,
+    anthropic_request_to_openai,
+)
+from coderouter_supervisor.worker.translate.openai_response_to_anthropic import (
+    RAW_ARGUMENTS_KEY,
+    openai_completion_to_anthropic,
+    tool_input,
+)
+from coderouter_supervisor.worker.translate.openai_target import OpenAITarget, ReasoningControl
+from coderouter_supervisor.worker.translate.output_filters import (
+    DEFAULT_STOP_MARKERS,
+    FilterChain,
+    OutputFilterName,
+    StopMarkerFilter,
+    ThinkingFilter,
+    apply_filters,
+    build_filter_chain,
+    strip_stop_markers,
+    strip_thinking,
+)
+from coderouter_supervisor.worker.translate.stop_reasons import (
+    finish_reason_from_stop,
+    stop_reason_from_finish,
+)
+from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
+from coderouter_supervisor.worker.translate.text_filter import TextFilter
+from coderouter_supervisor.worker.translate.usage import (
+    TokenUsage,
+    anthropic_usage,
+    openai_usage,
+    usage_from_anthropic,
+    usage_from_openai,
+)
+
+__all__ = [
+    "DEFAULT_STOP_MARKERS",
+    "RAW_ARGUMENTS_KEY",
+    "FilterChain",
+    "OpenAITarget",
+    "OpenAIToAnthropicStream",
+    "OutputFilterName",
+    "ReasoningControl",
+    "ReasoningFields",
+    "StopMarkerFilter",
+    "TextFilter",
+    "ThinkingFilter",
+    "TokenUsage",
+    "anthropic_message_to_openai",
+    "anthropic_request_to_openai",
+    "anthropic_usage",
+    "apply_filters",
+    "build_filter_chain",
+    "finish_reason_from_stop",
+    "openai_completion_to_anthropic",
+    "openai_usage",
+    "stop_reason_from_finish",
+    "strip_stop_markers",
+    "strip_thinking",
+    "tool_input",
+    "usage_from_anthropic",
+    "usage_from_openai",
+]
