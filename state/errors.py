@@ -1,8 +1,8 @@
 """Errors raised by the state store; ``sqlite3`` errors never leave this package.
 
-    StateError              base: anything the store could not do
-    ├── StateUnavailable    the file cannot be opened or written (missing, read-only, corrupt, disk full)
-    └── SchemaMismatch      the file's schema version is not the one this code speaks
+StateError              base: anything the store could not do
+├── StateUnavailable    the file cannot be opened or written (missing, read-only, corrupt, disk full)
+└── SchemaMismatch      the file's schema version is not the one this code speaks
 """
 
 from __future__ import annotations

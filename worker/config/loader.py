@@ -7,7 +7,6 @@ references, environment overrides. Nothing here reads ``os.environ``; callers pa
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -43,21 +42,7 @@ class LoadedConfig:
 
 def embedded_config_text() -> str:
     """The default providers.yaml shipped inside the package."""
-    try:
-        return resources.files(_EMBEDDED_PACKAGE).joinpath(_EMBEDDED_NAME).read_text(encoding="utf-8")
-    except NotADirectoryError:
-        # Python 3.11 cannot read resources of a namespace package whose path holds a non-directory entry,
-        # which is what a setuptools editable install puts there; read from the real directories instead.
-        return _read_from_namespace_path()
-
-
-def _read_from_namespace_path() -> str:
-    module = importlib.import_module(_EMBEDDED_PACKAGE)
-    for entry in module.__path__:
-        candidate = Path(entry) / _EMBEDDED_NAME
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
-    raise FileNotFoundError(f"{_EMBEDDED_NAME} is missing from package {_EMBEDDED_PACKAGE}")
+    return resources.files(_EMBEDDED_PACKAGE).joinpath(_EMBEDDED_NAME).read_text(encoding="utf-8")
 
 
 def load_config(path: Path | None, env: Mapping[str, str]) -> LoadedConfig:

@@ -1,0 +1,1 @@
+"""Deployable files shipped inside the package: gunicorn config, default providers.yaml, units."""

@@ -1,0 +1,47 @@
+"""gunicorn settings used by `coderouter-supervisor start`.
+
+The supervisor passes bind, workers and graceful timeout on the command line (they come
+from flags, environment or providers.yaml) and hands workers their config snapshot and
+state file through the environment. What stays here is policy that does not vary.
+"""
+
+import os
+import time
+
+worker_class = "coderouter_supervisor.worker.gunicorn_worker.GatewayWorker"
+
+# Workers are found through the supervisor's pid file; a control socket at gunicorn's
+# default path would collide between two instances run by one user.
+control_socket_disable = True
+
+# The arbiter checks worker liveness through a file each worker touches; on an SD card or
+# a disk-backed /tmp that is a write per second per worker, on tmpfs it is free.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+# A worker whose event loop is blocked this long is killed. Streams are not affected:
+# for async workers this is a liveness heartbeat, not a request deadline.
+timeout = 30
+
+# Longer than typical client idle timeouts, so the server is not the side that closes a
+# keep-alive connection just as a client reuses it.
+keepalive = 75
+
+accesslog = None
+errorlog = "-"
+loglevel = "info"
+
+
+def child_exit(server, worker):
+    """Mark a reaped worker exited at once, so `status` need not wait for its heartbeat to age."""
+    state_db = os.environ.get("CODEROUTER_STATE_DB")
+    if not state_db:
+        return
+    from pathlib import Path
+
+    from coderouter_supervisor.state import StateError, mark_pid_exited
+
+    try:
+        mark_pid_exited(Path(state_db), worker.pid, time.time())
+    except StateError as exc:
+        server.log.warning("cannot mark worker %s exited: %s", worker.pid, exc)

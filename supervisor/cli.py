@@ -1,0 +1,235 @@
+"""The `coderouter-supervisor` command. Only this module decides exit codes.
+
+Exit codes: 0 success; 1 runtime failure (not running, port taken, state file unusable);
+2 invalid config or setting; `status` exits 3 when no instance is running (LSB).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from coderouter_supervisor.state import (
+    StateError,
+    list_workers,
+    migrate_state_file,
+    sqlite_library_version,
+)
+from coderouter_supervisor.supervisor.instance import (
+    InstanceFiles,
+    remove_pid_file,
+    running_supervisor_pid,
+    write_pid_file,
+)
+from coderouter_supervisor.supervisor.preflight import port_problem, sqlite_has_wal_reset_bug
+from coderouter_supervisor.supervisor.settings import (
+    SettingError,
+    SupervisorFlags,
+    SupervisorSettings,
+    resolve_settings,
+)
+from coderouter_supervisor.supervisor.summary import render_summary
+from coderouter_supervisor.supervisor.supervise import Supervision, run_supervisor
+from coderouter_supervisor.worker.config import (
+    ConfigError,
+    LoadedConfig,
+    SupervisorSection,
+    find_config_file,
+    load_config,
+)
+from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event
+from coderouter_supervisor.worker.version import VERSION
+
+F = TypeVar("F", bound=Callable[..., object])
+
+EXIT_FAILURE = 1
+EXIT_INVALID = 2
+EXIT_NOT_RUNNING = 3
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"coderouter-supervisor: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(config: str | None) -> tuple[Path | None, LoadedConfig]:
+    env = dict(os.environ)
+    path = find_config_file(config, env, Path.cwd(), Path.home())
+    return path, load_config(path, env)
+
+
+def _settings(flags: SupervisorFlags, section: SupervisorSection) -> SupervisorSettings:
+    try:
+        return resolve_settings(flags, section, os.environ, Path.home())
+    except SettingError as exc:
+        _fail(str(exc), EXIT_INVALID)
+        raise AssertionError("unreachable") from exc
+
+
+def _instance(config: str | None, state: str | None) -> InstanceFiles:
+    """Find an instance's files the way `start` would, tolerating a config that no longer loads."""
+    try:
+        section = _load(config)[1].config.supervisor
+    except ConfigError:
+        section = SupervisorSection()
+    return InstanceFiles(_settings(SupervisorFlags(state=state), section).state_db)
+
+
+config_option = click.option(
+    "--config", "config", metavar="PATH", help="providers.yaml (default: search, then the embedded default)."
+)
+state_option = click.option(
+    "--state", metavar="PATH", help="State database (default ~/.local/state/coderouter)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(VERSION, prog_name="coderouter-supervisor")
+def main() -> None:
+    """Self-hosted LLM gateway for coding agents."""
+
+
+@main.command()
+@config_option
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: cores, at most 4).")
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to bind (default 8088).")
+@state_option
+@click.option(
+    "--graceful-timeout",
+    type=click.FloatRange(1, 3600),
+    help="Seconds in-flight streams may run on stop or reload (default 600).",
+)
+def start(
+    config: str | None,
+    workers: int | None,
+    host: str | None,
+    port: int | None,
+    state: str | None,
+    graceful_timeout: float | None,
+) -> None:
+    """Start the gateway in the foreground (systemd-friendly)."""
+    configure_event_log("supervisor")
+    try:
+        path, loaded = _load(config)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_INVALID)
+        return
+    flags = SupervisorFlags(host, port, workers, state, graceful_timeout)
+    settings = _settings(flags, loaded.config.supervisor)
+    files = InstanceFiles(settings.state_db)
+    running = running_supervisor_pid(files)
+    if running is not None:
+        _fail(f"already running (pid {running}) with state {settings.state_db}", EXIT_FAILURE)
+    try:
+        previous = migrate_state_file(settings.state_db)
+    except StateError as exc:
+        _fail(str(exc), EXIT_FAILURE)
+    version = sqlite_library_version()
+    emit_event("state-ready", path=str(settings.state_db), sqlite=version, migrated_from=previous)
+    if settings.workers > 1 and sqlite_has_wal_reset_bug(version):
+        emit_event(
+            "sqlite-wal-reset-bug",
+            "warning",
+            sqlite=version,
+            hint="SQLite < 3.51.3 can corrupt WAL files written by several processes; "
+            "use a Python linked to a newer SQLite or run --workers 1",
+        )
+    problem = port_problem(settings.host, settings.port)
+    if problem is not None:
+        _fail(problem, EXIT_FAILURE)
+
+    env = dict(os.environ)
+    job = Supervision(settings, files, loaded, reload_config=lambda: load_config(path, env), env=env)
+    write_pid_file(files)
+    try:
+        code = run_supervisor(job)
+    finally:
+        remove_pid_file(files)
+    sys.exit(code)
+
+
+@main.command()
+@config_option
+def check(config: str | None) -> None:
+    """Validate a config without starting anything (exit 0 valid, 2 invalid)."""
+    try:
+        _, loaded = _load(config)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_INVALID)
+        return
+    click.echo(render_summary(loaded))
+
+
+def _format_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@main.command()
+@config_option
+@state_option
+def status(config: str | None, state: str | None) -> None:
+    """Show the running instance and its workers (exit 3 when not running)."""
+    files = _instance(config, state)
+    pid = running_supervisor_pid(files)
+    if pid is None:
+        click.echo(f"not running (state {files.state_db})")
+        sys.exit(EXIT_NOT_RUNNING)
+    now = time.time()
+    try:
+        workers = list_workers(files.state_db, now)
+    except StateError as exc:
+        _fail(str(exc), EXIT_FAILURE)
+        return
+    click.echo(f"running: supervisor pid {pid}, {len(workers)} workers alive, state {files.state_db}")
+    click.echo(f"{'PID':>8}  {'STARTED':<20}  {'LAST SEEN':>9}  {'REQUESTS':>8}")
+    for worker in workers:
+        click.echo(
+            f"{worker.pid:>8}  {_format_time(worker.started_at):<20}  "
+            f"{now - worker.last_seen:>8.1f}s  {worker.requests:>8}"
+        )
+
+
+@main.command()
+@config_option
+@state_option
+@click.option(
+    "--timeout", type=click.FloatRange(0), default=660.0, show_default=True, help="Seconds to wait."
+)
+def stop(config: str | None, state: str | None, timeout: float) -> None:
+    """Drain and stop the running instance (SIGTERM); waits until it has exited."""
+    files = _instance(config, state)
+    pid = running_supervisor_pid(files)
+    if pid is None:
+        click.echo(f"not running (state {files.state_db})")
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if running_supervisor_pid(files) is None:
+            click.echo(f"stopped (pid {pid})")
+            return
+        time.sleep(0.1)
+    _fail(f"pid {pid} still running after {timeout:g}s (streams still draining?)", EXIT_FAILURE)
+
+
+@main.command()
+@config_option
+@state_option
+def reload(config: str | None, state: str | None) -> None:
+    """Re-read the config (SIGHUP): applied if valid, refused and logged if not."""
+    files = _instance(config, state)
+    pid = running_supervisor_pid(files)
+    if pid is None:
+        _fail(f"not running (state {files.state_db})", EXIT_FAILURE)
+        return
+    os.kill(pid, signal.SIGHUP)
+    click.echo(f"reload requested (pid {pid}); the supervisor logs reload-accepted or reload-refused")

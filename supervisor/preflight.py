@@ -1,0 +1,41 @@
+"""Checks the supervisor makes before starting gunicorn, so a user's mistake is reported
+once, clearly, instead of by a worker that fails to boot."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+# SQLite before 3.51.3 can corrupt a WAL database when several processes write and
+# checkpoint concurrently (the WAL-reset bug; fixed in 3.51.3, backported to 3.44.6, 3.50.7).
+_WAL_RESET_FIXED = (3, 51, 3)
+_WAL_RESET_BACKPORTS = ((3, 44, 6), (3, 50, 7))
+
+
+def sqlite_has_wal_reset_bug(version: str) -> bool:
+    parts = tuple(int(p) for p in version.split(".")[:3])
+    if parts >= _WAL_RESET_FIXED:
+        return False
+    return not any(parts[:2] == fix[:2] and parts >= fix for fix in _WAL_RESET_BACKPORTS)
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be bound right now, or None if it can."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"{host}:{port} is already in use (another gateway? try `coderouter-supervisor status`)"
+                )
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return f"{host} is not an address of this machine"
+            if exc.errno == errno.EACCES:
+                return f"no permission to bind port {port} (ports below 1024 need privileges)"
+            return f"cannot bind {host}:{port}: {exc.strerror}"
+        except socket.gaierror as exc:
+            return f"cannot resolve host {host!r}: {exc}"
+    return None

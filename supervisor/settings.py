@@ -1,0 +1,100 @@
+"""The supervisor's effective settings: CLI flag > environment > ``supervisor:`` in yaml > default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from coderouter_supervisor.state import default_state_path
+from coderouter_supervisor.worker.config import SupervisorSection
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8088
+# Agent streams can run for minutes (Claude Code waits up to 10 min), so a stop or reload
+# lets in-flight streams finish for this long before cutting them.
+DEFAULT_GRACEFUL_TIMEOUT_S = 600.0
+_MAX_DEFAULT_WORKERS = 4
+
+
+class SettingError(ValueError):
+    """An environment variable holds a value the supervisor cannot use."""
+
+
+@dataclass(frozen=True)
+class SupervisorFlags:
+    """What was given on the command line (None = not given)."""
+
+    host: str | None = None
+    port: int | None = None
+    workers: int | None = None
+    state: str | None = None
+    graceful_timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class SupervisorSettings:
+    host: str
+    port: int
+    workers: int
+    state_db: Path
+    graceful_timeout_s: float
+
+    @property
+    def bind(self) -> str:
+        """``host:port`` as gunicorn takes it (IPv6 literals in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"{host}:{self.port}"
+
+
+def default_workers(cpu_count: int | None) -> int:
+    """One worker per core, at most four: each async worker already serves many streams."""
+    return max(1, min(cpu_count or 1, _MAX_DEFAULT_WORKERS))
+
+
+def _env_int(env: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r}: expected a whole number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise SettingError(f"{name}={raw!r}: expected a whole number from {low} to {high}")
+    return value
+
+
+def _expand(path: str, home: Path) -> Path:
+    if path == "~" or path.startswith("~/"):
+        path = str(home) + path[1:]
+    return Path(path).absolute()
+
+
+def resolve_settings(
+    flags: SupervisorFlags,
+    section: SupervisorSection,
+    env: Mapping[str, str],
+    home: Path,
+    cpu_count: int | None = None,
+) -> SupervisorSettings:
+    """Merge the sources, first set wins: flag, environment, yaml, default.
+
+    Raises :class:`SettingError` for an unusable environment value.
+    """
+    env_host = env.get("CODEROUTER_HOST", "").strip() or None
+    env_port = _env_int(env, "CODEROUTER_PORT", 1, 65535)
+    env_workers = _env_int(env, "CODEROUTER_WORKERS", 1, 64)
+    env_state = env.get("CODEROUTER_STATE_DB", "").strip() or None
+
+    state = flags.state or env_state or section.state
+    workers = flags.workers or env_workers or section.workers
+    graceful = flags.graceful_timeout_s or section.graceful_timeout_s
+    return SupervisorSettings(
+        host=flags.host or env_host or section.host or DEFAULT_HOST,
+        port=flags.port or env_port or section.port or DEFAULT_PORT,
+        workers=workers or default_workers(cpu_count if cpu_count is not None else os.cpu_count()),
+        state_db=_expand(state, home) if state else default_state_path(env, home),
+        graceful_timeout_s=graceful or DEFAULT_GRACEFUL_TIMEOUT_S,
+    )

@@ -1,0 +1,131 @@
+"""The foreground supervisor: start the gunicorn arbiter, relay signals, reload safely.
+
+Signal handlers only queue the signal; the loop below acts on it. The arbiter runs in its
+own session so a terminal's Ctrl-C reaches only us (and we drain gracefully), and it gets
+SIGTERM if we die, so it is never orphaned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import os
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from coderouter_supervisor.supervisor.arbiter import (
+    arbiter_command,
+    arbiter_environment,
+    gunicorn_config_path,
+)
+from coderouter_supervisor.supervisor.instance import InstanceFiles, write_atomically
+from coderouter_supervisor.supervisor.settings import SupervisorSettings
+from coderouter_supervisor.worker.config import ConfigError, LoadedConfig
+from coderouter_supervisor.worker.handoff import WorkerHandoff
+from coderouter_supervisor.worker.telemetry import emit_event
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec function asking Linux to SIGTERM the child when we exit, if available."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return None
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    prctl = libc.prctl
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return preexec
+
+
+@dataclass
+class Supervision:
+    settings: SupervisorSettings
+    files: InstanceFiles
+    config: LoadedConfig
+    reload_config: Callable[[], LoadedConfig]
+    env: Mapping[str, str]
+
+
+def publish_config(files: InstanceFiles, config: LoadedConfig) -> None:
+    """Write the validated text where workers load it from."""
+    write_atomically(files.config_snapshot, config.text)
+
+
+async def supervise(job: Supervision) -> int:
+    """Run until the arbiter exits; return the process exit code.
+
+    0 after a requested stop, 1 when the arbiter ended on its own (a worker could not
+    boot, the port was taken, …) — gunicorn has then already logged why.
+    """
+    loop = asyncio.get_running_loop()
+    received: asyncio.Queue[signal.Signals] = asyncio.Queue()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(sig, received.put_nowait, sig)
+
+    publish_config(job.files, job.config)
+    handoff = WorkerHandoff(job.files.config_snapshot, job.config.source, job.settings.state_db)
+    arbiter = await asyncio.create_subprocess_exec(
+        *arbiter_command(job.settings, gunicorn_config_path()),
+        env=arbiter_environment(job.env, handoff),
+        start_new_session=True,
+        preexec_fn=_die_with_parent(),
+    )
+    emit_event(
+        "supervisor-started",
+        bind=job.settings.bind,
+        workers=job.settings.workers,
+        arbiter_pid=arbiter.pid,
+        config=job.config.digest,
+        config_source=job.config.source,
+        state=str(job.settings.state_db),
+    )
+    arbiter_exit = asyncio.ensure_future(arbiter.wait())
+    stopping = False
+    while True:
+        next_signal = asyncio.ensure_future(received.get())
+        done, _ = await asyncio.wait({arbiter_exit, next_signal}, return_when=asyncio.FIRST_COMPLETED)
+        if arbiter_exit in done:
+            next_signal.cancel()
+            code = arbiter_exit.result()
+            emit_event("supervisor-stopped", "info" if stopping else "error", arbiter_exit_code=code)
+            return 0 if stopping and code == 0 else 1
+        sig = next_signal.result()
+        if sig == signal.SIGHUP:
+            job.config = _reload(job, arbiter.pid)
+        elif not stopping:
+            stopping = True
+            emit_event(
+                "supervisor-draining", signal=sig.name, graceful_timeout_s=job.settings.graceful_timeout_s
+            )
+            arbiter.send_signal(signal.SIGTERM)
+        elif sig == signal.SIGINT:
+            # A second Ctrl-C while draining: stop now, cutting open streams.
+            emit_event("supervisor-quick-stop", "warning")
+            arbiter.send_signal(signal.SIGINT)
+
+
+def _reload(job: Supervision, arbiter_pid: int) -> LoadedConfig:
+    """Validate the config again; hand it to gunicorn only if it loads. Returns the active one."""
+    try:
+        fresh = job.reload_config()
+    except ConfigError as exc:
+        emit_event("reload-refused", "error", error=str(exc), keeping=job.config.digest)
+        return job.config
+    if fresh.config.supervisor != job.config.config.supervisor:
+        emit_event(
+            "reload-supervisor-section-ignored", "warning", hint="restart to apply supervisor: changes"
+        )
+    publish_config(job.files, fresh)
+    os.kill(arbiter_pid, signal.SIGHUP)
+    emit_event("reload-accepted", config=fresh.digest, previous=job.config.digest)
+    return fresh
+
+
+def run_supervisor(job: Supervision) -> int:
+    return asyncio.run(supervise(job))

@@ -1,0 +1,143 @@
+"""The real supervisor with real gunicorn/uvicorn worker processes on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from support.gateway_process import StartGateway, alive, descendants, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def test_start_with_no_config_serves_healthz_on_loopback_8088(gateway_factory: StartGateway) -> None:
+    gateway = gateway_factory(port=8088)
+    body = gateway.healthz()
+    assert body["status"] == "ok"
+    assert body["config_source"] == "<embedded default>"
+    assert isinstance(body["pid"], int)
+    assert isinstance(body["config"], str)
+    assert len(str(body["config"])) == 12
+    assert body["workers_alive"] == 1
+    assert body["version"]
+    # Loopback only by default: the port is not reachable on another local address.
+    assert "127.0.0.1:8088" in gateway.log()
+    result = gateway.cli("stop")
+    assert result.returncode == 0, result.stderr
+    assert gateway.proc.wait(10) == 0
+
+
+@pytest.mark.parametrize("how", ["cli-stop", "sigterm"])
+def test_four_workers_status_and_stop(gateway_factory: StartGateway, how: str) -> None:
+    gateway = gateway_factory(workers=4)
+    pids = gateway.worker_pids()
+    assert len(pids) == 4
+    tree = descendants(gateway.proc.pid)
+    assert pids <= set(tree)
+
+    status = gateway.cli("status")
+    assert status.returncode == 0, status.stderr
+    assert "4 workers alive" in status.stdout
+    listed = {int(line.split()[0]) for line in status.stdout.splitlines()[2:]}
+    assert listed == pids
+
+    started = time.monotonic()
+    if how == "cli-stop":
+        result = gateway.cli("stop", timeout=15)
+        assert result.returncode == 0, result.stderr
+        assert "stopped" in result.stdout
+    else:
+        gateway.proc.send_signal(signal.SIGTERM)
+    assert gateway.proc.wait(10) == 0
+    assert time.monotonic() - started < 10
+    assert not [pid for pid in tree if alive(pid)]
+    assert gateway.cli("status").returncode == 3
+
+
+def test_sighup_refuses_a_broken_config_and_applies_a_valid_one(
+    gateway_factory: StartGateway, tmp_path: Path
+) -> None:
+    gateway = gateway_factory(workers=2, config_text=VALID_CONFIG)
+    old_digest = gateway.healthz()["config"]
+    old_pids = gateway.worker_pids()
+    config_path = tmp_path / "providers.yaml"
+
+    config_path.write_text(VALID_CONFIG.replace("providers: [local]", "providers: [missing]"))
+    gateway.proc.send_signal(signal.SIGHUP)
+    gateway.wait_until(lambda: "reload-refused" in gateway.log(), 15, "reload-refused in the log")
+    assert "unknown provider 'missing'" in gateway.log()
+    for _ in range(10):
+        body = gateway.healthz()
+        assert body["config"] == old_digest
+        assert body["pid"] in old_pids
+
+    config_path.write_text(VALID_CONFIG.replace("timeout_s: 30", "timeout_s: 45"))
+    result = gateway.cli("reload", "--config", str(config_path))
+    assert result.returncode == 0, result.stderr
+    gateway.wait_until(lambda: gateway.healthz()["config"] != old_digest, 30, "the new digest")
+    new = gateway.healthz()
+    assert new["pid"] not in old_pids
+    gateway.wait_until(
+        lambda: all(gateway.healthz()["config"] == new["config"] for _ in range(8)), 30, "only new workers"
+    )
+
+
+def test_sigkilled_worker_is_replaced(gateway_factory: StartGateway) -> None:
+    gateway = gateway_factory(workers=2)
+    pids = gateway.worker_pids()
+    victim = min(pids)
+    os.kill(victim, signal.SIGKILL)
+    gateway.wait_until(lambda: not alive(victim), 10, "the killed worker to be reaped")
+    replaced: set[int] = set()
+
+    def replacement_answers() -> bool:
+        pid = gateway.healthz()["pid"]
+        assert pid != victim
+        if pid not in pids:
+            replaced.add(int(str(pid)))
+        return bool(replaced)
+
+    gateway.wait_until(replacement_answers, 30, "a replacement worker")
+    gateway.wait_until(lambda: gateway.healthz()["workers_alive"] == 2, 15, "two live workers")
+    status = gateway.cli("status")
+    assert str(victim) not in status.stdout.split("REQUESTS", 1)[1]
+
+
+def test_start_refuses_a_broken_config_without_traceback(gateway_factory: StartGateway) -> None:
+    gateway = gateway_factory(config_text="providers: []\nprofiles: []\n", wait=False)
+    assert gateway.proc.wait(20) == 2
+    log = gateway.log()
+    assert "providers.yaml" in log
+    assert "Traceback" not in log
+
+
+def test_start_refuses_a_second_instance_and_a_taken_port(gateway_factory: StartGateway) -> None:
+    first = gateway_factory()
+    second = gateway_factory(port=free_port(), wait=False)  # same state file
+    assert second.proc.wait(20) == 1
+    assert "already running" in second.log()
+    assert first.healthz()["status"] == "ok"
+
+
+def test_loopback_bind_is_not_reachable_elsewhere(gateway_factory: StartGateway) -> None:
+    gateway = gateway_factory()
+    with pytest.raises(httpx.ConnectError):
+        # 127.0.0.2 is loopback too but not the bound address.
+        httpx.get(f"http://127.0.0.2:{gateway.port}/healthz", timeout=2)
+
+
+VALID_CONFIG = """\
+providers:
+  - name: local
+    base_url: http://127.0.0.1:9/v1
+    model: qwen3-coder:30b
+    timeout_s: 30
+profiles:
+  - name: default
+    providers: [local]
+"""

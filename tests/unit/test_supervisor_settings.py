@@ -1,0 +1,129 @@
+"""Pure pieces of the supervisor: settings precedence, bind strings, preflight rules, instance files."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from coderouter_supervisor.supervisor.instance import (
+    InstanceFiles,
+    remove_pid_file,
+    running_supervisor_pid,
+    write_atomically,
+    write_pid_file,
+)
+from coderouter_supervisor.supervisor.preflight import port_problem, sqlite_has_wal_reset_bug
+from coderouter_supervisor.supervisor.settings import (
+    DEFAULT_GRACEFUL_TIMEOUT_S,
+    SettingError,
+    SupervisorFlags,
+    SupervisorSettings,
+    default_workers,
+    resolve_settings,
+)
+from coderouter_supervisor.worker.config.supervisor_section import SupervisorSection
+
+HOME = Path("/home/dev")
+
+
+def test_defaults_bind_loopback_8088_under_xdg_state() -> None:
+    settings = resolve_settings(SupervisorFlags(), SupervisorSection(), {}, HOME, cpu_count=2)
+    assert settings == SupervisorSettings(
+        host="127.0.0.1",
+        port=8088,
+        workers=2,
+        state_db=HOME / ".local/state/coderouter/state.db",
+        graceful_timeout_s=DEFAULT_GRACEFUL_TIMEOUT_S,
+    )
+    assert settings.bind == "127.0.0.1:8088"
+
+
+def test_flag_beats_env_beats_yaml() -> None:
+    section = SupervisorSection(
+        host="10.0.0.5", port=9000, workers=3, state="~/yaml.db", graceful_timeout_s=30
+    )
+    env = {"CODEROUTER_PORT": "9100", "CODEROUTER_WORKERS": "2", "CODEROUTER_STATE_DB": "/env/state.db"}
+    only_yaml = resolve_settings(SupervisorFlags(), section, {}, HOME)
+    assert (only_yaml.host, only_yaml.port, only_yaml.workers) == ("10.0.0.5", 9000, 3)
+    assert only_yaml.state_db == HOME / "yaml.db"
+    assert only_yaml.graceful_timeout_s == 30
+    with_env = resolve_settings(SupervisorFlags(), section, env, HOME)
+    assert (with_env.port, with_env.workers, with_env.state_db) == (9100, 2, Path("/env/state.db"))
+    with_flags = resolve_settings(SupervisorFlags(port=9200, workers=1, state="/flag.db"), section, env, HOME)
+    assert (with_flags.port, with_flags.workers, with_flags.state_db) == (9200, 1, Path("/flag.db"))
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        pytest.param({"CODEROUTER_PORT": "http"}, "CODEROUTER_PORT='http'", id="port-word"),
+        pytest.param({"CODEROUTER_PORT": "70000"}, "from 1 to 65535", id="port-range"),
+        pytest.param({"CODEROUTER_WORKERS": "0"}, "CODEROUTER_WORKERS", id="workers-zero"),
+    ],
+)
+def test_bad_environment_values_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingError, match=message):
+        resolve_settings(SupervisorFlags(), SupervisorSection(), env, HOME)
+
+
+@pytest.mark.parametrize(
+    ("cpus", "expected"),
+    [pytest.param(None, 1, id="unknown"), pytest.param(1, 1, id="one"), pytest.param(16, 4, id="capped")],
+)
+def test_default_workers(cpus: int | None, expected: int) -> None:
+    assert default_workers(cpus) == expected
+
+
+def test_ipv6_bind_is_bracketed() -> None:
+    settings = resolve_settings(SupervisorFlags(host="::1"), SupervisorSection(), {}, HOME)
+    assert settings.bind == "[::1]:8088"
+
+
+@pytest.mark.parametrize(
+    ("version", "affected"),
+    [
+        pytest.param("3.40.1", True, id="bookworm"),
+        pytest.param("3.44.5", True, id="before-backport"),
+        pytest.param("3.44.6", False, id="backport-3.44"),
+        pytest.param("3.50.7", False, id="backport-3.50"),
+        pytest.param("3.51.2", True, id="last-affected"),
+        pytest.param("3.51.3", False, id="fixed"),
+        pytest.param("3.53.1", False, id="newer"),
+    ],
+)
+def test_wal_reset_bug_versions(version: str, affected: bool) -> None:
+    assert sqlite_has_wal_reset_bug(version) is affected
+
+
+def test_port_problem_names_a_taken_port() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        problem = port_problem("127.0.0.1", port)
+    assert problem is not None
+    assert "already in use" in problem
+    assert port_problem("127.0.0.1", port) is None
+    assert "not an address of this machine" in str(port_problem("192.0.2.1", port))
+
+
+def test_pid_file_round_trip_and_stale_pid(tmp_path: Path) -> None:
+    files = InstanceFiles(tmp_path / "state.db")
+    assert running_supervisor_pid(files) is None
+    files.pid_file.write_text("999999999\n")  # no such process
+    assert running_supervisor_pid(files) is None
+    write_pid_file(files)
+    assert files.pid_file.read_text().strip().isdigit()
+    remove_pid_file(files)
+    assert not files.pid_file.exists()
+
+
+def test_write_atomically_replaces_with_private_mode(tmp_path: Path) -> None:
+    target = tmp_path / "snapshot.yaml"
+    target.write_text("old")
+    write_atomically(target, "new")
+    assert target.read_text() == "new"
+    assert target.stat().st_mode & 0o077 == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["snapshot.yaml"]

@@ -1,0 +1,65 @@
+"""The gateway's ASGI application, built once per worker process (after fork)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from coderouter_supervisor.state import StateStore
+from coderouter_supervisor.worker.config import LoadedConfig, parse_config
+from coderouter_supervisor.worker.handoff import WorkerHandoff
+from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
+from coderouter_supervisor.worker.ingress import healthz
+from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event
+
+# Upstream connection pool per worker. Streams from local models can stay silent for
+# minutes during prefill, so read timeouts are per provider, set per request.
+_UPSTREAM_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=40, keepalive_expiry=30.0)
+_UPSTREAM_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Everything a request handler needs, created in the lifespan of one worker."""
+
+    config: LoadedConfig
+    store: StateStore
+    http: httpx.AsyncClient
+    heartbeat: Heartbeat
+
+
+def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
+    """Build the gateway app from the supervisor's handoff (see :mod:`..handoff`).
+
+    Raises ``LookupError`` when started outside the supervisor and ``ConfigError`` when
+    the snapshot does not load; either stops the worker before it serves anything.
+    """
+    env = os.environ if env is None else env
+    configure_event_log("worker")
+    handoff = WorkerHandoff.from_env(env)
+    config = parse_config(handoff.config_snapshot.read_text(encoding="utf-8"), handoff.config_source, env)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Gateway]]:
+        store = await StateStore.open(handoff.state_db)
+        heartbeat = Heartbeat(store, counter)
+        http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
+        try:
+            await heartbeat.start()
+            emit_event("worker-started", config=config.digest, config_source=config.source)
+            yield {"gateway": Gateway(config=config, store=store, http=http, heartbeat=heartbeat)}
+        finally:
+            await heartbeat.stop()
+            await http.aclose()
+            await store.close()
+            emit_event("worker-stopped")
+
+    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
+    counter = RequestCounter(app)
+    return counter

@@ -1,0 +1,45 @@
+"""What the supervisor hands each worker through the environment.
+
+The supervisor validates the config, writes exactly the text it validated to a snapshot
+file, and starts gunicorn with these variables; workers (and their replacements after a
+reload) load only that snapshot, so a worker never meets a config nobody checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG_SNAPSHOT_ENV = "CODEROUTER_CONFIG_SNAPSHOT"
+CONFIG_SOURCE_ENV = "CODEROUTER_CONFIG_SOURCE"
+STATE_DB_ENV = "CODEROUTER_STATE_DB"
+
+
+@dataclass(frozen=True)
+class WorkerHandoff:
+    config_snapshot: Path
+    config_source: str
+    state_db: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WorkerHandoff:
+        """Read the handoff; raises ``LookupError`` naming a missing variable."""
+        missing = [name for name in (CONFIG_SNAPSHOT_ENV, STATE_DB_ENV) if not env.get(name)]
+        if missing:
+            raise LookupError(
+                f"{', '.join(missing)} not set: workers are started by `coderouter-supervisor start`"
+            )
+        snapshot = Path(env[CONFIG_SNAPSHOT_ENV])
+        return cls(
+            config_snapshot=snapshot,
+            config_source=env.get(CONFIG_SOURCE_ENV) or str(snapshot),
+            state_db=Path(env[STATE_DB_ENV]),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        return {
+            CONFIG_SNAPSHOT_ENV: str(self.config_snapshot),
+            CONFIG_SOURCE_ENV: self.config_source,
+            STATE_DB_ENV: str(self.state_db),
+        }

@@ -1,0 +1,25 @@
+"""``GET /healthz``: is this worker up, which config does it run, how many workers are alive."""
+
+from __future__ import annotations
+
+import os
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from coderouter_supervisor.worker.version import VERSION
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Answer from memory only: no upstream call, no database read."""
+    gateway = request.state.gateway
+    return JSONResponse(
+        {
+            "status": "ok",
+            "pid": os.getpid(),
+            "version": VERSION,
+            "config": gateway.config.digest,
+            "config_source": gateway.config.source,
+            "workers_alive": gateway.heartbeat.workers_alive,
+        }
+    )
