@@ -16,6 +16,11 @@ from coderouter_supervisor.worker.translate.openai_response_to_anthropic import 
     tool_input,
 )
 from coderouter_supervisor.worker.translate.openai_target import OpenAITarget, ReasoningControl
+from coderouter_supervisor.worker.translate.openai_to_anthropic import (
+    DEFAULT_MAX_TOKENS,
+    openai_request_to_anthropic,
+    unsupported_openai_fields,
+)
 from coderouter_supervisor.worker.translate.output_filters import (
     DEFAULT_STOP_MARKERS,
     FilterChain,
@@ -31,8 +36,10 @@ from coderouter_supervisor.worker.translate.stop_reasons import (
     finish_reason_from_stop,
     stop_reason_from_finish,
 )
+from coderouter_supervisor.worker.translate.stream_anthropic_to_openai import AnthropicToOpenAIStream
 from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
+from coderouter_supervisor.worker.translate.thinking_hygiene import strip_unsigned_thinking
 from coderouter_supervisor.worker.translate.usage import (
     TokenUsage,
     anthropic_usage,
@@ -42,8 +49,10 @@ from coderouter_supervisor.worker.translate.usage import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_TOKENS",
     "DEFAULT_STOP_MARKERS",
     "RAW_ARGUMENTS_KEY",
+    "AnthropicToOpenAIStream",
     "FilterChain",
     "OpenAITarget",
     "OpenAIToAnthropicStream",
@@ -61,11 +70,14 @@ __all__ = [
     "build_filter_chain",
     "finish_reason_from_stop",
     "openai_completion_to_anthropic",
+    "openai_request_to_anthropic",
     "openai_usage",
     "stop_reason_from_finish",
     "strip_stop_markers",
     "strip_thinking",
+    "strip_unsigned_thinking",
     "tool_input",
+    "unsupported_openai_fields",
     "usage_from_anthropic",
     "usage_from_openai",
 ]

@@ -1,0 +1,207 @@
+"""OpenAI Chat Completions request -> Anthropic Messages request (for ``anthropic`` upstreams).
+
+Carried over: ``system`` and ``developer`` messages -> top-level ``system``; user text and
+images (data URIs -> base64 sources, other URLs -> url sources); assistant text and
+``tool_calls`` -> ``tool_use``; each ``role: tool`` message -> a ``tool_result`` block, first
+in the next user turn (Anthropic requires results right after the call); consecutive
+same-role turns merged; tools; ``tool_choice`` and ``parallel_tool_calls``; ``stop``;
+``max_completion_tokens``/``max_tokens``; temperature (clamped to Anthropic's 0-1, where
+OpenAI allows 0-2, rather than earning a certain 400); top_p; ``user`` ->
+``metadata.user_id``; ``reasoning_effort`` -> ``thinking``; ``response_format`` with a JSON
+schema -> ``output_config.format``.
+
+Not carried (no Anthropic equivalent): ``n``, ``seed``, ``logprobs``/``top_logprobs``,
+``logit_bias``, penalties, ``response_format: json_object``, OpenAI ``metadata``,
+assistant ``reasoning_content`` (thinking sent to Anthropic must carry Anthropic's own
+signature). :func:`unsupported_openai_fields` names the ones a request used, for logging.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from coderouter_supervisor.worker.protocol import (
+    AssistantMessage,
+    Base64ImageSource,
+    ChatCompletionRequest,
+    ContentBlock,
+    ContentPart,
+    DeveloperMessage,
+    ImageBlock,
+    ImagePart,
+    MessageParam,
+    MessagesRequest,
+    NamedToolChoice,
+    RequestMetadata,
+    SystemMessage,
+    TextBlock,
+    TextPart,
+    ThinkingEnabled,
+    ToolChoice,
+    ToolChoiceAny,
+    ToolChoiceAuto,
+    ToolChoiceNone,
+    ToolChoiceTool,
+    ToolDefinition,
+    ToolMessage,
+    ToolResultBlock,
+    ToolUseBlock,
+    URLImageSource,
+)
+from coderouter_supervisor.worker.translate.openai_response_to_anthropic import tool_input
+
+DEFAULT_MAX_TOKENS = 4096
+_BUDGET_BY_EFFORT = {"low": 2048, "medium": 8192, "high": 24576}
+_UNSUPPORTED = (
+    "n",
+    "seed",
+    "logprobs",
+    "top_logprobs",
+    "logit_bias",
+    "presence_penalty",
+    "frequency_penalty",
+)
+
+
+def unsupported_openai_fields(request: ChatCompletionRequest) -> tuple[str, ...]:
+    """Fields of ``request`` that an Anthropic upstream cannot honour (``n: 1`` is harmless)."""
+    present = request.model_dump(exclude_none=True)
+    dropped = [name for name in _UNSUPPORTED if name in present and not (name == "n" and present[name] == 1)]
+    if request.response_format and request.response_format.get("type") == "json_object":
+        dropped.append("response_format")
+    return tuple(dropped)
+
+
+def _text(content: str | list[ContentPart] | None) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    return "\n".join(part.text for part in content if isinstance(part, TextPart))
+
+
+def _image(part: ImagePart) -> ImageBlock:
+    url = part.image_url.url
+    if url.startswith("data:") and ";base64," in url:
+        header, data = url.split(",", 1)
+        media_type = header.removeprefix("data:").split(";", 1)[0]
+        return ImageBlock(
+            type="image", source=Base64ImageSource(type="base64", media_type=media_type, data=data)
+        )
+    return ImageBlock(type="image", source=URLImageSource(type="url", url=url))
+
+
+def _blocks(content: str | list[ContentPart] | None) -> list[ContentBlock]:
+    if content is None or isinstance(content, str):
+        return [TextBlock(type="text", text=content)] if content else []
+    blocks: list[ContentBlock] = []
+    for part in content:
+        if isinstance(part, TextPart) and part.text:
+            blocks.append(TextBlock(type="text", text=part.text))
+        elif isinstance(part, ImagePart):
+            blocks.append(_image(part))
+    return blocks
+
+
+def _assistant_blocks(message: AssistantMessage) -> list[ContentBlock]:
+    blocks = _blocks(message.content)
+    for call in message.tool_calls or []:
+        blocks.append(
+            ToolUseBlock(
+                type="tool_use",
+                id=call.id,
+                name=call.function.name,
+                input=tool_input(call.function.arguments),
+            )
+        )
+    return blocks
+
+
+def anthropic_conversation(request: ChatCompletionRequest) -> tuple[str, list[MessageParam]]:
+    """``(system text, turns)``: same-role turns merged, tool results first in their user turn."""
+    system: list[str] = []
+    turns: list[MessageParam] = []
+    role: Literal["user", "assistant"]
+    for message in request.messages:
+        if isinstance(message, SystemMessage | DeveloperMessage):
+            system.append(_text(message.content))
+            continue
+        if isinstance(message, ToolMessage):
+            role = "user"
+            blocks: list[ContentBlock] = [
+                ToolResultBlock(
+                    type="tool_result", tool_use_id=message.tool_call_id, content=_text(message.content)
+                )
+            ]
+        elif isinstance(message, AssistantMessage):
+            role, blocks = "assistant", _assistant_blocks(message)
+        else:
+            role, blocks = "user", _blocks(message.content)
+        if not blocks:
+            continue
+        if turns and turns[-1].role == role and isinstance(turns[-1].content, list):
+            turns[-1].content.extend(blocks)
+        else:
+            turns.append(MessageParam(role=role, content=blocks))
+    return "\n\n".join(text for text in system if text), turns
+
+
+def _tool_choice(request: ChatCompletionRequest) -> ToolChoice | None:
+    choice = request.tool_choice
+    serial = True if request.parallel_tool_calls is False else None
+    if isinstance(choice, NamedToolChoice):
+        return ToolChoiceTool(type="tool", name=choice.function.name, disable_parallel_tool_use=serial)
+    if choice == "none":
+        return ToolChoiceNone(type="none")
+    if choice == "required":
+        return ToolChoiceAny(type="any", disable_parallel_tool_use=serial)
+    if choice == "auto" or serial:
+        return ToolChoiceAuto(type="auto", disable_parallel_tool_use=serial)
+    return None
+
+
+def _thinking(request: ChatCompletionRequest, max_tokens: int) -> ThinkingEnabled | None:
+    budget = _BUDGET_BY_EFFORT.get(request.reasoning_effort or "")
+    # Anthropic requires budget_tokens < max_tokens; a budget that does not fit is not asked for.
+    if budget is None or budget >= max_tokens:
+        return None
+    return ThinkingEnabled(type="enabled", budget_tokens=budget)
+
+
+def _output_config(request: ChatCompletionRequest) -> dict[str, Any] | None:
+    response_format = request.response_format or {}
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    if response_format.get("type") != "json_schema" or not isinstance(schema, dict):
+        return None
+    return {"format": {"type": "json_schema", "schema": schema}}
+
+
+def openai_request_to_anthropic(
+    request: ChatCompletionRequest, *, model: str, default_max_tokens: int = DEFAULT_MAX_TOKENS
+) -> MessagesRequest:
+    """The Anthropic request for ``request`` sent to ``model``; see the module docstring."""
+    system, turns = anthropic_conversation(request)
+    max_tokens = request.max_completion_tokens or request.max_tokens or default_max_tokens
+    tools = [
+        ToolDefinition(
+            name=tool.function.name,
+            description=tool.function.description,
+            input_schema=tool.function.parameters or {"type": "object", "properties": {}},
+        )
+        for tool in request.tools or []
+    ]
+    stop = [request.stop] if isinstance(request.stop, str) else request.stop
+    temperature = min(request.temperature, 1.0) if request.temperature is not None else None
+    return MessagesRequest(
+        model=model,
+        max_tokens=max_tokens,
+        messages=turns,
+        system=system or None,
+        tools=tools or None,
+        tool_choice=_tool_choice(request) if tools else None,
+        thinking=_thinking(request, max_tokens),
+        output_config=_output_config(request),
+        stop_sequences=stop or None,
+        temperature=temperature,
+        top_p=request.top_p,
+        stream=request.stream,
+        metadata=RequestMetadata(user_id=request.user) if request.user else None,
+    )
