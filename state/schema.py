@@ -64,6 +64,8 @@ def migrate_state_file(path: Path) -> int:
         raise StateUnavailable(f"{path.parent}: cannot create state directory ({exc})") from exc
     conn = connect(path, create=True)
     try:
+        # Budgets and (later) client-key hashes live here: owner-only, like the directory.
+        path.chmod(0o600)
         return write_transaction(conn, lambda c: _apply_migrations(c, path))
     except sqlite3.Error as exc:
         raise StateUnavailable(f"{path}: migration failed ({exc})") from exc

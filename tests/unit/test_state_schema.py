@@ -24,6 +24,7 @@ def test_migrate_creates_file_directory_and_wal(tmp_path: Path) -> None:
     db = tmp_path / "nested" / "state.db"
     assert migrate_state_file(db) == 0
     assert (db.parent.stat().st_mode & 0o777) == 0o700
+    assert (db.stat().st_mode & 0o777) == 0o600
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
