@@ -40,6 +40,12 @@ from coderouter_supervisor.worker.translate.stream_anthropic_to_openai import An
 from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.thinking_hygiene import strip_unsigned_thinking
+from coderouter_supervisor.worker.translate.tool_repair import (
+    RepairedCall,
+    ToolRepair,
+    repair_completion,
+    repair_tool_calls,
+)
 from coderouter_supervisor.worker.translate.usage import (
     TokenUsage,
     anthropic_usage,
@@ -59,10 +65,12 @@ __all__ = [
     "OutputFilterName",
     "ReasoningControl",
     "ReasoningFields",
+    "RepairedCall",
     "StopMarkerFilter",
     "TextFilter",
     "ThinkingFilter",
     "TokenUsage",
+    "ToolRepair",
     "anthropic_message_to_openai",
     "anthropic_request_to_openai",
     "anthropic_usage",
@@ -72,6 +80,8 @@ __all__ = [
     "openai_completion_to_anthropic",
     "openai_request_to_anthropic",
     "openai_usage",
+    "repair_completion",
+    "repair_tool_calls",
     "stop_reason_from_finish",
     "strip_stop_markers",
     "strip_thinking",
