@@ -9,13 +9,12 @@ from dataclasses import dataclass
 
 import httpx
 from starlette.applications import Starlette
-from starlette.routing import Route
 
 from coderouter_supervisor.state import StateStore
 from coderouter_supervisor.worker.config import LoadedConfig, parse_config
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
-from coderouter_supervisor.worker.ingress import healthz
+from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
 from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event
 
 # Upstream connection pool per worker. Streams from local models can stay silent for
@@ -60,6 +59,6 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
             await store.close()
             emit_event("worker-stopped")
 
-    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
+    app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     counter = RequestCounter(app)
     return counter

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from coderouter_supervisor.worker.ingress.error_responses import EXCEPTION_HANDLERS
 from coderouter_supervisor.worker.ingress.health import healthz
+from coderouter_supervisor.worker.ingress.routes import gateway_routes
 
-__all__ = ["healthz"]
+__all__ = ["EXCEPTION_HANDLERS", "gateway_routes", "healthz"]

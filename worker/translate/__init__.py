@@ -40,6 +40,7 @@ from coderouter_supervisor.worker.translate.stream_anthropic_to_openai import An
 from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.thinking_hygiene import strip_unsigned_thinking
+from coderouter_supervisor.worker.translate.token_estimate import estimate_tokens
 from coderouter_supervisor.worker.translate.tool_repair import (
     RepairedCall,
     ToolRepair,
@@ -76,6 +77,7 @@ __all__ = [
     "anthropic_usage",
     "apply_filters",
     "build_filter_chain",
+    "estimate_tokens",
     "finish_reason_from_stop",
     "openai_completion_to_anthropic",
     "openai_request_to_anthropic",

@@ -1,0 +1,130 @@
+"""What goes upstream: model replaced, extra_body underneath, system suffix, no CodeRouter fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
+from coderouter_supervisor.worker.providers import ProviderCall, read_api_key
+from coderouter_supervisor.worker.providers.endpoints import (
+    anthropic_count_tokens_url,
+    anthropic_headers,
+    anthropic_messages_url,
+    openai_chat_url,
+    openai_headers,
+)
+from coderouter_supervisor.worker.providers.outbound import (
+    anthropic_to_anthropic,
+    anthropic_to_openai,
+    openai_to_anthropic,
+    openai_to_openai,
+)
+
+
+def call(
+    kind: str = "openai_compat", suffix: str | None = None, extra: dict[str, Any] | None = None
+) -> ProviderCall:
+    provider = ProviderConfig.model_validate(
+        {
+            "name": "p",
+            "kind": kind,
+            "base_url": "http://127.0.0.1:1/v1",
+            "model": "upstream-model",
+            "append_system_prompt": suffix,
+            "extra_body": extra or {},
+        }
+    )
+    return ProviderCall(provider, ProfileConfig(name="x", providers=("p",)), api_key="sk-provider")
+
+
+ANTHROPIC = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 100,
+    "profile": "coding",
+    "system": "be brief",
+    "messages": [{"role": "user", "content": "hi"}],
+    "some_new_field": {"keep": True},
+}
+OPENAI = {
+    "model": "gpt-x",
+    "profile": "coding",
+    "seed": 7,
+    "response_format": {"type": "json_object"},
+    "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
+}
+
+
+def test_anthropic_passthrough_keeps_unknown_fields_and_drops_profile() -> None:
+    body = anthropic_to_anthropic(
+        MessagesRequest.model_validate(ANTHROPIC), call("anthropic", extra={"top_k": 5})
+    )
+    assert body["model"] == "upstream-model"
+    assert "profile" not in body
+    assert body["some_new_field"] == {"keep": True}
+    assert body["top_k"] == 5
+
+
+def test_request_fields_win_over_extra_body() -> None:
+    body = openai_to_openai(
+        ChatCompletionRequest.model_validate(OPENAI), call(extra={"seed": 1, "options": {"num_ctx": 8}})
+    )
+    assert body["seed"] == 7
+    assert body["options"] == {"num_ctx": 8}
+    assert body["response_format"] == {"type": "json_object"}
+    assert "profile" not in body
+
+
+@pytest.mark.parametrize(
+    ("system", "expected"),
+    [
+        pytest.param("be brief", "be brief\nALWAYS TEST", id="string"),
+        pytest.param(None, "ALWAYS TEST", id="absent"),
+        pytest.param(
+            [{"type": "text", "text": "be brief"}],
+            [{"type": "text", "text": "be brief"}, {"type": "text", "text": "ALWAYS TEST"}],
+            id="blocks",
+        ),
+    ],
+)
+def test_append_system_prompt_reaches_anthropic_upstreams(system: Any, expected: Any) -> None:
+    request = MessagesRequest.model_validate({**ANTHROPIC, "system": system})
+    assert anthropic_to_anthropic(request, call("anthropic", suffix="ALWAYS TEST"))["system"] == expected
+
+
+def test_append_system_prompt_on_openai_paths() -> None:
+    translated = anthropic_to_openai(MessagesRequest.model_validate(ANTHROPIC), call(suffix="ALWAYS TEST"))
+    assert translated["messages"][0] == {"role": "system", "content": "be brief\nALWAYS TEST"}
+    without_system = {**OPENAI, "messages": [{"role": "user", "content": "hi"}]}
+    body = openai_to_openai(ChatCompletionRequest.model_validate(without_system), call(suffix="ALWAYS TEST"))
+    assert body["messages"][0] == {"role": "system", "content": "ALWAYS TEST"}
+
+
+def test_openai_to_anthropic_uses_provider_model() -> None:
+    body = openai_to_anthropic(ChatCompletionRequest.model_validate(OPENAI), call("anthropic"))
+    assert body["model"] == "upstream-model"
+    assert body["system"] == "be brief"
+    assert "profile" not in body
+
+
+def test_urls_and_headers() -> None:
+    assert openai_chat_url("http://h:1/v1/") == "http://h:1/v1/chat/completions"
+    assert anthropic_messages_url("https://api.anthropic.com/v1") == "https://api.anthropic.com/v1/messages"
+    assert anthropic_messages_url("https://api.anthropic.com") == "https://api.anthropic.com/v1/messages"
+    assert anthropic_count_tokens_url("http://h/v1") == "http://h/v1/messages/count_tokens"
+    assert openai_headers(call())["authorization"] == "Bearer sk-provider"
+    headers = anthropic_headers(call("anthropic", extra={"anthropic_version": "2024-01-01"}))
+    assert headers["x-api-key"] == "sk-provider"
+    assert headers["anthropic-version"] == "2024-01-01"
+    assert "authorization" not in headers
+
+
+def test_api_key_is_read_from_the_environment_each_time() -> None:
+    provider = ProviderConfig.model_validate(
+        {"name": "p", "base_url": "http://h/v1", "model": "m", "api_key_env": "P_KEY"}
+    )
+    assert read_api_key(provider, {}) is None
+    assert read_api_key(provider, {"P_KEY": "  "}) is None
+    assert read_api_key(provider, {"P_KEY": " k1 "}) == "k1"

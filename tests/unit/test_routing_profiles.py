@@ -1,0 +1,81 @@
+"""Profile selection and the paid gate: pure tables over a parsed config."""
+
+from __future__ import annotations
+
+import pytest
+
+from coderouter_supervisor.worker.config import CodeRouterConfig, parse_config
+from coderouter_supervisor.worker.errors import InvalidRequest
+from coderouter_supervisor.worker.routing import resolve_chain, select_profile
+
+CONFIG_TEXT = """
+allow_paid: false
+default_profile: coding
+mode_aliases: {fast: quick}
+providers:
+  - {name: local, base_url: "http://127.0.0.1:11434/v1", model: qwen3-coder:30b}
+  - {name: cloud, kind: anthropic, base_url: "https://api.anthropic.com", model: claude-x, paid: true}
+  - {name: free, base_url: "https://openrouter.ai/api/v1", model: "qwen/qwen3-coder:free"}
+profiles:
+  - {name: coding, providers: [local, cloud, free]}
+  - {name: quick, providers: [free]}
+  - {name: paid-only, providers: [cloud]}
+"""
+
+
+def config(env: dict[str, str] | None = None) -> CodeRouterConfig:
+    return parse_config(CONFIG_TEXT, "providers.yaml", env or {}).config
+
+
+@pytest.mark.parametrize(
+    ("body_profile", "headers", "model", "expected"),
+    [
+        pytest.param(None, {}, "claude-sonnet-4-5", "coding", id="default"),
+        pytest.param("quick", {"x-coderouter-profile": "coding"}, None, "quick", id="body-beats-header"),
+        pytest.param(
+            None, {"x-coderouter-profile": "quick", "x-coderouter-mode": "x"}, None, "quick", id="header"
+        ),
+        pytest.param(None, {"x-coderouter-mode": "fast"}, None, "quick", id="mode-alias"),
+        pytest.param(None, {}, "paid-only", "paid-only", id="model-names-profile"),
+        pytest.param(None, {"x-coderouter-mode": "fast"}, "paid-only", "quick", id="mode-beats-model"),
+    ],
+)
+def test_select_profile(
+    body_profile: object, headers: dict[str, str], model: str | None, expected: str
+) -> None:
+    assert select_profile(config(), body_profile=body_profile, headers=headers, model=model).name == expected
+
+
+@pytest.mark.parametrize(
+    ("body_profile", "headers", "message"),
+    [
+        pytest.param(
+            "nope", {}, "unknown profile 'nope' in the body; profiles: coding, quick, paid-only", id="body"
+        ),
+        pytest.param(None, {"x-coderouter-profile": "nope"}, "x-coderouter-profile header", id="header"),
+        pytest.param(None, {"x-coderouter-mode": "slow"}, "unknown mode 'slow'; ", id="mode"),
+        pytest.param(17, {}, "profile: must be a non-empty string", id="wrong-type"),
+    ],
+)
+def test_unknown_profile_or_mode_lists_what_exists(
+    body_profile: object, headers: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        select_profile(config(), body_profile=body_profile, headers=headers, model=None)
+    assert message.split("; ", maxsplit=1)[0] in str(caught.value)
+
+
+def test_unknown_mode_lists_modes() -> None:
+    with pytest.raises(InvalidRequest, match="modes: fast"):
+        select_profile(config(), body_profile=None, headers={"x-coderouter-mode": "slow"}, model=None)
+
+
+def test_paid_gate_skips_paid_providers_unless_allowed() -> None:
+    blocked = config()
+    chain, skips = resolve_chain(blocked, blocked.profile("coding"))
+    assert [p.name for p in chain] == ["local", "free"]
+    assert [(s.provider, s.reason) for s in skips] == [("cloud", "paid")]
+    allowed = config({"ALLOW_PAID": "true"})
+    chain, skips = resolve_chain(allowed, allowed.profile("coding"))
+    assert [p.name for p in chain] == ["local", "cloud", "free"]
+    assert skips == ()

@@ -1,0 +1,77 @@
+"""Read and validate a JSON request body: the one place pydantic errors become ours."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect, Request
+
+from coderouter_supervisor.worker.errors import InvalidRequest, RequestTooLarge
+
+M = TypeVar("M", bound=BaseModel)
+
+# Claude Code sends long histories with screenshots; 32 MiB matches Anthropic's own request cap.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+_TYPE_WORDS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+async def read_json_object(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The body as a JSON object; :class:`RequestTooLarge` past ``limit`` bytes, else
+    :class:`InvalidRequest` for anything that is not one UTF-8 JSON object."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge(f"request body is {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestTooLarge(f"request body exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        raise InvalidRequest("the request body ended before it was complete") from exc
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise InvalidRequest("request body is empty; expected a JSON object")
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("request body is not valid UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(
+            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise InvalidRequest("request body nests JSON too deeply") from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest(f"request body must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    """``messages[0].content`` from pydantic's location, without its union-member tags."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif "[" in part or "(" in part or part.lower() in _TYPE_WORDS or part.startswith("function-"):
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def validate_body(model: type[M], data: dict[str, Any]) -> M:
+    """``data`` as ``model``; :class:`InvalidRequest` naming the first bad field otherwise."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = _field_path(tuple(error["loc"]))
+        message = error["msg"]
+        if error["type"] == "missing":
+            message = "field required"
+        raise InvalidRequest(f"{field}: {message}" if field else message, field=field or None) from exc

@@ -1,0 +1,73 @@
+"""Every error answer, rendered once per protocol and registered as Starlette handlers."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from coderouter_supervisor.worker.errors import (
+    GatewayError,
+    InvalidRequest,
+    NoProviderLeft,
+    NotFound,
+    choose_reported_error,
+)
+from coderouter_supervisor.worker.ingress.protocols import Ingress, ingress_for_path
+from coderouter_supervisor.worker.protocol import (
+    anthropic_error_envelope,
+    error_headers,
+    openai_error_envelope,
+    openai_status,
+)
+from coderouter_supervisor.worker.telemetry import emit_event
+
+
+def error_response(error: GatewayError, ingress: Ingress) -> JSONResponse:
+    if isinstance(error, NoProviderLeft):
+        error = choose_reported_error(error)
+    headers = error_headers(error)
+    if ingress == "openai":
+        return JSONResponse(
+            openai_error_envelope(error).to_wire(), status_code=openai_status(error), headers=headers
+        )
+    return JSONResponse(anthropic_error_envelope(error).to_wire(), status_code=error.status, headers=headers)
+
+
+async def handle_gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return error_response(exc, ingress_for_path(request.url.path))
+
+
+class _HTTPStatusError(GatewayError):
+    """An HTTP-level refusal from the router (unknown path, wrong method)."""
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error: GatewayError
+    if exc.status_code == 404:
+        error = NotFound(f"no route for {request.method} {request.url.path}")
+    elif exc.status_code == 405:
+        error = InvalidRequest(f"method {request.method} is not allowed on {request.url.path}")
+        error.status = 405
+    else:
+        error = _HTTPStatusError(str(exc.detail))
+        error.status = exc.status_code
+    response = error_response(error, ingress_for_path(request.url.path))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """A bug of ours: log it, answer in the protocol's shape, keep the worker alive."""
+    emit_event("internal-error", "error", path=request.url.path, error=f"{type(exc).__name__}: {exc}")
+    return error_response(GatewayError("internal error in the gateway"), ingress_for_path(request.url.path))
+
+
+EXCEPTION_HANDLERS = {
+    GatewayError: handle_gateway_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

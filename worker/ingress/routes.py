@@ -1,0 +1,23 @@
+"""The gateway's route table (each API path also under ``/v1/v1``, a common base-URL slip)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from coderouter_supervisor.worker.ingress.anthropic_routes import count_tokens, create_message
+from coderouter_supervisor.worker.ingress.health import healthz
+from coderouter_supervisor.worker.ingress.models_route import list_models
+from coderouter_supervisor.worker.ingress.openai_routes import create_chat_completion
+
+
+def gateway_routes() -> list[BaseRoute]:
+    api = [
+        ("/messages", create_message, "POST"),
+        ("/messages/count_tokens", count_tokens, "POST"),
+        ("/chat/completions", create_chat_completion, "POST"),
+        ("/models", list_models, "GET"),
+    ]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    for prefix in ("/v1", "/v1/v1"):
+        routes += [Route(prefix + path, endpoint, methods=[method]) for path, endpoint, method in api]
+    return routes

@@ -1,0 +1,50 @@
+"""One attempt's parameters: which provider, under which profile, with which credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
+
+# The Anthropic API version sent when neither the client nor the provider names one.
+DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    """What an adapter needs to send one request to one provider.
+
+    ``api_key`` is the provider's own key, read from its ``api_key_env`` for this request
+    (so a rotated key applies without restart); the client's credential is never here.
+    """
+
+    provider: ProviderConfig
+    profile: ProfileConfig
+    api_key: str | None
+    anthropic_beta: str | None = None
+    anthropic_version: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+    @property
+    def timeout_s(self) -> float:
+        return self.profile.timeout_s if self.profile.timeout_s is not None else self.provider.timeout_s
+
+    @property
+    def system_suffix(self) -> str | None:
+        """Text appended to the system prompt: the profile's, else the provider's ("" clears)."""
+        suffix = self.profile.append_system_prompt
+        if suffix is None:
+            suffix = self.provider.append_system_prompt
+        return suffix or None
+
+
+def read_api_key(provider: ProviderConfig, env: Mapping[str, str]) -> str | None:
+    """The provider's key from the environment, stripped; None when unset or empty."""
+    if not provider.api_key_env:
+        return None
+    value = env.get(provider.api_key_env, "").strip()
+    return value or None

@@ -1,0 +1,118 @@
+"""One attempt on one provider for either ingress: build, send, read, translate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
+from coderouter_supervisor.worker.providers import inbound, outbound
+from coderouter_supervisor.worker.providers.call import ProviderCall
+from coderouter_supervisor.worker.providers.client_streams import (
+    AnthropicFromAnthropic,
+    AnthropicFromOpenAI,
+    ClientStream,
+    OpenAIFromAnthropic,
+    OpenAIFromOpenAI,
+)
+from coderouter_supervisor.worker.providers.endpoints import (
+    anthropic_headers,
+    anthropic_messages_url,
+    openai_chat_url,
+    openai_headers,
+)
+from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
+from coderouter_supervisor.worker.providers.transport import open_stream, post_json
+
+
+def _declared_tools_anthropic(request: MessagesRequest) -> frozenset[str]:
+    return frozenset(tool.name for tool in request.tools or [])
+
+
+def _declared_tools_openai(request: ChatCompletionRequest) -> frozenset[str]:
+    return frozenset(tool.function.name for tool in request.tools or [])
+
+
+def _endpoint(call: ProviderCall) -> tuple[str, dict[str, str]]:
+    provider = call.provider
+    if provider.kind == "anthropic":
+        return anthropic_messages_url(provider.base_url), anthropic_headers(call)
+    return openai_chat_url(provider.base_url), openai_headers(call)
+
+
+async def _post(http: httpx.AsyncClient, call: ProviderCall, body: dict[str, Any]) -> dict[str, Any]:
+    url, headers = _endpoint(call)
+    return await post_json(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+
+
+async def _relay(
+    http: httpx.AsyncClient, call: ProviderCall, body: dict[str, Any], client: ClientStream
+) -> StreamRelay:
+    url, headers = _endpoint(call)
+    upstream = await open_stream(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+    relay = StreamRelay(upstream, client, call.name)
+    await relay.prime(PING_INTERVAL_S)
+    return relay
+
+
+async def complete_anthropic(
+    http: httpx.AsyncClient, call: ProviderCall, request: MessagesRequest
+) -> dict[str, Any]:
+    """A non-streamed Anthropic answer from ``call``'s provider."""
+    provider = call.provider
+    if provider.kind == "anthropic":
+        body = {**outbound.anthropic_to_anthropic(request, call), "stream": False}
+        return inbound.anthropic_from_anthropic(await _post(http, call, body), provider)
+    body = {**outbound.anthropic_to_openai(request, call), "stream": False}
+    body.pop("stream_options", None)
+    payload = await _post(http, call, body)
+    return inbound.anthropic_from_openai(
+        payload, provider, requested_model=request.model, declared_tools=_declared_tools_anthropic(request)
+    )
+
+
+async def stream_anthropic(
+    http: httpx.AsyncClient, call: ProviderCall, request: MessagesRequest, *, input_tokens: int
+) -> StreamRelay:
+    """An Anthropic event stream from ``call``'s provider, primed up to its first content."""
+    provider = call.provider
+    client: ClientStream
+    if provider.kind == "anthropic":
+        body = {**outbound.anthropic_to_anthropic(request, call), "stream": True}
+        client = AnthropicFromAnthropic(provider)
+    else:
+        body = {**outbound.anthropic_to_openai(request, call), "stream": True}
+        body["stream_options"] = {"include_usage": True}
+        client = AnthropicFromOpenAI(provider, requested_model=request.model, input_tokens=input_tokens)
+    return await _relay(http, call, body, client)
+
+
+async def complete_openai(
+    http: httpx.AsyncClient, call: ProviderCall, request: ChatCompletionRequest, *, created: int
+) -> dict[str, Any]:
+    """A non-streamed OpenAI answer from ``call``'s provider."""
+    provider = call.provider
+    if provider.kind == "anthropic":
+        body = {**outbound.openai_to_anthropic(request, call), "stream": False}
+        return inbound.openai_from_anthropic(await _post(http, call, body), provider, created=created)
+    body = {**outbound.openai_to_openai(request, call), "stream": False}
+    body.pop("stream_options", None)
+    payload = await _post(http, call, body)
+    return inbound.openai_from_openai(payload, provider, declared_tools=_declared_tools_openai(request))
+
+
+async def stream_openai(
+    http: httpx.AsyncClient, call: ProviderCall, request: ChatCompletionRequest
+) -> StreamRelay:
+    """An OpenAI chunk stream from ``call``'s provider, primed up to its first content."""
+    provider = call.provider
+    include_usage = bool(request.stream_options and request.stream_options.include_usage)
+    client: ClientStream
+    if provider.kind == "anthropic":
+        body = {**outbound.openai_to_anthropic(request, call), "stream": True}
+        client = OpenAIFromAnthropic(provider, requested_model=request.model, include_usage=include_usage)
+    else:
+        body = {**outbound.openai_to_openai(request, call), "stream": True}
+        client = OpenAIFromOpenAI(provider)
+    return await _relay(http, call, body, client)

@@ -1,0 +1,103 @@
+"""The body sent to one provider for one client request, per (ingress, provider kind).
+
+Pure. Rules shared by all four paths: the provider's ``model`` always replaces the
+client's; ``extra_body`` is merged underneath (a field the request sets wins); the
+CodeRouter-only ``profile`` field never goes upstream; the profile's or provider's
+``append_system_prompt`` is added to the system prompt on every kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coderouter_supervisor.worker.config import ProviderConfig
+from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
+from coderouter_supervisor.worker.providers.call import ProviderCall
+from coderouter_supervisor.worker.translate import (
+    OpenAITarget,
+    ReasoningControl,
+    anthropic_request_to_openai,
+    openai_request_to_anthropic,
+    strip_unsigned_thinking,
+)
+
+PROFILE_FIELD = "profile"
+
+
+def _with_extra_body(body: dict[str, Any], provider: ProviderConfig) -> dict[str, Any]:
+    extra = {k: v for k, v in provider.extra_body.items() if k != "anthropic_version"}
+    return {**extra, **body}
+
+
+def _anthropic_system(system: Any, suffix: str | None) -> Any:
+    if not suffix:
+        return system
+    if system is None or system == "":
+        return suffix
+    if isinstance(system, str):
+        return f"{system}\n{suffix}"
+    return [*system, {"type": "text", "text": suffix}]
+
+
+def _openai_messages_with_suffix(messages: list[dict[str, Any]], suffix: str | None) -> list[dict[str, Any]]:
+    if not suffix:
+        return messages
+    for index, message in enumerate(messages):
+        if message.get("role") in ("system", "developer"):
+            content = message.get("content")
+            if isinstance(content, list):
+                content = [*content, {"type": "text", "text": suffix}]
+            else:
+                content = f"{content}\n{suffix}" if content else suffix
+            return [*messages[:index], {**message, "content": content}, *messages[index + 1 :]]
+    return [{"role": "system", "content": suffix}, *messages]
+
+
+def openai_target(provider: ProviderConfig) -> OpenAITarget:
+    """How to shape requests for an OpenAI-compatible provider, from its declared capabilities."""
+    declared = provider.capabilities.reasoning_control
+    control: ReasoningControl = "none"
+    if declared == "openai":
+        control = "reasoning_effort"
+    elif declared == "provider_specific":
+        control = "openrouter" if "openrouter.ai" in provider.base_url else "chat_template_kwargs"
+    return OpenAITarget(
+        model=provider.model,
+        reasoning_control=control,
+        replay_reasoning=provider.capabilities.reasoning_passthrough,
+    )
+
+
+def anthropic_to_anthropic(request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
+    """Passthrough: unknown fields and betas go along verbatim; synthesized thinking does not."""
+    body = strip_unsigned_thinking(request).to_wire()
+    body.pop(PROFILE_FIELD, None)
+    body["model"] = call.provider.model
+    if call.system_suffix:
+        body["system"] = _anthropic_system(body.get("system"), call.system_suffix)
+    return _with_extra_body(body, call.provider)
+
+
+def anthropic_to_openai(request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
+    body = anthropic_request_to_openai(request, openai_target(call.provider)).to_wire()
+    body.pop(PROFILE_FIELD, None)
+    body["messages"] = _openai_messages_with_suffix(body["messages"], call.system_suffix)
+    return _with_extra_body(body, call.provider)
+
+
+def openai_to_openai(request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
+    """Passthrough: every field the client set reaches the upstream (response_format, seed, n, …)."""
+    body = request.to_wire()
+    body.pop(PROFILE_FIELD, None)
+    body["model"] = call.provider.model
+    body["messages"] = _openai_messages_with_suffix(body["messages"], call.system_suffix)
+    return _with_extra_body(body, call.provider)
+
+
+def openai_to_anthropic(request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
+    translated = openai_request_to_anthropic(request, model=call.provider.model)
+    body = strip_unsigned_thinking(translated).to_wire()
+    body.pop(PROFILE_FIELD, None)
+    if call.system_suffix:
+        body["system"] = _anthropic_system(body.get("system"), call.system_suffix)
+    return _with_extra_body(body, call.provider)

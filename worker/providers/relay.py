@@ -1,0 +1,131 @@
+"""Relay one upstream stream to the client, with keep-alive pings while the upstream is silent.
+
+Local models can spend minutes on prompt processing before the first token; clients and
+proxies in between give up on a silent connection, so every ``PING_INTERVAL_S`` of
+silence sends the protocol's keep-alive frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Final
+
+from coderouter_supervisor.worker.errors import MidStreamFailure, UpstreamError
+from coderouter_supervisor.worker.providers.client_streams import ClientStream
+from coderouter_supervisor.worker.providers.transport import UpstreamEvent, UpstreamStream
+
+PING_INTERVAL_S: Final = 10.0
+
+
+class _Silence:
+    pass
+
+
+_SILENCE: Final = _Silence()
+
+
+class StreamRelay:
+    """Pull upstream events into a :class:`ClientStream`; see :meth:`prime` and :meth:`frames`."""
+
+    def __init__(self, upstream: UpstreamStream, client: ClientStream, provider: str) -> None:
+        self._upstream = upstream
+        self._client = client
+        self._provider = provider
+        self._events = upstream.events().__aiter__()
+        self._pending: asyncio.Future[UpstreamEvent] | None = None
+        self._primed: list[bytes] = []
+        self._ended = False
+
+    @property
+    def client(self) -> ClientStream:
+        return self._client
+
+    async def _next(self, wait_s: float) -> UpstreamEvent | _Silence | None:
+        """The next event; ``_SILENCE`` after ``wait_s`` without one; None at the end."""
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(self._events.__anext__())
+        done, _ = await asyncio.wait({self._pending}, timeout=wait_s)
+        if not done:
+            return _SILENCE
+        pending, self._pending = self._pending, None
+        try:
+            return pending.result()
+        except StopAsyncIteration:
+            return None
+
+    async def prime(self, wait_s: float) -> None:
+        """Read until the client stream has started, the upstream ended, or ``wait_s`` passed.
+
+        Until then nothing has reached the client, so any upstream failure is raised as
+        retryable (another provider may take the request).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        try:
+            while not self._client.started:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return
+                event = await self._next(remaining)
+                if isinstance(event, _Silence):
+                    return
+                if event is None:
+                    self._ended = True
+                    if not self._upstream.saw_done and not self._client.started:
+                        raise MidStreamFailure(
+                            f"provider {self._provider} ended the stream before any content",
+                            provider=self._provider,
+                            retryable=True,
+                        )
+                    return
+                frames = self._client.feed(event)
+                if frames:
+                    self._primed.append(frames)
+        except UpstreamError as error:
+            await self.aclose()
+            if not self._client.started:
+                error.retryable = True
+            raise
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        """Everything for the client: primed frames, then the rest, pings, and a proper ending."""
+        try:
+            for frames in self._primed:
+                yield frames
+            while not self._ended:
+                try:
+                    event = await self._next(PING_INTERVAL_S)
+                except UpstreamError as error:
+                    yield self._client.fail(error)
+                    return
+                if isinstance(event, _Silence):
+                    yield self._client.ping_frame
+                    continue
+                if event is None:
+                    break
+                try:
+                    frames = self._client.feed(event)
+                except UpstreamError as error:
+                    yield self._client.fail(error)
+                    return
+                if frames:
+                    yield frames
+            yield self._client.finish(self._upstream.saw_done)
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and close the upstream connection. Idempotent."""
+        self._ended = True
+        pending, self._pending = self._pending, None
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+        aclose = getattr(self._events, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
+        await self._upstream.aclose()

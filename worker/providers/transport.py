@@ -1,0 +1,189 @@
+"""HTTP to upstreams over the worker's shared client: the one place httpx errors become ours."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from coderouter_supervisor.worker.errors import (
+    MidStreamFailure,
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamHTTPError,
+    UpstreamTimeout,
+)
+from coderouter_supervisor.worker.protocol import SSEDecoder, upstream_error_from_response
+
+# An upstream error body is read for its message; anything past this is noise.
+_ERROR_BODY_LIMIT = 64 * 1024
+_CONNECT_TIMEOUT_S = 10.0
+
+
+def _timeout(timeout_s: float) -> httpx.Timeout:
+    """``timeout_s`` bounds each wait for the upstream (connect, each read), not the whole call."""
+    return httpx.Timeout(timeout_s, connect=min(timeout_s, _CONNECT_TIMEOUT_S))
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+def _transport_error(exc: httpx.HTTPError, provider: str) -> UpstreamError:
+    if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
+        return UpstreamConnectError(f"cannot connect to provider {provider}: {exc}", provider=provider)
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamTimeout(f"provider {provider} did not answer in time", provider=provider)
+    return UpstreamConnectError(f"connection to provider {provider} failed: {exc}", provider=provider)
+
+
+async def _error_from(response: httpx.Response, provider: str) -> UpstreamError:
+    body = b""
+    try:
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > _ERROR_BODY_LIMIT:
+                break
+    except httpx.HTTPError:
+        pass
+    finally:
+        await response.aclose()
+    return upstream_error_from_response(
+        response.status_code,
+        body[:_ERROR_BODY_LIMIT],
+        provider=provider,
+        retry_after=_retry_after(response.headers),
+    )
+
+
+async def _send(
+    http: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str],
+    body: Mapping[str, Any],
+    timeout_s: float,
+    provider: str,
+) -> httpx.Response:
+    request = http.build_request(
+        "POST", url, headers=dict(headers), content=json.dumps(body).encode(), timeout=_timeout(timeout_s)
+    )
+    try:
+        response = await http.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise _transport_error(exc, provider) from exc
+    if response.status_code >= 400:
+        raise await _error_from(response, provider)
+    return response
+
+
+async def post_json(
+    http: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str],
+    body: Mapping[str, Any],
+    *,
+    timeout_s: float,
+    provider: str,
+) -> dict[str, Any]:
+    """POST ``body`` and return the JSON object answered; raises a typed ``UpstreamError``."""
+    response = await _send(http, url, headers, body, timeout_s, provider)
+    try:
+        raw = await response.aread()
+    except httpx.HTTPError as exc:
+        raise _transport_error(exc, provider) from exc
+    finally:
+        await response.aclose()
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise UpstreamHTTPError(
+            f"provider {provider} answered HTTP {response.status_code} without a JSON object",
+            provider=provider,
+            upstream_status=502,
+        )
+    return payload
+
+
+@dataclass
+class UpstreamEvent:
+    """One parsed event of an upstream stream: its SSE name (if any) and JSON payload."""
+
+    name: str | None
+    payload: dict[str, Any]
+
+
+class UpstreamStream:
+    """An upstream stream whose response said 2xx; iterate :meth:`events` once.
+
+    ``completed`` tells whether the upstream ended it properly (``[DONE]`` or a clean end of
+    body); a broken connection raises :class:`MidStreamFailure` from the iterator.
+    """
+
+    def __init__(self, response: httpx.Response, provider: str) -> None:
+        self._response = response
+        self._provider = provider
+        self.saw_done = False
+        self.skipped_frames = 0
+
+    async def events(self) -> AsyncIterator[UpstreamEvent]:
+        decoder = SSEDecoder()
+        try:
+            async for chunk in self._response.aiter_bytes():
+                for frame in decoder.feed(chunk):
+                    event = self._parse(frame.event, frame.data)
+                    if event is not None:
+                        yield event
+                    if self.saw_done:
+                        return
+            for frame in decoder.close():
+                event = self._parse(frame.event, frame.data)
+                if event is not None:
+                    yield event
+        except httpx.HTTPError as exc:
+            raise MidStreamFailure(
+                f"provider {self._provider} broke off the stream: {exc or type(exc).__name__}",
+                provider=self._provider,
+            ) from exc
+        finally:
+            await self._response.aclose()
+
+    def _parse(self, name: str | None, data: str) -> UpstreamEvent | None:
+        if data.strip() == "[DONE]":
+            self.saw_done = True
+            return None
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            self.skipped_frames += 1
+            return None
+        if not isinstance(payload, dict):
+            self.skipped_frames += 1
+            return None
+        return UpstreamEvent(name, payload)
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+async def open_stream(
+    http: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str],
+    body: Mapping[str, Any],
+    *,
+    timeout_s: float,
+    provider: str,
+) -> UpstreamStream:
+    """POST a streaming request; returns once the upstream answered 2xx, raises otherwise."""
+    return UpstreamStream(await _send(http, url, headers, body, timeout_s, provider), provider)
