@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 from starlette.applications import Starlette
 
 from coderouter_supervisor.state import StateStore
-from coderouter_supervisor.worker.config import LoadedConfig, parse_config
+from coderouter_supervisor.worker.config import parse_config
+from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
@@ -21,16 +21,6 @@ from coderouter_supervisor.worker.telemetry import configure_event_log, emit_eve
 # minutes during prefill, so read timeouts are per provider, set per request.
 _UPSTREAM_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=40, keepalive_expiry=30.0)
 _UPSTREAM_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-
-@dataclass(frozen=True)
-class Gateway:
-    """Everything a request handler needs, created in the lifespan of one worker."""
-
-    config: LoadedConfig
-    store: StateStore
-    http: httpx.AsyncClient
-    heartbeat: Heartbeat
 
 
 def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:

@@ -10,13 +10,15 @@ from starlette.requests import Request
 
 from coderouter_supervisor.worker.config import ProfileConfig
 from coderouter_supervisor.worker.errors import NoProviderLeft
+from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.providers import FailedAttempt, ProviderCall, read_api_key
 from coderouter_supervisor.worker.routing import resolve_chain, select_profile
 from coderouter_supervisor.worker.telemetry import emit_event
 
 
-def gateway_of(request: Request) -> Any:
-    return request.state.gateway
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.state.gateway
+    return gateway
 
 
 def choose_profile(request: Request, data: dict[str, Any], model: str | None) -> ProfileConfig:

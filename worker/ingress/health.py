@@ -7,12 +7,18 @@ import os
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.version import VERSION
+
+
+async def root(request: Request) -> JSONResponse:
+    """``GET``/``HEAD /``: Claude Code probes its base URL before the first call."""
+    return JSONResponse({"service": "coderouter-supervisor", "version": VERSION})
 
 
 async def healthz(request: Request) -> JSONResponse:
     """Answer from memory only: no upstream call, no database read."""
-    gateway = request.state.gateway
+    gateway: Gateway = request.state.gateway
     return JSONResponse(
         {
             "status": "ok",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from coderouter_supervisor.worker.ingress.anthropic_routes import count_tokens, create_message
-from coderouter_supervisor.worker.ingress.health import healthz
+from coderouter_supervisor.worker.ingress.health import healthz, root
 from coderouter_supervisor.worker.ingress.models_route import list_models
 from coderouter_supervisor.worker.ingress.openai_routes import create_chat_completion
 
@@ -17,7 +17,10 @@ def gateway_routes() -> list[BaseRoute]:
         ("/chat/completions", create_chat_completion, "POST"),
         ("/models", list_models, "GET"),
     ]
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/", root, methods=["GET", "HEAD"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
     for prefix in ("/v1", "/v1/v1"):
         routes += [Route(prefix + path, endpoint, methods=[method]) for path, endpoint, method in api]
     return routes
