@@ -1,0 +1,83 @@
+"""The real Claude Code CLI, installed from the npm registry and run offline against a base URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Pinned so a new CLI release cannot change what these tests mean; bump deliberately.
+CLAUDE_CODE_VERSION = "2.1.197"
+_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "claude-code"
+
+
+def claude_code_binary() -> Path:
+    """The `claude` executable, installed into the repo's .cache on first use.
+
+    ``CLAUDE_CODE_BIN`` points at an existing install instead.
+    """
+    configured = os.environ.get("CLAUDE_CODE_BIN")
+    if configured:
+        return Path(configured)
+    binary = _CACHE / "node_modules" / ".bin" / "claude"
+    if not binary.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is needed to install Claude Code for the end-to-end tests")
+        _CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(_CACHE),
+                f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    return binary
+
+
+@dataclass
+class ClaudeRun:
+    returncode: int
+    result: dict[str, Any]
+    stderr: str
+
+
+def run_claude(
+    base_url: str, prompt: str, home: Path, *args: str, api_key: str = "sk-client-test", timeout: float = 120
+) -> ClaudeRun:
+    """``claude -p PROMPT --output-format json`` with a fresh HOME and no traffic but to ``base_url``."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "ANTHROPIC_BASE_URL": base_url,
+        "ANTHROPIC_API_KEY": api_key,
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "DISABLE_TELEMETRY": "1",
+    }
+    completed = subprocess.run(
+        [str(claude_code_binary()), "-p", prompt, "--output-format", "json", *args],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    try:
+        result = json.loads(completed.stdout.strip().splitlines()[-1]) if completed.stdout.strip() else {}
+    except (json.JSONDecodeError, IndexError):
+        result = {"unparsed_stdout": completed.stdout}
+    return ClaudeRun(completed.returncode, result, completed.stderr)
