@@ -222,7 +222,9 @@ def test_error_event_raises_and_ends_with_an_error_payload() -> None:
     with pytest.raises(MidStreamFailure) as caught:
         stream.feed({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
     tail = [item.to_wire() for item in stream.finish_with_error(caught.value)]
-    assert tail == [{"error": {"message": "Overloaded", "type": "server_error", "param": None, "code": None}}]
+    # The upstream's "overloaded" verdict survives, so OpenAI clients can tell it from a broken stream.
+    expected = {"message": "Overloaded", "type": "server_error", "param": None, "code": "overloaded"}
+    assert tail == [{"error": expected}]
     assert stream.finish() == []
     assert stream.finish_with_error(UpstreamOutOfMemory("x", provider="a")) == []
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.worker.errors import UpstreamError
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
@@ -13,7 +13,13 @@ from coderouter_supervisor.worker.ingress.dispatch import (
     gateway_of,
     provider_calls,
 )
-from coderouter_supervisor.worker.protocol import CountTokensRequest, MessagesRequest
+from coderouter_supervisor.worker.ingress.streaming import streamed_response
+from coderouter_supervisor.worker.protocol import (
+    PING_FRAME,
+    CountTokensRequest,
+    MessagesRequest,
+    encode_anthropic_stream_error,
+)
 from coderouter_supervisor.worker.providers import (
     complete_anthropic,
     first_success,
@@ -21,8 +27,6 @@ from coderouter_supervisor.worker.providers import (
 )
 from coderouter_supervisor.worker.providers.count_tokens import count_tokens_upstream
 from coderouter_supervisor.worker.translate import estimate_tokens
-
-SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 async def create_message(request: Request) -> Response:
@@ -33,13 +37,11 @@ async def create_message(request: Request) -> Response:
     http = gateway_of(request).http
     if body.stream:
         input_tokens = estimate_tokens(data)
-        relay, call, failures = await first_success(
-            calls, lambda c: stream_anthropic(http, c, body, input_tokens=input_tokens)
-        )
-        return StreamingResponse(
-            relay.frames(),
-            media_type="text/event-stream",
-            headers={**SSE_HEADERS, **explain_headers(profile, call, failures)},
+        return await streamed_response(
+            first_success(calls, lambda c: stream_anthropic(http, c, body, input_tokens=input_tokens)),
+            profile,
+            ping_frame=PING_FRAME,
+            error_frame=encode_anthropic_stream_error,
         )
     reply, call, failures = await first_success(calls, lambda c: complete_anthropic(http, c, body))
     return JSONResponse(reply, headers=explain_headers(profile, call, failures))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
-from coderouter_supervisor.worker.ingress.anthropic_routes import SSE_HEADERS
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
     choose_profile,
@@ -15,7 +14,12 @@ from coderouter_supervisor.worker.ingress.dispatch import (
     gateway_of,
     provider_calls,
 )
-from coderouter_supervisor.worker.protocol import ChatCompletionRequest
+from coderouter_supervisor.worker.ingress.streaming import streamed_response
+from coderouter_supervisor.worker.protocol import (
+    OPENAI_PING_FRAME,
+    ChatCompletionRequest,
+    encode_openai_stream_error,
+)
 from coderouter_supervisor.worker.providers import complete_openai, first_success, stream_openai
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.translate import unsupported_openai_fields
@@ -32,11 +36,11 @@ async def create_chat_completion(request: Request) -> Response:
         if dropped:
             emit_event("request-fields-dropped", fields=list(dropped), reason="no Anthropic equivalent")
     if body.stream:
-        relay, call, failures = await first_success(calls, lambda c: stream_openai(http, c, body))
-        return StreamingResponse(
-            relay.frames(),
-            media_type="text/event-stream",
-            headers={**SSE_HEADERS, **explain_headers(profile, call, failures)},
+        return await streamed_response(
+            first_success(calls, lambda c: stream_openai(http, c, body)),
+            profile,
+            ping_frame=OPENAI_PING_FRAME,
+            error_frame=encode_openai_stream_error,
         )
     created = int(time.time())
     reply, call, failures = await first_success(

@@ -122,6 +122,7 @@ from coderouter_supervisor.worker.protocol.openai_response import (
 )
 from coderouter_supervisor.worker.protocol.sse import (
     DONE_FRAME,
+    OPENAI_PING_FRAME,
     PING_FRAME,
     SSEDecoder,
     SSEEvent,
@@ -142,6 +143,7 @@ from coderouter_supervisor.worker.protocol.wire import (
 
 __all__ = [
     "DONE_FRAME",
+    "OPENAI_PING_FRAME",
     "PING_FRAME",
     "AnthropicErrorType",
     "AnthropicEvent",

@@ -19,6 +19,9 @@ DONE_FRAME = b"data: [DONE]\n\n"
 """The OpenAI stream terminator. Anthropic streams never send it."""
 
 PING_FRAME = b'event: ping\ndata: {"type":"ping"}\n\n'
+
+# An SSE comment keeps an OpenAI client's connection alive; the SDK ignores it.
+OPENAI_PING_FRAME = b": ping\n\n"
 """Anthropic keep-alive; clients skip it, and it keeps idle-timeouts from firing."""
 
 

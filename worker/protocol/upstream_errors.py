@@ -209,4 +209,11 @@ def upstream_error_from_stream_payload(payload: Mapping[str, Any], *, provider: 
         return overflow
     if looks_like_out_of_memory(message):
         return UpstreamOutOfMemory(message, provider=provider)
-    return MidStreamFailure(message, provider=provider)
+    failure = MidStreamFailure(message, provider=provider)
+    # Claude Code retries an overloaded or rate-limited stream; keep the upstream's verdict for it.
+    error_type = _error_fields(payload).get("type")
+    if error_type == "overloaded_error":
+        failure.status, failure.kind = 529, "overloaded"
+    elif error_type == "rate_limit_error":
+        failure.status, failure.kind = 429, "rate_limit"
+    return failure

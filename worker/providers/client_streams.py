@@ -15,6 +15,7 @@ from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError, MidStreamFailure
 from coderouter_supervisor.worker.protocol import (
     DONE_FRAME,
+    OPENAI_PING_FRAME,
     PING_FRAME,
     CompletionUsage,
     MessageDeltaUsage,
@@ -35,9 +36,6 @@ from coderouter_supervisor.worker.translate import (
     usage_from_anthropic,
     usage_from_openai,
 )
-
-# SSE comment lines keep OpenAI clients' connections alive; the SDK ignores them.
-OPENAI_PING_FRAME = b": ping\n\n"
 
 
 class ClientStream(Protocol):

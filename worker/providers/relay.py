@@ -94,6 +94,9 @@ class StreamRelay:
         try:
             for frames in self._primed:
                 yield frames
+            if not self._ended and not self._client.started:
+                # prime() gave up after a full interval of silence: keep the client waiting visibly.
+                yield self._client.ping_frame
             while not self._ended:
                 try:
                     event = await self._next(PING_INTERVAL_S)

@@ -1,0 +1,148 @@
+"""Same protocol on both sides: Anthropic → Anthropic and OpenAI → OpenAI-compatible."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from support.fake_upstream import Reply, ToolCall, Usage
+from support.stack import CLIENT_KEY, PROVIDER_KEY, Stack
+
+MODEL = "claude-sonnet-4-6"
+
+
+def test_anthropic_passthrough_keeps_beta_header_and_unknown_fields(fresh: Stack) -> None:
+    response = httpx.post(
+        f"{fresh.gateway.base_url}/v1/messages",
+        headers={
+            "x-api-key": CLIENT_KEY,
+            "anthropic-version": "2023-06-01",
+            "anthropic-beta": "interleaved-thinking-2025-05-14,context-management-2025-06-27",
+            "x-coderouter-profile": "claude",
+        },
+        json={
+            "model": MODEL,
+            "max_tokens": 64,
+            "messages": [{"role": "user", "content": "hi"}],
+            "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]},
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+        },
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    sent = fresh.claude.last
+    assert sent.headers["anthropic-beta"] == "interleaved-thinking-2025-05-14,context-management-2025-06-27"
+    assert sent.headers["anthropic-version"] == "2023-06-01"
+    assert sent.body["context_management"] == {"edits": [{"type": "clear_tool_uses_20250919"}]}
+    assert sent.body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert sent.headers["x-api-key"] == PROVIDER_KEY
+    assert CLIENT_KEY not in json.dumps(sent.headers)
+    assert response.headers["x-coderouter-provider"] == "anthropic-direct"
+    assert response.headers["x-coderouter-profile"] == "claude"
+
+
+def test_anthropic_passthrough_stream_thinking_and_tools(fresh: Stack) -> None:
+    fresh.claude.queue(
+        Reply(
+            text="Checking.",
+            reasoning="think first",
+            tool_calls=(ToolCall("ls", {"dir": "."}),),
+            usage=Usage(5, 6, 7, 8),
+        )
+    )
+    with fresh.anthropic_client("claude").messages.stream(
+        model=MODEL,
+        max_tokens=64,
+        tools=[{"name": "ls", "input_schema": {"type": "object"}}],
+        messages=[{"role": "user", "content": "list"}],
+    ) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["thinking", "text", "tool_use"]
+    assert final.content[2].input == {"dir": "."}  # type: ignore[union-attr]
+    assert final.stop_reason == "tool_use"
+    assert final.usage.cache_read_input_tokens == 7
+    assert final.usage.cache_creation_input_tokens == 8
+    assert final.usage.output_tokens == 6
+
+
+def test_openai_passthrough_forwards_fields_the_upstream_understands(fresh: Stack) -> None:
+    completion = fresh.openai_client().chat.completions.create(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "json please"}],
+        response_format={"type": "json_object"},
+        seed=7,
+        n=1,
+        parallel_tool_calls=False,
+        tools=[{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+        logprobs=True,
+        frequency_penalty=0.1,
+    )
+    assert completion.choices[0].message.content == "Hello from the fake upstream."
+    body = fresh.local.last.body
+    assert body["response_format"] == {"type": "json_object"}
+    assert body["seed"] == 7
+    assert body["n"] == 1
+    assert body["parallel_tool_calls"] is False
+    assert body["logprobs"] is True
+    assert body["frequency_penalty"] == 0.1
+    assert body["model"] == "qwen-fake"
+    assert "profile" not in body
+
+
+def test_openai_passthrough_stream_with_usage(fresh: Stack) -> None:
+    fresh.local.queue(Reply(text="abcdefghij", usage=Usage(input_tokens=3, output_tokens=10)))
+    chunks = list(
+        fresh.openai_client().chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "x"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "abcdefghij"
+    usage = [c.usage for c in chunks if c.usage is not None]
+    assert len(usage) == 1
+    assert usage[0].completion_tokens == 10
+    assert fresh.local.last.body["stream_options"] == {"include_usage": True}
+
+
+def test_openai_passthrough_reasoning_kept(fresh: Stack) -> None:
+    fresh.local.queue(Reply(text="4", reasoning="2+2"))
+    response = httpx.post(
+        f"{fresh.gateway.base_url}/v1/chat/completions",
+        headers={"authorization": f"Bearer {CLIENT_KEY}"},
+        json={"model": "m", "messages": [{"role": "user", "content": "2+2"}]},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    message = response.json()["choices"][0]["message"]
+    assert message["content"] == "4"
+    assert fresh.local.last.headers.get("authorization") is None  # ollama has no api_key_env
+
+
+def test_body_profile_is_never_sent_upstream(fresh: Stack) -> None:
+    response = httpx.post(
+        f"{fresh.gateway.base_url}/v1/messages",
+        headers={"x-api-key": CLIENT_KEY},
+        json={
+            "model": MODEL,
+            "max_tokens": 8,
+            "profile": "claude",
+            "messages": [{"role": "user", "content": "x"}],
+        },
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert "profile" not in fresh.claude.last.body
+    assert response.headers["x-coderouter-profile"] == "claude"
+
+
+def test_double_v1_path_is_served(fresh: Stack) -> None:
+    response = httpx.post(
+        f"{fresh.gateway.base_url}/v1/v1/chat/completions",
+        json={"model": "m", "messages": [{"role": "user", "content": "x"}]},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert response.json()["object"] == "chat.completion"

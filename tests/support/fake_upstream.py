@@ -1,0 +1,432 @@
+"""A scriptable loopback upstream that speaks both OpenAI chat completions and Anthropic messages.
+
+One server answers ``POST /v1/chat/completions`` (as an OpenAI-compatible backend such as Ollama or
+vLLM) and ``POST /v1/messages`` (+ ``/count_tokens``) as Anthropic does. A test queues what the next
+calls answer — a :class:`Reply` (text, reasoning, tool calls, usage, stream shaping) or a
+:class:`Failure` — and the same script renders in whichever protocol and mode the gateway asked for.
+Every request is recorded with its headers and JSON body so tests can assert what went upstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 12
+    output_tokens: int = 7
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    name: str
+    arguments: dict[str, Any]
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful answer; the stream fields shape how it is streamed when the caller asked to."""
+
+    text: str = "Hello from the fake upstream."
+    reasoning: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage = Usage()
+    stop: str | None = None  # None: "tool_calls"/"tool_use" when there are tool calls, else end of turn
+    # OpenAI-compatible servers name the reasoning field differently (LM Studio vs Ollama/OpenRouter).
+    reasoning_field: str = "reasoning_content"
+    chunk_chars: int = 5
+    headers_delay_s: float = 0.0  # before the response headers (a backend still loading the model)
+    silence_s: float = 0.0  # after the response headers, before the first event
+    delay_s: float = 0.0  # between events
+    drop_after: int | None = None  # cut the connection after this many events, without a terminator
+    error_after: int | None = None  # send the protocol's in-stream error event after this many events
+    error_message: str = "Overloaded"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An HTTP error answer, in the upstream protocol's own error envelope unless ``raw_body`` is given."""
+
+    status: int
+    message: str = "upstream failure"
+    error_type: str = "api_error"
+    headers: dict[str, str] = field(default_factory=dict)
+    raw_body: str | None = None
+    delay_s: float = 0.0  # before answering
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Send nothing at all (not even headers) for ``seconds``."""
+
+    seconds: float
+
+
+Script = Reply | Failure | Hang
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def stream(self) -> bool:
+        return bool(self.body.get("stream"))
+
+
+_ids = itertools.count(1)
+
+
+def _tool_id(call: ToolCall, prefix: str) -> str:
+    return call.id or f"{prefix}{next(_ids):06d}"
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] if text else []
+
+
+def _openai_usage(usage: Usage) -> dict[str, Any]:
+    prompt = usage.input_tokens + usage.cache_read_tokens + usage.cache_creation_tokens
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": prompt + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens},
+    }
+
+
+def _anthropic_usage(usage: Usage) -> dict[str, Any]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_input_tokens": usage.cache_read_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_tokens,
+    }
+
+
+def _openai_finish(reply: Reply) -> str:
+    if reply.stop is not None:
+        return {"end_turn": "stop", "max_tokens": "length", "tool_use": "tool_calls"}.get(
+            reply.stop, reply.stop
+        )
+    return "tool_calls" if reply.tool_calls else "stop"
+
+
+def _anthropic_stop(reply: Reply) -> str:
+    if reply.stop is not None:
+        return {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}.get(
+            reply.stop, reply.stop
+        )
+    return "tool_use" if reply.tool_calls else "end_turn"
+
+
+def openai_completion(reply: Reply, model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    if reply.reasoning is not None:
+        message[reply.reasoning_field] = reply.reasoning
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": _tool_id(call, "call_"),
+                "type": "function",
+                "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+            }
+            for call in reply.tool_calls
+        ]
+    return {
+        "id": f"chatcmpl-fake{next(_ids)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": _openai_finish(reply)}],
+        "usage": _openai_usage(reply.usage),
+    }
+
+
+def openai_chunks(reply: Reply, model: str, include_usage: bool) -> list[dict[str, Any]]:
+    base = {
+        "id": f"chatcmpl-fake{next(_ids)}",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    for piece in _pieces(reply.reasoning or "", reply.chunk_chars):
+        chunks.append(chunk({reply.reasoning_field: piece}))
+    for piece in _pieces(reply.text, reply.chunk_chars):
+        chunks.append(chunk({"content": piece}))
+    for index, call in enumerate(reply.tool_calls):
+        head = {"index": index, "id": _tool_id(call, "call_"), "type": "function"}
+        chunks.append(chunk({"tool_calls": [{**head, "function": {"name": call.name, "arguments": ""}}]}))
+        for piece in _pieces(json.dumps(call.arguments), reply.chunk_chars):
+            chunks.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+    chunks.append(chunk({}, _openai_finish(reply)))
+    if include_usage:
+        chunks.append({**base, "choices": [], "usage": _openai_usage(reply.usage)})
+    return chunks
+
+
+def anthropic_message(reply: Reply, model: str) -> dict[str, Any]:
+    content: list[dict[str, Any]] = []
+    if reply.reasoning is not None:
+        content.append({"type": "thinking", "thinking": reply.reasoning, "signature": "sig-fake"})
+    if reply.text:
+        content.append({"type": "text", "text": reply.text})
+    for call in reply.tool_calls:
+        content.append(
+            {"type": "tool_use", "id": _tool_id(call, "toolu_"), "name": call.name, "input": call.arguments}
+        )
+    return {
+        "id": f"msg_fake{next(_ids)}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": _anthropic_stop(reply),
+        "stop_sequence": None,
+        "usage": _anthropic_usage(reply.usage),
+    }
+
+
+def anthropic_events(reply: Reply, model: str) -> list[tuple[str, dict[str, Any]]]:
+    start_usage = {**_anthropic_usage(reply.usage), "output_tokens": 1}
+    message = {**anthropic_message(reply, model), "content": [], "stop_reason": None, "usage": start_usage}
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("message_start", {"type": "message_start", "message": message})
+    ]
+    index = 0
+
+    def block(start: dict[str, Any], deltas: list[dict[str, Any]]) -> None:
+        nonlocal index
+        events.append(
+            ("content_block_start", {"type": "content_block_start", "index": index, "content_block": start})
+        )
+        for delta in deltas:
+            events.append(
+                ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+            )
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        index += 1
+
+    if reply.reasoning is not None:
+        deltas = [
+            {"type": "thinking_delta", "thinking": p} for p in _pieces(reply.reasoning, reply.chunk_chars)
+        ]
+        block(
+            {"type": "thinking", "thinking": "", "signature": ""},
+            [*deltas, {"type": "signature_delta", "signature": "sig-fake"}],
+        )
+    if reply.text:
+        block(
+            {"type": "text", "text": ""},
+            [{"type": "text_delta", "text": p} for p in _pieces(reply.text, reply.chunk_chars)],
+        )
+    for call in reply.tool_calls:
+        start = {"type": "tool_use", "id": _tool_id(call, "toolu_"), "name": call.name, "input": {}}
+        pieces = _pieces(json.dumps(call.arguments), reply.chunk_chars)
+        block(start, [{"type": "input_json_delta", "partial_json": p} for p in pieces])
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": _anthropic_stop(reply), "stop_sequence": None},
+                "usage": {"output_tokens": reply.usage.output_tokens},
+            },
+        )
+    )
+    events.append(("message_stop", {"type": "message_stop"}))
+    return events
+
+
+class _Dropped(Exception):
+    """Raised inside a streaming body so the server cuts the connection mid-response."""
+
+
+class FakeUpstream:
+    """A loopback server in a background thread; use as a context manager or call start()/stop()."""
+
+    def __init__(self, model_name: str = "fake-model") -> None:
+        self.model_name = model_name
+        self.requests: list[RecordedRequest] = []
+        self.default: Script = Reply()
+        self.count_tokens_answer = 42
+        self._script: deque[Script] = deque()
+        self._lock = threading.Lock()
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = int(self._socket.getsockname()[1])
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/messages", self._messages, methods=["POST"]),
+                Route("/v1/messages/count_tokens", self._count_tokens, methods=["POST"]),
+            ]
+        )
+        config = uvicorn.Config(
+            app, log_level="critical", access_log=False, lifespan="off", timeout_keep_alive=30
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeUpstream:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake upstream did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._socket.close()
+
+    def __enter__(self) -> FakeUpstream:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def queue(self, *scripts: Script) -> None:
+        """The next calls answer these, in order; after them, ``default``."""
+        with self._lock:
+            self._script.extend(scripts)
+
+    def reset(self, default: Script | None = None) -> None:
+        with self._lock:
+            self._script.clear()
+            self.requests.clear()
+            self.default = default if default is not None else Reply()
+
+    def calls(self, path_suffix: str = "") -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path.endswith(path_suffix)]
+
+    @property
+    def last(self) -> RecordedRequest:
+        with self._lock:
+            return self.requests[-1]
+
+    async def _record(self, request: Request) -> tuple[RecordedRequest, Script]:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            body = {"_unparsable": raw.decode(errors="replace")}
+        recorded = RecordedRequest(request.url.path, dict(request.headers), body)
+        with self._lock:
+            self.requests.append(recorded)
+            script = self._script.popleft() if self._script else self.default
+        if isinstance(script, Hang):
+            await asyncio.sleep(script.seconds)
+        if isinstance(script, Reply) and script.headers_delay_s:
+            await asyncio.sleep(script.headers_delay_s)
+        if isinstance(script, Failure) and script.delay_s:
+            await asyncio.sleep(script.delay_s)
+        return recorded, script
+
+    async def _count_tokens(self, request: Request) -> Response:
+        await self._record(request)
+        return JSONResponse({"input_tokens": self.count_tokens_answer})
+
+    async def _chat(self, request: Request) -> Response:
+        recorded, script = await self._record(request)
+        if isinstance(script, Failure | Hang):
+            return _openai_failure(script)
+        model = str(recorded.body.get("model", self.model_name))
+        if not recorded.stream:
+            return JSONResponse(openai_completion(script, model))
+        options = recorded.body.get("stream_options") or {}
+        frames = [
+            f"data: {json.dumps(c)}\n\n".encode()
+            for c in openai_chunks(script, model, bool(options.get("include_usage")))
+        ]
+        frames.append(b"data: [DONE]\n\n")
+        error = {"error": {"message": script.error_message, "type": "server_error", "code": None}}
+        return _stream(frames, script, f"data: {json.dumps(error)}\n\n".encode())
+
+    async def _messages(self, request: Request) -> Response:
+        recorded, script = await self._record(request)
+        if isinstance(script, Failure | Hang):
+            return _anthropic_failure(script)
+        model = str(recorded.body.get("model", self.model_name))
+        if not recorded.stream:
+            return JSONResponse(anthropic_message(script, model))
+        frames = [
+            f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+            for name, data in anthropic_events(script, model)
+        ]
+        error = {"type": "error", "error": {"type": "overloaded_error", "message": script.error_message}}
+        return _stream(frames, script, f"event: error\ndata: {json.dumps(error)}\n\n".encode())
+
+
+def _openai_failure(script: Failure | Hang) -> Response:
+    if isinstance(script, Hang):
+        return JSONResponse(openai_completion(Reply(), "fake-model"))
+    body = script.raw_body or json.dumps(
+        {"error": {"message": script.message, "type": script.error_type, "param": None, "code": None}}
+    )
+    return Response(body, status_code=script.status, headers=script.headers, media_type="application/json")
+
+
+def _anthropic_failure(script: Failure | Hang) -> Response:
+    if isinstance(script, Hang):
+        return JSONResponse(anthropic_message(Reply(), "fake-model"))
+    body = script.raw_body or json.dumps(
+        {"type": "error", "error": {"type": script.error_type, "message": script.message}}
+    )
+    return Response(body, status_code=script.status, headers=script.headers, media_type="application/json")
+
+
+def _stream(frames: list[bytes], reply: Reply, error_frame: bytes) -> StreamingResponse:
+    async def body() -> AsyncIterator[bytes]:
+        if reply.silence_s:
+            await asyncio.sleep(reply.silence_s)
+        for sent, frame in enumerate(frames):
+            if reply.drop_after is not None and sent >= reply.drop_after:
+                raise _Dropped
+            if reply.error_after is not None and sent >= reply.error_after:
+                yield error_frame
+                return
+            if reply.delay_s and sent:
+                await asyncio.sleep(reply.delay_s)
+            yield frame
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers={"cache-control": "no-cache"})

@@ -1,0 +1,87 @@
+"""A gateway in front of two fake upstreams: an OpenAI-compatible one and an Anthropic one.
+
+Profile ``local`` (the default) routes to the OpenAI-compatible fake, profile ``claude`` to the Anthropic
+fake, ``local-then-claude`` tries the first and falls back to the second. Tests pick a profile with the
+``X-CodeRouter-Profile`` header and queue the upstream's answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import anthropic
+import openai
+
+from support.configs import providers_yaml
+from support.fake_upstream import FakeUpstream
+from support.gateway_process import Gateway, start_gateway
+
+PROVIDER_KEY = "sk-provider-secret-0123456789"
+CLIENT_KEY = "sk-client-key-should-never-go-upstream"
+
+
+@dataclass
+class Stack:
+    gateway: Gateway
+    local: FakeUpstream
+    claude: FakeUpstream
+
+    def anthropic_client(self, profile: str = "local", **kwargs: object) -> anthropic.Anthropic:
+        return anthropic.Anthropic(
+            base_url=self.gateway.base_url,
+            api_key=CLIENT_KEY,
+            default_headers={"x-coderouter-profile": profile},
+            max_retries=0,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def openai_client(self, profile: str = "local", **kwargs: object) -> openai.OpenAI:
+        return openai.OpenAI(
+            base_url=f"{self.gateway.base_url}/v1",
+            api_key=CLIENT_KEY,
+            default_headers={"x-coderouter-profile": profile},
+            max_retries=0,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def upstream(self, profile: str) -> FakeUpstream:
+        return self.local if profile == "local" else self.claude
+
+
+@contextmanager
+def running_stack(tmp_path: Path, **gateway_options: object) -> Iterator[Stack]:
+    with FakeUpstream("qwen-fake") as local, FakeUpstream("claude-fake") as claude:
+        config = providers_yaml(
+            [
+                {"name": "ollama", "base_url": local.openai_base_url, "model": "qwen-fake", "timeout_s": 60},
+                {
+                    "name": "anthropic-direct",
+                    "kind": "anthropic",
+                    "base_url": claude.anthropic_base_url,
+                    "model": "claude-fake",
+                    "api_key_env": "FAKE_ANTHROPIC_KEY",
+                    "timeout_s": 60,
+                },
+            ],
+            {
+                "local": ["ollama"],
+                "claude": ["anthropic-direct"],
+                "local-then-claude": ["ollama", "anthropic-direct"],
+            },
+        )
+        gateway = start_gateway(
+            tmp_path,
+            config_text=config,
+            env={"FAKE_ANTHROPIC_KEY": PROVIDER_KEY},
+            **gateway_options,  # type: ignore[arg-type]
+        )
+        try:
+            yield Stack(gateway, local, claude)
+        finally:
+            try:
+                gateway.terminate()
+            except Exception:
+                gateway.kill_all()
