@@ -37,7 +37,8 @@ async def read_json_object(request: Request, limit: int = MAX_BODY_BYTES) -> dic
     if not raw.strip():
         raise InvalidRequest("request body is empty; expected a JSON object")
     try:
-        data = json.loads(raw)
+        # Decoded here rather than by json.loads, which would guess UTF-16/32 from a byte-order mark.
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InvalidRequest("request body is not valid UTF-8") from exc
     except json.JSONDecodeError as exc:
@@ -67,7 +68,8 @@ def _field_path(location: tuple[int | str, ...]) -> str:
 def validate_body(model: type[M], data: dict[str, Any]) -> M:
     """``data`` as ``model``; :class:`InvalidRequest` naming the first bad field otherwise."""
     try:
-        return model.model_validate(data)
+        # Strict: "10" is not a number and "yes" is not a boolean, as on the real APIs.
+        return model.model_validate(data, strict=True)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = _field_path(tuple(error["loc"]))

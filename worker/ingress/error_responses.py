@@ -13,7 +13,7 @@ from coderouter_supervisor.worker.errors import (
     NotFound,
     choose_reported_error,
 )
-from coderouter_supervisor.worker.ingress.protocols import Ingress, ingress_for_path
+from coderouter_supervisor.worker.ingress.protocols import Ingress, ingress_of
 from coderouter_supervisor.worker.protocol import (
     anthropic_error_envelope,
     error_headers,
@@ -36,7 +36,7 @@ def error_response(error: GatewayError, ingress: Ingress) -> JSONResponse:
 
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
-    return error_response(exc, ingress_for_path(request.url.path))
+    return error_response(exc, ingress_of(request))
 
 
 class _HTTPStatusError(GatewayError):
@@ -54,7 +54,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     else:
         error = _HTTPStatusError(str(exc.detail))
         error.status = exc.status_code
-    response = error_response(error, ingress_for_path(request.url.path))
+    response = error_response(error, ingress_of(request))
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -63,7 +63,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     """A bug of ours: log it, answer in the protocol's shape, keep the worker alive."""
     emit_event("internal-error", "error", path=request.url.path, error=f"{type(exc).__name__}: {exc}")
-    return error_response(GatewayError("internal error in the gateway"), ingress_for_path(request.url.path))
+    return error_response(GatewayError("internal error in the gateway"), ingress_of(request))
 
 
 EXCEPTION_HANDLERS = {

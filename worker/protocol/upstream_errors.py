@@ -54,7 +54,7 @@ _OVERFLOW_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # LM Studio: "Trying to keep the first 5000 tokens ... context length of 4096 tokens".
     (
-        re.compile(rf"keep the first {_INT} tokens.*?context length of {_INT} tokens", re.I | re.S),
+        re.compile(rf"keep the first {_INT} tokens.*?context length of (?:only )?{_INT} tokens", re.I | re.S),
         "tokens,max",
     ),
     # vLLM (older): "The decoder prompt (length 5000) is longer than the maximum model length of 4096".
