@@ -1,8 +1,9 @@
 """A gateway in front of two fake upstreams: an OpenAI-compatible one and an Anthropic one.
 
 Profile ``local`` (the default) routes to the OpenAI-compatible fake, profile ``claude`` to the Anthropic
-fake, ``local-then-claude`` tries the first and falls back to the second. Tests pick a profile with the
-``X-CodeRouter-Profile`` header and queue the upstream's answers.
+fake, ``local-then-claude`` tries the first and falls back to the second; the ``-tuned`` profiles use
+providers with ``append_system_prompt``, ``extra_body`` and (local) output filters. Tests pick a
+profile with the ``X-CodeRouter-Profile`` header and queue the upstream's answers.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Stack:
         )
 
     def upstream(self, profile: str) -> FakeUpstream:
-        return self.local if profile == "local" else self.claude
+        return self.local if profile.startswith("local") else self.claude
 
 
 @contextmanager
@@ -65,11 +66,30 @@ def running_stack(tmp_path: Path, **gateway_options: object) -> Iterator[Stack]:
                     "api_key_env": "FAKE_ANTHROPIC_KEY",
                     "timeout_s": 60,
                 },
+                {
+                    "name": "ollama-tuned",
+                    "base_url": local.openai_base_url,
+                    "model": "qwen-tuned",
+                    "append_system_prompt": "Answer in English.",
+                    "extra_body": {"options": {"num_ctx": 16384}, "keep_alive": "10m"},
+                    "output_filters": ["strip_thinking", "strip_stop_markers"],
+                    "capabilities": {"thinking": True, "reasoning_control": "openai"},
+                },
+                {
+                    "name": "anthropic-tuned",
+                    "kind": "anthropic",
+                    "base_url": claude.anthropic_base_url,
+                    "model": "claude-tuned",
+                    "append_system_prompt": "Answer in English.",
+                    "extra_body": {"service_tier": "standard_only"},
+                },
             ],
             {
                 "local": ["ollama"],
                 "claude": ["anthropic-direct"],
                 "local-then-claude": ["ollama", "anthropic-direct"],
+                "local-tuned": ["ollama-tuned"],
+                "claude-tuned": ["anthropic-tuned"],
             },
         )
         gateway = start_gateway(
