@@ -9,6 +9,7 @@ without its terminator (a cut connection must never look like a finished answer)
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from coderouter_supervisor.worker.config import ProviderConfig
@@ -73,13 +74,21 @@ class AnthropicFromOpenAI:
 
     ping_frame = PING_FRAME
 
-    def __init__(self, provider: ProviderConfig, *, requested_model: str, input_tokens: int) -> None:
+    def __init__(
+        self,
+        provider: ProviderConfig,
+        *,
+        requested_model: str,
+        input_tokens: int,
+        declared_tools: Collection[str] = (),
+    ) -> None:
         self._provider = provider.name
         self._translator = OpenAIToAnthropicStream(
             model=requested_model,
             provider=provider.name,
             input_tokens=input_tokens,
             text_filter=_filters(provider),
+            declared_tools=declared_tools,
         )
         self._finished_choice = False
 

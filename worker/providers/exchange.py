@@ -84,7 +84,12 @@ async def stream_anthropic(
     else:
         body = {**outbound.anthropic_to_openai(request, call), "stream": True}
         body["stream_options"] = {"include_usage": True}
-        client = AnthropicFromOpenAI(provider, requested_model=request.model, input_tokens=input_tokens)
+        client = AnthropicFromOpenAI(
+            provider,
+            requested_model=request.model,
+            input_tokens=input_tokens,
+            declared_tools=_declared_tools_anthropic(request),
+        )
     return await _relay(http, call, body, client)
 
 

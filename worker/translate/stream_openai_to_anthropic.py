@@ -18,7 +18,7 @@ calls) cannot be delivered in order and are counted in ``late_tool_fragments``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -49,6 +49,7 @@ from coderouter_supervisor.worker.protocol import (
 )
 from coderouter_supervisor.worker.translate.ids import anthropic_message_id, tool_use_id
 from coderouter_supervisor.worker.translate.stop_reasons import stop_reason_from_finish
+from coderouter_supervisor.worker.translate.stream_tool_repair import Piece, StreamingToolRepair
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.usage import TokenUsage, usage_from_openai
 
@@ -74,12 +75,14 @@ class OpenAIToAnthropicStream:
         message_id: str | None = None,
         input_tokens: int = 0,
         text_filter: TextFilter | None = None,
+        declared_tools: Collection[str] = (),
     ) -> None:
         self._model = model
         self._provider = provider
         self._message_id = message_id
         self._input_estimate = input_tokens
         self._filter = text_filter
+        self._repair = StreamingToolRepair(declared_tools) if declared_tools else None
         self._started = False
         self._finished = False
         self._next_index = 0
@@ -136,7 +139,7 @@ class OpenAIToAnthropicStream:
                 self._thinking(reasoning, events)
             if delta.content:
                 text = self._filter.feed(delta.content) if self._filter else delta.content
-                self._text(text, events)
+                self._repairable_text(text, events)
             for call in delta.tool_calls or []:
                 self._tool_call(call, events)
             if choice.finish_reason:
@@ -149,7 +152,9 @@ class OpenAIToAnthropicStream:
             return []
         events: list[AnthropicEvent] = []
         if self._filter:
-            self._text(self._filter.flush(), events)
+            self._repairable_text(self._filter.flush(), events)
+        if self._repair:
+            self._repaired_pieces(self._repair.flush(), events)
         held = "".join(self._held_text)
         if held.strip():
             self._open_block("text", events)
@@ -241,6 +246,33 @@ class OpenAIToAnthropicStream:
             return
         self._open_block("text", events)
         self._delta(TextDelta(text=text), len(text), events)
+
+    def _repairable_text(self, text: str, events: list[AnthropicEvent]) -> None:
+        if self._repair is None:
+            self._text(text, events)
+        elif text:
+            self._repaired_pieces(self._repair.feed(text), events)
+
+    def _repaired_pieces(self, pieces: list[Piece], events: list[AnthropicEvent]) -> None:
+        for piece in pieces:
+            if isinstance(piece, str):
+                self._text(piece, events)
+                continue
+            self._close_block(events)
+            self._ensure_started(events)
+            # Negative keys keep repaired calls apart from the upstream's own tool-call indices.
+            key = -1 - len(self._tool_blocks)
+            block = ToolUseBlock(type="tool_use", id=tool_use_id(None), name=piece.name, input={})
+            events.append(ContentBlockStartEvent(index=self._next_index, content_block=block))
+            self._tool_blocks[key] = self._next_index
+            self._open, self._open_tool = "tool_use", key
+            self._next_index += 1
+            self._delta(InputJSONDelta(partial_json=piece.arguments), len(piece.arguments), events)
+
+    @property
+    def repaired_calls(self) -> int:
+        """How many tool calls written as text became real ones."""
+        return self._repair.repaired if self._repair else 0
 
     def _tool_call(self, call: DeltaToolCall, events: list[AnthropicEvent]) -> None:
         arguments = call.function.arguments if call.function else None

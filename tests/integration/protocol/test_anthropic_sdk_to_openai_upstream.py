@@ -250,3 +250,48 @@ def test_client_key_never_goes_upstream(fresh: Stack) -> None:
     )
     recorded = json.dumps(fresh.local.last.headers) + json.dumps(fresh.local.last.body)
     assert CLIENT_KEY not in recorded
+
+
+BASH = {
+    "name": "Bash",
+    "description": "Run a shell command",
+    "input_schema": {
+        "type": "object",
+        "properties": {"command": {"type": "string"}},
+        "required": ["command"],
+    },
+}
+
+
+def test_streamed_tool_call_written_as_text_is_repaired(fresh: Stack) -> None:
+    call = '<tool_call>{"name": "Bash", "arguments": {"command": "ls -la"}}</tool_call>'
+    written = f"I will list the files.\n{call}"
+    fresh.local.queue(Reply(text=written, chunk_chars=4))
+    with fresh.anthropic_client().messages.stream(
+        model=MODEL,
+        max_tokens=256,
+        tools=[BASH],  # type: ignore[list-item]
+        messages=[{"role": "user", "content": "list files"}],
+    ) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["text", "tool_use"]
+    assert final.content[0].text.strip() == "I will list the files."  # type: ignore[union-attr]
+    assert final.content[1].name == "Bash"  # type: ignore[union-attr]
+    assert final.content[1].input == {"command": "ls -la"}  # type: ignore[union-attr]
+    assert final.stop_reason == "tool_use"
+
+
+def test_text_that_only_looks_like_a_call_streams_unchanged(fresh: Stack) -> None:
+    # Undeclared tool name, and a python block with JSON inside: both stay text, in order.
+    written = 'Example:\n```python\ncfg = {"name": "Bash"}\n```\n{"name": "Nope", "arguments": {}}\ndone'
+    fresh.local.queue(Reply(text=written, chunk_chars=3))
+    with fresh.anthropic_client().messages.stream(
+        model=MODEL,
+        max_tokens=256,
+        tools=[BASH],  # type: ignore[list-item]
+        messages=[{"role": "user", "content": "x"}],
+    ) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["text"]
+    assert final.content[0].text == written  # type: ignore[union-attr]
+    assert final.stop_reason == "end_turn"
