@@ -8,9 +8,12 @@ without its terminator (a cut connection must never look like a finished answer)
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Collection
 from typing import Any, Protocol
+
+from pydantic import ValidationError
 
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError, MidStreamFailure
@@ -242,12 +245,17 @@ class OpenAIFromAnthropic:
 
 
 class OpenAIFromOpenAI:
-    """OpenAI chunks passed through, with output filters applied to content deltas."""
+    """OpenAI chunks passed through, with output filters applied to content deltas.
+
+    The upstream is always asked for usage (cost needs it); a client that did not ask for it
+    gets the chunks without it, as it would from the upstream directly.
+    """
 
     ping_frame = OPENAI_PING_FRAME
 
-    def __init__(self, provider: ProviderConfig) -> None:
+    def __init__(self, provider: ProviderConfig, *, include_usage: bool) -> None:
         self._provider = provider.name
+        self._include_usage = include_usage
         self._filter = _filters(provider)
         self._usage = TokenUsage()
         self._started = False
@@ -270,7 +278,12 @@ class OpenAIFromOpenAI:
         self._last = payload
         usage = payload.get("usage")
         if isinstance(usage, dict):
-            self._usage = usage_from_openai(CompletionUsage.model_validate(usage))
+            with contextlib.suppress(ValidationError):  # odd usage from a server must not break the answer
+                self._usage = usage_from_openai(CompletionUsage.model_validate(usage))
+        if not self._include_usage and "usage" in payload:
+            payload = {key: value for key, value in payload.items() if key != "usage"}
+            if not payload.get("choices"):
+                return b""
         outgoing: dict[str, Any] | None = payload
         choices = payload.get("choices")
         if isinstance(choices, list) and choices and isinstance(choices[0], dict):

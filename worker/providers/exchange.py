@@ -119,5 +119,6 @@ async def stream_openai(
         client = OpenAIFromAnthropic(provider, requested_model=request.model, include_usage=include_usage)
     else:
         body = {**outbound.openai_to_openai(request, call), "stream": True}
-        client = OpenAIFromOpenAI(provider)
+        body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        client = OpenAIFromOpenAI(provider, include_usage=include_usage)
     return await _relay(http, call, body, client)

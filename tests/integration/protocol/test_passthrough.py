@@ -107,6 +107,19 @@ def test_openai_passthrough_stream_with_usage(fresh: Stack) -> None:
     assert fresh.local.last.body["stream_options"] == {"include_usage": True}
 
 
+def test_openai_passthrough_stream_asks_upstream_for_usage_but_hides_it(fresh: Stack) -> None:
+    chunks = list(
+        fresh.openai_client().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Hello from the fake upstream."
+    assert all(c.usage is None for c in chunks)
+    assert all(c.choices for c in chunks)
+    assert fresh.local.last.body["stream_options"] == {"include_usage": True}
+
+
 def test_openai_passthrough_reasoning_kept(fresh: Stack) -> None:
     fresh.local.queue(Reply(text="4", reasoning="2+2"))
     response = httpx.post(
