@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anthropic
@@ -29,24 +29,35 @@ class Stack:
     gateway: Gateway
     local: FakeUpstream
     claude: FakeUpstream
+    # Every SDK client handed out, closed with the stack so no socket is left to the garbage collector
+    # (an unclosed one surfaces later as a ResourceWarning in an unrelated test).
+    clients: list[anthropic.Anthropic | openai.OpenAI] = field(default_factory=list)
 
     def anthropic_client(self, profile: str = "local", **kwargs: object) -> anthropic.Anthropic:
-        return anthropic.Anthropic(
+        client = anthropic.Anthropic(
             base_url=self.gateway.base_url,
             api_key=CLIENT_KEY,
             default_headers={"x-coderouter-profile": profile},
             max_retries=0,
             **kwargs,  # type: ignore[arg-type]
         )
+        self.clients.append(client)
+        return client
 
     def openai_client(self, profile: str = "local", **kwargs: object) -> openai.OpenAI:
-        return openai.OpenAI(
+        client = openai.OpenAI(
             base_url=f"{self.gateway.base_url}/v1",
             api_key=CLIENT_KEY,
             default_headers={"x-coderouter-profile": profile},
             max_retries=0,
             **kwargs,  # type: ignore[arg-type]
         )
+        self.clients.append(client)
+        return client
+
+    def close_clients(self) -> None:
+        while self.clients:
+            self.clients.pop().close()
 
     def upstream(self, profile: str) -> FakeUpstream:
         return self.local if profile.startswith("local") else self.claude
@@ -98,9 +109,11 @@ def running_stack(tmp_path: Path, **gateway_options: object) -> Iterator[Stack]:
             env={"FAKE_ANTHROPIC_KEY": PROVIDER_KEY},
             **gateway_options,  # type: ignore[arg-type]
         )
+        stack = Stack(gateway, local, claude)
         try:
-            yield Stack(gateway, local, claude)
+            yield stack
         finally:
+            stack.close_clients()
             try:
                 gateway.terminate()
             except Exception:

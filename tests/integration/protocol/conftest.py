@@ -18,6 +18,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture
 def fresh(stack: Stack) -> Stack:
     """The module's stack with both fakes' scripts and recordings cleared."""
+    stack.close_clients()
     stack.local.reset()
     stack.claude.reset()
     return stack
