@@ -54,9 +54,19 @@ class ClaudeRun:
 
 
 def run_claude(
-    base_url: str, prompt: str, home: Path, *args: str, api_key: str = "sk-client-test", timeout: float = 120
+    base_url: str,
+    prompt: str,
+    home: Path,
+    *args: str,
+    api_key: str = "sk-client-test",
+    headers: dict[str, str] | None = None,
+    timeout: float = 120,
 ) -> ClaudeRun:
-    """``claude -p PROMPT --output-format json`` with a fresh HOME and no traffic but to ``base_url``."""
+    """``claude -p PROMPT --output-format json`` with a fresh HOME and no traffic but to ``base_url``.
+
+    ``headers`` are sent on every call through ``ANTHROPIC_CUSTOM_HEADERS`` (how a user picks a
+    gateway profile from Claude Code).
+    """
     home.mkdir(parents=True, exist_ok=True)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -67,6 +77,8 @@ def run_claude(
         "DISABLE_AUTOUPDATER": "1",
         "DISABLE_TELEMETRY": "1",
     }
+    if headers:
+        env["ANTHROPIC_CUSTOM_HEADERS"] = "\n".join(f"{name}: {value}" for name, value in headers.items())
     completed = subprocess.run(
         [str(claude_code_binary()), "-p", prompt, "--output-format", "json", *args],
         env=env,
