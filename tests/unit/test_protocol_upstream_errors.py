@@ -102,8 +102,70 @@ def test_parse_context_overflow(message: str, expected: tuple[int | None, int | 
             id="lmstudio",
         ),
         pytest.param("CUDA error: OOM when allocating", True, id="oom-word"),
+        # Ollama's classifier words and the messages it surfaces.
+        pytest.param("ggml_vulkan: out of device memory", True, id="ollama-device-memory"),
+        pytest.param("hipMalloc failed: hipErrorOutOfMemory", True, id="ollama-rocm"),
+        pytest.param("allocation failed for tensor", True, id="ollama-allocation-failed"),
+        pytest.param("not enough memory to load the model", True, id="ollama-not-enough"),
+        pytest.param("insufficient memory for KV cache", True, id="ollama-insufficient"),
+        pytest.param("vk::Queue::submit: ErrorDeviceLost VK_ERROR_OUT_OF_DEVICE_MEMORY", True, id="vulkan"),
+        pytest.param("vk::Device::allocateMemory: ErrorOutOfDeviceMemory", True, id="vulkan-hpp"),
+        pytest.param("vkAllocateMemory: VK_ERROR_OUT_OF_HOST_MEMORY", True, id="vulkan-host"),
+        pytest.param(
+            "model runner has unexpectedly stopped, this may be due to resource limitations or an "
+            "internal error, check ollama server logs for details",
+            True,
+            id="ollama-runner-stopped",
+        ),
+        pytest.param("memory layout cannot be allocated with num_gpu = 48", True, id="ollama-layout"),
+        pytest.param(
+            "llama runner process has terminated: error loading model: unable to allocate CUDA0 buffer",
+            True,
+            id="ollama-llama-unable-to-allocate",
+        ),
+        # LM Studio.
+        pytest.param(
+            "Model loading aborted due to insufficient system resources. Overloading the system will likely "
+            "cause it to freeze.",
+            True,
+            id="lmstudio-aborted",
+        ),
+        # llama.cpp / ggml.
+        pytest.param(
+            "alloc_tensor_range: failed to allocate CUDA0 buffer of size 5064192000", True, id="ggml-alloc"
+        ),
+        pytest.param(
+            "ggml_metal_graph_compute: command buffer 0 failed with status 5\n"
+            "error: Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)",
+            True,
+            id="metal",
+        ),
+        # vLLM / PyTorch / CUDA.
+        pytest.param(
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB", True, id="torch-cuda"
+        ),
+        pytest.param(
+            "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when "
+            "initializing the engine.",
+            True,
+            id="vllm-cache-blocks",
+        ),
+        pytest.param(
+            "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`", True, id="cublas"
+        ),
+        pytest.param("MPS backend out of memory (MPS allocated: 17.00 GB)", True, id="mps"),
+        pytest.param("[Errno 12] Cannot allocate memory", True, id="enomem"),
+        pytest.param("container was OOMKilled", True, id="oomkilled"),
+        # Words that contain the short ones, and failures that are not about memory.
         pytest.param("model 'zoom-llm' not found", False, id="zoom-is-not-oom"),
+        pytest.param("upstream bloom is unavailable", False, id="bloom-is-not-oom"),
+        pytest.param("no room left in queue", False, id="room-is-not-oom"),
+        pytest.param("invalid layout of memory-mapped file", False, id="layout-is-not-out"),
         pytest.param("failed to load model: no such file", False, id="load-failure-is-not-oom"),
+        pytest.param('model "qwen3:8b" not found, try pulling it first', False, id="ollama-404"),
+        pytest.param(
+            "server busy, please try again.  maximum pending requests exceeded", False, id="ollama-busy"
+        ),
     ],
 )
 def test_looks_like_out_of_memory(message: str, expected: bool) -> None:
@@ -149,6 +211,15 @@ def test_openai_overflow_code_without_recognised_wording() -> None:
     error = upstream_error_from_response(400, body, provider="oai")
     assert isinstance(error, ContextOverflow)
     assert (error.tokens, error.maximum) == (None, None)
+
+
+def test_not_found_is_not_out_of_memory() -> None:
+    body = {
+        "error": {"message": "model 'zoom-llm' not found, failed to load model", "type": "not_found_error"}
+    }
+    error = upstream_error_from_response(404, body, provider="zoom-llm")
+    assert isinstance(error, UpstreamHTTPError)
+    assert error.upstream_status == 404
 
 
 def test_response_classification() -> None:

@@ -33,3 +33,15 @@ def test_images_count_flat_not_by_base64_size() -> None:
     }
     body = {"messages": [{"role": "user", "content": [image]}]}
     assert estimate_tokens(body) == 1600 + 3
+
+
+def test_openai_input_image_counts_flat_too() -> None:
+    part = {"type": "input_image", "image_url": "data:image/png;base64," + "A" * 100_000}
+    body = {"messages": [{"role": "user", "content": [part]}]}
+    assert estimate_tokens(body) == 1600 + 3
+
+
+def test_legacy_functions_are_counted_like_tools() -> None:
+    plain = {"messages": [{"role": "user", "content": "hi"}]}
+    function = {"name": "lookup", "description": "x" * 400, "parameters": {"type": "object"}}
+    assert estimate_tokens({**plain, "functions": [function]}) >= estimate_tokens(plain) + 100

@@ -45,21 +45,27 @@ def embedded_config_text() -> str:
     return resources.files(_EMBEDDED_PACKAGE).joinpath(_EMBEDDED_NAME).read_text(encoding="utf-8")
 
 
+def read_config_text(path: Path, noun: str) -> str:
+    """The text of a config file; raises ``ConfigError`` naming ``path`` when it cannot be read."""
+    source = str(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError.single(source, f"{noun} not found") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError.single(source, f"is a directory, not a {noun}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(source, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise ConfigError.single(source, f"cannot read: {exc.strerror or exc}") from exc
+
+
 def load_config(path: Path | None, env: Mapping[str, str]) -> LoadedConfig:
     """Load ``path``, or the embedded default when ``path`` is ``None``; raises ``ConfigError``."""
     if path is None:
         return parse_config(embedded_config_text(), EMBEDDED_SOURCE, env)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError.single(source, "config file not found") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError.single(source, "is a directory, not a config file") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError.single(source, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise ConfigError.single(source, f"cannot read: {exc.strerror or exc}") from exc
+    text = read_config_text(path, "config file")
     return parse_config(text, source, env)
 
 

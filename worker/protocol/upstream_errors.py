@@ -76,11 +76,27 @@ _OVERFLOW_WORDS = re.compile(
     re.I,
 )
 
+# Whole words only where a short word could hide inside another: "oom" is not "zoom" or "room",
+# and "out of memory" is not "layout of memory". "failed to load model" is absent on purpose: a
+# 404 for a missing model says it too.
 _OOM_WORDS = re.compile(
-    r"out[ -]of[ -](?:device[ -])?memory|\boom\b|cudamalloc failed|hipmalloc failed|failed to allocate"
-    r"|allocation failed|not enough memory|insufficient (?:system )?(?:memory|resources)"
-    r"|vk_error_out_of_device_memory|erroroutofmemory|requires more system memory"
-    r"|resource limitations",
+    # out of memory, out-of-memory, VK_ERROR_OUT_OF_DEVICE_MEMORY, out of host memory (CUDA,
+    # Vulkan, Level Zero, MPS) and the CamelCase codes: torch OutOfMemoryError, hipErrorOutOfMemory,
+    # Metal kIOGPUCommandBufferCallbackErrorOutOfMemory, Vulkan ErrorOutOfDeviceMemory.
+    r"(?<![a-z])out[ _-]of[ _-](?:device[ _-]|host[ _-])?memory|outof(?:device|host)?memory"
+    r"|\boom(?:killed)?\b"
+    # llama.cpp / ggml: "cudaMalloc failed", "failed to allocate CUDA0 buffer", "unable to allocate
+    # CUDA0 buffer"; Ollama: "memory layout cannot be allocated"; ENOMEM "Cannot allocate memory".
+    r"|cudamalloc failed|hipmalloc failed|(?:failed|unable) to allocate|cannot allocate memory"
+    r"|memory layout cannot be allocated|allocation failed"
+    # CUDA runtime and cuBLAS error codes.
+    r"|cudaerrormemoryallocation|cublas_status_alloc_failed"
+    # Ollama, LM Studio, Metal ("Insufficient Memory (00000008:...)").
+    r"|not enough memory|insufficient (?:system )?(?:memory|resources)|requires more system memory"
+    r"|resource limitations"
+    # vLLM at start-up: "No available memory for the cache blocks", "larger than the available KV
+    # cache memory".
+    r"|no available memory|available kv cache memory",
     re.I,
 )
 

@@ -31,7 +31,7 @@ def _characters(value: Any) -> tuple[int, int]:
             chars, images = chars + c, images + i
         return chars, images
     if isinstance(value, dict):
-        if value.get("type") in ("image", "image_url", "document"):
+        if value.get("type") in ("image", "image_url", "input_image", "document"):
             return 0, 1
         chars = images = 0
         for key, item in value.items():
@@ -48,7 +48,7 @@ def _characters(value: Any) -> tuple[int, int]:
 
 def estimate_tokens(body: dict[str, Any]) -> int:
     """Estimated input tokens of an Anthropic or OpenAI request body (as sent on the wire)."""
-    parts = {key: body[key] for key in ("system", "messages", "tools") if key in body}
+    parts = {key: body[key] for key in ("system", "messages", "tools", "functions") if key in body}
     chars, images = _characters(parts)
     messages = body.get("messages")
     count = len(messages) if isinstance(messages, list) else 0
