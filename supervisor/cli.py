@@ -45,6 +45,7 @@ from coderouter_supervisor.worker.config import (
     find_config_file,
     load_config,
 )
+from coderouter_supervisor.worker.routing import load_registry
 from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event
 from coderouter_supervisor.worker.version import VERSION
 
@@ -60,10 +61,17 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _validated(path: Path | None, env: dict[str, str]) -> LoadedConfig:
+    """The config at ``path`` and the user's capability rules, both checked before any worker sees them."""
+    loaded = load_config(path, env)
+    load_registry(Path.home())
+    return loaded
+
+
 def _load(config: str | None) -> tuple[Path | None, LoadedConfig]:
     env = dict(os.environ)
     path = find_config_file(config, env, Path.cwd(), Path.home())
-    return path, load_config(path, env)
+    return path, _validated(path, env)
 
 
 def _settings(flags: SupervisorFlags, section: SupervisorSection) -> SupervisorSettings:
@@ -148,7 +156,7 @@ def start(
         _fail(problem, EXIT_FAILURE)
 
     env = dict(os.environ)
-    job = Supervision(settings, files, loaded, reload_config=lambda: load_config(path, env), env=env)
+    job = Supervision(settings, files, loaded, reload_config=lambda: _validated(path, env), env=env)
     write_pid_file(files)
     try:
         code = run_supervisor(job)

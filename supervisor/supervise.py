@@ -22,7 +22,7 @@ from coderouter_supervisor.supervisor.arbiter import (
 )
 from coderouter_supervisor.supervisor.instance import InstanceFiles, write_atomically
 from coderouter_supervisor.supervisor.settings import SupervisorSettings
-from coderouter_supervisor.worker.config import ConfigError, LoadedConfig
+from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, SupervisorSection
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.telemetry import emit_event
 
@@ -117,7 +117,8 @@ def _reload(job: Supervision, arbiter_pid: int) -> LoadedConfig:
     except ConfigError as exc:
         emit_event("reload-refused", "error", error=str(exc), keeping=job.config.digest)
         return job.config
-    if fresh.config.supervisor != job.config.config.supervisor:
+    # Per-provider tuning is read by the workers, so a reload applies it; the rest needs a restart.
+    if _process_settings(fresh) != _process_settings(job.config):
         emit_event(
             "reload-supervisor-section-ignored", "warning", hint="restart to apply supervisor: changes"
         )
@@ -125,6 +126,10 @@ def _reload(job: Supervision, arbiter_pid: int) -> LoadedConfig:
     os.kill(arbiter_pid, signal.SIGHUP)
     emit_event("reload-accepted", config=fresh.digest, previous=job.config.digest)
     return fresh
+
+
+def _process_settings(loaded: LoadedConfig) -> SupervisorSection:
+    return loaded.config.supervisor.model_copy(update={"providers": {}})
 
 
 def run_supervisor(job: Supervision) -> int:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
 from coderouter_supervisor.state import StateStore
-from coderouter_supervisor.worker.config import parse_config
+from coderouter_supervisor.worker.config import ConfigError, parse_config
 from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
+from coderouter_supervisor.worker.routing import CapabilityRegistry, LocalFacts, bundled_rules, load_registry
 from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event
 
 # Upstream connection pool per worker. Streams from local models can stay silent for
@@ -33,6 +35,7 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
     configure_event_log("worker")
     handoff = WorkerHandoff.from_env(env)
     config = parse_config(handoff.config_snapshot.read_text(encoding="utf-8"), handoff.config_source, env)
+    capabilities = _capabilities(Path(env.get("HOME") or Path.home()))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Gateway]]:
@@ -42,7 +45,15 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
         try:
             await heartbeat.start()
             emit_event("worker-started", config=config.digest, config_source=config.source)
-            yield {"gateway": Gateway(config=config, store=store, http=http, heartbeat=heartbeat)}
+            gateway = Gateway(
+                config=config,
+                store=store,
+                http=http,
+                heartbeat=heartbeat,
+                facts=LocalFacts(),
+                capabilities=capabilities,
+            )
+            yield {"gateway": gateway}
         finally:
             await heartbeat.stop()
             await http.aclose()
@@ -52,3 +63,13 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
     app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     counter = RequestCounter(app)
     return counter
+
+
+def _capabilities(home: Path) -> CapabilityRegistry:
+    """The capability registry; a user file broken since the supervisor checked it is ignored, loudly,
+    because a worker that fails to boot would stop the whole server."""
+    try:
+        return load_registry(home)
+    except ConfigError as exc:
+        emit_event("capability-registry-ignored", "error", error=str(exc))
+        return CapabilityRegistry(bundled_rules())

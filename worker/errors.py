@@ -14,7 +14,8 @@ matching strings.
     │   ├── AuthenticationFailed      401 authentication
     │   ├── PermissionDenied          403 permission
     │   ├── NotFound                  404 not_found
-    │   └── RequestTooLarge           413 request_too_large
+    │   ├── RequestTooLarge           413 request_too_large
+    │   └── ToolLoopBroken            400 invalid_request   (a profile's tool_loop_action: break)
     ├── UpstreamError                 one provider attempt failed (+ provider, retryable)
     │   ├── UpstreamConnectError      502 api_error         retryable
     │   ├── UpstreamTimeout           504 timeout           retryable
@@ -58,6 +59,9 @@ class GatewayError(Exception):
     status: int = 500
     kind: ErrorKind = "api_error"
     retry_after: float | None = None
+    # A machine-readable code (OpenAI ``error.code``) and extra fields of the error object.
+    code: str | None = None
+    details: dict[str, object] | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -97,6 +101,34 @@ class NotFound(ClientFault):
 class RequestTooLarge(ClientFault):
     status = 413
     kind: ErrorKind = "request_too_large"
+
+
+class ToolLoopBroken(ClientFault):
+    """The agent called the same tool with the same arguments too often in a row.
+
+    ``details`` names the tool and the count, never the arguments (they may hold secrets).
+    """
+
+    status = 400
+    kind: ErrorKind = "invalid_request"
+    code = "tool_loop_detected"
+
+    def __init__(
+        self, *, profile: str, tool_name: str, repeat_count: int, threshold: int, window: int
+    ) -> None:
+        super().__init__(
+            f"tool loop detected: {tool_name!r} was called {repeat_count} times in a row with the same "
+            f"arguments (profile {profile!r} breaks at {threshold}); try a different approach"
+        )
+        self.details = {
+            "tool_loop": {
+                "profile": profile,
+                "tool_name": tool_name,
+                "repeat_count": repeat_count,
+                "threshold": threshold,
+                "window": window,
+            }
+        }
 
 
 class UpstreamError(GatewayError):
@@ -245,8 +277,15 @@ def _telling_rank(error: GatewayError) -> int:
 def choose_reported_error(failure: NoProviderLeft) -> GatewayError:
     """The most telling attempt error of ``failure``, or ``failure`` itself when there was none.
 
-    Ties keep attempt order (the first provider's error wins), so the result is stable.
+    Ties keep attempt order (the first provider's error wins), so the result is stable; among
+    rate limits the one with the shortest ``retry_after`` wins.
     """
     if not failure.errors:
         return failure
-    return min(failure.errors, key=_telling_rank)
+    chosen = min(failure.errors, key=_telling_rank)
+    if chosen.kind == "rate_limit":
+        # Every provider is rate limited: the client may come back when the first one frees up.
+        waits = [e for e in failure.errors if e.kind == "rate_limit" and e.retry_after is not None]
+        if waits:
+            chosen = min(waits, key=lambda e: e.retry_after or 0.0)
+    return chosen

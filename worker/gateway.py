@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import httpx
 
 from coderouter_supervisor.state import StateStore
 from coderouter_supervisor.worker.config import LoadedConfig
+from coderouter_supervisor.worker.guards import RankMemory
 from coderouter_supervisor.worker.heartbeat import Heartbeat
+from coderouter_supervisor.worker.routing import CapabilityRegistry, FactStore
 
 
 @dataclass(frozen=True)
 class Gateway:
-    """Created once per worker in the app's lifespan; read-only for requests."""
+    """Created once per worker in the app's lifespan; read-only for requests except
+    ``rank_memory`` (each profile's adaptive ranks, kept by this worker between requests)."""
 
     config: LoadedConfig
     store: StateStore
     http: httpx.AsyncClient
     heartbeat: Heartbeat
+    facts: FactStore
+    capabilities: CapabilityRegistry
+    rank_memory: dict[str, Mapping[str, RankMemory]] = field(default_factory=dict)

@@ -290,6 +290,18 @@ REJECTIONS = [
     pytest.param(_set("supervisor", {"host": ""}), "supervisor.host", "must not be empty", id="sup-host"),
     pytest.param(_set("supervisor", {"state": ""}), "supervisor.state", "must not be empty", id="sup-state"),
     pytest.param(_set("supervisor", [1]), "supervisor", "must be a mapping", id="sup-list"),
+    pytest.param(
+        _set("supervisor", {"providers": {"ollama": {"first_token_timeout_s": 0}}}),
+        "supervisor.providers.ollama.first_token_timeout_s",
+        "must be at least 1 (got 0)",
+        id="sup-ttft",
+    ),
+    pytest.param(
+        _set("supervisor", {"providers": {"olama": {"first_token_timeout_s": 5}}}),
+        "supervisor.providers.olama",
+        "unknown provider 'olama'",
+        id="sup-provider-unknown",
+    ),
     # Stricter than 1.10.1
     pytest.param(
         _set("providers.0.base_url", "ftp://host/v1"),

@@ -16,6 +16,7 @@ from coderouter_supervisor.worker.config import (
     CostConfig,
     ProfileConfig,
     ProviderConfig,
+    ProviderTuning,
     RuleMatcher,
     SupervisorSection,
     parse_config,
@@ -57,6 +58,7 @@ def test_public_api_is_pinned() -> None:
             "LoadedConfig",
             "ProfileConfig",
             "ProviderConfig",
+            "ProviderTuning",
             "RuleMatcher",
             "SupervisorSection",
             "embedded_config_text",
@@ -161,6 +163,7 @@ def test_supervisor_section_leaves_every_default_to_the_supervisor() -> None:
         "workers": None,
         "state": None,
         "graceful_timeout_s": None,
+        "providers": {},
     }
 
 
@@ -172,10 +175,16 @@ def test_supervisor_section_values() -> None:
         "workers": 4,
         "state": "~/state.db",
         "graceful_timeout_s": 90,
+        "providers": {"ollama": {"first_token_timeout_s": 20}},
     }
     section = load(data).supervisor
     assert section == SupervisorSection(
-        host="0.0.0.0", port=9000, workers=4, state="~/state.db", graceful_timeout_s=90.0
+        host="0.0.0.0",
+        port=9000,
+        workers=4,
+        state="~/state.db",
+        graceful_timeout_s=90.0,
+        providers={"ollama": ProviderTuning(first_token_timeout_s=20.0)},
     )
 
 

@@ -1,4 +1,4 @@
-"""Profile selection and the paid gate: pure tables over a parsed config."""
+"""Profile selection: pure tables over a parsed config."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from coderouter_supervisor.worker.config import CodeRouterConfig, parse_config
 from coderouter_supervisor.worker.errors import InvalidRequest
-from coderouter_supervisor.worker.routing import resolve_chain, select_profile
+from coderouter_supervisor.worker.routing import select_profile
 
 CONFIG_TEXT = """
 allow_paid: false
@@ -23,8 +23,15 @@ profiles:
 """
 
 
-def config(env: dict[str, str] | None = None) -> CodeRouterConfig:
-    return parse_config(CONFIG_TEXT, "providers.yaml", env or {}).config
+def config(env: dict[str, str] | None = None, text: str = CONFIG_TEXT) -> CodeRouterConfig:
+    return parse_config(text, "providers.yaml", env or {}).config
+
+
+def _body(profile: object) -> dict[str, object]:
+    return {
+        "messages": [{"role": "user", "content": "hi"}],
+        **({"profile": profile} if profile is not None else {}),
+    }
 
 
 @pytest.mark.parametrize(
@@ -43,7 +50,10 @@ def config(env: dict[str, str] | None = None) -> CodeRouterConfig:
 def test_select_profile(
     body_profile: object, headers: dict[str, str], model: str | None, expected: str
 ) -> None:
-    assert select_profile(config(), body_profile=body_profile, headers=headers, model=model).name == expected
+    assert (
+        select_profile(config(), body=_body(body_profile), headers=headers, model=model).profile.name
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,21 +71,48 @@ def test_unknown_profile_or_mode_lists_what_exists(
     body_profile: object, headers: dict[str, str], message: str
 ) -> None:
     with pytest.raises(InvalidRequest) as caught:
-        select_profile(config(), body_profile=body_profile, headers=headers, model=None)
+        select_profile(config(), body=_body(body_profile), headers=headers, model=None)
     assert message.split("; ", maxsplit=1)[0] in str(caught.value)
 
 
 def test_unknown_mode_lists_modes() -> None:
     with pytest.raises(InvalidRequest, match="modes: fast"):
-        select_profile(config(), body_profile=None, headers={"x-coderouter-mode": "slow"}, model=None)
+        select_profile(config(), body={}, headers={"x-coderouter-mode": "slow"}, model=None)
 
 
-def test_paid_gate_skips_paid_providers_unless_allowed() -> None:
-    blocked = config()
-    chain, skips = resolve_chain(blocked, blocked.profile("coding"))
-    assert [p.name for p in chain] == ["local", "free"]
-    assert [(s.provider, s.reason) for s in skips] == [("cloud", "paid")]
-    allowed = config({"ALLOW_PAID": "true"})
-    chain, skips = resolve_chain(allowed, allowed.profile("coding"))
-    assert [p.name for p in chain] == ["local", "cloud", "free"]
-    assert skips == ()
+AUTO_TEXT = (
+    CONFIG_TEXT.replace("default_profile: coding", "default_profile: auto")
+    + """
+auto_router:
+  rules:
+    - {id: "user:paid", profile: paid-only, match: {content_contains: "PAY"}}
+  default_rule_profile: quick
+"""
+)
+
+
+def test_mode_alias_is_reported() -> None:
+    choice = select_profile(config(), body={}, headers={"x-coderouter-mode": "fast"}, model=None)
+    assert (choice.profile.name, choice.mode, choice.auto) == ("quick", "fast", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "profile", "rule"),
+    [
+        pytest.param("PAY me", "paid-only", "user:paid", id="rule"),
+        pytest.param("hello", "quick", None, id="fallthrough"),
+    ],
+)
+def test_auto_router_chooses_when_default_is_auto(text: str, profile: str, rule: str | None) -> None:
+    body = {"messages": [{"role": "user", "content": text}]}
+    choice = select_profile(config(text=AUTO_TEXT), body=body, headers={}, model=None)
+    assert choice.profile.name == profile
+    assert choice.auto is not None and choice.auto.rule_id == rule
+
+
+def test_explicit_header_skips_the_auto_router() -> None:
+    body = {"messages": [{"role": "user", "content": "PAY"}]}
+    choice = select_profile(
+        config(text=AUTO_TEXT), body=body, headers={"x-coderouter-profile": "coding"}, model=None
+    )
+    assert (choice.profile.name, choice.auto) == ("coding", None)

@@ -28,7 +28,7 @@ from coderouter_supervisor.worker.config.profiles import AUTO_PROFILE, ProfileCo
 from coderouter_supervisor.worker.config.providers import Capabilities, CostConfig, ProviderConfig
 from coderouter_supervisor.worker.config.schema import CodeRouterConfig
 from coderouter_supervisor.worker.config.search import CONFIG_PATH_VAR, SYSTEM_CONFIG_PATH, find_config_file
-from coderouter_supervisor.worker.config.supervisor_section import SupervisorSection
+from coderouter_supervisor.worker.config.supervisor_section import ProviderTuning, SupervisorSection
 
 __all__ = [
     "AUTO_PROFILE",
@@ -47,6 +47,7 @@ __all__ = [
     "LoadedConfig",
     "ProfileConfig",
     "ProviderConfig",
+    "ProviderTuning",
     "RuleMatcher",
     "SupervisorSection",
     "embedded_config_text",

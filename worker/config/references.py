@@ -57,6 +57,14 @@ def find_reference_problems(config: CodeRouterConfig) -> tuple[ReferenceProblem,
                     )
                 )
 
+    for name in config.supervisor.providers:
+        if name not in provider_names:
+            problems.append(
+                ReferenceProblem(
+                    ("supervisor", "providers", name), f"unknown provider {name!r} ({declared_providers})"
+                )
+            )
+
     def unknown_profile(loc: Loc, name: str) -> None:
         if name not in profile_names:
             declared = ", ".join(dict.fromkeys(profile_names))

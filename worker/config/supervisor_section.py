@@ -3,11 +3,23 @@
 Every field is optional and ``None`` means "not set in the file": the supervisor decides the effective value
 (command-line flag, then environment, then this section, then its own default), so this model carries no
 defaults of its own. ``state`` is kept as written; ``~`` is expanded by whoever opens it.
+
+``providers`` holds per-provider settings coderouter-cli has no key for, by provider name (each name must
+be declared under ``providers:``).
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProviderTuning(BaseModel):
+    """``first_token_timeout_s``: a stream that has sent no content this long moves on to the next
+    provider (pings keep the client waiting meanwhile); unset, a provider may take its whole ``timeout_s``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_token_timeout_s: float | None = Field(default=None, ge=1.0, le=600.0)
 
 
 class SupervisorSection(BaseModel):
@@ -18,3 +30,4 @@ class SupervisorSection(BaseModel):
     workers: int | None = Field(default=None, ge=1, le=64)
     state: str | None = Field(default=None, min_length=1)
     graceful_timeout_s: float | None = Field(default=None, ge=1.0, le=3600.0)
+    providers: dict[str, ProviderTuning] = Field(default_factory=dict)

@@ -2,49 +2,86 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from coderouter_supervisor.worker.errors import UpstreamError
+from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
     choose_profile,
     explain_headers,
     gateway_of,
-    provider_calls,
+    plan_chain,
+    route_request,
 )
-from coderouter_supervisor.worker.ingress.streaming import streamed_response
+from coderouter_supervisor.worker.ingress.streaming import error_stream, streamed_response
 from coderouter_supervisor.worker.protocol import (
     PING_FRAME,
     CountTokensRequest,
     MessagesRequest,
+    Usage,
     encode_anthropic_stream_error,
 )
 from coderouter_supervisor.worker.providers import (
+    ProviderCall,
     complete_anthropic,
     first_success,
+    read_api_key,
     stream_anthropic,
 )
 from coderouter_supervisor.worker.providers.count_tokens import count_tokens_upstream
-from coderouter_supervisor.worker.translate import estimate_tokens
+from coderouter_supervisor.worker.translate import TokenUsage, estimate_tokens, usage_from_anthropic
+
+
+def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
+    usage = reply.get("usage")
+    return usage_from_anthropic(Usage.model_validate(usage)) if isinstance(usage, dict) else None
 
 
 async def create_message(request: Request) -> Response:
     data = await read_json_object(request)
     body = validate_body(MessagesRequest, data)
-    profile = choose_profile(request, data, body.model)
-    calls = provider_calls(request, profile)
+    try:
+        routed = await route_request(
+            request,
+            data,
+            ingress="anthropic",
+            model=body.model,
+            max_tokens=body.max_tokens,
+            streaming=bool(body.stream),
+        )
+    except ToolLoopBroken as refused:
+        if body.stream:
+            return error_stream(refused, encode_anthropic_stream_error)
+        raise
+    if routed.body_changed:
+        body = validate_body(MessagesRequest, routed.body)
     http = gateway_of(request).http
     if body.stream:
-        input_tokens = estimate_tokens(data)
+        input_tokens = estimate_tokens(routed.body)
         return await streamed_response(
-            first_success(calls, lambda c: stream_anthropic(http, c, body, input_tokens=input_tokens)),
-            profile,
+            first_success(
+                routed.calls,
+                lambda c: stream_anthropic(http, c, body, input_tokens=input_tokens),
+                routed.recorder,
+                usage_of=lambda _: None,
+                skipped=routed.skipped,
+            ),
+            routed,
             ping_frame=PING_FRAME,
             error_frame=encode_anthropic_stream_error,
         )
-    reply, call, failures = await first_success(calls, lambda c: complete_anthropic(http, c, body))
-    return JSONResponse(reply, headers=explain_headers(profile, call, failures))
+    reply, call, passed = await first_success(
+        routed.calls,
+        lambda c: complete_anthropic(http, c, body),
+        routed.recorder,
+        usage_of=_reply_usage,
+        skipped=routed.skipped,
+    )
+    return JSONResponse(reply, headers=explain_headers(routed.profile, call, passed))
 
 
 async def count_tokens(request: Request) -> Response:
@@ -52,11 +89,18 @@ async def count_tokens(request: Request) -> Response:
     data = await read_json_object(request)
     body = validate_body(CountTokensRequest, data)
     profile = choose_profile(request, data, body.model)
-    calls = provider_calls(request, profile)
-    first = calls[0]
-    if first.provider.kind == "anthropic":
+    plan = await plan_chain(request, profile, data, "anthropic")
+    if plan.attempts and plan.attempts[0].provider.kind == "anthropic":
+        first = plan.attempts[0].provider
+        call = ProviderCall(
+            first,
+            profile,
+            read_api_key(first, os.environ),
+            anthropic_beta=request.headers.get("anthropic-beta"),
+            anthropic_version=request.headers.get("anthropic-version"),
+        )
         try:
-            counted = await count_tokens_upstream(gateway_of(request).http, first, body)
+            counted = await count_tokens_upstream(gateway_of(request).http, call, body)
         except UpstreamError:
             counted = None
         if counted is not None:

@@ -1,19 +1,43 @@
-"""What both ingresses do once a request is valid: pick the profile and chain, explain the result."""
+"""What both ingresses do once a request is valid: profile, guards, chain, attempts, explanation.
+
+The two ingresses differ only in wire shapes (:class:`Ingress`); every routing decision is made
+here, once, so a providers.yaml routes the same whichever protocol a request came in.
+"""
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from starlette.requests import Request
 
 from coderouter_supervisor.worker.config import ProfileConfig
-from coderouter_supervisor.worker.errors import NoProviderLeft
+from coderouter_supervisor.worker.errors import NoProviderLeft, ToolLoopBroken
 from coderouter_supervisor.worker.gateway import Gateway
+from coderouter_supervisor.worker.guards import (
+    anthropic_tool_uses,
+    detect_tool_loop,
+    inject_hint_anthropic,
+    inject_hint_openai,
+    openai_tool_uses,
+)
 from coderouter_supervisor.worker.providers import FailedAttempt, ProviderCall, read_api_key
-from coderouter_supervisor.worker.routing import resolve_chain, select_profile
-from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.routing import (
+    ChainPlan,
+    RequestTraits,
+    blocked_message,
+    plan_events,
+    request_has_cache_control,
+    resolve_chain,
+    select_profile,
+)
+from coderouter_supervisor.worker.telemetry import AttemptRecorder, RequestShape, emit_event
+from coderouter_supervisor.worker.translate import estimate_tokens
+
+IngressName = Literal["anthropic", "openai"]
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -21,45 +45,162 @@ def gateway_of(request: Request) -> Gateway:
     return gateway
 
 
-def choose_profile(request: Request, data: dict[str, Any], model: str | None) -> ProfileConfig:
+@dataclass(frozen=True)
+class RoutedRequest:
+    """A request ready for the attempt loop. ``body`` is the raw body as the guards left it
+    (``body_changed`` when a guard rewrote it and the ingress must validate it again)."""
+
+    profile: ProfileConfig
+    body: dict[str, Any]
+    body_changed: bool
+    calls: tuple[ProviderCall, ...]
+    skipped: tuple[FailedAttempt, ...]
+    recorder: AttemptRecorder
+
+
+def choose_profile(request: Request, body: dict[str, Any], model: str | None) -> ProfileConfig:
+    """The profile for ``body``; emits how it was chosen when a mode alias or the auto router did."""
     config = gateway_of(request).config.config
-    return select_profile(config, body_profile=data.get("profile"), headers=request.headers, model=model)
+    choice = select_profile(config, body=body, headers=request.headers, model=model)
+    if choice.mode is not None:
+        emit_event("mode-alias-resolved", mode=choice.mode, profile=choice.profile.name)
+    if choice.auto is not None:
+        name, fields = choice.auto.event()
+        emit_event(name, "info", **fields)
+    return choice.profile
 
 
-def provider_calls(request: Request, profile: ProfileConfig) -> list[ProviderCall]:
-    """The chain to try for ``profile``, each with its provider's key read now.
-
-    Raises :class:`NoProviderLeft` when the gates leave nothing to try.
-    """
-    config = gateway_of(request).config.config
-    chain, skips = resolve_chain(config, profile)
-    for skip in skips:
-        emit_event("skip-paid-provider", provider=skip.provider, profile=profile.name)
-    if not chain:
-        emit_event("chain-paid-gate-blocked", "warning", profile=profile.name)
-        raise NoProviderLeft(
-            f"profile {profile.name!r} has no provider to try: every provider is paid and allow_paid is false"
+def guard_tool_loop(profile: ProfileConfig, body: dict[str, Any], ingress: IngressName) -> dict[str, Any]:
+    """The body to send after the profile's tool-loop guard; raises :class:`ToolLoopBroken` on ``break``."""
+    messages = body.get("messages")
+    uses = anthropic_tool_uses(messages) if ingress == "anthropic" else openai_tool_uses(messages)
+    loop = detect_tool_loop(uses, window=profile.tool_loop_window, threshold=profile.tool_loop_threshold)
+    if loop is None:
+        return body
+    emit_event(
+        "tool-loop-detected",
+        "warning",
+        profile=profile.name,
+        tool_name=loop.tool_name,
+        repeat_count=loop.repeat_count,
+        threshold=profile.tool_loop_threshold,
+        window=profile.tool_loop_window,
+        action=profile.tool_loop_action,
+    )
+    if profile.tool_loop_action == "break":
+        raise ToolLoopBroken(
+            profile=profile.name,
+            tool_name=loop.tool_name,
+            repeat_count=loop.repeat_count,
+            threshold=profile.tool_loop_threshold,
+            window=profile.tool_loop_window,
         )
+    if profile.tool_loop_action == "inject":
+        return inject_hint_anthropic(body) if ingress == "anthropic" else inject_hint_openai(body)
+    return body
+
+
+def _thinking(body: dict[str, Any]) -> Literal["enabled", "adaptive"] | None:
+    """The thinking a request asks for: Anthropic ``thinking``, or OpenAI ``reasoning_effort``."""
+    thinking = body.get("thinking")
+    kind = thinking.get("type") if isinstance(thinking, dict) else None
+    if kind == "enabled":
+        return "enabled"
+    if kind == "adaptive":
+        return "adaptive"
+    effort = body.get("reasoning_effort")
+    return "enabled" if isinstance(effort, str) and effort not in ("none", "minimal") else None
+
+
+def _traits(body: dict[str, Any], ingress: IngressName) -> RequestTraits:
+    # Cache markers are an Anthropic feature: translation to an OpenAI-compatible backend drops them.
+    # OpenAI-shaped markers (OpenRouter's) pass through verbatim, so nothing is lost there.
+    markers = ingress == "anthropic" and request_has_cache_control(body)
+    return RequestTraits(thinking=_thinking(body), cache_control=markers)
+
+
+async def plan_chain(
+    request: Request, profile: ProfileConfig, body: dict[str, Any], ingress: IngressName
+) -> ChainPlan:
+    """The profile's chain after every gate and reorder, each explained by one event."""
+    gateway = gateway_of(request)
+    now = time.time()
+    facts = await gateway.facts.snapshot(profile.providers, now)
+    plan = resolve_chain(
+        gateway.config.config,
+        profile,
+        facts,
+        now,
+        traits=_traits(body, ingress),
+        registry=gateway.capabilities,
+        rank_memory=gateway.rank_memory.get(profile.name),
+    )
+    if plan.adaptive is not None:
+        gateway.rank_memory[profile.name] = plan.adaptive.memory
+    for event in plan_events(plan):
+        emit_event(event.name, event.level, **event.fields)
+    return plan
+
+
+async def route_request(
+    request: Request,
+    body: dict[str, Any],
+    *,
+    ingress: IngressName,
+    model: str | None,
+    max_tokens: int,
+    streaming: bool,
+) -> RoutedRequest:
+    """Profile, tool-loop guard and chain for ``body``, and the recorder for its attempts.
+
+    Raises :class:`InvalidRequest` (unknown profile), :class:`ToolLoopBroken`, or
+    :class:`NoProviderLeft` when the gates left nothing to try.
+    """
+    gateway = gateway_of(request)
+    profile = choose_profile(request, body, model)
+    guarded = guard_tool_loop(profile, body, ingress)
+    plan = await plan_chain(request, profile, guarded, ingress)
+    if not plan.attempts:
+        raise NoProviderLeft(blocked_message(plan))
+    tuning = gateway.config.config.supervisor.providers
     beta = request.headers.get("anthropic-beta")
     version = request.headers.get("anthropic-version")
-    return [
+    calls = tuple(
         ProviderCall(
-            provider,
+            attempt.provider,
             profile,
-            read_api_key(provider, os.environ),
+            read_api_key(attempt.provider, os.environ),
             anthropic_beta=beta,
             anthropic_version=version,
+            drop_thinking=attempt.drop_thinking,
+            first_token_timeout_s=tuning[attempt.name].first_token_timeout_s
+            if attempt.name in tuning
+            else None,
         )
-        for provider in chain
-    ]
+        for attempt in plan.attempts
+    )
+    shape = RequestShape(
+        input_tokens=estimate_tokens(guarded),
+        max_tokens=max_tokens,
+        streaming=streaming,
+        cache_control=request_has_cache_control(guarded),
+    )
+    return RoutedRequest(
+        profile=profile,
+        body=guarded,
+        body_changed=guarded is not body,
+        calls=calls,
+        skipped=tuple(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips),
+        recorder=AttemptRecorder(gateway.facts, profile, shape),
+    )
 
 
 def explain_headers(
-    profile: ProfileConfig, call: ProviderCall, failures: Sequence[FailedAttempt]
+    profile: ProfileConfig, call: ProviderCall, passed: Sequence[FailedAttempt]
 ) -> dict[str, str]:
-    """``X-CodeRouter-*`` headers: which profile and provider answered, and what was tried first."""
+    """``X-CodeRouter-*`` headers: which profile and provider answered, and what was passed over first."""
     headers = {"x-coderouter-profile": profile.name, "x-coderouter-provider": call.name}
-    if failures:
-        tried = [f"{f.provider};failed={f.reason}" for f in failures]
+    if passed:
+        tried = [f"{f.provider};{f.verb}={f.reason}" for f in passed]
         headers["x-coderouter-fallback-chain"] = ", ".join([*tried, f"{call.name};ok"])
     return headers

@@ -86,7 +86,10 @@ def anthropic_message(error: GatewayError) -> str:
 
 def anthropic_error_envelope(error: GatewayError) -> ErrorEnvelope:
     """``{"type":"error","error":{"type","message"}}`` for ``error``; send with ``error.status``."""
-    detail = ErrorDetail(type=_ANTHROPIC_TYPE_BY_KIND[error.kind], message=anthropic_message(error))
+    extra: dict[str, object] = dict(error.details or {})
+    if error.code is not None:
+        extra["code"] = error.code
+    detail = ErrorDetail(type=_ANTHROPIC_TYPE_BY_KIND[error.kind], message=anthropic_message(error), **extra)
     return ErrorEnvelope(error=detail)
 
 
@@ -111,6 +114,7 @@ def openai_error_envelope(error: GatewayError) -> OpenAIErrorEnvelope:
     param = error.field if isinstance(error, InvalidRequest) else None
     if isinstance(error, ContextOverflow):
         code = "context_length_exceeded"
+    code = error.code or code
     detail = OpenAIErrorDetail(message=error.message, type=error_type, param=param, code=code)
     return OpenAIErrorEnvelope(error=detail)
 

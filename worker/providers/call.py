@@ -17,6 +17,7 @@ class ProviderCall:
 
     ``api_key`` is the provider's own key, read from its ``api_key_env`` for this request
     (so a rotated key applies without restart); the client's credential is never here.
+    ``drop_thinking``: the provider cannot think, so a thinking request is removed, not failed.
     """
 
     provider: ProviderConfig
@@ -24,6 +25,8 @@ class ProviderCall:
     api_key: str | None
     anthropic_beta: str | None = None
     anthropic_version: str | None = None
+    drop_thinking: bool = False
+    first_token_timeout_s: float | None = None
 
     @property
     def name(self) -> str:

@@ -52,7 +52,10 @@ async def _relay(
     url, headers = _endpoint(call)
     upstream = await open_stream(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
     relay = StreamRelay(upstream, client, call.name)
-    await relay.prime(PING_INTERVAL_S)
+    if call.first_token_timeout_s is None:
+        await relay.prime(PING_INTERVAL_S)
+    else:
+        await relay.prime(call.first_token_timeout_s, require_content=True)
     return relay
 
 

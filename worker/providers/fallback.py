@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
+from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import (
     ContextOverflow,
     MidStreamFailure,
@@ -17,25 +18,36 @@ from coderouter_supervisor.worker.errors import (
     UpstreamTimeout,
 )
 from coderouter_supervisor.worker.providers.call import ProviderCall
+from coderouter_supervisor.worker.routing.plan_events import BUDGET_HINT
 from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.translate import TokenUsage
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class FailedAttempt:
+    """A provider that did not serve the request: it failed (``error``) or was skipped (``skipped``)."""
+
     provider: str
-    error: UpstreamError
+    error: UpstreamError | None = None
+    skipped: str | None = None
 
     @property
     def reason(self) -> str:
-        """A short token for headers and events: ``connect``, ``timeout``, ``http-429``, …"""
+        """A short token for headers and events: ``connect``, ``timeout``, ``http-429``, ``budget``, …"""
+        if self.error is None:
+            return self.skipped or "skipped"
         if isinstance(self.error, UpstreamHTTPError):
             return f"http-{self.error.upstream_status}"
         for kind, token in _REASONS:
             if isinstance(self.error, kind):
                 return token
         return "error"
+
+    @property
+    def verb(self) -> str:
+        return "failed" if self.error is not None else "skipped"
 
 
 _REASONS: tuple[tuple[type[UpstreamError], str], ...] = (
@@ -47,35 +59,63 @@ _REASONS: tuple[tuple[type[UpstreamError], str], ...] = (
 )
 
 
-async def first_success(
-    calls: Sequence[ProviderCall], attempt: Callable[[ProviderCall], Awaitable[T]]
-) -> tuple[T, ProviderCall, tuple[FailedAttempt, ...]]:
-    """The first provider's result that did not fail, with the failures before it.
+class AttemptObserver(Protocol):
+    """Told about every attempt; decides whether a provider may be tried (its budget)."""
 
-    A failure that is not retryable ends the chain. Raises :class:`NoProviderLeft`
-    (carrying every attempt's error) when no provider succeeded.
+    async def admit(self, provider: ProviderConfig) -> bool: ...
+
+    async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None: ...
+
+    async def succeeded(self, provider: ProviderConfig, usage: TokenUsage | None) -> None: ...
+
+
+async def first_success(
+    calls: Sequence[ProviderCall],
+    attempt: Callable[[ProviderCall], Awaitable[T]],
+    observer: AttemptObserver,
+    *,
+    usage_of: Callable[[T], TokenUsage | None],
+    skipped: Sequence[FailedAttempt] = (),
+) -> tuple[T, ProviderCall, tuple[FailedAttempt, ...]]:
+    """The first provider's result that did not fail, with the skips and failures before it.
+
+    Every upstream failure before the first byte moves on to the next provider (a 400, 401 or
+    404 is about that provider's key, model or quirks, not the request); only an error marked
+    not retryable ends the chain. ``usage_of`` reads a result's usage (None for a stream, which
+    is settled when it ends). Raises :class:`NoProviderLeft` carrying every attempt's error.
     """
-    failures: list[FailedAttempt] = []
+    passed: list[FailedAttempt] = list(skipped)
     for call in calls:
+        if not await observer.admit(call.provider):
+            passed.append(FailedAttempt(call.name, skipped="budget"))
+            continue
         try:
             result = await attempt(call)
         except UpstreamError as error:
-            failed = FailedAttempt(call.name, error)
-            failures.append(failed)
+            passed.append(FailedAttempt(call.name, error))
             emit_event(
                 "provider-failed",
                 "warning",
                 provider=call.name,
-                reason=failed.reason,
+                reason=passed[-1].reason,
                 status=error.status,
                 retryable=error.retryable,
-                error=error.message,
+                error=error.message[:500],
             )
+            await observer.failed(call.provider, error)
             if not error.retryable:
                 break
             continue
-        return result, call, tuple(failures)
-    tried = ", ".join(f"{f.provider} ({f.reason})" for f in failures) or "none (every provider was skipped)"
-    raise NoProviderLeft(
-        f"no provider could serve the request; tried: {tried}", errors=tuple(f.error for f in failures)
-    )
+        await observer.succeeded(call.provider, usage_of(result))
+        return result, call, tuple(passed)
+    errors = tuple(f.error for f in passed if f.error is not None)
+    if passed and all(f.skipped == "budget" for f in passed):
+        emit_event(
+            "chain-budget-exceeded",
+            "warning",
+            profile=calls[0].profile.name if calls else None,
+            blocked_providers=[f.provider for f in passed],
+            hint=BUDGET_HINT,
+        )
+    tried = ", ".join(f"{f.provider} ({f.reason})" for f in passed) or "none"
+    raise NoProviderLeft(f"no provider could serve the request; tried: {tried}", errors=errors)

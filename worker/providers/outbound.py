@@ -72,6 +72,8 @@ def anthropic_to_anthropic(request: MessagesRequest, call: ProviderCall) -> dict
     """Passthrough: unknown fields and betas go along verbatim; synthesized thinking does not."""
     body = strip_unsigned_thinking(request).to_wire()
     body.pop(PROFILE_FIELD, None)
+    if call.drop_thinking:
+        body.pop("thinking", None)
     body["model"] = call.provider.model
     if call.system_suffix:
         body["system"] = _anthropic_system(body.get("system"), call.system_suffix)
@@ -98,6 +100,8 @@ def openai_to_anthropic(request: ChatCompletionRequest, call: ProviderCall) -> d
     translated = openai_request_to_anthropic(request, model=call.provider.model)
     body = strip_unsigned_thinking(translated).to_wire()
     body.pop(PROFILE_FIELD, None)
+    if call.drop_thinking:
+        body.pop("thinking", None)
     if call.system_suffix:
         body["system"] = _anthropic_system(body.get("system"), call.system_suffix)
     return _with_extra_body(body, call.provider)

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Final
 
-from coderouter_supervisor.worker.errors import MidStreamFailure, UpstreamError
+from coderouter_supervisor.worker.errors import MidStreamFailure, UpstreamError, UpstreamTimeout
 from coderouter_supervisor.worker.providers.client_streams import ClientStream
 from coderouter_supervisor.worker.providers.transport import UpstreamEvent, UpstreamStream
 
@@ -37,10 +37,15 @@ class StreamRelay:
         self._pending: asyncio.Future[UpstreamEvent] | None = None
         self._primed: list[bytes] = []
         self._ended = False
+        self.failure: UpstreamError | None = None
 
     @property
     def client(self) -> ClientStream:
         return self._client
+
+    def _fail(self, error: UpstreamError) -> bytes:
+        self.failure = error
+        return self._client.fail(error)
 
     async def _next(self, wait_s: float) -> UpstreamEvent | _Silence | None:
         """The next event; ``_SILENCE`` after ``wait_s`` without one; None at the end."""
@@ -55,21 +60,27 @@ class StreamRelay:
         except StopAsyncIteration:
             return None
 
-    async def prime(self, wait_s: float) -> None:
+    async def prime(self, wait_s: float, *, require_content: bool = False) -> None:
         """Read until the client stream has started, the upstream ended, or ``wait_s`` passed.
 
         Until then nothing has reached the client, so any upstream failure is raised as
-        retryable (another provider may take the request).
+        retryable (another provider may take the request). With ``require_content``, no
+        content within ``wait_s`` is such a failure too (:class:`UpstreamTimeout`): the
+        provider's time-to-first-token limit.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         try:
             while not self._client.started:
                 remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return
-                event = await self._next(remaining)
+                event = await self._next(remaining) if remaining > 0 else _SILENCE
                 if isinstance(event, _Silence):
+                    if require_content:
+                        raise UpstreamTimeout(
+                            f"provider {self._provider} sent no content within its first-token timeout "
+                            f"({wait_s:g} s)",
+                            provider=self._provider,
+                        )
                     return
                 if event is None:
                     self._ended = True
@@ -101,7 +112,7 @@ class StreamRelay:
                 try:
                     event = await self._next(PING_INTERVAL_S)
                 except UpstreamError as error:
-                    yield self._client.fail(error)
+                    yield self._fail(error)
                     return
                 if isinstance(event, _Silence):
                     yield self._client.ping_frame
@@ -111,7 +122,7 @@ class StreamRelay:
                 try:
                     frames = self._client.feed(event)
                 except UpstreamError as error:
-                    yield self._client.fail(error)
+                    yield self._fail(error)
                     return
                 if frames:
                     yield frames

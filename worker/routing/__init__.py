@@ -1,8 +1,79 @@
-"""Choose the chain: profile selection, auto router, gates and ordering (pure)."""
+"""Choose the chain: profile selection, auto router, gates and ordering (pure), and the facts it reads."""
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.routing.chain import Skip, resolve_chain
-from coderouter_supervisor.worker.routing.profiles import MODE_HEADER, PROFILE_HEADER, select_profile
+from coderouter_supervisor.worker.routing.auto_router import (
+    AutoRoute,
+    RequestSignals,
+    classify,
+    request_signals,
+)
+from coderouter_supervisor.worker.routing.capabilities import (
+    CapabilityRegistry,
+    ModelCapabilities,
+    bundled_rules,
+    load_registry,
+    parse_registry,
+    request_has_cache_control,
+    request_wants_thinking,
+    supports_cache_control,
+    supports_thinking,
+)
+from coderouter_supervisor.worker.routing.chain import (
+    ChainPlan,
+    PlannedAttempt,
+    RequestTraits,
+    Skip,
+    resolve_chain,
+)
+from coderouter_supervisor.worker.routing.facts import (
+    BudgetStatus,
+    ChainFacts,
+    FactStore,
+    HealthChange,
+    Reservation,
+    month_key,
+)
+from coderouter_supervisor.worker.routing.local_facts import LocalFacts
+from coderouter_supervisor.worker.routing.plan_events import RoutingEvent, blocked_message, plan_events
+from coderouter_supervisor.worker.routing.profiles import (
+    MODE_HEADER,
+    PROFILE_HEADER,
+    ProfileChoice,
+    select_profile,
+)
 
-__all__ = ["MODE_HEADER", "PROFILE_HEADER", "Skip", "resolve_chain", "select_profile"]
+__all__ = [
+    "MODE_HEADER",
+    "PROFILE_HEADER",
+    "AutoRoute",
+    "BudgetStatus",
+    "CapabilityRegistry",
+    "ChainFacts",
+    "ChainPlan",
+    "FactStore",
+    "HealthChange",
+    "LocalFacts",
+    "ModelCapabilities",
+    "PlannedAttempt",
+    "ProfileChoice",
+    "RequestSignals",
+    "RequestTraits",
+    "Reservation",
+    "RoutingEvent",
+    "Skip",
+    "blocked_message",
+    "bundled_rules",
+    "classify",
+    "load_registry",
+    "month_key",
+    "parse_registry",
+    "plan_events",
+    "request_has_cache_control",
+    "request_signals",
+    "request_wants_thinking",
+    "resolve_chain",
+    "select_profile",
+    "supports_cache_control",
+    "supports_thinking",
+]

@@ -1,29 +1,166 @@
-"""The providers a profile will try, in order, after the gates."""
+"""The providers a profile will try, in order: gates, then ordering (pure).
+
+Order of the steps, as in coderouter-cli: paid gate, budget gate, memory-pressure skip,
+backend-health demotion, adaptive reorder, capability gates. Gates remove a provider (a
+:class:`Skip`); the other steps only reorder or mark an attempt as degraded. The same
+function serves both ingresses, so one providers.yaml routes the same whichever protocol a
+request came in.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.guards import (
+    AdaptiveOrder,
+    RankMemory,
+    adaptive_order,
+    demote_unhealthy,
+    in_cooldown,
+    seconds_until_eligible,
+)
+from coderouter_supervisor.worker.routing.capabilities import (
+    CapabilityRegistry,
+    supports_cache_control,
+    supports_thinking,
+)
+from coderouter_supervisor.worker.routing.facts import ChainFacts, month_key
+
+SkipReason = Literal["paid", "budget", "cooldown"]
+ThinkingRequest = Literal["enabled", "adaptive"]
+
+
+@dataclass(frozen=True)
+class RequestTraits:
+    """What about the request changes routing: a thinking request, prompt-cache markers."""
+
+    thinking: ThinkingRequest | None = None
+    cache_control: bool = False
 
 
 @dataclass(frozen=True)
 class Skip:
     provider: str
-    reason: Literal["paid"]
+    reason: SkipReason
+    seconds_until_eligible: int = 0
+    spent_usd: float = 0.0
+    cap_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class PlannedAttempt:
+    """One provider to try. ``drop_thinking``: it cannot think, so the request's thinking is
+    removed rather than failing; ``lossy_cache_control``: its cache markers cannot be kept."""
+
+    provider: ProviderConfig
+    drop_thinking: bool = False
+    lossy_cache_control: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+
+@dataclass(frozen=True)
+class ChainPlan:
+    profile: str
+    month: str
+    attempts: tuple[PlannedAttempt, ...]
+    skips: tuple[Skip, ...] = ()
+    demoted: tuple[str, ...] = ()
+    adaptive: AdaptiveOrder | None = None
+    static_order: tuple[str, ...] = field(default=())
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(attempt.name for attempt in self.attempts)
+
+
+def _can_think(provider: ProviderConfig, registry: CapabilityRegistry) -> bool:
+    if supports_thinking(provider, registry):
+        return True
+    if provider.kind == "anthropic":
+        # Anthropic's API takes thinking on every current model and says so plainly when it does not
+        # (a 400 that falls through); only models known not to think get it removed.
+        return registry.lookup(provider.model, provider.kind).thinking is not False
+    # An OpenAI-compatible backend with a reasoning control gets the request translated into it.
+    return provider.capabilities.reasoning_control != "none"
+
+
+def _gate(
+    provider: ProviderConfig, config: CodeRouterConfig, profile: ProfileConfig, facts: ChainFacts, now: float
+) -> Skip | None:
+    if provider.paid and not config.allow_paid:
+        return Skip(provider.name, "paid")
+    cap = provider.cost.monthly_budget_usd if provider.cost is not None else None
+    if cap is not None:
+        budget = facts.budget_of(provider.name, month_key(now))
+        if budget.spent_usd + budget.reserved_usd >= cap:
+            return Skip(provider.name, "budget", spent_usd=budget.spent_usd, cap_usd=cap)
+    until = facts.cooldown_until.get(provider.name)
+    if profile.memory_pressure_action == "skip" and in_cooldown(until, now):
+        return Skip(provider.name, "cooldown", seconds_until_eligible=seconds_until_eligible(until, now))
+    return None
 
 
 def resolve_chain(
-    config: CodeRouterConfig, profile: ProfileConfig
-) -> tuple[tuple[ProviderConfig, ...], tuple[Skip, ...]]:
-    """The profile's providers in order, without paid ones unless ``allow_paid``."""
-    chain: list[ProviderConfig] = []
+    config: CodeRouterConfig,
+    profile: ProfileConfig,
+    facts: ChainFacts,
+    now: float,
+    *,
+    traits: RequestTraits = RequestTraits(),
+    registry: CapabilityRegistry,
+    rank_memory: Mapping[str, RankMemory] | None = None,
+) -> ChainPlan:
+    """The attempts for ``profile`` given ``facts`` at ``now``; an empty plan means nothing is left.
+
+    ``rank_memory`` is this profile's adaptive rank memory from the last call (the caller keeps
+    ``plan.adaptive.memory`` for the next one).
+    """
+    providers = [config.provider(name) for name in profile.providers]
+    kept: list[ProviderConfig] = []
     skips: list[Skip] = []
-    for name in profile.providers:
-        provider = config.provider(name)
-        if provider.paid and not config.allow_paid:
-            skips.append(Skip(provider.name, "paid"))
-            continue
-        chain.append(provider)
-    return tuple(chain), tuple(skips)
+    for provider in providers:
+        skip = _gate(provider, config, profile, facts, now)
+        if skip is None:
+            kept.append(provider)
+        else:
+            skips.append(skip)
+    by_name = {provider.name: provider for provider in kept}
+    order = tuple(by_name)
+    static_order = order
+
+    demoted: tuple[str, ...] = ()
+    if profile.backend_health_action == "demote":
+        order, demoted = demote_unhealthy(order, facts.health)
+
+    adaptive: AdaptiveOrder | None = None
+    if profile.adaptive and order:
+        adaptive = adaptive_order(order, facts.observations, rank_memory or {}, now)
+        order = adaptive.order
+
+    attempts = [
+        PlannedAttempt(
+            by_name[name],
+            drop_thinking=traits.thinking is not None and not _can_think(by_name[name], registry),
+            lossy_cache_control=traits.cache_control and not supports_cache_control(by_name[name], registry),
+        )
+        for name in order
+    ]
+    if traits.thinking == "enabled":
+        # An explicit thinking budget: providers that can think go first (stable). Adaptive thinking
+        # is the model's choice, so it never reorders the user's chain.
+        attempts.sort(key=lambda attempt: attempt.drop_thinking)
+    return ChainPlan(
+        profile=profile.name,
+        month=month_key(now),
+        attempts=tuple(attempts),
+        skips=tuple(skips),
+        demoted=demoted,
+        adaptive=adaptive,
+        static_order=static_order,
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from coderouter_supervisor.worker.config import AUTO_PROFILE, CodeRouterConfig, ProfileConfig
-from coderouter_supervisor.worker.config.auto_router import DEFAULT_RULE_PROFILE
 from coderouter_supervisor.worker.errors import InvalidRequest
+from coderouter_supervisor.worker.routing.auto_router import AutoRoute, classify
 
 PROFILE_HEADER = "x-coderouter-profile"
 MODE_HEADER = "x-coderouter-mode"
@@ -26,33 +28,43 @@ def _named(config: CodeRouterConfig, name: str, where: str) -> ProfileConfig:
         ) from None
 
 
-def select_profile(
-    config: CodeRouterConfig, *, body_profile: object, headers: Mapping[str, str], model: str | None
-) -> ProfileConfig:
-    """Body ``profile`` > ``X-CodeRouter-Profile`` > ``X-CodeRouter-Mode`` (via ``mode_aliases``)
-    > a ``model`` that names a profile > ``default_profile``.
+@dataclass(frozen=True)
+class ProfileChoice:
+    """The profile, and how it was chosen when that is worth an event (a mode alias, the auto router)."""
 
-    Raises :class:`InvalidRequest` listing what exists when a named profile or mode is unknown.
+    profile: ProfileConfig
+    mode: str | None = None
+    auto: AutoRoute | None = None
+
+
+def select_profile(
+    config: CodeRouterConfig, *, body: Mapping[str, Any], headers: Mapping[str, str], model: str | None
+) -> ProfileChoice:
+    """Body ``profile`` > ``X-CodeRouter-Profile`` > ``X-CodeRouter-Mode`` (via ``mode_aliases``)
+    > a ``model`` that names a profile > the auto router (``default_profile: auto``) > ``default_profile``.
+
+    Raises :class:`InvalidRequest` listing what exists when a named profile or mode is unknown,
+    or when the auto router picks a profile that does not exist.
     """
+    body_profile = body.get("profile")
     if body_profile is not None:
         if not isinstance(body_profile, str) or not body_profile:
             raise InvalidRequest("profile: must be a non-empty string", field="profile")
-        return _named(config, body_profile, "the body")
+        return ProfileChoice(_named(config, body_profile, "the body"))
     header = headers.get(PROFILE_HEADER)
     if header:
-        return _named(config, header.strip(), f"the {PROFILE_HEADER} header")
+        return ProfileChoice(_named(config, header.strip(), f"the {PROFILE_HEADER} header"))
     mode = headers.get(MODE_HEADER)
     if mode:
         target = config.mode_aliases.get(mode.strip())
         if target is None:
             modes = ", ".join(config.mode_aliases) or "(none configured)"
             raise InvalidRequest(f"unknown mode {mode.strip()!r} in the {MODE_HEADER} header; modes: {modes}")
-        return _named(config, target, f"mode_aliases[{mode.strip()!r}]")
+        return ProfileChoice(_named(config, target, f"mode_aliases[{mode.strip()!r}]"), mode=mode.strip())
     if model and any(profile.name == model for profile in config.profiles):
-        return config.profile(model)
-    default = config.default_profile
-    if default == AUTO_PROFILE:
-        # The auto router picks among rules; until it runs, its fallback profile serves.
-        router = config.auto_router
-        default = router.default_rule_profile if router is not None else DEFAULT_RULE_PROFILE
-    return _named(config, default, "default_profile")
+        return ProfileChoice(config.profile(model))
+    if config.default_profile == AUTO_PROFILE:
+        route = classify(body, config.auto_router)
+        where = f"auto_router rule {route.rule_id!r}" if route.rule_id else "auto_router fallthrough"
+        return ProfileChoice(_named(config, route.profile, where), auto=route)
+    return ProfileChoice(_named(config, config.default_profile, "default_profile"))

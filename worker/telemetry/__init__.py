@@ -1,7 +1,30 @@
-"""Structured events, cost and metric recording."""
+"""Structured events, cost and the recording of every attempt."""
 
 from __future__ import annotations
 
+from coderouter_supervisor.worker.telemetry.attempts import AttemptRecorder, RequestShape
+from coderouter_supervisor.worker.telemetry.cost import (
+    FREE,
+    AttemptCost,
+    CacheOutcome,
+    cache_outcome,
+    is_priced,
+    price_usage,
+    worst_case_cost,
+)
 from coderouter_supervisor.worker.telemetry.events import JsonLineFormatter, configure_event_log, emit_event
 
-__all__ = ["JsonLineFormatter", "configure_event_log", "emit_event"]
+__all__ = [
+    "FREE",
+    "AttemptCost",
+    "AttemptRecorder",
+    "CacheOutcome",
+    "JsonLineFormatter",
+    "RequestShape",
+    "cache_outcome",
+    "configure_event_log",
+    "emit_event",
+    "is_priced",
+    "price_usage",
+    "worst_case_cost",
+]

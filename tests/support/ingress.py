@@ -1,0 +1,148 @@
+"""Send one request through either ingress, streamed or not, and read back what a client sees.
+
+Routing must not depend on the protocol a request came in; these helpers let one test body run
+over all four (ingress, stream) combinations and compare results.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+import pytest
+
+from support.gateway_process import Gateway
+from support.stack import CLIENT_KEY
+
+IngressName = Literal["anthropic", "openai"]
+
+COMBINATIONS = [
+    pytest.param("anthropic", False, id="anthropic"),
+    pytest.param("anthropic", True, id="anthropic-stream"),
+    pytest.param("openai", False, id="openai"),
+    pytest.param("openai", True, id="openai-stream"),
+]
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: httpx.Headers
+    text: str  # the answer's text (joined deltas for a stream)
+    error: dict[str, Any] | None  # the error object, from the body or the stream's error event
+    raw: str
+
+    @property
+    def provider(self) -> str | None:
+        return self.headers.get("x-coderouter-provider")
+
+    @property
+    def fallback_chain(self) -> str | None:
+        return self.headers.get("x-coderouter-fallback-chain")
+
+
+def _anthropic_body(messages: list[dict[str, Any]], system: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": messages, **extra}
+    if system is not None:
+        body["system"] = system
+    return body
+
+
+def _openai_body(messages: list[dict[str, Any]], system: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    prefix = [{"role": "system", "content": system}] if system is not None else []
+    return {"model": "gpt-x", "max_tokens": 64, "messages": [*prefix, *messages], **extra}
+
+
+def _read_stream(ingress: IngressName, raw: str) -> tuple[str, dict[str, Any] | None]:
+    text: list[str] = []
+    error: dict[str, Any] | None = None
+    for line in raw.splitlines():
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            continue
+        payload = json.loads(data)
+        if ingress == "anthropic":
+            if payload.get("type") == "error":
+                error = payload["error"]
+            delta = payload.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                text.append(delta["text"])
+        else:
+            if "error" in payload:
+                error = payload["error"]
+            for choice in payload.get("choices") or []:
+                content = (choice.get("delta") or {}).get("content")
+                if content:
+                    text.append(content)
+    return "".join(text), error
+
+
+def _read_body(ingress: IngressName, response: httpx.Response) -> tuple[str, dict[str, Any] | None]:
+    payload = response.json()
+    if response.status_code >= 400:
+        return "", payload.get("error")
+    if ingress == "anthropic":
+        return "".join(b.get("text", "") for b in payload["content"] if b["type"] == "text"), None
+    return payload["choices"][0]["message"].get("content") or "", None
+
+
+def send(
+    gateway: Gateway,
+    ingress: IngressName,
+    stream: bool,
+    *,
+    messages: list[dict[str, Any]] | None = None,
+    system: Any = None,
+    profile: str | None = None,
+    extra: dict[str, Any] | None = None,
+    timeout: float = 30,
+) -> Answer:
+    """POST one request; ``messages`` are in the ingress's own shape (default: one user "hello")."""
+    messages = messages or [{"role": "user", "content": "hello"}]
+    extra = {**(extra or {}), "stream": stream}
+    if ingress == "anthropic":
+        path, body = "/v1/messages", _anthropic_body(messages, system, extra)
+        headers = {"x-api-key": CLIENT_KEY, "anthropic-version": "2023-06-01"}
+    else:
+        path, body = "/v1/chat/completions", _openai_body(messages, system, extra)
+        headers = {"authorization": f"Bearer {CLIENT_KEY}"}
+    if profile is not None:
+        headers["x-coderouter-profile"] = profile
+    response = httpx.post(f"{gateway.base_url}{path}", json=body, headers=headers, timeout=timeout)
+    if stream and response.headers.get("content-type", "").startswith("text/event-stream"):
+        text, error = _read_stream(ingress, response.text)
+    else:
+        text, error = _read_body(ingress, response)
+    return Answer(response.status_code, response.headers, text, error, response.text)
+
+
+def events(gateway: Gateway, name: str, **match: object) -> list[dict[str, Any]]:
+    """The gateway's structured log events called ``name`` whose fields include ``match``."""
+    found = []
+    for line in gateway.log().splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record.get("event") == name and all(record.get(k) == v for k, v in match.items()):
+            found.append(record)
+    return found
+
+
+def wait_events(gateway: Gateway, name: str, count: int = 1, **match: object) -> list[dict[str, Any]]:
+    """Like :func:`events`, waiting (briefly) until ``count`` have been logged: a stream's
+    settlement is logged just after its last byte reached the client."""
+    found: list[dict[str, Any]] = []
+
+    def enough() -> bool:
+        found[:] = events(gateway, name, **match)
+        return len(found) >= count
+
+    gateway.wait_until(enough, timeout=10, what=f"{count} x {name} {match}")
+    return found

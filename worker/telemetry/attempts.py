@@ -1,0 +1,152 @@
+"""Observe every attempt of one request: budget holds, health, cooldowns, latency, cost, events.
+
+One :class:`AttemptRecorder` per client request. The attempt loop calls :meth:`admit` before
+trying a provider (a budgeted one must first reserve its worst-case cost), then
+:meth:`failed` or :meth:`succeeded`; a streamed answer is settled by :meth:`finished` when
+its stream ends. Decisions come from the pure guards; facts go to the :class:`FactStore`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.errors import UpstreamError, UpstreamOutOfMemory
+from coderouter_supervisor.worker.guards import Observation, counts_against_backend
+from coderouter_supervisor.worker.routing.facts import FactStore, HealthChange, Reservation
+from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage, worst_case_cost
+from coderouter_supervisor.worker.telemetry.events import emit_event
+from coderouter_supervisor.worker.translate import TokenUsage
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """What the recorder needs to know about the request itself."""
+
+    input_tokens: int
+    max_tokens: int
+    streaming: bool
+    cache_control: bool
+
+
+class AttemptRecorder:
+    def __init__(self, facts: FactStore, profile: ProfileConfig, shape: RequestShape) -> None:
+        self._facts = facts
+        self._profile = profile
+        self._shape = shape
+        self._reservations: dict[str, Reservation] = {}
+        self._started: dict[str, float] = {}
+        self._settled: set[str] = set()
+
+    async def admit(self, provider: ProviderConfig) -> bool:
+        """Whether ``provider`` may be tried now; a budgeted one reserves its worst case first."""
+        self._started[provider.name] = time.monotonic()
+        emit_event(
+            "try-provider", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
+        )
+        cost = provider.cost
+        if cost is None or cost.monthly_budget_usd is None:
+            return True
+        worst = worst_case_cost(
+            cost, input_tokens=self._shape.input_tokens, max_tokens=self._shape.max_tokens
+        )
+        reservation = await self._facts.reserve_spend(
+            provider.name, worst, cost.monthly_budget_usd, time.time()
+        )
+        if reservation is None:
+            emit_event(
+                "skip-budget-exceeded",
+                provider=provider.name,
+                profile=self._profile.name,
+                monthly_budget_usd=cost.monthly_budget_usd,
+                request_worst_case_usd=round(worst, 6),
+                month=time.strftime("%Y-%m", time.gmtime()),
+            )
+            return False
+        self._reservations[provider.name] = reservation
+        return True
+
+    def _observe(self, provider: str, ok: bool) -> Observation:
+        started = self._started.get(provider)
+        latency_ms = (time.monotonic() - started) * 1000 if started is not None else None
+        return Observation(provider=provider, at=time.time(), latency_ms=latency_ms, ok=ok)
+
+    async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None:
+        """An attempt failed (before or after the first byte): release its hold, update the facts."""
+        reservation = self._reservations.pop(provider.name, None)
+        if reservation is not None:
+            await self._facts.settle_spend(reservation, 0.0)
+        await self.broke(provider, error)
+
+    async def broke(self, provider: ProviderConfig, error: UpstreamError) -> None:
+        """A failure that counts against the provider; its spend is settled separately."""
+        await self._facts.record_observation(self._observe(provider.name, ok=False))
+        now = time.time()
+        profile = self._profile
+        if isinstance(error, UpstreamOutOfMemory) and profile.memory_pressure_action != "off":
+            await self._facts.start_cooldown(provider.name, profile.memory_pressure_cooldown_s, now)
+            emit_event(
+                "memory-pressure-detected",
+                "warning",
+                provider=provider.name,
+                profile=profile.name,
+                action=profile.memory_pressure_action,
+                cooldown_s=profile.memory_pressure_cooldown_s,
+                error=error.message[:200],
+            )
+        if profile.backend_health_action != "off" and counts_against_backend(error):
+            change = await self._facts.record_failure(provider.name, profile.backend_health_threshold, now)
+            self._health_changed(change)
+
+    async def succeeded(self, provider: ProviderConfig, usage: TokenUsage | None) -> None:
+        """The provider answered (for a stream: its first content arrived).
+
+        ``usage`` settles the attempt now; a stream passes None and settles in :meth:`finished`.
+        """
+        await self._facts.record_observation(self._observe(provider.name, ok=True))
+        if self._profile.backend_health_action != "off":
+            self._health_changed(await self._facts.record_success(provider.name, time.time()))
+        emit_event(
+            "provider-ok", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
+        )
+        if usage is not None:
+            await self.finished(provider, usage)
+
+    async def finished(self, provider: ProviderConfig, usage: TokenUsage | None) -> None:
+        """Price what the provider produced and settle its budget hold. Idempotent per provider."""
+        if provider.name in self._settled:
+            return
+        self._settled.add(provider.name)
+        cost = price_usage(provider.cost, usage or TokenUsage())
+        reservation = self._reservations.pop(provider.name, None)
+        if reservation is not None:
+            await self._facts.settle_spend(reservation, cost.total_usd)
+        elif is_priced(provider.cost) and cost.total_usd > 0:
+            await self._facts.record_spend(provider.name, cost.total_usd, time.time())
+        used = usage or TokenUsage()
+        emit_event(
+            "cache-observed",
+            provider=provider.name,
+            request_had_cache_control=self._shape.cache_control,
+            outcome=cache_outcome(usage),
+            cache_read_input_tokens=used.cache_read_tokens,
+            cache_creation_input_tokens=used.cache_creation_tokens,
+            input_tokens=used.input_tokens,
+            output_tokens=used.output_tokens,
+            streaming=self._shape.streaming,
+            **cost.as_event_fields(),
+        )
+
+    def _health_changed(self, change: HealthChange | None) -> None:
+        if change is None:
+            return
+        emit_event(
+            "backend-health-changed",
+            "warning" if change.new.state != "healthy" else "info",
+            provider=change.provider,
+            profile=self._profile.name,
+            old_state=str(change.old_state),
+            new_state=str(change.new.state),
+            consecutive_failures=change.new.consecutive_failures,
+        )
