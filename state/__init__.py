@@ -7,21 +7,30 @@ and a worker that finds another schema version refuses to start.
 
 from __future__ import annotations
 
+from coderouter_supervisor.state.budget_ledger import LedgerEntry, Settlement, read_ledger, reset_ledger
 from coderouter_supervisor.state.errors import SchemaMismatch, StateError, StateUnavailable
 from coderouter_supervisor.state.heartbeats import (
+    DEAD_AFTER_S,
     HEARTBEAT_INTERVAL_S,
     WorkerHeartbeat,
     list_workers,
     mark_pid_exited,
 )
 from coderouter_supervisor.state.paths import default_state_path
+from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, migrate_state_file, sqlite_library_version
 from coderouter_supervisor.state.store import StateStore
 
 __all__ = [
+    "DEAD_AFTER_S",
     "HEARTBEAT_INTERVAL_S",
     "SCHEMA_VERSION",
+    "AttemptRecord",
+    "HealthRecord",
+    "LedgerEntry",
+    "ProviderFacts",
     "SchemaMismatch",
+    "Settlement",
     "StateError",
     "StateStore",
     "StateUnavailable",
@@ -30,5 +39,7 @@ __all__ = [
     "list_workers",
     "mark_pid_exited",
     "migrate_state_file",
+    "read_ledger",
+    "reset_ledger",
     "sqlite_library_version",
 ]

@@ -12,6 +12,8 @@ from coderouter_supervisor.state.errors import StateUnavailable
 HEARTBEAT_INTERVAL_S = 2.0
 # A worker that missed this many beats is taken for dead even before anyone marks it so.
 _MISSED_BEATS_DEAD = 3
+# How long after its last beat a worker counts as dead (its budget reservations are then reclaimed).
+DEAD_AFTER_S = HEARTBEAT_INTERVAL_S * _MISSED_BEATS_DEAD
 # Rows of exited workers are kept this long for `status`, then pruned at the next registration.
 _EXITED_RETENTION_S = 7 * 24 * 3600.0
 
@@ -28,7 +30,7 @@ class WorkerHeartbeat:
     exited_at: float | None
 
     def alive(self, now: float) -> bool:
-        return self.exited_at is None and now - self.last_seen <= HEARTBEAT_INTERVAL_S * _MISSED_BEATS_DEAD
+        return self.exited_at is None and now - self.last_seen <= DEAD_AFTER_S
 
 
 def register_worker(conn: sqlite3.Connection, pid: int, now: float) -> int:
@@ -75,7 +77,7 @@ def mark_worker_exited(conn: sqlite3.Connection, worker_id: int, now: float, req
 def _count_alive(conn: sqlite3.Connection, now: float) -> int:
     row = conn.execute(
         "SELECT count(*) FROM worker_heartbeat WHERE exited_at IS NULL AND last_seen >= ?",
-        (now - HEARTBEAT_INTERVAL_S * _MISSED_BEATS_DEAD,),
+        (now - DEAD_AFTER_S,),
     ).fetchone()
     return int(row[0])
 

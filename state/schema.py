@@ -24,6 +24,45 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX worker_heartbeat_live ON worker_heartbeat (exited_at, last_seen);
     """,
+    """
+    CREATE TABLE budget_ledger (
+        provider       TEXT    NOT NULL,
+        month          TEXT    NOT NULL,
+        spent_usd      REAL    NOT NULL DEFAULT 0,
+        input_tokens   INTEGER NOT NULL DEFAULT 0,
+        output_tokens  INTEGER NOT NULL DEFAULT 0,
+        requests       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (provider, month)
+    );
+    CREATE TABLE budget_reservation (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        provider    TEXT    NOT NULL,
+        month       TEXT    NOT NULL,
+        amount_usd  REAL    NOT NULL,
+        worker_id   INTEGER NOT NULL,
+        expires_at  REAL    NOT NULL
+    );
+    CREATE INDEX budget_reservation_provider ON budget_reservation (provider, month);
+    CREATE TABLE backend_health (
+        provider              TEXT    PRIMARY KEY,
+        state                 TEXT    NOT NULL,
+        consecutive_failures  INTEGER NOT NULL,
+        changed_at            REAL    NOT NULL
+    );
+    CREATE TABLE memory_cooldown (
+        provider  TEXT  PRIMARY KEY,
+        until     REAL  NOT NULL
+    );
+    CREATE TABLE adaptive_observation (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        provider    TEXT    NOT NULL,
+        at          REAL    NOT NULL,
+        latency_ms  REAL,
+        ok          INTEGER NOT NULL
+    );
+    CREATE INDEX adaptive_observation_at ON adaptive_observation (at);
+    CREATE INDEX adaptive_observation_provider ON adaptive_observation (provider, at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

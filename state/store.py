@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from coderouter_supervisor.state import heartbeats
+from coderouter_supervisor.state import budget_ledger, heartbeats, provider_facts
+from coderouter_supervisor.state.budget_ledger import Settlement
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.state.errors import StateUnavailable
+from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import require_current_schema
 
 T = TypeVar("T")
@@ -76,6 +78,59 @@ class StateStore:
 
     async def mark_worker_exited(self, worker_id: int, now: float, requests: int) -> None:
         await self._run(lambda c: heartbeats.mark_worker_exited(c, worker_id, now, requests))
+
+    async def read_provider_facts(
+        self, providers: Sequence[str], *, month: str, attempts_since: float | None
+    ) -> ProviderFacts:
+        return await self._run(
+            lambda c: provider_facts.read_provider_facts(
+                c, providers, month=month, attempts_since=attempts_since
+            )
+        )
+
+    async def reserve_spend(
+        self,
+        *,
+        provider: str,
+        month: str,
+        amount_usd: float,
+        cap_usd: float,
+        worker_id: int,
+        now: float,
+        hold_s: float,
+    ) -> int | None:
+        """See :func:`budget_ledger.reserve_spend`: the reservation id, or None when over the cap."""
+        return await self._run(
+            lambda c: budget_ledger.reserve_spend(
+                c,
+                provider=provider,
+                month=month,
+                amount_usd=amount_usd,
+                cap_usd=cap_usd,
+                worker_id=worker_id,
+                now=now,
+                hold_s=hold_s,
+            )
+        )
+
+    async def settle_spend(
+        self, reservation_id: int, provider: str, month: str, settlement: Settlement | None
+    ) -> None:
+        await self._run(lambda c: budget_ledger.settle_spend(c, reservation_id, provider, month, settlement))
+
+    async def record_spend(self, provider: str, month: str, settlement: Settlement) -> None:
+        await self._run(lambda c: budget_ledger.record_spend(c, provider, month, settlement))
+
+    async def update_health(
+        self, provider: str, transition: Callable[[HealthRecord | None], HealthRecord]
+    ) -> tuple[HealthRecord | None, HealthRecord]:
+        return await self._run(lambda c: provider_facts.update_health(c, provider, transition))
+
+    async def start_cooldown(self, provider: str, until: float) -> float:
+        return await self._run(lambda c: provider_facts.start_cooldown(c, provider, until))
+
+    async def append_attempts(self, attempts: Sequence[AttemptRecord], *, keep_since: float) -> None:
+        await self._run(lambda c: provider_facts.append_attempts(c, attempts, keep_since=keep_since))
 
     async def close(self) -> None:
         """Close the connection and stop the state thread. Idempotent."""

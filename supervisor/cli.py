@@ -23,6 +23,12 @@ from coderouter_supervisor.state import (
     migrate_state_file,
     sqlite_library_version,
 )
+from coderouter_supervisor.supervisor.budget_command import (
+    budget_lines,
+    check_month,
+    render_budget,
+    reset_provider,
+)
 from coderouter_supervisor.supervisor.instance import (
     InstanceFiles,
     remove_pid_file,
@@ -39,11 +45,13 @@ from coderouter_supervisor.supervisor.settings import (
 from coderouter_supervisor.supervisor.summary import render_summary
 from coderouter_supervisor.supervisor.supervise import Supervision, run_supervisor
 from coderouter_supervisor.worker.config import (
+    CodeRouterConfig,
     ConfigError,
     LoadedConfig,
     SupervisorSection,
     find_config_file,
     load_config,
+    parse_config,
 )
 from coderouter_supervisor.worker.routing import load_registry
 from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event
@@ -241,3 +249,54 @@ def reload(config: str | None, state: str | None) -> None:
         return
     os.kill(pid, signal.SIGHUP)
     click.echo(f"reload requested (pid {pid}); the supervisor logs reload-accepted or reload-refused")
+
+
+def _budget_context(config: str | None, state: str | None) -> tuple[CodeRouterConfig | None, Path]:
+    """The caps to show (from ``--config``, else the config the instance last ran, else the search)
+    and the state file; a config that no longer loads shows spend without caps."""
+    files = _instance(config, state)
+    try:
+        if config is None and files.config_snapshot.exists():
+            snapshot = files.config_snapshot
+            return parse_config(
+                snapshot.read_text(encoding="utf-8"), str(snapshot), os.environ
+            ).config, files.state_db
+        return _load(config)[1].config, files.state_db
+    except (ConfigError, OSError):
+        return None, files.state_db
+
+
+@main.group(invoke_without_command=True)
+@config_option
+@state_option
+@click.option("--month", metavar="YYYY-MM", help="Another UTC month (default: this one).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def budget(
+    ctx: click.Context, config: str | None, state: str | None, month: str | None, as_json: bool
+) -> None:
+    """Spend, reservations and cap per provider for a UTC month."""
+    if ctx.invoked_subcommand is not None:
+        return
+    loaded, state_db = _budget_context(config, state)
+    chosen = check_month(month)
+    if not state_db.exists():
+        _fail(f"no state file at {state_db} (start the gateway once, or pass --state)", EXIT_FAILURE)
+    try:
+        lines = budget_lines(loaded, state_db, chosen)
+    except StateError as exc:
+        _fail(str(exc), EXIT_FAILURE)
+        return
+    click.echo(render_budget(lines, chosen, state_db, as_json=as_json))
+
+
+@budget.command("reset")
+@click.argument("provider")
+@config_option
+@state_option
+@click.option("--month", metavar="YYYY-MM", help="Another UTC month (default: this one).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def budget_reset(provider: str, config: str | None, state: str | None, month: str | None, yes: bool) -> None:
+    """Clear PROVIDER's spend and reservations for the month (asks first)."""
+    _, state_db = _budget_context(config, state)
+    click.echo(reset_provider(state_db, provider, check_month(month), confirmed=yes))

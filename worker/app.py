@@ -16,8 +16,8 @@ from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
-from coderouter_supervisor.worker.routing import CapabilityRegistry, LocalFacts, bundled_rules, load_registry
-from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event
+from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
+from coderouter_supervisor.worker.telemetry import SharedFacts, configure_event_log, emit_event
 
 # Upstream connection pool per worker. Streams from local models can stay silent for
 # minutes during prefill, so read timeouts are per provider, set per request.
@@ -41,20 +41,23 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Gateway]]:
         store = await StateStore.open(handoff.state_db)
         heartbeat = Heartbeat(store, counter)
+        facts = SharedFacts(store, lambda: heartbeat.worker_id)
         http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
         try:
             await heartbeat.start()
+            await facts.start()
             emit_event("worker-started", config=config.digest, config_source=config.source)
             gateway = Gateway(
                 config=config,
                 store=store,
                 http=http,
                 heartbeat=heartbeat,
-                facts=LocalFacts(),
+                facts=facts,
                 capabilities=capabilities,
             )
             yield {"gateway": gateway}
         finally:
+            await facts.stop()
             await heartbeat.stop()
             await http.aclose()
             await store.close()

@@ -11,7 +11,8 @@ from coderouter_supervisor.state import StateStore
 from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.guards import RankMemory
 from coderouter_supervisor.worker.heartbeat import Heartbeat
-from coderouter_supervisor.worker.routing import CapabilityRegistry, FactStore
+from coderouter_supervisor.worker.routing import CapabilityRegistry
+from coderouter_supervisor.worker.telemetry import SharedFacts
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,6 @@ class Gateway:
     store: StateStore
     http: httpx.AsyncClient
     heartbeat: Heartbeat
-    facts: FactStore
+    facts: SharedFacts
     capabilities: CapabilityRegistry
     rank_memory: dict[str, Mapping[str, RankMemory]] = field(default_factory=dict)

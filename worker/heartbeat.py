@@ -40,6 +40,11 @@ class Heartbeat:
         self._task: asyncio.Task[None] | None = None
         self.workers_alive = 1
 
+    @property
+    def worker_id(self) -> int | None:
+        """This worker's row in the heartbeat table, once registered."""
+        return self._worker_id
+
     async def start(self) -> None:
         now = time.time()
         self._worker_id = await self._store.register_worker(os.getpid(), now)

@@ -125,7 +125,7 @@ async def plan_chain(
     """The profile's chain after every gate and reorder, each explained by one event."""
     gateway = gateway_of(request)
     now = time.time()
-    facts = await gateway.facts.snapshot(profile.providers, now)
+    facts = await gateway.facts.snapshot(profile.providers, now, observations=profile.adaptive)
     plan = resolve_chain(
         gateway.config.config,
         profile,

@@ -19,9 +19,12 @@ async def root(request: Request) -> JSONResponse:
 async def healthz(request: Request) -> JSONResponse:
     """Answer from memory only: no upstream call, no database read."""
     gateway: Gateway = request.state.gateway
+    problem = gateway.facts.problem
     return JSONResponse(
         {
-            "status": "ok",
+            # Still serving; "degraded" says shared state (budgets, health) cannot be trusted now.
+            "status": "ok" if problem is None else "degraded",
+            "state": "ok" if problem is None else problem,
             "pid": os.getpid(),
             "version": VERSION,
             "config": gateway.config.digest,

@@ -32,9 +32,9 @@ from coderouter_supervisor.worker.routing.facts import (
     FactStore,
     HealthChange,
     Reservation,
+    Spend,
     month_key,
 )
-from coderouter_supervisor.worker.routing.local_facts import LocalFacts
 from coderouter_supervisor.worker.routing.plan_events import RoutingEvent, blocked_message, plan_events
 from coderouter_supervisor.worker.routing.profiles import (
     MODE_HEADER,
@@ -53,7 +53,6 @@ __all__ = [
     "ChainPlan",
     "FactStore",
     "HealthChange",
-    "LocalFacts",
     "ModelCapabilities",
     "PlannedAttempt",
     "ProfileChoice",
@@ -62,6 +61,7 @@ __all__ = [
     "Reservation",
     "RoutingEvent",
     "Skip",
+    "Spend",
     "blocked_message",
     "bundled_rules",
     "classify",

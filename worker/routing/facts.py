@@ -61,6 +61,15 @@ class Reservation:
 
 
 @dataclass(frozen=True)
+class Spend:
+    """What one attempt cost."""
+
+    cost_usd: float
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
 class HealthChange:
     provider: str
     old_state: HealthState
@@ -72,18 +81,21 @@ class FactStore(Protocol):
 
     ``reserve_spend`` is the only check-and-write: it holds ``amount_usd`` only if settled spend,
     other reservations and this one together stay within ``cap_usd``, so concurrent attempts can
-    never overspend the cap. ``settle_spend`` replaces the reservation with the real cost.
+    never overspend the cap; it returns None when the amount does not fit or the store cannot say
+    (a budgeted provider fails closed). ``settle_spend`` replaces the reservation with the real
+    cost (None: the attempt produced nothing to pay for).
     """
 
-    async def snapshot(self, providers: Sequence[str], now: float) -> ChainFacts: ...
+    async def snapshot(self, providers: Sequence[str], now: float, *, observations: bool) -> ChainFacts:
+        """The facts about ``providers``; recent attempt observations only when asked (adaptive)."""
 
     async def reserve_spend(
         self, provider: str, amount_usd: float, cap_usd: float, now: float
     ) -> Reservation | None: ...
 
-    async def settle_spend(self, reservation: Reservation, cost_usd: float) -> None: ...
+    async def settle_spend(self, reservation: Reservation, spend: Spend | None) -> None: ...
 
-    async def record_spend(self, provider: str, cost_usd: float, now: float) -> None: ...
+    async def record_spend(self, provider: str, spend: Spend, now: float) -> None: ...
 
     async def record_failure(self, provider: str, threshold: int, now: float) -> HealthChange | None: ...
 

@@ -13,6 +13,7 @@ from coderouter_supervisor.worker.telemetry.cost import (
     worst_case_cost,
 )
 from coderouter_supervisor.worker.telemetry.events import JsonLineFormatter, configure_event_log, emit_event
+from coderouter_supervisor.worker.telemetry.shared_facts import SharedFacts
 
 __all__ = [
     "FREE",
@@ -21,6 +22,7 @@ __all__ = [
     "CacheOutcome",
     "JsonLineFormatter",
     "RequestShape",
+    "SharedFacts",
     "cache_outcome",
     "configure_event_log",
     "emit_event",

@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamError, UpstreamOutOfMemory
 from coderouter_supervisor.worker.guards import Observation, counts_against_backend
-from coderouter_supervisor.worker.routing.facts import FactStore, HealthChange, Reservation
+from coderouter_supervisor.worker.routing.facts import FactStore, HealthChange, Reservation, Spend
 from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage, worst_case_cost
 from coderouter_supervisor.worker.telemetry.events import emit_event
 from coderouter_supervisor.worker.translate import TokenUsage
+
+# A budget hold assumes up to twice the estimated input tokens: the estimate is four characters a
+# token, and tokenizers count code, JSON and non-Latin text at two or three. Output is bounded
+# exactly by max_tokens, so with this margin settled spend stays within the cap.
+_INPUT_MARGIN = 2
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class AttemptRecorder:
         if cost is None or cost.monthly_budget_usd is None:
             return True
         worst = worst_case_cost(
-            cost, input_tokens=self._shape.input_tokens, max_tokens=self._shape.max_tokens
+            cost, input_tokens=self._shape.input_tokens * _INPUT_MARGIN, max_tokens=self._shape.max_tokens
         )
         reservation = await self._facts.reserve_spend(
             provider.name, worst, cost.monthly_budget_usd, time.time()
@@ -76,7 +81,7 @@ class AttemptRecorder:
         """An attempt failed (before or after the first byte): release its hold, update the facts."""
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
-            await self._facts.settle_spend(reservation, 0.0)
+            await self._facts.settle_spend(reservation, None)
         await self.broke(provider, error)
 
     async def broke(self, provider: ProviderConfig, error: UpstreamError) -> None:
@@ -118,13 +123,14 @@ class AttemptRecorder:
         if provider.name in self._settled:
             return
         self._settled.add(provider.name)
-        cost = price_usage(provider.cost, usage or TokenUsage())
+        used = usage or TokenUsage()
+        cost = price_usage(provider.cost, used)
+        spend = Spend(cost.total_usd, used.total_input_tokens, used.output_tokens)
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
-            await self._facts.settle_spend(reservation, cost.total_usd)
+            await self._facts.settle_spend(reservation, spend)
         elif is_priced(provider.cost) and cost.total_usd > 0:
-            await self._facts.record_spend(provider.name, cost.total_usd, time.time())
-        used = usage or TokenUsage()
+            await self._facts.record_spend(provider.name, spend, time.time())
         emit_event(
             "cache-observed",
             provider=provider.name,

@@ -1,0 +1,98 @@
+"""``coderouter-supervisor budget``: this month's spend per provider, and resetting it."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import click
+
+from coderouter_supervisor.state import LedgerEntry, StateError, read_ledger, reset_ledger
+from coderouter_supervisor.worker.config import CodeRouterConfig
+
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    entry: LedgerEntry
+    cap_usd: float | None
+
+    @property
+    def left_usd(self) -> float | None:
+        if self.cap_usd is None:
+            return None
+        return max(self.cap_usd - self.entry.spent_usd - self.entry.reserved_usd, 0.0)
+
+
+def current_month() -> str:
+    return time.strftime("%Y-%m", time.gmtime())
+
+
+def check_month(month: str | None) -> str:
+    if month is None:
+        return current_month()
+    if not _MONTH.fullmatch(month):
+        raise click.BadParameter(f"{month!r} is not a month like 2026-12", param_hint="--month")
+    return month
+
+
+def budget_lines(config: CodeRouterConfig | None, state_db: Path, month: str) -> list[BudgetLine]:
+    """Every provider with a cap or with spend this month; capped ones first, in config order.
+
+    Without a config (it no longer loads) only the recorded spend is shown, without caps.
+    """
+    providers = config.providers if config is not None else ()
+    caps = {
+        p.name: p.cost.monthly_budget_usd
+        for p in providers
+        if p.cost is not None and p.cost.monthly_budget_usd is not None
+    }
+    entries = {entry.provider: entry for entry in read_ledger(state_db, month, tuple(caps))}
+    for entry in read_ledger(state_db, month):
+        entries.setdefault(entry.provider, entry)
+    return [BudgetLine(entry, caps.get(name)) for name, entry in entries.items()]
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def render_budget(lines: list[BudgetLine], month: str, state_db: Path, *, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(
+            [{**asdict(line.entry), "cap_usd": line.cap_usd, "left_usd": line.left_usd} for line in lines],
+            indent=2,
+        )
+    out = [f"budget for {month} (UTC calendar month), state {state_db}"]
+    if not lines:
+        out.append("no provider has a monthly_budget_usd or any recorded spend")
+        return "\n".join(out)
+    width = max(len("PROVIDER"), *(len(line.entry.provider) for line in lines))
+    out.append(
+        f"{'PROVIDER':<{width}}  {'SPENT':>10}  {'RESERVED':>10}  {'CAP':>10}  {'LEFT':>10}  {'REQUESTS':>8}"
+    )
+    for line in lines:
+        e = line.entry
+        out.append(
+            f"{e.provider:<{width}}  {_usd(e.spent_usd):>10}  {_usd(e.reserved_usd):>10}  "
+            f"{_usd(line.cap_usd):>10}  {_usd(line.left_usd):>10}  {e.requests:>8}"
+        )
+    out.append("amounts in USD; RESERVED is held by requests in flight")
+    return "\n".join(out)
+
+
+def reset_provider(state_db: Path, provider: str, month: str, *, confirmed: bool) -> str:
+    """Clear ``provider``'s month after confirmation; raises ``click.Abort`` when declined."""
+    if not confirmed:
+        click.confirm(
+            f"Clear {provider}'s spend and reservations for {month}? Its budget starts over.", abort=True
+        )
+    try:
+        cleared = reset_ledger(state_db, provider, month)
+    except StateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return f"cleared {provider} for {month}: {_usd(cleared.spent_usd)} USD spent, {cleared.requests} requests"

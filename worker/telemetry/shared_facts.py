@@ -1,0 +1,268 @@
+"""The :class:`FactStore` every worker shares: the SQLite state file, behind a short per-worker cache.
+
+Reads go through a cache of at most :data:`SNAPSHOT_TTL_S`, so a change made by one worker is seen
+by every other within a second without a database read per request. Writes are one short
+transaction each, and only when something changed: a success on a healthy provider writes
+nothing, and attempt observations are written in batches (every :data:`FLUSH_INTERVAL_S` and at
+exit). A free provider's request therefore costs no write at all on its way through.
+
+When the state file is unusable (read-only, disk full, corrupt) the gateway keeps serving from
+what it last knew, budgeted providers fail closed (no reservation, so they are skipped), and the
+problem is logged once per change and shown by ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from coderouter_supervisor.state import (
+    AttemptRecord,
+    HealthRecord,
+    ProviderFacts,
+    Settlement,
+    StateError,
+    StateStore,
+)
+from coderouter_supervisor.worker.guards import (
+    WINDOW_S,
+    HealthState,
+    Observation,
+    ProviderHealth,
+    after_failure,
+    after_success,
+    cooldown_until,
+)
+from coderouter_supervisor.worker.routing.facts import (
+    BudgetStatus,
+    ChainFacts,
+    HealthChange,
+    Reservation,
+    Spend,
+    month_key,
+)
+from coderouter_supervisor.worker.telemetry.events import emit_event
+
+SNAPSHOT_TTL_S = 0.5
+FLUSH_INTERVAL_S = 1.0
+# A reservation outlives any attempt (agent streams can run for many minutes); a worker that dies
+# holding one is noticed sooner, through its heartbeat.
+RESERVATION_HOLD_S = 3600.0
+
+
+def _health(record: HealthRecord) -> ProviderHealth:
+    return ProviderHealth(HealthState(record.state), record.consecutive_failures, record.changed_at)
+
+
+def _record(provider: str, health: ProviderHealth) -> HealthRecord:
+    return HealthRecord(provider, str(health.state), health.consecutive_failures, health.changed_at)
+
+
+def _chain_facts(facts: ProviderFacts) -> ChainFacts:
+    return ChainFacts(
+        health={name: _health(record) for name, record in facts.health.items()},
+        cooldown_until=dict(facts.cooldown_until),
+        budgets={
+            name: BudgetStatus(entry.month, entry.spent_usd, entry.reserved_usd)
+            for name, entry in facts.ledger.items()
+        },
+        observations=tuple(Observation(a.provider, a.at, a.latency_ms, a.ok) for a in facts.attempts),
+    )
+
+
+@dataclass
+class _Cached:
+    facts: ChainFacts
+    read_at: float  # monotonic
+
+
+class SharedFacts:
+    """Open with the worker's :class:`StateStore` and its heartbeat id; :meth:`start` the flusher."""
+
+    def __init__(self, store: StateStore, worker_id: Callable[[], int | None]) -> None:
+        self._store = store
+        self._worker_id = worker_id
+        self._cache: dict[tuple[str, ...], _Cached] = {}
+        self._pending: list[AttemptRecord] = []
+        self._failing: set[str] = set()  # providers this worker saw fail since their last recorded success
+        self._flusher: asyncio.Task[None] | None = None
+        self.problem: str | None = None
+
+    async def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_forever(), name="facts-flush")
+
+    async def stop(self) -> None:
+        """Stop the flusher and write what is still pending."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush()
+
+    def _failed(self, what: str, error: StateError) -> None:
+        message = f"{what}: {error}"
+        if message != self.problem:
+            emit_event("state-unavailable", "error", operation=what, error=str(error))
+        self.problem = message
+
+    def _recovered(self) -> None:
+        if self.problem is not None:
+            emit_event("state-recovered", previous_error=self.problem)
+            self.problem = None
+
+    def _forget(self, provider: str) -> None:
+        """Drop cached snapshots that include ``provider``: this worker just changed a fact about it."""
+        for key in [key for key in self._cache if provider in key]:
+            del self._cache[key]
+
+    async def snapshot(self, providers: Sequence[str], now: float, *, observations: bool) -> ChainFacts:
+        key = (*providers, "+observations") if observations else tuple(providers)
+        cached = self._cache.get(key)
+        if cached is not None and time.monotonic() - cached.read_at < SNAPSHOT_TTL_S:
+            return cached.facts
+        try:
+            read = await self._store.read_provider_facts(
+                key, month=month_key(now), attempts_since=now - WINDOW_S
+            )
+        except StateError as error:
+            self._failed("read", error)
+            return cached.facts if cached is not None else ChainFacts()
+        self._recovered()
+        facts = _chain_facts(read)
+        # Observations this worker has not flushed yet count too.
+        pending = tuple(
+            Observation(a.provider, a.at, a.latency_ms, a.ok)
+            for a in self._pending
+            if observations and a.provider in key and a.at >= now - WINDOW_S
+        )
+        if pending:
+            facts = ChainFacts(
+                facts.health, facts.cooldown_until, facts.budgets, facts.observations + pending
+            )
+        self._cache[key] = _Cached(facts, time.monotonic())
+        return facts
+
+    async def reserve_spend(
+        self, provider: str, amount_usd: float, cap_usd: float, now: float
+    ) -> Reservation | None:
+        worker_id = self._worker_id()
+        if worker_id is None:
+            return None
+        month = month_key(now)
+        try:
+            reservation_id = await self._store.reserve_spend(
+                provider=provider,
+                month=month,
+                amount_usd=amount_usd,
+                cap_usd=cap_usd,
+                worker_id=worker_id,
+                now=now,
+                hold_s=RESERVATION_HOLD_S,
+            )
+        except StateError as error:
+            self._failed("reserve", error)
+            return None
+        self._recovered()
+        # The cached budget may now be stale by this hold; the next reservation checks exactly.
+        return None if reservation_id is None else Reservation(provider, month, amount_usd, reservation_id)
+
+    async def settle_spend(self, reservation: Reservation, spend: Spend | None) -> None:
+        settlement = (
+            None if spend is None else Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
+        )
+        try:
+            await self._store.settle_spend(
+                reservation.token, reservation.provider, reservation.month, settlement
+            )
+        except StateError as error:
+            # Loud: this spend is not in the ledger. The reservation stays until it expires, so the
+            # cap still holds it back.
+            self._failed("settle", error)
+            emit_event(
+                "spend-not-recorded",
+                "error",
+                provider=reservation.provider,
+                cost_usd=spend.cost_usd if spend else 0.0,
+            )
+            return
+        self._recovered()
+
+    async def record_spend(self, provider: str, spend: Spend, now: float) -> None:
+        settlement = Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
+        try:
+            await self._store.record_spend(provider, month_key(now), settlement)
+        except StateError as error:
+            self._failed("record-spend", error)
+            emit_event("spend-not-recorded", "error", provider=provider, cost_usd=spend.cost_usd)
+            return
+        self._recovered()
+
+    async def _update_health(
+        self, provider: str, transition: Callable[[ProviderHealth], ProviderHealth]
+    ) -> HealthChange | None:
+        def on_record(record: HealthRecord | None) -> HealthRecord:
+            return _record(provider, transition(_health(record) if record else ProviderHealth()))
+
+        try:
+            old, new = await self._store.update_health(provider, on_record)
+        except StateError as error:
+            self._failed("health", error)
+            return None
+        self._recovered()
+        self._forget(provider)
+        old_state = HealthState(old.state) if old else HealthState.HEALTHY
+        if old_state == HealthState(new.state):
+            return None
+        return HealthChange(provider, old_state, _health(new))
+
+    async def record_failure(self, provider: str, threshold: int, now: float) -> HealthChange | None:
+        self._failing.add(provider)
+        return await self._update_health(provider, lambda h: after_failure(h, threshold=threshold, now=now))
+
+    async def record_success(self, provider: str, now: float) -> HealthChange | None:
+        known = [cached.facts.health_of(provider) for key, cached in self._cache.items() if provider in key]
+        failing = provider in self._failing or any(
+            h.consecutive_failures or h.state != "healthy" for h in known
+        )
+        if not failing:
+            # Nothing to reset as far as this worker knows (at most SNAPSHOT_TTL_S old): no write.
+            return None
+        change = await self._update_health(provider, lambda h: after_success(h, now=now))
+        self._failing.discard(provider)
+        return change
+
+    async def start_cooldown(self, provider: str, cooldown_s: float, now: float) -> float:
+        until = cooldown_until(now, cooldown_s)
+        try:
+            until = await self._store.start_cooldown(provider, until)
+        except StateError as error:
+            self._failed("cooldown", error)
+            return until
+        self._recovered()
+        self._forget(provider)
+        return until
+
+    async def record_observation(self, observation: Observation) -> None:
+        self._pending.append(
+            AttemptRecord(observation.provider, observation.at, observation.latency_ms, observation.ok)
+        )
+
+    async def flush(self) -> None:
+        """Write the pending observations in one transaction (and prune the old ones)."""
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        try:
+            await self._store.append_attempts(batch, keep_since=time.time() - WINDOW_S)
+        except StateError as error:
+            self._failed("observations", error)
+            return
+        self._recovered()
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL_S)
+            await self.flush()
