@@ -7,8 +7,9 @@ flow while the attempts go on: a local backend loading a model or processing a l
 nothing, not even headers, for minutes, and clients drop silent connections. Pings carry no content,
 so the next provider can still take over; if none does, the stream ends with the protocol's error event.
 
-However the stream ends (finished, broken upstream, client gone), the attempt is settled: its usage is
-priced and its budget hold released, and a break counts against the provider's health.
+However the response ends (finished, broken upstream, client gone, even before its body began), one
+close-out runs: the attempts stop, the upstream connection closes, what the provider produced is priced
+and its budget hold settled, other holds are released, and a break counts against the provider.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from coderouter_supervisor.worker.errors import GatewayError, NoProviderLeft, choose_reported_error
 from coderouter_supervisor.worker.ingress.dispatch import RoutedRequest, explain_headers
@@ -25,7 +28,8 @@ from coderouter_supervisor.worker.providers import PING_INTERVAL_S, FailedAttemp
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
-Attempts = Awaitable[tuple[StreamRelay, ProviderCall, Sequence[FailedAttempt]]]
+Outcome = tuple[StreamRelay, ProviderCall, Sequence[FailedAttempt]]
+Attempts = Awaitable[Outcome]
 
 
 async def streamed_response(
@@ -38,15 +42,29 @@ async def streamed_response(
     """The streaming response for ``attempts``; raises their error if they fail before the commit."""
     task = asyncio.ensure_future(attempts)
     done, _ = await asyncio.wait({task}, timeout=PING_INTERVAL_S)
+
+    async def close_out() -> None:
+        await _stop(task)
+        if task.cancelled() or task.exception() is not None:
+            await routed.recorder.close()
+            return
+        relay, call, _ = task.result()
+        if relay.failure is not None:
+            await routed.recorder.broke(call.provider, relay.failure)
+        await routed.recorder.finished(call.provider, relay.client.usage)
+        await routed.recorder.close()
+
     if done:
         relay, call, failures = task.result()
-        return StreamingResponse(
-            _settled(relay, call, routed),
+        return _ClosingStream(
+            relay.frames(),
+            on_close=close_out,
             media_type="text/event-stream",
             headers={**SSE_HEADERS, **explain_headers(routed.profile, call, failures)},
         )
-    return StreamingResponse(
-        _committed_early(task, routed, ping_frame, error_frame),
+    return _ClosingStream(
+        _committed_early(task, ping_frame, error_frame),
+        on_close=close_out,
         media_type="text/event-stream",
         headers={**SSE_HEADERS, "x-coderouter-profile": routed.profile.name},
     )
@@ -61,39 +79,48 @@ def error_stream(error: GatewayError, error_frame: Callable[[GatewayError], byte
     return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-async def _settled(relay: StreamRelay, call: ProviderCall, routed: RoutedRequest) -> AsyncIterator[bytes]:
-    try:
-        async for frame in relay.frames():
-            yield frame
-    finally:
-        if relay.failure is not None:
-            await routed.recorder.broke(call.provider, relay.failure)
-        await routed.recorder.finished(call.provider, relay.client.usage)
+# Close-outs in flight; held so the loop does not drop one while a cancelled request unwinds.
+_closing: set[asyncio.Task[None]] = set()
+
+
+class _ClosingStream(StreamingResponse):
+    """Runs ``on_close`` once the response is over, however it ended: finished, failed, or the
+    client gone before the body began (then the body generator never runs, nor its ``finally``)."""
+
+    def __init__(
+        self, content: AsyncIterator[bytes], *, on_close: Callable[[], Awaitable[None]], **kw: Any
+    ) -> None:
+        super().__init__(content, **kw)
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            closing = asyncio.ensure_future(self._on_close())
+            _closing.add(closing)
+            closing.add_done_callback(_closing.discard)
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(closing)
 
 
 async def _committed_early(
-    task: asyncio.Future[tuple[StreamRelay, ProviderCall, Sequence[FailedAttempt]]],
-    routed: RoutedRequest,
-    ping_frame: bytes,
-    error_frame: Callable[[GatewayError], bytes],
+    task: asyncio.Future[Outcome], ping_frame: bytes, error_frame: Callable[[GatewayError], bytes]
 ) -> AsyncIterator[bytes]:
-    try:
+    yield ping_frame
+    while not (await asyncio.wait({task}, timeout=PING_INTERVAL_S))[0]:
         yield ping_frame
-        while not (await asyncio.wait({task}, timeout=PING_INTERVAL_S))[0]:
-            yield ping_frame
-        try:
-            relay, call, _ = task.result()
-        except GatewayError as error:
-            yield error_frame(choose_reported_error(error) if isinstance(error, NoProviderLeft) else error)
-            return
-        async for frame in _settled(relay, call, routed):
-            yield frame
-    finally:
-        await _settle(task)
+    try:
+        relay, _, _ = task.result()
+    except GatewayError as error:
+        yield error_frame(choose_reported_error(error) if isinstance(error, NoProviderLeft) else error)
+        return
+    async for frame in relay.frames():
+        yield frame
 
 
-async def _settle(task: asyncio.Future[tuple[StreamRelay, ProviderCall, Sequence[FailedAttempt]]]) -> None:
-    """The client went away or the stream ended: stop the attempts, close an unread upstream."""
+async def _stop(task: asyncio.Future[Outcome]) -> None:
+    """Stop attempts still running; close the chosen upstream (idempotent if its stream ended)."""
     if not task.done():
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -144,6 +144,13 @@ class AttemptRecorder:
             **cost.as_event_fields(),
         )
 
+    async def close(self) -> None:
+        """Release every budget hold still open: attempts the client left before they ended.
+        Idempotent; a settled attempt is not touched."""
+        while self._reservations:
+            _, reservation = self._reservations.popitem()
+            await self._facts.settle_spend(reservation, None)
+
     def _health_changed(self, change: HealthChange | None) -> None:
         if change is None:
             return
