@@ -54,7 +54,7 @@ from coderouter_supervisor.worker.config import (
     parse_config,
 )
 from coderouter_supervisor.worker.routing import load_registry
-from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event
+from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event, events_path
 from coderouter_supervisor.worker.version import VERSION
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -139,6 +139,11 @@ def start(
     except ConfigError as exc:
         _fail(str(exc), EXIT_INVALID)
         return
+    mirror = events_path(os.environ, loaded.config.supervisor.events_path)
+    try:
+        configure_event_log("supervisor", mirror)
+    except OSError as exc:
+        _fail(f"cannot write the events file {mirror}: {exc.strerror or exc}", EXIT_FAILURE)
     flags = SupervisorFlags(host, port, workers, state, graceful_timeout)
     settings = _settings(flags, loaded.config.supervisor)
     files = InstanceFiles(settings.state_db)

@@ -16,8 +16,9 @@ from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
+from coderouter_supervisor.worker.ingress.request_id import RequestId
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
-from coderouter_supervisor.worker.telemetry import SharedFacts, configure_event_log, emit_event
+from coderouter_supervisor.worker.telemetry import SharedFacts, configure_event_log, emit_event, events_path
 
 # Upstream connection pool per worker. Streams from local models can stay silent for
 # minutes during prefill, so read timeouts are per provider, set per request.
@@ -35,6 +36,7 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
     configure_event_log("worker")
     handoff = WorkerHandoff.from_env(env)
     config = parse_config(handoff.config_snapshot.read_text(encoding="utf-8"), handoff.config_source, env)
+    configure_event_log("worker", events_path(env, config.config.supervisor.events_path))
     capabilities = _capabilities(Path(env.get("HOME") or Path.home()))
 
     @asynccontextmanager
@@ -64,7 +66,7 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
             emit_event("worker-stopped")
 
     app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-    counter = RequestCounter(app)
+    counter = RequestCounter(RequestId(app))
     return counter
 
 

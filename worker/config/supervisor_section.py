@@ -30,4 +30,5 @@ class SupervisorSection(BaseModel):
     workers: int | None = Field(default=None, ge=1, le=64)
     state: str | None = Field(default=None, min_length=1)
     graceful_timeout_s: float | None = Field(default=None, ge=1.0, le=3600.0)
+    events_path: str | None = Field(default=None, min_length=1)
     providers: dict[str, ProviderTuning] = Field(default_factory=dict)

@@ -12,10 +12,18 @@ from coderouter_supervisor.worker.telemetry.cost import (
     price_usage,
     worst_case_cost,
 )
-from coderouter_supervisor.worker.telemetry.events import JsonLineFormatter, configure_event_log, emit_event
+from coderouter_supervisor.worker.telemetry.events import (
+    EVENTS_PATH_VAR,
+    JsonLineFormatter,
+    configure_event_log,
+    current_request_id,
+    emit_event,
+    events_path,
+)
 from coderouter_supervisor.worker.telemetry.shared_facts import SharedFacts
 
 __all__ = [
+    "EVENTS_PATH_VAR",
     "FREE",
     "AttemptCost",
     "AttemptRecorder",
@@ -25,7 +33,9 @@ __all__ = [
     "SharedFacts",
     "cache_outcome",
     "configure_event_log",
+    "current_request_id",
     "emit_event",
+    "events_path",
     "is_priced",
     "price_usage",
     "worst_case_cost",

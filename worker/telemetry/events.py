@@ -1,7 +1,9 @@
 """Structured events: one JSON object per line on stderr.
 
 Event names are the stable interface for log consumers (``reload-refused``,
-``worker-started``, …). Fields are plain JSON values; secrets are never passed in.
+``worker-started``, …). Fields are plain JSON values; secrets are never passed in. An event
+logged while a client request is being served carries that request's ``request_id``.
+With an events path, every line also goes to a JSONL file (see :mod:`.event_file`).
 """
 
 from __future__ import annotations
@@ -10,11 +12,20 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
 from typing import Literal
+
+from coderouter_supervisor.worker.telemetry.event_file import EventFileHandler
 
 Level = Literal["debug", "info", "warning", "error"]
 
 _LOGGER_NAME = "coderouter"
+EVENTS_PATH_VAR = "CODEROUTER_EVENTS_PATH"
+
+# The id of the client request being served in this context (asyncio copies it into tasks).
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 _LEVELS: dict[Level, int] = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -39,22 +50,36 @@ class JsonLineFormatter(logging.Formatter):
             "process": self.process,
             "pid": record.process,
         }
+        request_id = current_request_id.get()
+        if request_id is not None:
+            line["request_id"] = request_id
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             line.update(fields)
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def configure_event_log(process: str) -> None:
-    """Send events to stderr as JSON lines tagged with ``process``; replaces earlier setup."""
+def configure_event_log(process: str, events_path: Path | None = None) -> None:
+    """Send events to stderr as JSON lines tagged with ``process``, and to ``events_path`` too when
+    given; replaces earlier setup. Raises ``OSError`` when the events file cannot be opened."""
     logger = logging.getLogger(_LOGGER_NAME)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if events_path is not None:
+        handlers.append(EventFileHandler(events_path))
     for old in list(logger.handlers):
         logger.removeHandler(old)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLineFormatter(process))
-    logger.addHandler(handler)
+        old.close()
+    for handler in handlers:
+        handler.setFormatter(JsonLineFormatter(process))
+        logger.addHandler(handler)
+
+
+def events_path(env: Mapping[str, str], configured: str | None) -> Path | None:
+    """Where to mirror events: ``$CODEROUTER_EVENTS_PATH``, else ``supervisor.events_path``, else nowhere."""
+    chosen = env.get(EVENTS_PATH_VAR) or configured
+    return Path(chosen).expanduser() if chosen else None
 
 
 def emit_event(event: str, level: Level = "info", **fields: object) -> None:
