@@ -102,16 +102,25 @@ def mark_pid_exited(path: Path, pid: int, now: float) -> None:
         conn.close()
 
 
+def all_workers(conn: sqlite3.Connection) -> list[WorkerHeartbeat]:
+    rows = conn.execute(
+        "SELECT id, pid, started_at, last_seen, requests, exited_at FROM worker_heartbeat ORDER BY id"
+    ).fetchall()
+    return [WorkerHeartbeat(*row) for row in rows]
+
+
+def live_workers(conn: sqlite3.Connection, now: float) -> list[WorkerHeartbeat]:
+    """Workers alive as of ``now``, oldest first."""
+    return [w for w in all_workers(conn) if w.alive(now)]
+
+
 def list_workers(path: Path, now: float, *, include_exited: bool = False) -> list[WorkerHeartbeat]:
     """Workers alive as of ``now`` (and, if asked, those that exited), oldest first."""
     conn = connect(path, create=False)
     try:
-        rows = conn.execute(
-            "SELECT id, pid, started_at, last_seen, requests, exited_at FROM worker_heartbeat ORDER BY id"
-        ).fetchall()
+        workers = all_workers(conn)
     except sqlite3.Error as exc:
         raise StateUnavailable(f"{path}: cannot read worker heartbeats ({exc})") from exc
     finally:
         conn.close()
-    workers = [WorkerHeartbeat(*row) for row in rows]
     return [w for w in workers if include_exited or w.alive(now)]

@@ -63,6 +63,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX adaptive_observation_at ON adaptive_observation (at);
     CREATE INDEX adaptive_observation_provider ON adaptive_observation (provider, at);
     """,
+    """
+    CREATE TABLE metric_series (
+        worker_id  INTEGER NOT NULL,
+        name       TEXT    NOT NULL,
+        labels     TEXT    NOT NULL,
+        value      REAL    NOT NULL,
+        PRIMARY KEY (worker_id, name, labels)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

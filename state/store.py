@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from coderouter_supervisor.state import budget_ledger, heartbeats, provider_facts
+from coderouter_supervisor.state import budget_ledger, heartbeats, metric_series, provider_facts
 from coderouter_supervisor.state.budget_ledger import Settlement
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.state.errors import StateUnavailable
@@ -131,6 +131,18 @@ class StateStore:
 
     async def append_attempts(self, attempts: Sequence[AttemptRecord], *, keep_since: float) -> None:
         await self._run(lambda c: provider_facts.append_attempts(c, attempts, keep_since=keep_since))
+
+    async def write_metric_series(self, worker_id: int, series: dict[metric_series.SeriesKey, float]) -> None:
+        await self._run(lambda c: metric_series.write_series(c, worker_id, series))
+
+    async def metric_totals(self) -> dict[metric_series.SeriesKey, float]:
+        return await self._run(metric_series.metric_totals)
+
+    async def read_provider_ledger(self, month: str) -> list[budget_ledger.LedgerEntry]:
+        return await self._run(lambda c: budget_ledger.ledger_month(c, month))
+
+    async def list_live_workers(self, now: float) -> list[heartbeats.WorkerHeartbeat]:
+        return await self._run(lambda c: heartbeats.live_workers(c, now))
 
     async def close(self) -> None:
         """Close the connection and stop the state thread. Idempotent."""

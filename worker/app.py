@@ -17,8 +17,15 @@ from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
 from coderouter_supervisor.worker.ingress.request_id import RequestId
+from coderouter_supervisor.worker.ingress.request_log import RequestLog
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
-from coderouter_supervisor.worker.telemetry import SharedFacts, configure_event_log, emit_event, events_path
+from coderouter_supervisor.worker.telemetry import (
+    MetricRecorder,
+    SharedFacts,
+    configure_event_log,
+    emit_event,
+    events_path,
+)
 
 # Upstream connection pool per worker. Streams from local models can stay silent for
 # minutes during prefill, so read timeouts are per provider, set per request.
@@ -44,9 +51,11 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
         store = await StateStore.open(handoff.state_db)
         heartbeat = Heartbeat(store, counter)
         facts = SharedFacts(store, lambda: heartbeat.worker_id)
+        metrics = MetricRecorder(store, lambda: heartbeat.worker_id)
         http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
         try:
             await heartbeat.start()
+            await metrics.start()
             await facts.start()
             emit_event("worker-started", config=config.digest, config_source=config.source)
             gateway = Gateway(
@@ -55,18 +64,20 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
                 http=http,
                 heartbeat=heartbeat,
                 facts=facts,
+                metrics=metrics,
                 capabilities=capabilities,
             )
             yield {"gateway": gateway}
         finally:
             await facts.stop()
+            emit_event("worker-stopped")
+            await metrics.stop()
             await heartbeat.stop()
             await http.aclose()
             await store.close()
-            emit_event("worker-stopped")
 
     app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-    counter = RequestCounter(RequestId(app))
+    counter = RequestCounter(RequestId(RequestLog(app)))
     return counter
 
 

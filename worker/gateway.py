@@ -12,7 +12,7 @@ from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.guards import RankMemory
 from coderouter_supervisor.worker.heartbeat import Heartbeat
 from coderouter_supervisor.worker.routing import CapabilityRegistry
-from coderouter_supervisor.worker.telemetry import SharedFacts
+from coderouter_supervisor.worker.telemetry import MetricRecorder, SharedFacts
 
 
 @dataclass(frozen=True)
@@ -25,5 +25,6 @@ class Gateway:
     http: httpx.AsyncClient
     heartbeat: Heartbeat
     facts: SharedFacts
+    metrics: MetricRecorder
     capabilities: CapabilityRegistry
     rank_memory: dict[str, Mapping[str, RankMemory]] = field(default_factory=dict)

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Route
 
 from coderouter_supervisor.worker.ingress.anthropic_routes import count_tokens, create_message
 from coderouter_supervisor.worker.ingress.health import healthz, root
+from coderouter_supervisor.worker.ingress.metrics_routes import metrics, metrics_as_json
 from coderouter_supervisor.worker.ingress.models_route import list_models
 from coderouter_supervisor.worker.ingress.openai_routes import create_chat_completion
 
@@ -20,6 +21,8 @@ def gateway_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/metrics.json", metrics_as_json, methods=["GET"]),
     ]
     for prefix in ("/v1", "/v1/v1"):
         routes += [Route(prefix + path, endpoint, methods=[method]) for path, endpoint, method in api]

@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from coderouter_supervisor.worker.errors import GatewayError, NoProviderLeft, choose_reported_error
 from coderouter_supervisor.worker.ingress.dispatch import RoutedRequest, explain_headers
 from coderouter_supervisor.worker.providers import PING_INTERVAL_S, FailedAttempt, ProviderCall, StreamRelay
+from coderouter_supervisor.worker.telemetry import emit_event
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -50,7 +51,16 @@ async def streamed_response(
             return
         relay, call, _ = task.result()
         if relay.failure is not None:
-            await routed.recorder.broke(call.provider, relay.failure)
+            failure = relay.failure
+            emit_event(
+                "provider-failed-midstream",
+                "warning",
+                provider=call.name,
+                status=failure.status,
+                retryable=failure.retryable,
+                error=failure.message[:500],
+            )
+            await routed.recorder.broke(call.provider, failure)
         await routed.recorder.finished(call.provider, relay.client.usage)
         await routed.recorder.close()
 

@@ -20,6 +20,7 @@ from coderouter_supervisor.worker.telemetry.events import (
     emit_event,
     events_path,
 )
+from coderouter_supervisor.worker.telemetry.metric_flush import MetricRecorder
 from coderouter_supervisor.worker.telemetry.shared_facts import SharedFacts
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "AttemptRecorder",
     "CacheOutcome",
     "JsonLineFormatter",
+    "MetricRecorder",
     "RequestShape",
     "SharedFacts",
     "cache_outcome",

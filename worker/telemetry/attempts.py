@@ -109,11 +109,16 @@ class AttemptRecorder:
 
         ``usage`` settles the attempt now; a stream passes None and settles in :meth:`finished`.
         """
-        await self._facts.record_observation(self._observe(provider.name, ok=True))
+        observation = self._observe(provider.name, ok=True)
+        await self._facts.record_observation(observation)
         if self._profile.backend_health_action != "off":
             self._health_changed(await self._facts.record_success(provider.name, time.time()))
         emit_event(
-            "provider-ok", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
+            "provider-ok",
+            provider=provider.name,
+            profile=self._profile.name,
+            stream=self._shape.streaming,
+            latency_ms=None if observation.latency_ms is None else round(observation.latency_ms, 1),
         )
         if usage is not None:
             await self.finished(provider, usage)

@@ -21,7 +21,7 @@ from coderouter_supervisor.worker.telemetry.event_file import EventFileHandler
 
 Level = Literal["debug", "info", "warning", "error"]
 
-_LOGGER_NAME = "coderouter"
+LOGGER_NAME = "coderouter"
 EVENTS_PATH_VAR = "CODEROUTER_EVENTS_PATH"
 
 # The id of the client request being served in this context (asyncio copies it into tasks).
@@ -62,7 +62,7 @@ class JsonLineFormatter(logging.Formatter):
 def configure_event_log(process: str, events_path: Path | None = None) -> None:
     """Send events to stderr as JSON lines tagged with ``process``, and to ``events_path`` too when
     given; replaces earlier setup. Raises ``OSError`` when the events file cannot be opened."""
-    logger = logging.getLogger(_LOGGER_NAME)
+    logger = logging.getLogger(LOGGER_NAME)
     logger.setLevel(logging.INFO)
     logger.propagate = False
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
@@ -84,4 +84,4 @@ def events_path(env: Mapping[str, str], configured: str | None) -> Path | None:
 
 def emit_event(event: str, level: Level = "info", **fields: object) -> None:
     """Log one structured event. Callers pass names and values, never secrets."""
-    logging.getLogger(_LOGGER_NAME).log(_LEVELS[level], event, extra={"fields": fields})
+    logging.getLogger(LOGGER_NAME).log(_LEVELS[level], event, extra={"fields": fields})

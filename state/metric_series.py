@@ -1,0 +1,59 @@
+"""Metric series per worker, cumulative, so the instance's totals are sums over every worker that ran.
+
+A worker writes its own rows (the values it has counted since it started) about once a second; rows of
+exited workers stay, so totals survive restarts and crashes (a killed worker loses only what it had
+not yet written). Labels are stored as JSON text of sorted ``[name, value]`` pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+from coderouter_supervisor.state.connection import connect, write_transaction
+from coderouter_supervisor.state.errors import StateUnavailable
+
+Labels = tuple[tuple[str, str], ...]
+SeriesKey = tuple[str, Labels]
+
+
+def _encode(labels: Labels) -> str:
+    return json.dumps([list(pair) for pair in labels], separators=(",", ":"))
+
+
+def _decode(text: str) -> Labels:
+    return tuple((str(k), str(v)) for k, v in json.loads(text))
+
+
+def write_series(conn: sqlite3.Connection, worker_id: int, series: Mapping[SeriesKey, float]) -> None:
+    """Store ``series`` as worker ``worker_id``'s current values (one transaction)."""
+
+    def op(c: sqlite3.Connection) -> None:
+        c.executemany(
+            """
+            INSERT INTO metric_series (worker_id, name, labels, value) VALUES (?, ?, ?, ?)
+            ON CONFLICT (worker_id, name, labels) DO UPDATE SET value = excluded.value
+            """,
+            [(worker_id, name, _encode(labels), value) for (name, labels), value in series.items()],
+        )
+
+    write_transaction(conn, op)
+
+
+def metric_totals(conn: sqlite3.Connection) -> dict[SeriesKey, float]:
+    """Every series summed over all workers."""
+    rows = conn.execute("SELECT name, labels, SUM(value) FROM metric_series GROUP BY name, labels")
+    return {(name, _decode(labels)): float(total) for name, labels, total in rows}
+
+
+def read_metric_totals(path: Path) -> dict[SeriesKey, float]:
+    """:func:`metric_totals` on its own short connection (for the supervisor's endpoint)."""
+    conn = connect(path, create=False)
+    try:
+        return metric_totals(conn)
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"{path}: cannot read metrics ({exc})") from exc
+    finally:
+        conn.close()

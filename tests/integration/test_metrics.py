@@ -1,0 +1,130 @@
+"""Metrics summed over every worker, from the gateway port, surviving a worker killed hard."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from support.fake_upstream import Failure, FakeUpstream, Reply, Usage
+from support.gateway_process import Gateway, start_gateway
+from support.ingress import send
+
+pytestmark = pytest.mark.integration
+
+PRICES = {"input_tokens_per_million": 1000.0, "output_tokens_per_million": 1000.0, "monthly_budget_usd": 100}
+
+
+@dataclass
+class Metered:
+    gateway: Gateway
+    paid: FakeUpstream
+    local: FakeUpstream
+
+    def prometheus(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        response = httpx.get(f"{self.gateway.base_url}/metrics", timeout=10)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain")
+        samples = {}
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return samples
+
+    def json(self) -> dict[str, object]:
+        response = httpx.get(f"{self.gateway.base_url}/metrics.json", timeout=10)
+        assert response.status_code == 200
+        body: dict[str, object] = response.json()
+        return body
+
+
+def total(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
+
+
+@pytest.fixture
+def metered(tmp_path: Path) -> Iterator[Metered]:
+    with FakeUpstream("paid-model") as paid, FakeUpstream("local-model") as local:
+        document = {
+            "default_profile": "main",
+            "providers": [
+                {"name": "local", "base_url": local.openai_base_url, "model": "local-model"},
+                {"name": "cloud", "base_url": paid.openai_base_url, "model": "paid-model", "cost": PRICES},
+            ],
+            "profiles": [
+                {"name": "main", "providers": ["local", "cloud"], "backend_health_threshold": 2},
+            ],
+        }
+        gateway = start_gateway(tmp_path, config_text=yaml.safe_dump(document), workers=4)
+        try:
+            yield Metered(gateway, paid, local)
+        finally:
+            try:
+                gateway.terminate()
+            except Exception:
+                gateway.kill_all()
+
+
+def test_client_requests_are_counted_once_across_workers_and_kills(metered: Metered) -> None:
+    metered.local.reset(Reply(text="local", usage=Usage(20, 5)))
+    n = 120
+
+    def one(i: int) -> int:
+        return send(metered.gateway, "openai" if i % 2 else "anthropic", i % 4 == 0).status
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        assert set(pool.map(one, range(n))) == {200}
+    time.sleep(1.5)  # one flush interval
+
+    samples = metered.prometheus()
+    assert total(samples, "coderouter_client_requests_total") == n
+    assert total(samples, "coderouter_client_requests_total", ingress="anthropic", status="200") == n / 2
+    assert total(samples, "coderouter_provider_attempts_total", provider="local") == n
+    assert total(samples, "coderouter_input_tokens_total", provider="local") == 20 * n
+    assert total(samples, "coderouter_request_duration_seconds_count", ingress="openai") == n / 2
+    assert total(samples, "coderouter_provider_ttft_seconds_count", provider="local") == n / 4
+    assert total(samples, "coderouter_upstream_latency_seconds_count", provider="local") == 3 * n / 4
+    assert total(samples, "coderouter_workers_alive") == 4
+    counters = metered.json()["counters"]
+    assert isinstance(counters, dict) and counters["client_requests_total"] == n
+
+    victim = min(metered.gateway.worker_pids())
+    os.kill(victim, signal.SIGKILL)
+    metered.gateway.wait_until(
+        lambda: victim not in metered.gateway.worker_pids(), what="a replacement worker"
+    )
+    assert total(metered.prometheus(), "coderouter_client_requests_total") == n
+
+
+def test_spend_and_health_gauges_follow_what_happens(metered: Metered) -> None:
+    metered.local.reset(Failure(500, "local backend down"))
+    metered.paid.reset(Reply(usage=Usage(3, 10)))  # $0.013 a request
+
+    for _ in range(4):
+        assert send(metered.gateway, "anthropic", False, extra={"max_tokens": 10}).provider == "cloud"
+    time.sleep(1.2)
+
+    samples = metered.prometheus()
+    assert total(samples, "coderouter_budget_spent_usd", provider="cloud") == pytest.approx(0.052)
+    assert total(samples, "coderouter_budget_cap_usd", provider="cloud") == 100
+    assert total(samples, "coderouter_cost_total_usd_total", provider="cloud") == pytest.approx(0.052)
+    assert total(samples, "coderouter_backend_health_state", provider="local") == 2  # unhealthy at 2 x 2
+    assert (
+        total(samples, "coderouter_backend_health_transitions_total", provider="local", state="unhealthy")
+        == 1
+    )
+    assert total(samples, "coderouter_fallbacks_total", reason="http-500") == 4
+    assert total(samples, "coderouter_provider_outcomes_total", provider="local", outcome="failed") == 4
+    providers = {p["name"]: p for p in metered.json()["providers"]}  # type: ignore[union-attr]
+    assert providers["cloud"]["cost"]["total_usd"] == pytest.approx(0.052)
+    assert "base_url" not in str(metered.json())

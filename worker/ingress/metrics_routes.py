@@ -1,0 +1,39 @@
+"""``GET /metrics`` (Prometheus text) and ``GET /metrics.json``: the whole instance, every worker summed."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from coderouter_supervisor.state import StateError
+from coderouter_supervisor.worker.errors import GatewayError
+from coderouter_supervisor.worker.gateway import Gateway
+from coderouter_supervisor.worker.telemetry.exposition import MetricsSnapshot, metrics_json, prometheus_text
+from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
+
+PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class MetricsUnavailable(GatewayError):
+    """The state file, where every worker's counts live, cannot be read."""
+
+    status = 503
+
+
+async def _snapshot(request: Request) -> MetricsSnapshot:
+    gateway: Gateway = request.state.gateway
+    await gateway.metrics.flush()  # this worker's latest counts, so a reader sees its own requests
+    try:
+        return await collect_snapshot(gateway.store, gateway.config.config, time.time())
+    except StateError as exc:
+        raise MetricsUnavailable(f"metrics unavailable: {exc}") from exc
+
+
+async def metrics(request: Request) -> Response:
+    return Response(prometheus_text(await _snapshot(request)), media_type=PROMETHEUS_TYPE)
+
+
+async def metrics_as_json(request: Request) -> Response:
+    return JSONResponse(metrics_json(await _snapshot(request)))

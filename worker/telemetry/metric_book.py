@@ -1,0 +1,166 @@
+"""This worker's metrics, derived from its structured events (pure: events in, series out).
+
+Every metric comes from an event the gateway logs anyway, as in coderouter-cli, so a log consumer and
+a dashboard can never disagree. A series is ``(name, labels)`` with a cumulative value; histograms
+are stored flattened (``_bucket`` series with an ``le`` label, ``_sum``, ``_count``) so that the
+totals of all workers are plain sums.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Labels = tuple[tuple[str, str], ...]
+SeriesKey = tuple[str, Labels]
+
+PREFIX = "coderouter_"
+# Seconds; from a fast local call to a long agent stream.
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+def labels_of(**labels: object) -> Labels:
+    return tuple(sorted((k, str(v)) for k, v in labels.items()))
+
+
+class MetricBook:
+    """Cumulative series of one process. Not thread-safe: fed from the event loop's logging calls."""
+
+    def __init__(self) -> None:
+        self.series: dict[SeriesKey, float] = {}
+
+    def inc(self, name: str, value: float = 1.0, **labels: object) -> None:
+        if value <= 0 or math.isnan(value):
+            return
+        key = (PREFIX + name, labels_of(**labels))
+        self.series[key] = self.series.get(key, 0.0) + value
+
+    def observe(self, name: str, seconds: float, **labels: object) -> None:
+        """One sample of histogram ``name`` (seconds)."""
+        if seconds < 0 or math.isnan(seconds):
+            return
+        base = labels_of(**labels)
+        full = PREFIX + name
+        for bound in (*LATENCY_BUCKETS, math.inf):
+            if seconds <= bound:
+                le = "+Inf" if bound == math.inf else f"{bound:g}"
+                key = (full + "_bucket", tuple(sorted((*base, ("le", le)))))
+                self.series[key] = self.series.get(key, 0.0) + 1
+        for suffix, value in (("_sum", seconds), ("_count", 1.0)):
+            key = (full + suffix, base)
+            self.series[key] = self.series.get(key, 0.0) + value
+
+    def record(self, event: str, fields: Mapping[str, Any]) -> None:
+        """Update the series an event stands for; events without a metric are ignored."""
+        handler = _HANDLERS.get(event)
+        if handler is not None:
+            handler(self, fields)
+
+
+def _provider(fields: Mapping[str, Any]) -> str:
+    return str(fields.get("provider", ""))
+
+
+def _number(fields: Mapping[str, Any], key: str) -> float:
+    value = fields.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _try(book: MetricBook, f: Mapping[str, Any]) -> None:
+    book.inc("provider_attempts_total", provider=_provider(f))
+
+
+def _ok(book: MetricBook, f: Mapping[str, Any]) -> None:
+    book.inc("provider_outcomes_total", provider=_provider(f), outcome="ok")
+    latency = f.get("latency_ms")
+    if isinstance(latency, int | float):
+        # For a stream the provider is "ok" at its first content: that latency is the time to first token.
+        name = "provider_ttft_seconds" if f.get("stream") else "upstream_latency_seconds"
+        book.observe(name, latency / 1000, provider=_provider(f))
+
+
+def _failed(book: MetricBook, f: Mapping[str, Any]) -> None:
+    book.inc("provider_outcomes_total", provider=_provider(f), outcome="failed")
+    book.inc("fallbacks_total", reason=str(f.get("reason", "error")))
+
+
+def _broke(book: MetricBook, f: Mapping[str, Any]) -> None:
+    book.inc("provider_outcomes_total", provider=_provider(f), outcome="failed_midstream")
+
+
+def _skip(reason: str) -> Callable[[MetricBook, Mapping[str, Any]], None]:
+    def handler(book: MetricBook, f: Mapping[str, Any]) -> None:
+        book.inc("provider_skipped_total", provider=_provider(f), reason=reason)
+
+    return handler
+
+
+def _counter(name: str) -> Callable[[MetricBook, Mapping[str, Any]], None]:
+    def handler(book: MetricBook, f: Mapping[str, Any]) -> None:
+        book.inc(name)
+
+    return handler
+
+
+def _health(book: MetricBook, f: Mapping[str, Any]) -> None:
+    book.inc("backend_health_transitions_total", provider=_provider(f), state=str(f.get("new_state", "")))
+
+
+def _demoted(book: MetricBook, f: Mapping[str, Any]) -> None:
+    book.inc("provider_demoted_unhealthy_total", provider=_provider(f))
+
+
+def _degraded(book: MetricBook, f: Mapping[str, Any]) -> None:
+    for capability in f.get("dropped") or ():
+        book.inc("capability_degraded_total", capability=capability)
+
+
+def _filtered(book: MetricBook, f: Mapping[str, Any]) -> None:
+    for name in f.get("filters") or ():
+        book.inc("output_filter_applied_total", filter=name)
+
+
+def _cache(book: MetricBook, f: Mapping[str, Any]) -> None:
+    provider = _provider(f)
+    book.inc("cache_observed_total", provider=provider, outcome=str(f.get("outcome", "unknown")))
+    book.inc("cache_read_tokens_total", _number(f, "cache_read_input_tokens"), provider=provider)
+    book.inc("cache_creation_tokens_total", _number(f, "cache_creation_input_tokens"), provider=provider)
+    book.inc("input_tokens_total", _number(f, "input_tokens"), provider=provider)
+    book.inc("output_tokens_total", _number(f, "output_tokens"), provider=provider)
+    book.inc("cost_total_usd_total", _number(f, "cost_usd"), provider=provider)
+    book.inc("cost_savings_usd_total", _number(f, "cost_savings_usd"), provider=provider)
+
+
+def _tool_loop(book: MetricBook, f: Mapping[str, Any]) -> None:
+    book.inc("tool_loop_detected_total", action=str(f.get("action", "")))
+
+
+def _request(book: MetricBook, f: Mapping[str, Any]) -> None:
+    ingress, profile = str(f.get("ingress", "")), str(f.get("profile") or "")
+    book.inc("client_requests_total", ingress=ingress, profile=profile, status=str(f.get("status", "")))
+    book.observe(
+        "request_duration_seconds", _number(f, "duration_ms") / 1000, ingress=ingress, profile=profile
+    )
+
+
+_HANDLERS: dict[str, Callable[[MetricBook, Mapping[str, Any]], None]] = {
+    "try-provider": _try,
+    "provider-ok": _ok,
+    "provider-failed": _failed,
+    "provider-failed-midstream": _broke,
+    "skip-paid-provider": _skip("paid"),
+    "skip-budget-exceeded": _skip("budget"),
+    "skip-memory-pressure": _skip("memory_pressure"),
+    "chain-paid-gate-blocked": _counter("chain_paid_gate_blocked_total"),
+    "chain-budget-exceeded": _counter("chain_budget_exceeded_total"),
+    "chain-memory-pressure-blocked": _counter("chain_memory_pressure_blocked_total"),
+    "auto-router-fallthrough": _counter("auto_router_fallthrough_total"),
+    "backend-health-changed": _health,
+    "demote-unhealthy-provider": _demoted,
+    "capability-degraded": _degraded,
+    "output-filter-applied": _filtered,
+    "cache-observed": _cache,
+    "tool-loop-detected": _tool_loop,
+    "request-completed": _request,
+}
