@@ -23,6 +23,7 @@ from coderouter_supervisor.state import (
     migrate_state_file,
     sqlite_library_version,
 )
+from coderouter_supervisor.supervisor.admin_endpoint import ADMIN_HOST
 from coderouter_supervisor.supervisor.budget_command import (
     budget_lines,
     check_month,
@@ -118,6 +119,11 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: cores, at most 4).")
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to bind (default 8088).")
+@click.option(
+    "--admin-port",
+    type=click.IntRange(0, 65535),
+    help="Loopback port of the supervisor's /metrics and /status (default: port + 1; 0: off).",
+)
 @state_option
 @click.option(
     "--graceful-timeout",
@@ -129,6 +135,7 @@ def start(
     workers: int | None,
     host: str | None,
     port: int | None,
+    admin_port: int | None,
     state: str | None,
     graceful_timeout: float | None,
 ) -> None:
@@ -144,7 +151,7 @@ def start(
         configure_event_log("supervisor", mirror)
     except OSError as exc:
         _fail(f"cannot write the events file {mirror}: {exc.strerror or exc}", EXIT_FAILURE)
-    flags = SupervisorFlags(host, port, workers, state, graceful_timeout)
+    flags = SupervisorFlags(host, port, workers, state, graceful_timeout, admin_port)
     settings = _settings(flags, loaded.config.supervisor)
     files = InstanceFiles(settings.state_db)
     running = running_supervisor_pid(files)
@@ -165,6 +172,10 @@ def start(
             "use a Python linked to a newer SQLite or run --workers 1",
         )
     problem = port_problem(settings.host, settings.port)
+    if problem is None and settings.admin_port:
+        problem = port_problem(ADMIN_HOST, settings.admin_port)
+        if problem is not None:
+            problem = f"admin endpoint: {problem} (choose another with --admin-port, or 0 to turn it off)"
     if problem is not None:
         _fail(problem, EXIT_FAILURE)
 

@@ -31,15 +31,19 @@ class SupervisorFlags:
     workers: int | None = None
     state: str | None = None
     graceful_timeout_s: float | None = None
+    admin_port: int | None = None
 
 
 @dataclass(frozen=True)
 class SupervisorSettings:
+    """``admin_port`` 0 turns the supervisor's own endpoint off; it always binds loopback."""
+
     host: str
     port: int
     workers: int
     state_db: Path
     graceful_timeout_s: float
+    admin_port: int = 0
 
     @property
     def bind(self) -> str:
@@ -87,14 +91,18 @@ def resolve_settings(
     env_port = _env_int(env, "CODEROUTER_PORT", 1, 65535)
     env_workers = _env_int(env, "CODEROUTER_WORKERS", 1, 64)
     env_state = env.get("CODEROUTER_STATE_DB", "").strip() or None
+    env_admin = _env_int(env, "CODEROUTER_ADMIN_PORT", 0, 65535)
 
     state = flags.state or env_state or section.state
     workers = flags.workers or env_workers or section.workers
     graceful = flags.graceful_timeout_s or section.graceful_timeout_s
+    port = flags.port or env_port or section.port or DEFAULT_PORT
+    admin = next((v for v in (flags.admin_port, env_admin, section.admin_port) if v is not None), None)
     return SupervisorSettings(
         host=flags.host or env_host or section.host or DEFAULT_HOST,
-        port=flags.port or env_port or section.port or DEFAULT_PORT,
+        port=port,
         workers=workers or default_workers(cpu_count if cpu_count is not None else os.cpu_count()),
         state_db=_expand(state, home) if state else default_state_path(env, home),
         graceful_timeout_s=graceful or DEFAULT_GRACEFUL_TIMEOUT_S,
+        admin_port=admin if admin is not None else (port + 1 if port < 65535 else 0),
     )

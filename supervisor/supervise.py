@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from coderouter_supervisor.supervisor.admin_endpoint import AdminEndpoint
 from coderouter_supervisor.supervisor.arbiter import (
     arbiter_command,
     arbiter_environment,
@@ -76,6 +77,19 @@ async def supervise(job: Supervision) -> int:
         start_new_session=True,
         preexec_fn=_die_with_parent(),
     )
+    # Only now, after the fork: the endpoint's threads must never exist in a forked child.
+    admin = AdminEndpoint(job.settings.admin_port, job.settings.state_db, lambda: job.config)
+    if job.settings.admin_port:
+        await admin.start()
+    try:
+        return await _watch(job, arbiter, received)
+    finally:
+        await admin.stop()
+
+
+async def _watch(
+    job: Supervision, arbiter: asyncio.subprocess.Process, received: asyncio.Queue[signal.Signals]
+) -> int:
     emit_event(
         "supervisor-started",
         bind=job.settings.bind,

@@ -30,8 +30,8 @@ class Metered:
     paid: FakeUpstream
     local: FakeUpstream
 
-    def prometheus(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-        response = httpx.get(f"{self.gateway.base_url}/metrics", timeout=10)
+    def prometheus(self, base_url: str | None = None) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        response = httpx.get(f"{base_url or self.gateway.base_url}/metrics", timeout=10)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         samples = {}
@@ -40,8 +40,8 @@ class Metered:
                 samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
         return samples
 
-    def json(self) -> dict[str, object]:
-        response = httpx.get(f"{self.gateway.base_url}/metrics.json", timeout=10)
+    def json(self, base_url: str | None = None) -> dict[str, object]:
+        response = httpx.get(f"{base_url or self.gateway.base_url}/metrics.json", timeout=10)
         assert response.status_code == 200
         body: dict[str, object] = response.json()
         return body

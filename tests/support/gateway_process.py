@@ -26,6 +26,7 @@ _SCRUBBED_ENV = (
     "ALLOW_PAID",
     "GUNICORN_CMD_ARGS",
     "CODEROUTER_EVENTS_PATH",
+    "CODEROUTER_ADMIN_PORT",
 )
 
 
@@ -83,6 +84,11 @@ class Gateway:
     cwd: Path
     log_path: Path
     workers: int
+    admin_port: int = 0
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
 
     @property
     def base_url(self) -> str:
@@ -174,8 +180,13 @@ def start_gateway(
     argv = [*CLI, "start", "--workers", str(workers), "--state", str(state_db)]
     if port is None:
         port = free_port()
+    admin_port = port + 1
     if port != 8088:
         argv += ["--port", str(port)]
+        if "--admin-port" not in args:
+            # port + 1 may belong to another test's process; ask for a port known to be free.
+            admin_port = free_port()
+            argv += ["--admin-port", str(admin_port)]
     if config_text is not None:
         config_path = tmp_path / "providers.yaml"
         config_path.write_text(config_text)
@@ -186,7 +197,7 @@ def start_gateway(
         proc = subprocess.Popen(
             argv, env=isolated_env(home, env), cwd=cwd, stdout=handle, stderr=subprocess.STDOUT
         )
-    gateway = Gateway(proc, port, state_db, isolated_env(home, env), cwd, log_path, workers)
+    gateway = Gateway(proc, port, state_db, isolated_env(home, env), cwd, log_path, workers, admin_port)
     if wait:
         try:
             gateway.wait_ready()

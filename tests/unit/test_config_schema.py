@@ -160,6 +160,7 @@ def test_supervisor_section_leaves_every_default_to_the_supervisor() -> None:
     assert SupervisorSection().model_dump() == {
         "host": None,
         "port": None,
+        "admin_port": None,
         "workers": None,
         "state": None,
         "graceful_timeout_s": None,

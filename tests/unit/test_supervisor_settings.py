@@ -36,8 +36,33 @@ def test_defaults_bind_loopback_8088_under_xdg_state() -> None:
         workers=2,
         state_db=HOME / ".local/state/coderouter/state.db",
         graceful_timeout_s=DEFAULT_GRACEFUL_TIMEOUT_S,
+        admin_port=8089,
     )
     assert settings.bind == "127.0.0.1:8088"
+
+
+@pytest.mark.parametrize(
+    ("flags", "section", "env", "expected"),
+    [
+        pytest.param(SupervisorFlags(port=9000), SupervisorSection(), {}, 9001, id="port-plus-one"),
+        pytest.param(SupervisorFlags(), SupervisorSection(admin_port=7000), {}, 7000, id="yaml"),
+        pytest.param(
+            SupervisorFlags(),
+            SupervisorSection(admin_port=7000),
+            {"CODEROUTER_ADMIN_PORT": "7100"},
+            7100,
+            id="env",
+        ),
+        pytest.param(
+            SupervisorFlags(admin_port=0), SupervisorSection(admin_port=7000), {}, 0, id="flag-turns-it-off"
+        ),
+        pytest.param(SupervisorFlags(port=65535), SupervisorSection(), {}, 0, id="no-room-above"),
+    ],
+)
+def test_admin_port(
+    flags: SupervisorFlags, section: SupervisorSection, env: dict[str, str], expected: int
+) -> None:
+    assert resolve_settings(flags, section, env, HOME).admin_port == expected
 
 
 def test_flag_beats_env_beats_yaml() -> None:

@@ -27,6 +27,7 @@ class SupervisorSection(BaseModel):
 
     host: str | None = Field(default=None, min_length=1)
     port: int | None = Field(default=None, ge=1, le=65535)
+    admin_port: int | None = Field(default=None, ge=0, le=65535)
     workers: int | None = Field(default=None, ge=1, le=64)
     state: str | None = Field(default=None, min_length=1)
     graceful_timeout_s: float | None = Field(default=None, ge=1.0, le=3600.0)

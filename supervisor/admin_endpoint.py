@@ -1,0 +1,138 @@
+"""The supervisor's own endpoint: the instance's metrics and status, answered while workers restart.
+
+Served by the supervisor process on loopback (``--admin-port``), from its own state connection and
+thread, so it keeps answering when every worker is being replaced. The supervisor never forks (the
+arbiter is started with exec), so these threads never end up in a worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from coderouter_supervisor.state import StateError, StateStore, sqlite_library_version
+from coderouter_supervisor.worker.config import LoadedConfig
+from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.telemetry.exposition import metrics_json, prometheus_text
+from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
+from coderouter_supervisor.worker.version import VERSION
+
+ADMIN_HOST = "127.0.0.1"
+PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of ``pid`` from /proc, or None where that is not readable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def admin_app(store: StateStore, config: Callable[[], LoadedConfig], state_db: Path) -> Starlette:
+    """``/metrics``, ``/metrics.json`` and ``/status``; ``config`` gives the active config (reloads)."""
+
+    async def unavailable(exc: StateError) -> JSONResponse:
+        return JSONResponse({"error": f"state file unreadable: {exc}"}, status_code=503)
+
+    async def metrics(request: Request) -> Response:
+        try:
+            snapshot = await collect_snapshot(store, config().config, time.time())
+        except StateError as exc:
+            return await unavailable(exc)
+        return Response(prometheus_text(snapshot), media_type=PROMETHEUS_TYPE)
+
+    async def metrics_as_json(request: Request) -> Response:
+        try:
+            snapshot = await collect_snapshot(store, config().config, time.time())
+        except StateError as exc:
+            return await unavailable(exc)
+        return JSONResponse(metrics_json(snapshot))
+
+    async def status(request: Request) -> Response:
+        now = time.time()
+        try:
+            workers = await store.list_live_workers(now)
+        except StateError as exc:
+            return await unavailable(exc)
+        active = config()
+        return JSONResponse(
+            {
+                "version": VERSION,
+                "supervisor_pid": os.getpid(),
+                "config": active.digest,
+                "config_source": active.source,
+                "state": str(state_db),
+                "sqlite": sqlite_library_version(),
+                "workers": [
+                    {
+                        "pid": w.pid,
+                        "uptime_s": round(now - w.started_at, 1),
+                        "requests": w.requests,
+                        "last_heartbeat_s_ago": round(now - w.last_seen, 1),
+                        "rss_bytes": rss_bytes(w.pid),
+                    }
+                    for w in workers
+                ],
+            }
+        )
+
+    return Starlette(
+        routes=[
+            Route("/metrics", metrics, methods=["GET"]),
+            Route("/metrics.json", metrics_as_json, methods=["GET"]),
+            Route("/status", status, methods=["GET"]),
+        ]
+    )
+
+
+class _SignalFreeServer(uvicorn.Server):
+    """A uvicorn server that leaves signals alone: the supervisor's loop handles them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class AdminEndpoint:
+    """Runs :func:`admin_app` in the supervisor's event loop until :meth:`stop`."""
+
+    def __init__(self, port: int, state_db: Path, config: Callable[[], LoadedConfig]) -> None:
+        self._port = port
+        self._state_db = state_db
+        self._config = config
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._store: StateStore | None = None
+
+    async def start(self) -> None:
+        self._store = await StateStore.open(self._state_db)
+        app = admin_app(self._store, self._config, self._state_db)
+        server_config = uvicorn.Config(
+            app, host=ADMIN_HOST, port=self._port, log_level="warning", access_log=False, lifespan="off"
+        )
+        self._server = _SignalFreeServer(server_config)
+        self._task = asyncio.create_task(self._server.serve(), name="admin-endpoint")
+        emit_event("admin-endpoint-started", bind=f"{ADMIN_HOST}:{self._port}")
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._task, timeout=5)
+        if self._store is not None:
+            await self._store.close()
