@@ -16,7 +16,7 @@ from coderouter_supervisor.state.heartbeats import (
     list_workers,
     mark_pid_exited,
 )
-from coderouter_supervisor.state.metric_series import read_metric_totals
+from coderouter_supervisor.state.metric_series import RecentEvent, read_metric_totals
 from coderouter_supervisor.state.paths import default_state_path
 from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, migrate_state_file, sqlite_library_version
@@ -30,6 +30,7 @@ __all__ = [
     "HealthRecord",
     "LedgerEntry",
     "ProviderFacts",
+    "RecentEvent",
     "SchemaMismatch",
     "Settlement",
     "StateError",

@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coderouter_supervisor.state.connection import connect, write_transaction
 from coderouter_supervisor.state.errors import StateUnavailable
 
 Labels = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, Labels]
+
+
+@dataclass(frozen=True)
+class RecentEvent:
+    at: float
+    pid: int
+    event: str
+    fields: dict[str, Any]
 
 
 def _encode(labels: Labels) -> str:
@@ -40,6 +50,30 @@ def write_series(conn: sqlite3.Connection, worker_id: int, series: Mapping[Serie
         )
 
     write_transaction(conn, op)
+
+
+# The dashboard's "recent events" list; older rows are dropped as new ones arrive.
+RECENT_EVENTS_KEPT = 200
+
+
+def append_recent_events(conn: sqlite3.Connection, events: Sequence[RecentEvent]) -> None:
+    def op(c: sqlite3.Connection) -> None:
+        c.executemany(
+            "INSERT INTO recent_event (at, pid, event, fields) VALUES (?, ?, ?, ?)",
+            [(e.at, e.pid, e.event, json.dumps(e.fields, default=str)) for e in events],
+        )
+        c.execute(
+            "DELETE FROM recent_event WHERE id <= (SELECT MAX(id) FROM recent_event) - ?",
+            (RECENT_EVENTS_KEPT,),
+        )
+
+    write_transaction(conn, op)
+
+
+def recent_events(conn: sqlite3.Connection, limit: int = 50) -> list[RecentEvent]:
+    """The newest ``limit`` events of every worker, newest first."""
+    rows = conn.execute("SELECT at, pid, event, fields FROM recent_event ORDER BY id DESC LIMIT ?", (limit,))
+    return [RecentEvent(float(at), int(pid), event, json.loads(fields)) for at, pid, event, fields in rows]
 
 
 def metric_totals(conn: sqlite3.Connection) -> dict[SeriesKey, float]:

@@ -71,6 +71,13 @@ MIGRATIONS: tuple[str, ...] = (
         value      REAL    NOT NULL,
         PRIMARY KEY (worker_id, name, labels)
     );
+    CREATE TABLE recent_event (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      REAL    NOT NULL,
+        pid     INTEGER NOT NULL,
+        event   TEXT    NOT NULL,
+        fields  TEXT    NOT NULL
+    );
     """,
 )
 

@@ -138,6 +138,12 @@ class StateStore:
     async def metric_totals(self) -> dict[metric_series.SeriesKey, float]:
         return await self._run(metric_series.metric_totals)
 
+    async def append_recent_events(self, events: Sequence[metric_series.RecentEvent]) -> None:
+        await self._run(lambda c: metric_series.append_recent_events(c, events))
+
+    async def recent_events(self, limit: int = 50) -> list[metric_series.RecentEvent]:
+        return await self._run(lambda c: metric_series.recent_events(c, limit))
+
     async def read_provider_ledger(self, month: str) -> list[budget_ledger.LedgerEntry]:
         return await self._run(lambda c: budget_ledger.ledger_month(c, month))
 

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from coderouter_supervisor.state import StateError, StateStore, sqlite_library_version
 from coderouter_supervisor.worker.config import LoadedConfig
+from coderouter_supervisor.worker.ingress.dashboard import dashboard
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.telemetry.exposition import metrics_json, prometheus_text
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
@@ -95,6 +96,7 @@ def admin_app(store: StateStore, config: Callable[[], LoadedConfig], state_db: P
             Route("/metrics", metrics, methods=["GET"]),
             Route("/metrics.json", metrics_as_json, methods=["GET"]),
             Route("/status", status, methods=["GET"]),
+            Route("/dashboard", dashboard, methods=["GET"]),
         ]
     )
 

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 runtime failure (not running, port taken, state file un
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -43,6 +44,7 @@ from coderouter_supervisor.supervisor.settings import (
     SupervisorSettings,
     resolve_settings,
 )
+from coderouter_supervisor.supervisor.stats_command import read_stats, render_stats
 from coderouter_supervisor.supervisor.summary import render_summary
 from coderouter_supervisor.supervisor.supervise import Supervision, run_supervisor
 from coderouter_supervisor.worker.config import (
@@ -316,3 +318,34 @@ def budget_reset(provider: str, config: str | None, state: str | None, month: st
     """Clear PROVIDER's spend and reservations for the month (asks first)."""
     _, state_db = _budget_context(config, state)
     click.echo(reset_provider(state_db, provider, check_month(month), confirmed=yes))
+
+
+@main.command()
+@config_option
+@state_option
+@click.option("--watch", is_flag=True, help="Redraw every 2 seconds until Ctrl-C.")
+@click.option("--json", "as_json", is_flag=True, help="The same aggregate as /metrics.json.")
+def stats(config: str | None, state: str | None, watch: bool, as_json: bool) -> None:
+    """Requests, providers, latency, spend and chains, summed over every worker."""
+    loaded, state_db = _budget_context(config, state)
+    if loaded is None:
+        _fail("no config to name the providers (pass --config)", EXIT_INVALID)
+        return
+    if not state_db.exists():
+        _fail(f"no state file at {state_db} (start the gateway once, or pass --state)", EXIT_FAILURE)
+    while True:
+        try:
+            current = read_stats(state_db, loaded)
+        except StateError as exc:
+            _fail(str(exc), EXIT_FAILURE)
+            return
+        output = json.dumps(current, indent=2) if as_json else render_stats(current)
+        if not watch:
+            click.echo(output)
+            return
+        click.clear()
+        click.echo(output)
+        try:
+            time.sleep(2)
+        except KeyboardInterrupt:
+            return

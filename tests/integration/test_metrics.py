@@ -128,3 +128,13 @@ def test_spend_and_health_gauges_follow_what_happens(metered: Metered) -> None:
     providers = {p["name"]: p for p in metered.json()["providers"]}  # type: ignore[union-attr]
     assert providers["cloud"]["cost"]["total_usd"] == pytest.approx(0.052)
     assert "base_url" not in str(metered.json())
+
+    table = metered.gateway.cli("stats")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.startswith("requests 4 (0 errors), attempts 8, workers alive 4")
+    rows = {
+        line.split()[0]: line.split() for line in table.stdout.splitlines()[2:] if line and line[0] != " "
+    }
+    assert rows["local"][1:5] == ["unhealthy", "4", "0", "4"]
+    assert rows["cloud"][-2:] == ["0.0520", "100.00"]
+    assert "main: local -> cloud" in table.stdout  # the unhealthy provider is not demoted (action: warn)

@@ -48,6 +48,7 @@ def test_every_source_package_and_data_file_ships(wheel: zipfile.ZipFile) -> Non
     assert "coderouter_supervisor/etc/gunicorn.conf.py" in names
     assert "coderouter_supervisor/etc/providers.yaml" in names
     assert "coderouter_supervisor/worker/routing/model-capabilities.yaml" in names
+    assert "coderouter_supervisor/worker/ingress/dashboard.html" in names
     assert "coderouter_supervisor/worker/py.typed" in names
 
 

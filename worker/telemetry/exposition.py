@@ -7,6 +7,7 @@ so they can only differ by the moment they were read. Prometheus text comes from
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ from prometheus_client.core import (
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from coderouter_supervisor.worker.telemetry.metric_book import PREFIX, Labels, SeriesKey
+from coderouter_supervisor.state import RecentEvent
+from coderouter_supervisor.worker.telemetry.metric_book import PREFIX, Labels, SeriesKey, labels_of
 
 _HELP = {
     "client_requests_total": "Model calls clients made, by ingress, profile and HTTP status.",
@@ -54,15 +56,57 @@ class Gauge:
 
 
 @dataclass(frozen=True)
+class ProfileOrder:
+    """A profile's chain as a request would get it now (after gates and reorders)."""
+
+    name: str
+    static: tuple[str, ...]
+    effective: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...] = ()  # (provider, reason)
+
+
+@dataclass(frozen=True)
 class MetricsSnapshot:
     series: dict[SeriesKey, float]
     gauges: tuple[Gauge, ...] = ()
     taken_at: float = field(default_factory=time.time)
+    profiles: tuple[ProfileOrder, ...] = ()
+    recent: tuple[RecentEvent, ...] = ()
+
+    def gauge(self, name: str, **labels: str) -> float | None:
+        wanted = labels_of(**labels)
+        return next((g.value for g in self.gauges if g.name == name and g.labels == wanted), None)
+
+    def quantile_ms(self, histogram: str, q: float, **labels: str) -> float | None:
+        """An estimate of quantile ``q`` of ``histogram`` (seconds) in ms, from its buckets; None if empty."""
+        wanted = set(labels.items())
+        buckets: dict[float, float] = defaultdict(float)
+        for (name, ls), value in self.series.items():
+            if name == PREFIX + histogram + "_bucket" and wanted <= set(ls):
+                le = dict(ls)["le"]
+                buckets[math.inf if le == "+Inf" else float(le)] += value
+        return _quantile(sorted(buckets.items()), q)
 
     def total(self, name: str, **labels: str) -> float:
         """The sum of ``name``'s series whose labels include ``labels`` (name without the prefix)."""
         wanted = set(labels.items())
         return sum(v for (n, ls), v in self.series.items() if n == PREFIX + name and wanted <= set(ls))
+
+
+def _quantile(cumulative: list[tuple[float, float]], q: float) -> float | None:
+    """Linear interpolation inside the bucket where the cumulative count reaches ``q`` of the total."""
+    if not cumulative or cumulative[-1][1] <= 0:
+        return None
+    target = q * cumulative[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in cumulative:
+        if count >= target:
+            if bound == math.inf:
+                return lower_bound * 1000
+            share = (target - lower_count) / (count - lower_count) if count > lower_count else 1.0
+            return (lower_bound + (bound - lower_bound) * share) * 1000
+        lower_bound, lower_count = bound, count
+    return lower_bound * 1000
 
 
 def _help(name: str) -> str:
@@ -140,7 +184,8 @@ def metrics_json(snapshot: MetricsSnapshot) -> dict[str, Any]:
             outcomes[as_dict["provider"]][as_dict["outcome"]] = value
     costs = _by(snapshot, "cost_total_usd_total", "provider")
     savings = _by(snapshot, "cost_savings_usd_total", "provider")
-    providers = sorted(set(attempts) | set(outcomes) | set(costs))
+    gauged = {dict(g.labels)["provider"] for g in snapshot.gauges if dict(g.labels).get("provider")}
+    providers = sorted(set(attempts) | set(outcomes) | set(costs) | gauged)
     return {
         "taken_at": snapshot.taken_at,
         "counters": {
@@ -167,6 +212,22 @@ def metrics_json(snapshot: MetricsSnapshot) -> dict[str, Any]:
                 "name": name,
                 "attempts": attempts.get(name, 0.0),
                 "outcomes": outcomes.get(name, {}),
+                "latency_ms": {
+                    "p50": snapshot.quantile_ms("upstream_latency_seconds", 0.5, provider=name),
+                    "p95": snapshot.quantile_ms("upstream_latency_seconds", 0.95, provider=name),
+                },
+                "ttft_ms": {
+                    "p50": snapshot.quantile_ms("provider_ttft_seconds", 0.5, provider=name),
+                    "p95": snapshot.quantile_ms("provider_ttft_seconds", 0.95, provider=name),
+                },
+                "health": _HEALTH_NAMES.get(
+                    snapshot.gauge("backend_health_state", provider=name) or 0.0, "healthy"
+                ),
+                "cooldown_until": snapshot.gauge("memory_cooldown_until_seconds", provider=name),
+                "budget": {
+                    "spent_usd": snapshot.gauge("budget_spent_usd", provider=name),
+                    "cap_usd": snapshot.gauge("budget_cap_usd", provider=name),
+                },
                 "cost": {
                     "total_usd": round(costs.get(name, 0.0), 6),
                     "savings_usd": round(savings.get(name, 0.0), 6),
@@ -177,5 +238,24 @@ def metrics_json(snapshot: MetricsSnapshot) -> dict[str, Any]:
             for name in providers
         ],
         "gauges": [{"name": g.name, "labels": dict(g.labels), "value": g.value} for g in snapshot.gauges],
-        "recent": [],
+        "profiles": [
+            {
+                "name": p.name,
+                "static_order": list(p.static),
+                "effective_order": list(p.effective),
+                "skipped": [{"provider": name, "reason": reason} for name, reason in p.skipped],
+            }
+            for p in snapshot.profiles
+        ],
+        "recent": [
+            {"ts": e.at, "pid": e.pid, "event": e.event, **_public(e.fields)} for e in snapshot.recent
+        ],
     }
+
+
+_HEALTH_NAMES = {0.0: "healthy", 1.0: "degraded", 2.0: "unhealthy"}
+
+
+def _public(fields: dict[str, Any]) -> dict[str, Any]:
+    """Event fields fit for the dashboard: short values only (error texts are cut)."""
+    return {k: (v[:200] if isinstance(v, str) else v) for k, v in fields.items() if k != "event"}

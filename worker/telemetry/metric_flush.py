@@ -12,21 +12,46 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from coderouter_supervisor.state import StateError, StateStore
+from coderouter_supervisor.state import RecentEvent, StateError, StateStore
 from coderouter_supervisor.worker.telemetry.events import LOGGER_NAME, emit_event
 from coderouter_supervisor.worker.telemetry.metric_book import MetricBook, SeriesKey
 
 FLUSH_INTERVAL_S = 1.0
 
 
+# What an operator wants in the dashboard's "recent events": things going wrong or being worked around.
+NOTABLE_EVENTS = frozenset(
+    {
+        "provider-failed",
+        "provider-failed-midstream",
+        "skip-budget-exceeded",
+        "skip-memory-pressure",
+        "chain-paid-gate-blocked",
+        "chain-budget-exceeded",
+        "chain-memory-pressure-blocked",
+        "backend-health-changed",
+        "memory-pressure-detected",
+        "tool-loop-detected",
+        "state-unavailable",
+    }
+)
+_RECENT_KEPT = 50
+
+
 class _BookHandler(logging.Handler):
-    def __init__(self, book: MetricBook) -> None:
+    def __init__(self, book: MetricBook, notable: list[RecentEvent]) -> None:
         super().__init__()
         self._book = book
+        self._notable = notable
 
     def emit(self, record: logging.LogRecord) -> None:
         fields = getattr(record, "fields", None)
-        self._book.record(record.getMessage(), fields if isinstance(fields, dict) else {})
+        fields = fields if isinstance(fields, dict) else {}
+        event = record.getMessage()
+        self._book.record(event, fields)
+        if event in NOTABLE_EVENTS:
+            self._notable.append(RecentEvent(record.created, record.process or 0, event, dict(fields)))
+            del self._notable[:-_RECENT_KEPT]
 
 
 class MetricRecorder:
@@ -37,7 +62,8 @@ class MetricRecorder:
         self._store = store
         self._worker_id = worker_id
         self._written: dict[SeriesKey, float] = {}
-        self._handler = _BookHandler(self.book)
+        self._notable: list[RecentEvent] = []
+        self._handler = _BookHandler(self.book, self._notable)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -54,11 +80,15 @@ class MetricRecorder:
 
     async def flush(self) -> None:
         worker_id = self._worker_id()
-        changed = {key: value for key, value in self.book.series.items() if self._written.get(key) != value}
-        if worker_id is None or not changed:
+        if worker_id is None:
             return
+        changed = {key: value for key, value in self.book.series.items() if self._written.get(key) != value}
+        notable, self._notable[:] = list(self._notable), []
         try:
-            await self._store.write_metric_series(worker_id, changed)
+            if changed:
+                await self._store.write_metric_series(worker_id, changed)
+            if notable:
+                await self._store.append_recent_events(notable)
         except StateError as exc:
             emit_event("metrics-flush-failed", "warning", error=str(exc))
             return

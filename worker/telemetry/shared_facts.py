@@ -61,7 +61,8 @@ def _record(provider: str, health: ProviderHealth) -> HealthRecord:
     return HealthRecord(provider, str(health.state), health.consecutive_failures, health.changed_at)
 
 
-def _chain_facts(facts: ProviderFacts) -> ChainFacts:
+def chain_facts(facts: ProviderFacts) -> ChainFacts:
+    """The routing view of facts read from the state file."""
     return ChainFacts(
         health={name: _health(record) for name, record in facts.health.items()},
         cooldown_until=dict(facts.cooldown_until),
@@ -131,7 +132,7 @@ class SharedFacts:
             self._failed("read", error)
             return cached.facts if cached is not None else ChainFacts()
         self._recovered()
-        facts = _chain_facts(read)
+        facts = chain_facts(read)
         # Observations this worker has not flushed yet count too.
         pending = tuple(
             Observation(a.provider, a.at, a.latency_ms, a.ok)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from coderouter_supervisor.state import StateStore
 from coderouter_supervisor.worker.config import CodeRouterConfig
+from coderouter_supervisor.worker.guards import WINDOW_S
+from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, resolve_chain
 from coderouter_supervisor.worker.routing.facts import month_key
-from coderouter_supervisor.worker.telemetry.exposition import Gauge, MetricsSnapshot
+from coderouter_supervisor.worker.telemetry.exposition import Gauge, MetricsSnapshot, ProfileOrder
 from coderouter_supervisor.worker.telemetry.metric_book import labels_of
+from coderouter_supervisor.worker.telemetry.shared_facts import chain_facts
 
+# The order shown for a profile involves no request, so no capability gate applies.
+_REGISTRY = CapabilityRegistry(bundled_rules())
 _HEALTH_LEVEL = {"healthy": 0.0, "degraded": 1.0, "unhealthy": 2.0}
 
 
@@ -15,8 +20,12 @@ async def collect_snapshot(store: StateStore, config: CodeRouterConfig, now: flo
     """Raises ``StateError`` when the state file cannot be read."""
     names = [provider.name for provider in config.providers]
     series = await store.metric_totals()
-    facts = await store.read_provider_facts(names, month=month_key(now), attempts_since=None)
+    adaptive = any(profile.adaptive for profile in config.profiles)
+    facts = await store.read_provider_facts(
+        names, month=month_key(now), attempts_since=now - WINDOW_S if adaptive else None
+    )
     workers = await store.list_live_workers(now)
+    recent = await store.recent_events()
     gauges: list[Gauge] = [Gauge("workers_alive", float(len(workers)))]
     for provider in config.providers:
         labels = labels_of(provider=provider.name)
@@ -32,4 +41,10 @@ async def collect_snapshot(store: StateStore, config: CodeRouterConfig, now: flo
         until = facts.cooldown_until.get(provider.name)
         if until is not None and until > now:
             gauges.append(Gauge("memory_cooldown_until_seconds", until, labels))
-    return MetricsSnapshot(series, tuple(gauges), now)
+    routing_facts = chain_facts(facts)
+    profiles = []
+    for profile in config.profiles:
+        plan = resolve_chain(config, profile, routing_facts, now, registry=_REGISTRY)
+        skipped = tuple((skip.provider, skip.reason) for skip in plan.skips)
+        profiles.append(ProfileOrder(profile.name, profile.providers, plan.names, skipped))
+    return MetricsSnapshot(series, tuple(gauges), now, tuple(profiles), tuple(recent))

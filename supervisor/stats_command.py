@@ -1,0 +1,80 @@
+"""``coderouter-supervisor stats``: the instance's aggregate as a compact table, once or ``--watch``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from coderouter_supervisor.state import StateStore
+from coderouter_supervisor.worker.config import CodeRouterConfig
+from coderouter_supervisor.worker.telemetry.exposition import metrics_json
+from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
+
+
+async def _read(state_db: Path, config: CodeRouterConfig) -> dict[str, Any]:
+    store = await StateStore.open(state_db)
+    try:
+        return metrics_json(await collect_snapshot(store, config, time.time()))
+    finally:
+        await store.close()
+
+
+def read_stats(state_db: Path, config: CodeRouterConfig) -> dict[str, Any]:
+    """Raises ``StateError`` when the state file cannot be read."""
+    return asyncio.run(_read(state_db, config))
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def render_stats(stats: dict[str, Any]) -> str:
+    counters = stats["counters"]
+    by_status = counters["client_requests_by_status"]
+    errors = sum(n for status, n in by_status.items() if not str(status).startswith("2"))
+    workers = next((g["value"] for g in stats["gauges"] if g["name"] == "workers_alive"), 0)
+    lines = [
+        f"requests {counters['client_requests_total']:.0f} ({errors:.0f} errors), "
+        f"attempts {counters['requests_total']:.0f}, workers alive {workers:.0f}, "
+        f"spent ${counters['cost_total_usd_aggregate']:.4f}, "
+        f"saved ${counters['cost_savings_usd_aggregate']:.4f}",
+        "",
+    ]
+    rows = [
+        ("PROVIDER", "HEALTH", "ATTEMPTS", "OK", "FAILED", "P50 MS", "P95 MS", "TTFT P50", "SPENT", "CAP")
+    ]
+    for p in stats["providers"]:
+        outcomes = p["outcomes"]
+        spent, cap = p["budget"]["spent_usd"], p["budget"]["cap_usd"]
+        rows.append(
+            (
+                p["name"],
+                p["health"],
+                f"{p['attempts']:.0f}",
+                f"{outcomes.get('ok', 0):.0f}",
+                f"{outcomes.get('failed', 0) + outcomes.get('failed_midstream', 0):.0f}",
+                _ms(p["latency_ms"]["p50"]),
+                _ms(p["latency_ms"]["p95"]),
+                _ms(p["ttft_ms"]["p50"]),
+                "-" if spent is None else f"{spent:.4f}",
+                "-" if cap is None else f"{cap:.2f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines += [
+        "  ".join(
+            cell.ljust(w) if i < 2 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines += ["", "chains now:"]
+    for profile in stats["profiles"]:
+        skipped = ", ".join(f"{s['provider']} ({s['reason']})" for s in profile["skipped"])
+        lines.append(
+            f"  {profile['name']}: {' -> '.join(profile['effective_order']) or '(nothing)'}"
+            + (f"   skipped: {skipped}" if skipped else "")
+        )
+    return "\n".join(lines)

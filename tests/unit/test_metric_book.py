@@ -1,0 +1,129 @@
+"""Metrics from events, flattened histograms, quantiles and the two renderings (pure)."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from coderouter_supervisor.worker.telemetry.exposition import (
+    Gauge,
+    MetricsSnapshot,
+    metrics_json,
+    prometheus_text,
+)
+from coderouter_supervisor.worker.telemetry.metric_book import MetricBook, labels_of
+
+
+def book_after(*events: tuple[str, dict[str, object]]) -> MetricBook:
+    book = MetricBook()
+    for name, fields in events:
+        book.record(name, fields)
+    return book
+
+
+def value(book: MetricBook, name: str, **labels: object) -> float:
+    return book.series.get(("coderouter_" + name, labels_of(**labels)), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("event", "fields", "metric", "labels", "expected"),
+    [
+        pytest.param(
+            "try-provider", {"provider": "a"}, "provider_attempts_total", {"provider": "a"}, 1, id="try"
+        ),
+        pytest.param(
+            "skip-budget-exceeded",
+            {"provider": "a"},
+            "provider_skipped_total",
+            {"provider": "a", "reason": "budget"},
+            1,
+            id="skip",
+        ),
+        pytest.param(
+            "provider-failed",
+            {"provider": "a", "reason": "http-429"},
+            "fallbacks_total",
+            {"reason": "http-429"},
+            1,
+            id="fallback",
+        ),
+        pytest.param(
+            "cache-observed",
+            {"provider": "a", "outcome": "cache_hit", "input_tokens": 30, "cost_usd": 0.25},
+            "input_tokens_total",
+            {"provider": "a"},
+            30,
+            id="tokens",
+        ),
+        pytest.param(
+            "capability-degraded",
+            {"dropped": ["thinking"]},
+            "capability_degraded_total",
+            {"capability": "thinking"},
+            1,
+            id="degraded",
+        ),
+        pytest.param(
+            "tool-loop-detected",
+            {"action": "break"},
+            "tool_loop_detected_total",
+            {"action": "break"},
+            1,
+            id="tool-loop",
+        ),
+    ],
+)
+def test_events_become_counters(
+    event: str, fields: dict[str, object], metric: str, labels: dict[str, object], expected: float
+) -> None:
+    assert value(book_after((event, fields)), metric, **labels) == expected
+
+
+def test_unrelated_events_count_nothing() -> None:
+    assert book_after(("worker-started", {}), ("reload-accepted", {"config": "x"})).series == {}
+
+
+def test_histogram_buckets_are_cumulative_and_quantiles_interpolate() -> None:
+    book = MetricBook()
+    for seconds in (0.2, 0.2, 0.4, 3.0):
+        book.observe("provider_ttft_seconds", seconds, provider="a")
+    assert value(book, "provider_ttft_seconds_bucket", provider="a", le="0.25") == 2
+    assert value(book, "provider_ttft_seconds_bucket", provider="a", le="0.5") == 3
+    assert value(book, "provider_ttft_seconds_bucket", provider="a", le="+Inf") == 4
+    assert value(book, "provider_ttft_seconds_count", provider="a") == 4
+    snapshot = MetricsSnapshot(dict(book.series))
+    assert snapshot.quantile_ms("provider_ttft_seconds", 0.5, provider="a") == pytest.approx(250.0)
+    assert 2500 < (snapshot.quantile_ms("provider_ttft_seconds", 0.95, provider="a") or 0) <= 5000
+    assert snapshot.quantile_ms("provider_ttft_seconds", 0.5, provider="nobody") is None
+
+
+def test_prometheus_text_parses_back_to_the_same_numbers() -> None:
+    book = book_after(
+        ("request-completed", {"ingress": "openai", "profile": "p", "status": 200, "duration_ms": 120}),
+        ("request-completed", {"ingress": "openai", "profile": "p", "status": 502, "duration_ms": 80}),
+        ("cache-observed", {"provider": 'we"ird\\name', "outcome": "no_cache", "cost_usd": 0.5}),
+    )
+    snapshot = MetricsSnapshot(dict(book.series), (Gauge("workers_alive", 3.0),))
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(prometheus_text(snapshot).decode())
+        for s in family.samples
+    }
+    ok = (("ingress", "openai"), ("profile", "p"), ("status", "200"))
+    assert samples[("coderouter_client_requests_total", ok)] == 1
+    assert (
+        samples[("coderouter_request_duration_seconds_count", (("ingress", "openai"), ("profile", "p")))] == 2
+    )
+    assert samples[("coderouter_cost_total_usd_total", (("provider", 'we"ird\\name'),))] == 0.5
+    assert samples[("coderouter_workers_alive", ())] == 3
+
+
+def test_metrics_json_keeps_the_peer_shape() -> None:
+    book = book_after(
+        ("try-provider", {"provider": "a"}), ("provider-ok", {"provider": "a", "latency_ms": 40})
+    )
+    body = metrics_json(MetricsSnapshot(dict(book.series)))
+    assert {"counters", "providers", "recent"} <= set(body)
+    assert body["counters"]["provider_attempts"] == {"a": 1}
+    [provider] = body["providers"]
+    assert provider["outcomes"] == {"ok": 1} and provider["latency_ms"]["p50"] is not None
