@@ -24,6 +24,7 @@ from coderouter_supervisor.worker.providers.endpoints import (
 )
 from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
 from coderouter_supervisor.worker.providers.transport import open_stream, post_json
+from coderouter_supervisor.worker.telemetry import emit_event
 
 
 def _declared_tools_anthropic(request: MessagesRequest) -> frozenset[str]:
@@ -32,6 +33,16 @@ def _declared_tools_anthropic(request: MessagesRequest) -> frozenset[str]:
 
 def _declared_tools_openai(request: ChatCompletionRequest) -> frozenset[str]:
     return frozenset(tool.function.name for tool in request.tools or [])
+
+
+def _note_filters(call: ProviderCall, *, streaming: bool) -> None:
+    if call.provider.output_filters:
+        emit_event(
+            "output-filter-applied",
+            provider=call.name,
+            filters=list(call.provider.output_filters),
+            streaming=streaming,
+        )
 
 
 def _endpoint(call: ProviderCall) -> tuple[str, dict[str, str]]:
@@ -43,7 +54,9 @@ def _endpoint(call: ProviderCall) -> tuple[str, dict[str, str]]:
 
 async def _post(http: httpx.AsyncClient, call: ProviderCall, body: dict[str, Any]) -> dict[str, Any]:
     url, headers = _endpoint(call)
-    return await post_json(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+    payload = await post_json(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+    _note_filters(call, streaming=False)
+    return payload
 
 
 async def _relay(
@@ -51,6 +64,7 @@ async def _relay(
 ) -> StreamRelay:
     url, headers = _endpoint(call)
     upstream = await open_stream(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+    _note_filters(call, streaming=True)
     relay = StreamRelay(upstream, client, call.name)
     if call.first_token_timeout_s is None:
         await relay.prime(PING_INTERVAL_S)

@@ -7,6 +7,7 @@ import json
 import httpx
 
 from support.fake_upstream import Reply
+from support.ingress import events
 from support.stack import CLIENT_KEY, Stack
 
 MODEL = "claude-sonnet-4-6"
@@ -80,6 +81,9 @@ def test_output_filters_strip_thinking_and_stop_markers_across_chunks(fresh: Sta
     )
     texts = [b.text for b in message.content if b.type == "text"]
     assert "".join(texts).strip() == "The answer is 42."
+    applied = events(fresh.gateway, "output-filter-applied", provider="ollama-tuned")
+    assert [e["streaming"] for e in applied[-2:]] == [True, False]
+    assert applied[-1]["filters"] == ["strip_thinking", "strip_stop_markers"]
 
 
 def test_thinking_request_maps_to_reasoning_control_and_synthesized_thinking_stays_local(
