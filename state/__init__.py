@@ -8,6 +8,13 @@ and a worker that finds another schema version refuses to start.
 from __future__ import annotations
 
 from coderouter_supervisor.state.budget_ledger import LedgerEntry, Settlement, read_ledger, reset_ledger
+from coderouter_supervisor.state.client_keys import (
+    ClientKey,
+    KeyNameTaken,
+    read_keys,
+    store_key,
+    withdraw_key,
+)
 from coderouter_supervisor.state.errors import SchemaMismatch, StateError, StateUnavailable
 from coderouter_supervisor.state.heartbeats import (
     DEAD_AFTER_S,
@@ -27,7 +34,9 @@ __all__ = [
     "HEARTBEAT_INTERVAL_S",
     "SCHEMA_VERSION",
     "AttemptRecord",
+    "ClientKey",
     "HealthRecord",
+    "KeyNameTaken",
     "LedgerEntry",
     "ProviderFacts",
     "RecentEvent",
@@ -41,8 +50,11 @@ __all__ = [
     "list_workers",
     "mark_pid_exited",
     "migrate_state_file",
+    "read_keys",
     "read_ledger",
     "read_metric_totals",
     "reset_ledger",
     "sqlite_library_version",
+    "store_key",
+    "withdraw_key",
 ]

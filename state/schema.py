@@ -79,6 +79,17 @@ MIGRATIONS: tuple[str, ...] = (
         fields  TEXT    NOT NULL
     );
     """,
+    """
+    CREATE TABLE client_key (
+        name                TEXT    PRIMARY KEY,
+        key_hash            TEXT    NOT NULL UNIQUE,
+        created_at          REAL    NOT NULL,
+        monthly_budget_usd  REAL,
+        profiles            TEXT,
+        admin               INTEGER NOT NULL DEFAULT 0,
+        revoked_at          REAL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

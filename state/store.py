@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from coderouter_supervisor.state import budget_ledger, heartbeats, metric_series, provider_facts
+from coderouter_supervisor.state import budget_ledger, client_keys, heartbeats, metric_series, provider_facts
 from coderouter_supervisor.state.budget_ledger import Settlement
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.state.errors import StateUnavailable
@@ -149,6 +149,9 @@ class StateStore:
 
     async def list_live_workers(self, now: float) -> list[heartbeats.WorkerHeartbeat]:
         return await self._run(lambda c: heartbeats.live_workers(c, now))
+
+    async def client_keys(self) -> list[client_keys.ClientKey]:
+        return await self._run(client_keys.all_keys)
 
     async def close(self) -> None:
         """Close the connection and stop the state thread. Idempotent."""

@@ -37,7 +37,8 @@ from coderouter_supervisor.supervisor.instance import (
     running_supervisor_pid,
     write_pid_file,
 )
-from coderouter_supervisor.supervisor.preflight import port_problem, sqlite_has_wal_reset_bug
+from coderouter_supervisor.supervisor.keys_command import add_key, list_keys, render_keys, revoke
+from coderouter_supervisor.supervisor.preflight import auth_refusal, port_problem, sqlite_has_wal_reset_bug
 from coderouter_supervisor.supervisor.settings import (
     SettingError,
     SupervisorFlags,
@@ -128,6 +129,11 @@ def main() -> None:
 )
 @state_option
 @click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Serve a non-loopback address without client keys (anyone who reaches it spends your keys).",
+)
+@click.option(
     "--graceful-timeout",
     type=click.FloatRange(1, 3600),
     help="Seconds in-flight streams may run on stop or reload (default 600).",
@@ -139,6 +145,7 @@ def start(
     port: int | None,
     admin_port: int | None,
     state: str | None,
+    insecure_no_auth: bool,
     graceful_timeout: float | None,
 ) -> None:
     """Start the gateway in the foreground (systemd-friendly)."""
@@ -163,6 +170,9 @@ def start(
         previous = migrate_state_file(settings.state_db)
     except StateError as exc:
         _fail(str(exc), EXIT_FAILURE)
+    refusal = auth_refusal(settings, loaded.config.supervisor, insecure_no_auth)
+    if refusal is not None:
+        _fail(refusal, EXIT_FAILURE)
     version = sqlite_library_version()
     emit_event("state-ready", path=str(settings.state_db), sqlite=version, migrated_from=previous)
     if settings.workers > 1 and sqlite_has_wal_reset_bug(version):
@@ -349,3 +359,66 @@ def stats(config: str | None, state: str | None, watch: bool, as_json: bool) -> 
             time.sleep(2)
         except KeyboardInterrupt:
             return
+
+
+@main.group()
+def keys() -> None:
+    """Client keys of a team gateway (stored hashed in the state file)."""
+
+
+@keys.command("add")
+@click.argument("name")
+@config_option
+@state_option
+@click.option("--monthly-budget-usd", type=click.FloatRange(0), help="Cap this key's spend per UTC month.")
+@click.option("--profiles", metavar="A,B", help="Only these profiles (default: all).")
+@click.option("--admin", is_flag=True, help="May also read /metrics, /status and /dashboard from the LAN.")
+def keys_add(
+    name: str,
+    config: str | None,
+    state: str | None,
+    monthly_budget_usd: float | None,
+    profiles: str | None,
+    admin: bool,
+) -> None:
+    """Create a key for NAME and print it once."""
+    files = _instance(config, state)
+    try:
+        migrate_state_file(files.state_db)
+        chosen = tuple(p.strip() for p in profiles.split(",") if p.strip()) if profiles else None
+        key = add_key(files.state_db, name, budget=monthly_budget_usd, profiles=chosen, admin=admin)
+    except StateError as exc:
+        _fail(str(exc), EXIT_FAILURE)
+        return
+    click.echo(key)
+    click.echo(
+        f"key for {name}: shown only now, store it safely; give it as ANTHROPIC_API_KEY or api_key", err=True
+    )
+
+
+@keys.command("list")
+@config_option
+@state_option
+def keys_list(config: str | None, state: str | None) -> None:
+    """Every key's name, state and limits (never the keys)."""
+    files = _instance(config, state)
+    if not files.state_db.exists():
+        click.echo(render_keys([]))
+        return
+    try:
+        click.echo(list_keys(files.state_db))
+    except StateError as exc:
+        _fail(str(exc), EXIT_FAILURE)
+
+
+@keys.command("revoke")
+@click.argument("name")
+@config_option
+@state_option
+def keys_revoke(name: str, config: str | None, state: str | None) -> None:
+    """Disable NAME's key at once, on every worker."""
+    files = _instance(config, state)
+    try:
+        click.echo(revoke(files.state_db, name))
+    except StateError as exc:
+        _fail(str(exc), EXIT_FAILURE)

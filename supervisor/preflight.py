@@ -4,7 +4,12 @@ once, clearly, instead of by a worker that fails to boot."""
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
+
+from coderouter_supervisor.state import StateError, read_keys
+from coderouter_supervisor.supervisor.settings import SupervisorSettings
+from coderouter_supervisor.worker.config import SupervisorSection
 
 # SQLite before 3.51.3 can corrupt a WAL database when several processes write and
 # checkpoint concurrently (the WAL-reset bug; fixed in 3.51.3, backported to 3.44.6, 3.50.7).
@@ -39,3 +44,30 @@ def port_problem(host: str, port: int) -> str | None:
         except socket.gaierror as exc:
             return f"cannot resolve host {host!r}: {exc}"
     return None
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waived: bool) -> str | None:
+    """Why the gateway must not start: listening beyond this machine with nobody's key required."""
+    if is_loopback(settings.host) or waived or section.auth == "none":
+        return None
+    try:
+        active = [key for key in read_keys(settings.state_db) if key.active]
+    except StateError as exc:
+        return f"cannot check client keys before listening on {settings.host}: {exc}"
+    if active:
+        return None
+    return (
+        f"refusing to listen on {settings.host} without client keys: anyone who reaches it could spend "
+        "your provider keys. Add one with "
+        f"`coderouter-supervisor keys add NAME --state {settings.state_db}`, "
+        "or pass --insecure-no-auth (supervisor.auth: none) if the network is yours alone"
+    )

@@ -16,6 +16,7 @@ from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
+from coderouter_supervisor.worker.ingress.client_auth import KeyRing
 from coderouter_supervisor.worker.ingress.request_id import RequestId
 from coderouter_supervisor.worker.ingress.request_log import RequestLog
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
@@ -65,6 +66,7 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
                 heartbeat=heartbeat,
                 facts=facts,
                 metrics=metrics,
+                keys=KeyRing(store, auth_off=config.config.supervisor.auth == "none"),
                 capabilities=capabilities,
             )
             yield {"gateway": gateway}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -13,6 +14,9 @@ from coderouter_supervisor.worker.guards import RankMemory
 from coderouter_supervisor.worker.heartbeat import Heartbeat
 from coderouter_supervisor.worker.routing import CapabilityRegistry
 from coderouter_supervisor.worker.telemetry import MetricRecorder, SharedFacts
+
+if TYPE_CHECKING:  # ingress imports this module; the key ring lives there
+    from coderouter_supervisor.worker.ingress.client_auth import KeyRing
 
 
 @dataclass(frozen=True)
@@ -26,5 +30,6 @@ class Gateway:
     heartbeat: Heartbeat
     facts: SharedFacts
     metrics: MetricRecorder
+    keys: KeyRing
     capabilities: CapabilityRegistry
     rank_memory: dict[str, Mapping[str, RankMemory]] = field(default_factory=dict)

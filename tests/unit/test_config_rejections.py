@@ -94,7 +94,7 @@ REJECTIONS = [
         _set("profiles.0.retries", 2), "profiles[0].retries", "unknown key", id="profile-unknown-key"
     ),
     pytest.param(
-        _set("supervisor", {"auth": "x"}), "supervisor.auth", "allowed here: host, port", id="sup-key"
+        _set("supervisor", {"colour": "x"}), "supervisor.colour", "allowed here: host, port", id="sup-key"
     ),
     pytest.param(_rules(_rule(has_tools=True), extra=1), "auto_router.extra", "unknown key", id="router-key"),
     pytest.param(

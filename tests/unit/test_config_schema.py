@@ -165,6 +165,7 @@ def test_supervisor_section_leaves_every_default_to_the_supervisor() -> None:
         "state": None,
         "graceful_timeout_s": None,
         "events_path": None,
+        "auth": None,
         "providers": {},
     }
 

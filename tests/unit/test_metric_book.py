@@ -109,7 +109,7 @@ def test_prometheus_text_parses_back_to_the_same_numbers() -> None:
         for family in text_string_to_metric_families(prometheus_text(snapshot).decode())
         for s in family.samples
     }
-    ok = (("ingress", "openai"), ("profile", "p"), ("status", "200"))
+    ok = (("ingress", "openai"), ("key", ""), ("profile", "p"), ("status", "200"))
     assert samples[("coderouter_client_requests_total", ok)] == 1
     assert (
         samples[("coderouter_request_duration_seconds_count", (("ingress", "openai"), ("profile", "p")))] == 2

@@ -10,6 +10,8 @@ be declared under ``providers:``).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -32,4 +34,6 @@ class SupervisorSection(BaseModel):
     state: str | None = Field(default=None, min_length=1)
     graceful_timeout_s: float | None = Field(default=None, ge=1.0, le=3600.0)
     events_path: str | None = Field(default=None, min_length=1)
+    # "keys": client keys are required once any exists (the default); "none": never, even off loopback.
+    auth: Literal["keys", "none"] | None = None
     providers: dict[str, ProviderTuning] = Field(default_factory=dict)

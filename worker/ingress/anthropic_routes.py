@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
+    authorize,
     choose_profile,
     explain_headers,
     gateway_of,
@@ -42,6 +43,7 @@ def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
 
 
 async def create_message(request: Request) -> Response:
+    await authorize(request)
     data = await read_json_object(request)
     body = validate_body(MessagesRequest, data)
     try:
@@ -86,6 +88,7 @@ async def create_message(request: Request) -> Response:
 
 async def count_tokens(request: Request) -> Response:
     """Asked of the first Anthropic upstream in the chain when there is one; estimated otherwise."""
+    await authorize(request)
     data = await read_json_object(request)
     body = validate_body(CountTokensRequest, data)
     profile = choose_profile(request, data, body.model)

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from starlette.requests import Request
 
+from coderouter_supervisor.state import ClientKey
 from coderouter_supervisor.worker.config import ProfileConfig
-from coderouter_supervisor.worker.errors import NoProviderLeft, ToolLoopBroken
+from coderouter_supervisor.worker.errors import NoProviderLeft, PermissionDenied, ToolLoopBroken
 from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.guards import (
     anthropic_tool_uses,
@@ -34,7 +35,12 @@ from coderouter_supervisor.worker.routing import (
     resolve_chain,
     select_profile,
 )
-from coderouter_supervisor.worker.telemetry import AttemptRecorder, RequestShape, emit_event
+from coderouter_supervisor.worker.telemetry import (
+    AttemptRecorder,
+    RequestShape,
+    current_client_key,
+    emit_event,
+)
 from coderouter_supervisor.worker.translate import estimate_tokens
 
 IngressName = Literal["anthropic", "openai"]
@@ -43,6 +49,25 @@ IngressName = Literal["anthropic", "openai"]
 def gateway_of(request: Request) -> Gateway:
     gateway: Gateway = request.state.gateway
     return gateway
+
+
+async def authorize(request: Request) -> ClientKey | None:
+    """Authenticate the request and scope its events to the key's name."""
+    key = await gateway_of(request).keys.authenticate(request.headers)
+    request.state.client_key = key
+    if key is not None:
+        current_client_key.set(key.name)
+    return key
+
+
+def check_profile(request: Request, profile: ProfileConfig) -> None:
+    """Raises :class:`PermissionDenied` when the caller's key may not use ``profile``."""
+    key: ClientKey | None = getattr(request.state, "client_key", None)
+    if key is not None and key.profiles is not None and profile.name not in key.profiles:
+        allowed = ", ".join(key.profiles)
+        raise PermissionDenied(
+            f"client key {key.name!r} may not use profile {profile.name!r}; allowed: {allowed}"
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,7 @@ def choose_profile(request: Request, body: dict[str, Any], model: str | None) ->
     """The profile for ``body``; emits how it was chosen when a mode alias or the auto router did."""
     config = gateway_of(request).config.config
     choice = select_profile(config, body=body, headers=request.headers, model=model)
+    check_profile(request, choice.profile)
     if choice.mode is not None:
         emit_event("mode-alias-resolved", mode=choice.mode, profile=choice.profile.name)
     if choice.auto is not None:

@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from coderouter_supervisor.worker.ingress.dispatch import gateway_of
+from coderouter_supervisor.worker.ingress.dispatch import authorize, gateway_of
 
 # A fixed timestamp: profiles have no creation date, and a stable answer caches well.
 _CREATED = 1_735_689_600  # 2025-01-01T00:00:00Z
 
 
 async def list_models(request: Request) -> JSONResponse:
+    await authorize(request)
     config = gateway_of(request).config.config
     ids = [profile.name for profile in config.profiles]
     ids += [provider.name for provider in config.providers if provider.name not in ids]

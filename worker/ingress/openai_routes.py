@@ -10,7 +10,12 @@ from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.worker.errors import ToolLoopBroken
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
-from coderouter_supervisor.worker.ingress.dispatch import explain_headers, gateway_of, route_request
+from coderouter_supervisor.worker.ingress.dispatch import (
+    authorize,
+    explain_headers,
+    gateway_of,
+    route_request,
+)
 from coderouter_supervisor.worker.ingress.streaming import error_stream, streamed_response
 from coderouter_supervisor.worker.protocol import (
     OPENAI_PING_FRAME,
@@ -34,6 +39,7 @@ def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
 
 
 async def create_chat_completion(request: Request) -> Response:
+    await authorize(request)
     data = await read_json_object(request)
     body = validate_body(ChatCompletionRequest, data)
     # Without a limit from the client, budget holds assume the most a translated request may ask for.

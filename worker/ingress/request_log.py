@@ -10,7 +10,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.telemetry import current_client_key, emit_event
 
 _INGRESS_BY_SUFFIX = (("/messages", "anthropic"), ("/chat/completions", "openai"))
 
@@ -51,4 +51,5 @@ class RequestLog:
                 profile=seen["profile"],
                 status=seen["status"],
                 duration_ms=round((time.monotonic() - started) * 1000, 1),
+                key=current_client_key.get(),
             )

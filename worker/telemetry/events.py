@@ -26,6 +26,8 @@ EVENTS_PATH_VAR = "CODEROUTER_EVENTS_PATH"
 
 # The id of the client request being served in this context (asyncio copies it into tasks).
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+# The name (never the key) of the client key that request authenticated with.
+current_client_key: ContextVar[str | None] = ContextVar("current_client_key", default=None)
 _LEVELS: dict[Level, int] = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -53,6 +55,9 @@ class JsonLineFormatter(logging.Formatter):
         request_id = current_request_id.get()
         if request_id is not None:
             line["request_id"] = request_id
+        client = current_client_key.get()
+        if client is not None:
+            line["key"] = client
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             line.update(fields)

@@ -138,7 +138,9 @@ def _tool_loop(book: MetricBook, f: Mapping[str, Any]) -> None:
 
 def _request(book: MetricBook, f: Mapping[str, Any]) -> None:
     ingress, profile = str(f.get("ingress", "")), str(f.get("profile") or "")
-    book.inc("client_requests_total", ingress=ingress, profile=profile, status=str(f.get("status", "")))
+    key = str(f.get("key") or "")
+    status = str(f.get("status", ""))
+    book.inc("client_requests_total", ingress=ingress, profile=profile, status=status, key=key)
     book.observe(
         "request_duration_seconds", _number(f, "duration_ms") / 1000, ingress=ingress, profile=profile
     )

@@ -1,0 +1,117 @@
+"""Client keys of a team gateway: names, limits and a hash of each key, never the key itself.
+
+Keys are long random tokens, so a plain SHA-256 of the key is as good as a slow password hash here
+(nothing to brute-force) and lets every request be checked without cost.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from coderouter_supervisor.state.connection import connect, write_transaction
+from coderouter_supervisor.state.errors import StateError, StateUnavailable
+
+T = TypeVar("T")
+
+
+class KeyNameTaken(StateError):
+    """A key of that name exists already (revoked ones too: names stay unique in the history)."""
+
+
+@dataclass(frozen=True)
+class ClientKey:
+    name: str
+    key_hash: str
+    created_at: float
+    monthly_budget_usd: float | None = None
+    profiles: tuple[str, ...] | None = None  # None: every profile
+    admin: bool = False
+    revoked_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def _row(row: tuple[Any, ...]) -> ClientKey:
+    name, key_hash, created, budget, profiles, admin, revoked = row
+    return ClientKey(
+        str(name),
+        str(key_hash),
+        float(created),
+        None if budget is None else float(budget),
+        None if profiles is None else tuple(json.loads(profiles)),
+        bool(admin),
+        None if revoked is None else float(revoked),
+    )
+
+
+_COLUMNS = "name, key_hash, created_at, monthly_budget_usd, profiles, admin, revoked_at"
+
+
+def all_keys(conn: sqlite3.Connection) -> list[ClientKey]:
+    return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM client_key ORDER BY created_at")]  # noqa: S608
+
+
+def add_key(conn: sqlite3.Connection, key: ClientKey) -> None:
+    """Store ``key``; raises :class:`KeyNameTaken` when its name is in use."""
+
+    def op(c: sqlite3.Connection) -> None:
+        if c.execute("SELECT 1 FROM client_key WHERE name = ?", (key.name,)).fetchone():
+            raise KeyNameTaken(f"a key named {key.name!r} exists already (names are never reused)")
+        c.execute(
+            f"INSERT INTO client_key ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            (
+                key.name,
+                key.key_hash,
+                key.created_at,
+                key.monthly_budget_usd,
+                None if key.profiles is None else json.dumps(list(key.profiles)),
+                int(key.admin),
+                None,
+            ),
+        )
+
+    write_transaction(conn, op)
+
+
+def revoke_key(conn: sqlite3.Connection, name: str, now: float) -> bool:
+    """Revoke the key ``name``; False when there is no active key of that name."""
+
+    def op(c: sqlite3.Connection) -> bool:
+        cursor = c.execute(
+            "UPDATE client_key SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (now, name)
+        )
+        return cursor.rowcount > 0
+
+    return write_transaction(conn, op)
+
+
+def _on_path(path: Path, what: str, op: Callable[[sqlite3.Connection], T]) -> T:
+    conn = connect(path, create=False)
+    try:
+        return op(conn)
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"{path}: cannot {what} ({exc})") from exc
+    finally:
+        conn.close()
+
+
+def store_key(path: Path, key: ClientKey) -> None:
+    """:func:`add_key` on its own connection (for the CLI)."""
+    _on_path(path, "add the key", lambda c: add_key(c, key))
+
+
+def withdraw_key(path: Path, name: str, now: float) -> bool:
+    """:func:`revoke_key` on its own connection (for the CLI)."""
+    return _on_path(path, "revoke the key", lambda c: revoke_key(c, name, now))
+
+
+def read_keys(path: Path) -> list[ClientKey]:
+    """:func:`all_keys` on its own connection (for the CLI)."""
+    return _on_path(path, "read the keys", all_keys)

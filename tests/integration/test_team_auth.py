@@ -1,0 +1,171 @@
+"""A team gateway listening beyond loopback: client keys required, checked by every worker."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anthropic
+import httpx
+import openai
+import pytest
+
+from support.configs import providers_yaml
+from support.fake_upstream import FakeUpstream, Reply
+from support.gateway_process import CLI, Gateway, free_port, isolated_env, start_gateway
+from support.ingress import events
+
+pytestmark = pytest.mark.integration
+
+ANY_ADDRESS = "0.0.0.0"  # listening on every interface; the tests still connect over loopback
+
+
+@dataclass
+class Team:
+    gateway: Gateway
+    upstream: FakeUpstream
+    keys: dict[str, str]
+
+
+def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    state_db = tmp_path / "state" / "state.db"
+    return subprocess.run(
+        [*CLI, *args, "--state", str(state_db)],
+        env=isolated_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def add_key(tmp_path: Path, name: str, *options: str) -> str:
+    (tmp_path / "home").mkdir(exist_ok=True)
+    done = cli(tmp_path, "keys", "add", name, *options)
+    assert done.returncode == 0, done.stderr
+    key = done.stdout.strip()
+    assert key.startswith("crs-") and len(key) >= 36
+    return key
+
+
+def config(upstream: FakeUpstream) -> str:
+    return providers_yaml(
+        [{"name": "local", "base_url": upstream.openai_base_url, "model": "m"}],
+        {"coding": ["local"], "chat": ["local"]},
+    )
+
+
+def test_refuses_to_listen_beyond_loopback_without_keys(tmp_path: Path) -> None:
+    with FakeUpstream() as upstream:
+        gateway = start_gateway(tmp_path, "--host", ANY_ADDRESS, config_text=config(upstream), wait=False)
+        code = gateway.proc.wait(30)
+    assert code != 0
+    assert "refusing to listen on 0.0.0.0 without client keys" in gateway.log()
+    assert "keys add NAME" in gateway.log()
+    assert "Traceback" not in gateway.log()
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    keys = {
+        "alice": add_key(tmp_path, "alice"),
+        "bob": add_key(tmp_path, "bob", "--profiles", "chat"),
+    }
+    with FakeUpstream() as upstream:
+        upstream.reset(Reply(text="team answer"))
+        gateway = start_gateway(tmp_path, "--host", ANY_ADDRESS, config_text=config(upstream), workers=4)
+        try:
+            yield Team(gateway, upstream, keys)
+        finally:
+            try:
+                gateway.terminate()
+            except Exception:
+                gateway.kill_all()
+
+
+def post(team: Team, path: str, headers: dict[str, str]) -> httpx.Response:
+    body = {"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+    return httpx.post(f"{team.gateway.base_url}{path}", json=body, headers=headers, timeout=20)
+
+
+@pytest.mark.parametrize("credential", ["none", "unknown"])
+def test_requests_without_a_valid_key_get_401_in_each_protocol(team: Team, credential: str) -> None:
+    headers = {} if credential == "none" else {"x-api-key": "crs-not-a-key"}
+
+    messages = post(team, "/v1/messages", headers)
+    chat = post(team, "/v1/chat/completions", {"authorization": "Bearer crs-not-a-key"} if headers else {})
+
+    assert messages.status_code == 401
+    assert messages.json()["type"] == "error"
+    assert messages.json()["error"]["type"] == "authentication_error"
+    assert chat.status_code == 401
+    assert chat.json()["error"]["type"] == "authentication_error"
+    assert team.upstream.requests == []
+
+
+def test_a_valid_key_works_through_both_sdks_and_is_named_in_events(team: Team) -> None:
+    claude = anthropic.Anthropic(base_url=team.gateway.base_url, api_key=team.keys["alice"], max_retries=0)
+    agent = openai.OpenAI(base_url=f"{team.gateway.base_url}/v1", api_key=team.keys["alice"], max_retries=0)
+    try:
+        message = claude.messages.create(
+            model="m", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+        )
+        completion = agent.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+    finally:
+        claude.close()
+        agent.close()
+
+    assert message.content[0].text == "team answer"  # type: ignore[union-attr]
+    assert completion.choices[0].message.content == "team answer"
+    assert len(events(team.gateway, "request-completed", key="alice", status=200)) == 2
+    log = team.gateway.log()
+    assert all(key not in log for key in team.keys.values())
+    for call in team.upstream.requests:
+        assert team.keys["alice"] not in str(call.headers)
+
+
+def test_a_key_limited_to_some_profiles_gets_403_elsewhere(team: Team) -> None:
+    bob = {"x-api-key": team.keys["bob"]}
+
+    allowed = post(team, "/v1/messages", {**bob, "x-coderouter-profile": "chat"})
+    refused = post(team, "/v1/messages", {**bob, "x-coderouter-profile": "coding"})
+
+    assert allowed.status_code == 200
+    assert refused.status_code == 403
+    assert refused.json()["error"]["type"] == "permission_error"
+    assert "allowed: chat" in refused.json()["error"]["message"]
+
+
+def test_revocation_reaches_every_worker_within_a_second(team: Team) -> None:
+    alice = {"x-api-key": team.keys["alice"]}
+    assert post(team, "/v1/chat/completions", alice).status_code == 200
+    workers = team.gateway.worker_pids()
+
+    revoked = cli(team.gateway.state_db.parent.parent, "keys", "revoke", "alice")
+    assert revoked.returncode == 0, revoked.stderr
+    time.sleep(1.0)
+
+    deadline = time.monotonic() + 30
+    refused_by: set[int] = set()
+    while not workers <= refused_by and time.monotonic() < deadline:
+        answer = post(team, "/v1/messages", alice)
+        assert answer.status_code == 401, answer.text
+        assert "revoked" in answer.json()["error"]["message"]
+        refused_by = {int(e["pid"]) for e in events(team.gateway, "request-completed", key=None, status=401)}
+    assert workers <= refused_by
+    listed = cli(team.gateway.state_db.parent.parent, "keys", "list")
+    assert "alice" in listed.stdout and "revoked" in listed.stdout
+    assert team.keys["alice"] not in listed.stdout
+
+
+def test_loopback_gateway_without_keys_needs_none(tmp_path: Path) -> None:
+    with FakeUpstream() as upstream:
+        upstream.reset(Reply(text="open"))
+        gateway = start_gateway(tmp_path, config_text=config(upstream), port=free_port())
+        try:
+            assert post(Team(gateway, upstream, {}), "/v1/messages", {}).status_code == 200
+        finally:
+            gateway.terminate()
