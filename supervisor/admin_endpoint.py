@@ -11,18 +11,20 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from coderouter_supervisor.state import StateError, StateStore, sqlite_library_version
 from coderouter_supervisor.worker.config import LoadedConfig
-from coderouter_supervisor.worker.ingress.dashboard import dashboard
+from coderouter_supervisor.worker.errors import GatewayError
+from coderouter_supervisor.worker.ingress.client_auth import KeyRing
+from coderouter_supervisor.worker.ingress.dashboard import DASHBOARD_HTML
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.telemetry.exposition import metrics_json, prometheus_text
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
@@ -44,10 +46,34 @@ def rss_bytes(pid: int) -> int | None:
 
 
 def admin_app(store: StateStore, config: Callable[[], LoadedConfig], state_db: Path) -> Starlette:
-    """``/metrics``, ``/metrics.json`` and ``/status``; ``config`` gives the active config (reloads)."""
+    """``/metrics``, ``/metrics.json``, ``/status`` and ``/dashboard``; ``config`` gives the active
+    config (reloads). It listens on loopback only; ``supervisor.admin_requires_key`` asks for an
+    admin key anyway."""
+    keys = KeyRing(store, auth_off=False)
 
     async def unavailable(exc: StateError) -> JSONResponse:
         return JSONResponse({"error": f"state file unreadable: {exc}"}, status_code=503)
+
+    def guarded(
+        endpoint: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def checked(request: Request) -> Response:
+            strict = bool(config().config.supervisor.admin_requires_key)
+            try:
+                await keys.authorize_admin(
+                    request.headers, request.client.host if request.client else None, strict=strict
+                )
+            except GatewayError as refused:
+                headers = (
+                    {"www-authenticate": 'Basic realm="coderouter admin"'} if refused.status == 401 else {}
+                )
+                return JSONResponse({"error": refused.message}, status_code=refused.status, headers=headers)
+            return await endpoint(request)
+
+        return checked
+
+    async def dashboard(request: Request) -> Response:
+        return HTMLResponse(DASHBOARD_HTML, headers={"cache-control": "no-cache"})
 
     async def metrics(request: Request) -> Response:
         try:
@@ -93,10 +119,10 @@ def admin_app(store: StateStore, config: Callable[[], LoadedConfig], state_db: P
 
     return Starlette(
         routes=[
-            Route("/metrics", metrics, methods=["GET"]),
-            Route("/metrics.json", metrics_as_json, methods=["GET"]),
-            Route("/status", status, methods=["GET"]),
-            Route("/dashboard", dashboard, methods=["GET"]),
+            Route("/metrics", guarded(metrics), methods=["GET"]),
+            Route("/metrics.json", guarded(metrics_as_json), methods=["GET"]),
+            Route("/status", guarded(status), methods=["GET"]),
+            Route("/dashboard", guarded(dashboard), methods=["GET"]),
         ]
     )
 

@@ -4,12 +4,12 @@ once, clearly, instead of by a worker that fails to boot."""
 from __future__ import annotations
 
 import errno
-import ipaddress
 import socket
 
 from coderouter_supervisor.state import StateError, read_keys
 from coderouter_supervisor.supervisor.settings import SupervisorSettings
 from coderouter_supervisor.worker.config import SupervisorSection
+from coderouter_supervisor.worker.ingress.client_auth import is_loopback
 
 # SQLite before 3.51.3 can corrupt a WAL database when several processes write and
 # checkpoint concurrently (the WAL-reset bug; fixed in 3.51.3, backported to 3.44.6, 3.50.7).
@@ -44,15 +44,6 @@ def port_problem(host: str, port: int) -> str | None:
         except socket.gaierror as exc:
             return f"cannot resolve host {host!r}: {exc}"
     return None
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waived: bool) -> str | None:

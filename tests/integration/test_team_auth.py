@@ -169,3 +169,28 @@ def test_loopback_gateway_without_keys_needs_none(tmp_path: Path) -> None:
             assert post(Team(gateway, upstream, {}), "/v1/messages", {}).status_code == 200
         finally:
             gateway.terminate()
+
+
+def test_admin_pages_need_an_admin_key_when_asked_to(tmp_path: Path) -> None:
+    alice = add_key(tmp_path, "alice")
+    ops = add_key(tmp_path, "ops", "--admin")
+    with FakeUpstream() as upstream:
+        text = config(upstream) + "supervisor:\n  admin_requires_key: true\n"
+        gateway = start_gateway(tmp_path, config_text=text, workers=2)
+        try:
+            for base in (gateway.base_url, gateway.admin_url):
+                for path in ("/metrics", "/metrics.json", "/dashboard"):
+                    url = f"{base}{path}"
+                    assert httpx.get(url, timeout=10).status_code == 401, url
+                    assert httpx.get(url, headers={"x-api-key": alice}, timeout=10).status_code == 403, url
+                    assert httpx.get(url, headers={"x-api-key": ops}, timeout=10).status_code == 200, url
+            challenge = httpx.get(f"{gateway.base_url}/dashboard", timeout=10)
+            assert challenge.headers["www-authenticate"].startswith("Basic")
+            browser = httpx.get(f"{gateway.base_url}/dashboard", auth=("admin", ops), timeout=10)
+            assert browser.status_code == 200 and "coderouter-supervisor" in browser.text
+            assert (
+                httpx.get(f"{gateway.admin_url}/status", auth=("admin", ops), timeout=10).status_code == 200
+            )
+            assert httpx.get(f"{gateway.admin_url}/status", timeout=10).status_code == 401
+        finally:
+            gateway.terminate()

@@ -166,6 +166,7 @@ def test_supervisor_section_leaves_every_default_to_the_supervisor() -> None:
         "graceful_timeout_s": None,
         "events_path": None,
         "auth": None,
+        "admin_requires_key": None,
         "providers": {},
     }
 

@@ -36,4 +36,6 @@ class SupervisorSection(BaseModel):
     events_path: str | None = Field(default=None, min_length=1)
     # "keys": client keys are required once any exists (the default); "none": never, even off loopback.
     auth: Literal["keys", "none"] | None = None
+    # Admin pages (metrics, status, dashboard) ask loopback callers for an admin key too.
+    admin_requires_key: bool | None = None
     providers: dict[str, ProviderTuning] = Field(default_factory=dict)

@@ -9,14 +9,16 @@ it is never logged and never forwarded (adapters send only the provider's own ke
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import ipaddress
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from coderouter_supervisor.state import ClientKey, StateError, StateStore
-from coderouter_supervisor.worker.errors import AuthenticationFailed
+from coderouter_supervisor.worker.errors import AuthenticationFailed, PermissionDenied
 from coderouter_supervisor.worker.telemetry import emit_event
 
 KEYS_TTL_S = 0.5
@@ -27,13 +29,22 @@ def key_hash(key: str) -> str:
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The client's credential: ``x-api-key`` (Anthropic SDK, Claude Code) or ``Authorization: Bearer``."""
+    """The client's credential: ``x-api-key`` (Anthropic SDK, Claude Code), ``Authorization: Bearer``,
+    or the password of ``Authorization: Basic`` (a browser opening the dashboard)."""
     key = headers.get("x-api-key")
     if key:
         return key.strip()
     authorization = headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() == "bearer":
+        return token.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2] or None
+    return None
 
 
 @dataclass
@@ -85,3 +96,34 @@ class KeyRing:
                     raise AuthenticationFailed(f"client key {key.name!r} was revoked")
                 return key
         raise AuthenticationFailed("unknown client key")
+
+    async def authorize_admin(
+        self, headers: Mapping[str, str], client_host: str | None, *, strict: bool
+    ) -> None:
+        """Admin pages (metrics, status, dashboard): loopback callers pass unless ``strict``; anyone
+        else needs an active admin key. Raises :class:`AuthenticationFailed` or :class:`PermissionDenied`."""
+        if not strict and is_loopback(client_host):
+            return
+        if presented_key(headers) is None:
+            raise AuthenticationFailed("admin pages need an admin key (keys add NAME --admin)")
+        keys = await self._keys()
+        digest = key_hash(presented_key(headers) or "")
+        for key in keys:
+            if hmac.compare_digest(key.key_hash, digest) and key.active:
+                if not key.admin:
+                    raise PermissionDenied(f"client key {key.name!r} is not an admin key")
+                return
+        raise AuthenticationFailed("unknown or revoked admin key")
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (an address, ``[::1]`` or ``localhost``) is this machine's loopback."""
+    if not host:
+        return False
+    bare = host.strip("[]").lower()
+    if bare == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(bare).is_loopback
+    except ValueError:
+        return False

@@ -22,7 +22,18 @@ class MetricsUnavailable(GatewayError):
     status = 503
 
 
+async def authorize_admin(request: Request) -> None:
+    """Admin pages: loopback callers pass (unless ``supervisor.admin_requires_key``); others need an
+    admin key."""
+    gateway: Gateway = request.state.gateway
+    strict = bool(gateway.config.config.supervisor.admin_requires_key)
+    await gateway.keys.authorize_admin(
+        request.headers, request.client.host if request.client else None, strict=strict
+    )
+
+
 async def _snapshot(request: Request) -> MetricsSnapshot:
+    await authorize_admin(request)
     gateway: Gateway = request.state.gateway
     await gateway.metrics.flush()  # this worker's latest counts, so a reader sees its own requests
     try:

@@ -1,0 +1,54 @@
+"""Reading the client's credential and telling loopback apart (pure)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from coderouter_supervisor.worker.ingress.client_auth import is_loopback, key_hash, presented_key
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param({"x-api-key": " crs-a "}, "crs-a", id="x-api-key"),
+        pytest.param({"authorization": "Bearer crs-b"}, "crs-b", id="bearer"),
+        pytest.param({"authorization": "bearer crs-b"}, "crs-b", id="bearer-any-case"),
+        pytest.param({"x-api-key": "crs-a", "authorization": "Bearer crs-b"}, "crs-a", id="x-api-key-first"),
+        pytest.param({"authorization": basic("admin", "crs-c")}, "crs-c", id="basic-password"),
+        pytest.param({"authorization": "Basic !!!"}, None, id="basic-garbage"),
+        pytest.param({"authorization": "Token crs-d"}, None, id="other-scheme"),
+        pytest.param({"authorization": "Bearer "}, None, id="empty-bearer"),
+        pytest.param({}, None, id="nothing"),
+    ],
+)
+def test_presented_key(headers: dict[str, str], expected: str | None) -> None:
+    assert presented_key(headers) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        pytest.param("127.0.0.1", True, id="v4"),
+        pytest.param("127.8.9.10", True, id="v4-range"),
+        pytest.param("::1", True, id="v6"),
+        pytest.param("[::1]", True, id="v6-brackets"),
+        pytest.param("localhost", True, id="name"),
+        pytest.param("0.0.0.0", False, id="any"),
+        pytest.param("192.168.1.20", False, id="lan"),
+        pytest.param("gateway.lan", False, id="other-name"),
+        pytest.param(None, False, id="unknown"),
+    ],
+)
+def test_is_loopback(host: str | None, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_keys_are_compared_by_a_stable_digest() -> None:
+    assert key_hash("crs-x") == key_hash("crs-x") != key_hash("crs-y")
+    assert len(key_hash("crs-x")) == 64
