@@ -12,6 +12,7 @@ import click
 
 from coderouter_supervisor.state import LedgerEntry, StateError, read_ledger, reset_ledger
 from coderouter_supervisor.worker.config import CodeRouterConfig
+from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -53,7 +54,8 @@ def budget_lines(config: CodeRouterConfig | None, state_db: Path, month: str) ->
     }
     entries = {entry.provider: entry for entry in read_ledger(state_db, month, tuple(caps))}
     for entry in read_ledger(state_db, month):
-        entries.setdefault(entry.provider, entry)
+        if not entry.provider.startswith(KEY_LEDGER_PREFIX):  # client keys: see `keys list`
+            entries.setdefault(entry.provider, entry)
     return [BudgetLine(entry, caps.get(name)) for name, entry in entries.items()]
 
 

@@ -9,8 +9,16 @@ from pathlib import Path
 
 import click
 
-from coderouter_supervisor.state import ClientKey, read_keys, store_key, withdraw_key
+from coderouter_supervisor.state import (
+    ClientKey,
+    LedgerEntry,
+    read_keys,
+    read_ledger,
+    store_key,
+    withdraw_key,
+)
 from coderouter_supervisor.worker.ingress.client_auth import key_hash
+from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
 
 KEY_PREFIX = "crs-"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -42,16 +50,24 @@ def add_key(
     return key
 
 
-def render_keys(keys: list[ClientKey]) -> str:
+def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = None, month: str = "") -> str:
+    """A table of ``keys`` with this month's paid usage (``usage`` by key name)."""
     if not keys:
         return "no client keys (the gateway accepts any caller on loopback)"
-    rows = [("NAME", "STATE", "BUDGET/MONTH", "PROFILES", "ADMIN", "CREATED")]
+    usage = usage or {}
+    rows = [
+        ("NAME", "STATE", "BUDGET/MONTH", "SPENT", "PAID REQUESTS", "TOKENS", "PROFILES", "ADMIN", "CREATED")
+    ]
     for key in keys:
+        used = usage.get(key.name, LedgerEntry(key.name, month))
         rows.append(
             (
                 key.name,
                 "active" if key.active else "revoked",
                 "-" if key.monthly_budget_usd is None else f"{key.monthly_budget_usd:.2f}",
+                f"{used.spent_usd:.4f}",
+                str(used.requests),
+                str(used.input_tokens + used.output_tokens),
                 "all" if key.profiles is None else ",".join(key.profiles),
                 "yes" if key.admin else "no",
                 time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(key.created_at)),
@@ -68,4 +84,10 @@ def revoke(state_db: Path, name: str) -> str:
 
 
 def list_keys(state_db: Path) -> str:
-    return render_keys(read_keys(state_db))
+    month = time.strftime("%Y-%m", time.gmtime())
+    usage = {
+        entry.provider.removeprefix(KEY_LEDGER_PREFIX): entry
+        for entry in read_ledger(state_db, month)
+        if entry.provider.startswith(KEY_LEDGER_PREFIX)
+    }
+    return f"keys, with paid usage in {month} (UTC):\n" + render_keys(read_keys(state_db), usage, month)

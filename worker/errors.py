@@ -15,6 +15,7 @@ matching strings.
     │   ├── PermissionDenied          403 permission
     │   ├── NotFound                  404 not_found
     │   ├── RequestTooLarge           413 request_too_large
+    │   ├── KeyBudgetExhausted        429 rate_limit        (+ retry_after: until the next UTC month)
     │   └── ToolLoopBroken            400 invalid_request   (a profile's tool_loop_action: break)
     ├── UpstreamError                 one provider attempt failed (+ provider, retryable)
     │   ├── UpstreamConnectError      502 api_error         retryable
@@ -101,6 +102,18 @@ class NotFound(ClientFault):
 class RequestTooLarge(ClientFault):
     status = 413
     kind: ErrorKind = "request_too_large"
+
+
+class KeyBudgetExhausted(ClientFault):
+    """The client key's monthly budget cannot hold this request's worst case."""
+
+    status = 429
+    kind: ErrorKind = "rate_limit"
+    code = "key_budget_exhausted"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ToolLoopBroken(ClientFault):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import openai
 import pytest
 
 from support.configs import providers_yaml
-from support.fake_upstream import FakeUpstream, Reply
+from support.fake_upstream import FakeUpstream, Reply, Usage
 from support.gateway_process import CLI, Gateway, free_port, isolated_env, start_gateway
 from support.ingress import events
 
@@ -194,3 +195,53 @@ def test_admin_pages_need_an_admin_key_when_asked_to(tmp_path: Path) -> None:
             assert httpx.get(f"{gateway.admin_url}/status", timeout=10).status_code == 401
         finally:
             gateway.terminate()
+
+
+def test_a_key_budget_holds_across_workers_and_restarts(tmp_path: Path) -> None:
+    capped = add_key(tmp_path, "intern", "--monthly-budget-usd", "0.5")
+    prices = {"input_tokens_per_million": 1000.0, "output_tokens_per_million": 1000.0}
+    with FakeUpstream() as upstream:
+        upstream.reset(Reply(text="paid", usage=Usage(3, 10)))  # $0.013 a request
+        text = providers_yaml(
+            [{"name": "cloud", "base_url": upstream.openai_base_url, "model": "m", "cost": prices}],
+            {"main": ["cloud"]},
+        )
+        gateway = start_gateway(tmp_path, config_text=text, workers=4)
+        try:
+            body = {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+
+            def one(i: int) -> int:
+                path = "/v1/messages" if i % 2 else "/v1/chat/completions"
+                return httpx.post(
+                    f"{gateway.base_url}{path}", json=body, headers={"x-api-key": capped}, timeout=60
+                ).status_code
+
+            with ThreadPoolExecutor(max_workers=200) as pool:
+                statuses = list(pool.map(one, range(220)))
+
+            served = statuses.count(200)
+            assert served + statuses.count(429) == 220
+            assert 0 < served <= int(0.5 / 0.013)
+            assert len(upstream.requests) == served
+            listed = gateway.cli("keys", "list")
+            [row] = [line.split() for line in listed.stdout.splitlines() if line.startswith("intern")]
+            assert float(row[3]) == pytest.approx(served * 0.013, abs=1e-4) and float(row[3]) <= 0.5
+            assert row[4] == str(served)
+            refused = httpx.post(
+                f"{gateway.base_url}/v1/messages", json=body, headers={"x-api-key": capped}, timeout=10
+            )
+            assert refused.status_code == 429
+            assert "monthly budget" in refused.json()["error"]["message"]
+            assert int(refused.headers["retry-after"]) > 0
+
+            assert gateway.terminate() == 0
+            gateway = start_gateway(tmp_path, config_text=text, workers=2)
+            again = [
+                line.split()
+                for line in gateway.cli("keys", "list").stdout.splitlines()
+                if line.startswith("intern")
+            ]
+            assert again == [row]
+        finally:
+            if gateway.proc.poll() is None:
+                gateway.terminate()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback, key_hash, presented_key
+from coderouter_supervisor.worker.ingress.dispatch import seconds_to_next_month
 
 
 def basic(user: str, password: str) -> str:
@@ -52,3 +54,16 @@ def test_is_loopback(host: str | None, loopback: bool) -> None:
 def test_keys_are_compared_by_a_stable_digest() -> None:
     assert key_hash("crs-x") == key_hash("crs-x") != key_hash("crs-y")
     assert len(key_hash("crs-x")) == 64
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        pytest.param("2026-12-31T23:59:00", 60, id="december-wraps-the-year"),
+        pytest.param("2026-11-30T00:00:00", 86_400, id="november"),
+        pytest.param("2027-02-28T12:00:00", 43_200, id="february"),
+    ],
+)
+def test_a_key_budget_resets_at_the_next_utc_month(now: str, expected: float) -> None:
+    moment = datetime.fromisoformat(now).replace(tzinfo=UTC).timestamp()
+    assert seconds_to_next_month(moment) == expected

@@ -76,13 +76,16 @@ async def create_message(request: Request) -> Response:
             ping_frame=PING_FRAME,
             error_frame=encode_anthropic_stream_error,
         )
-    reply, call, passed = await first_success(
-        routed.calls,
-        lambda c: complete_anthropic(http, c, body),
-        routed.recorder,
-        usage_of=_reply_usage,
-        skipped=routed.skipped,
-    )
+    try:
+        reply, call, passed = await first_success(
+            routed.calls,
+            lambda c: complete_anthropic(http, c, body),
+            routed.recorder,
+            usage_of=_reply_usage,
+            skipped=routed.skipped,
+        )
+    finally:
+        await routed.recorder.close()
     return JSONResponse(reply, headers=explain_headers(routed.profile, call, passed))
 
 

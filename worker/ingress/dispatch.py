@@ -10,13 +10,19 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from starlette.requests import Request
 
 from coderouter_supervisor.state import ClientKey
-from coderouter_supervisor.worker.config import ProfileConfig
-from coderouter_supervisor.worker.errors import NoProviderLeft, PermissionDenied, ToolLoopBroken
+from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.errors import (
+    KeyBudgetExhausted,
+    NoProviderLeft,
+    PermissionDenied,
+    ToolLoopBroken,
+)
 from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.guards import (
     anthropic_tool_uses,
@@ -29,6 +35,7 @@ from coderouter_supervisor.worker.providers import FailedAttempt, ProviderCall, 
 from coderouter_supervisor.worker.routing import (
     ChainPlan,
     RequestTraits,
+    Reservation,
     blocked_message,
     plan_events,
     request_has_cache_control,
@@ -41,6 +48,7 @@ from coderouter_supervisor.worker.telemetry import (
     current_client_key,
     emit_event,
 )
+from coderouter_supervisor.worker.telemetry.attempts import request_worst_case
 from coderouter_supervisor.worker.translate import estimate_tokens
 
 IngressName = Literal["anthropic", "openai"]
@@ -211,14 +219,56 @@ async def route_request(
         streaming=streaming,
         cache_control=request_has_cache_control(guarded),
     )
+    key_hold = await hold_key_budget(request, [attempt.provider for attempt in plan.attempts], shape)
+    key: ClientKey | None = getattr(request.state, "client_key", None)
     return RoutedRequest(
         profile=profile,
         body=guarded,
         body_changed=guarded is not body,
         calls=calls,
         skipped=tuple(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips),
-        recorder=AttemptRecorder(gateway.facts, profile, shape),
+        recorder=AttemptRecorder(
+            gateway.facts,
+            profile,
+            shape,
+            key_ledger=None if key is None else KEY_LEDGER_PREFIX + key.name,
+            key_hold=key_hold,
+        ),
     )
+
+
+KEY_LEDGER_PREFIX = "key:"
+
+
+async def hold_key_budget(
+    request: Request, providers: Sequence[ProviderConfig], shape: RequestShape
+) -> Reservation | None:
+    """Reserve the request's worst case against the caller's key budget (same exact ledger as
+    providers, under ``key:NAME``); raises :class:`KeyBudgetExhausted` when it does not fit."""
+    key: ClientKey | None = getattr(request.state, "client_key", None)
+    if key is None or key.monthly_budget_usd is None:
+        return None
+    worst = request_worst_case(providers, shape)
+    if worst <= 0:
+        return None  # only free providers in the chain: nothing to hold
+    now = time.time()
+    hold = await gateway_of(request).facts.reserve_spend(
+        KEY_LEDGER_PREFIX + key.name, worst, key.monthly_budget_usd, now
+    )
+    if hold is None:
+        emit_event("key-budget-exceeded", "warning", monthly_budget_usd=key.monthly_budget_usd)
+        raise KeyBudgetExhausted(
+            f"client key {key.name!r} has spent its monthly budget of ${key.monthly_budget_usd:g}; "
+            f"it resets at the start of the next UTC month",
+            retry_after=seconds_to_next_month(now),
+        )
+    return hold
+
+
+def seconds_to_next_month(now: float) -> float:
+    today = datetime.fromtimestamp(now, UTC)
+    first = datetime(today.year + today.month // 12, today.month % 12 + 1, 1, tzinfo=UTC)
+    return first.timestamp() - now
 
 
 def explain_headers(

@@ -78,11 +78,14 @@ async def create_chat_completion(request: Request) -> Response:
             error_frame=encode_openai_stream_error,
         )
     created = int(time.time())
-    reply, call, passed = await first_success(
-        routed.calls,
-        lambda c: complete_openai(http, c, body, created=created),
-        routed.recorder,
-        usage_of=_reply_usage,
-        skipped=routed.skipped,
-    )
+    try:
+        reply, call, passed = await first_success(
+            routed.calls,
+            lambda c: complete_openai(http, c, body, created=created),
+            routed.recorder,
+            usage_of=_reply_usage,
+            skipped=routed.skipped,
+        )
+    finally:
+        await routed.recorder.close()
     return JSONResponse(reply, headers=explain_headers(routed.profile, call, passed))

@@ -65,6 +65,8 @@ async def streamed_response(
         await routed.recorder.close()
 
     if done:
+        if task.exception() is not None:
+            await routed.recorder.close()  # no response will be streamed to close it out
         relay, call, failures = task.result()
         return _ClosingStream(
             relay.frames(),

@@ -9,6 +9,7 @@ its stream ends. Decisions come from the pure guards; facts go to the :class:`Fa
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
@@ -35,11 +36,39 @@ class RequestShape:
     cache_control: bool
 
 
+def request_worst_case(providers: Sequence[ProviderConfig], shape: RequestShape) -> float:
+    """The most one request may cost on any of ``providers`` (0 when all are free)."""
+    return max(
+        (
+            worst_case_cost(
+                p.cost, input_tokens=shape.input_tokens * _INPUT_MARGIN, max_tokens=shape.max_tokens
+            )
+            for p in providers
+        ),
+        default=0.0,
+    )
+
+
 class AttemptRecorder:
-    def __init__(self, facts: FactStore, profile: ProfileConfig, shape: RequestShape) -> None:
+    """``key_ledger`` names the client key's ledger entry (``key:NAME``); ``key_hold`` is that key's
+    budget reservation for the whole request. :meth:`close` settles it with what every attempt
+    cost, or records the cost for a key without a budget."""
+
+    def __init__(
+        self,
+        facts: FactStore,
+        profile: ProfileConfig,
+        shape: RequestShape,
+        *,
+        key_ledger: str | None = None,
+        key_hold: Reservation | None = None,
+    ) -> None:
         self._facts = facts
         self._profile = profile
         self._shape = shape
+        self._key_ledger = key_ledger
+        self._key_hold = key_hold
+        self._request_spend = Spend(0.0)
         self._reservations: dict[str, Reservation] = {}
         self._started: dict[str, float] = {}
         self._settled: set[str] = set()
@@ -131,6 +160,12 @@ class AttemptRecorder:
         used = usage or TokenUsage()
         cost = price_usage(provider.cost, used)
         spend = Spend(cost.total_usd, used.total_input_tokens, used.output_tokens)
+        total = self._request_spend
+        self._request_spend = Spend(
+            total.cost_usd + spend.cost_usd,
+            total.input_tokens + spend.input_tokens,
+            total.output_tokens + spend.output_tokens,
+        )
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
             await self._facts.settle_spend(reservation, spend)
@@ -150,11 +185,17 @@ class AttemptRecorder:
         )
 
     async def close(self) -> None:
-        """Release every budget hold still open: attempts the client left before they ended.
-        Idempotent; a settled attempt is not touched."""
+        """The request is over: release provider holds still open (attempts the client left before
+        they ended) and settle the key's hold with what the request cost. Idempotent."""
         while self._reservations:
             _, reservation = self._reservations.popitem()
             await self._facts.settle_spend(reservation, None)
+        hold, self._key_hold = self._key_hold, None
+        ledger, self._key_ledger = self._key_ledger, None
+        if hold is not None:
+            await self._facts.settle_spend(hold, self._request_spend)
+        elif ledger is not None and self._request_spend.cost_usd > 0:
+            await self._facts.record_spend(ledger, self._request_spend, time.time())
 
     def _health_changed(self, change: HealthChange | None) -> None:
         if change is None:
