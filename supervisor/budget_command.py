@@ -11,6 +11,13 @@ from pathlib import Path
 import click
 
 from coderouter_supervisor.state import LedgerEntry, StateError, read_ledger, reset_ledger
+from coderouter_supervisor.supervisor.cli_support import (
+    EXIT_FAILURE,
+    config_option,
+    fail,
+    instance_and_config,
+    state_option,
+)
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
 
@@ -98,3 +105,39 @@ def reset_provider(state_db: Path, provider: str, month: str, *, confirmed: bool
     except StateError as exc:
         raise click.ClickException(str(exc)) from exc
     return f"cleared {provider} for {month}: {_usd(cleared.spent_usd)} USD spent, {cleared.requests} requests"
+
+
+@click.group(invoke_without_command=True)
+@config_option
+@state_option
+@click.option("--month", metavar="YYYY-MM", help="Another UTC month (default: this one).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def budget(
+    ctx: click.Context, config: str | None, state: str | None, month: str | None, as_json: bool
+) -> None:
+    """Spend, reservations and cap per provider for a UTC month."""
+    if ctx.invoked_subcommand is not None:
+        return
+    loaded, state_db = instance_and_config(config, state)
+    chosen = check_month(month)
+    if not state_db.exists():
+        fail(f"no state file at {state_db} (start the gateway once, or pass --state)", EXIT_FAILURE)
+    try:
+        lines = budget_lines(loaded, state_db, chosen)
+    except StateError as exc:
+        fail(str(exc), EXIT_FAILURE)
+        return
+    click.echo(render_budget(lines, chosen, state_db, as_json=as_json))
+
+
+@budget.command("reset")
+@click.argument("provider")
+@config_option
+@state_option
+@click.option("--month", metavar="YYYY-MM", help="Another UTC month (default: this one).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def budget_reset(provider: str, config: str | None, state: str | None, month: str | None, yes: bool) -> None:
+    """Clear PROVIDER's spend and reservations for the month (asks first)."""
+    _, state_db = instance_and_config(config, state)
+    click.echo(reset_provider(state_db, provider, check_month(month), confirmed=yes))

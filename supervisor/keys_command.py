@@ -12,10 +12,19 @@ import click
 from coderouter_supervisor.state import (
     ClientKey,
     LedgerEntry,
+    StateError,
+    migrate_state_file,
     read_keys,
     read_ledger,
     store_key,
     withdraw_key,
+)
+from coderouter_supervisor.supervisor.cli_support import (
+    EXIT_FAILURE,
+    config_option,
+    fail,
+    instance_files,
+    state_option,
 )
 from coderouter_supervisor.worker.ingress.client_auth import key_hash
 from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
@@ -91,3 +100,66 @@ def list_keys(state_db: Path) -> str:
         if entry.provider.startswith(KEY_LEDGER_PREFIX)
     }
     return f"keys, with paid usage in {month} (UTC):\n" + render_keys(read_keys(state_db), usage, month)
+
+
+@click.group()
+def keys() -> None:
+    """Client keys of a team gateway (stored hashed in the state file)."""
+
+
+@keys.command("add")
+@click.argument("name")
+@config_option
+@state_option
+@click.option("--monthly-budget-usd", type=click.FloatRange(0), help="Cap this key's spend per UTC month.")
+@click.option("--profiles", metavar="A,B", help="Only these profiles (default: all).")
+@click.option("--admin", is_flag=True, help="May also read /metrics, /status and /dashboard from the LAN.")
+def keys_add(
+    name: str,
+    config: str | None,
+    state: str | None,
+    monthly_budget_usd: float | None,
+    profiles: str | None,
+    admin: bool,
+) -> None:
+    """Create a key for NAME and print it once."""
+    files = instance_files(config, state)
+    try:
+        migrate_state_file(files.state_db)
+        chosen = tuple(p.strip() for p in profiles.split(",") if p.strip()) if profiles else None
+        key = add_key(files.state_db, name, budget=monthly_budget_usd, profiles=chosen, admin=admin)
+    except StateError as exc:
+        fail(str(exc), EXIT_FAILURE)
+        return
+    click.echo(key)
+    click.echo(
+        f"key for {name}: shown only now, store it safely; give it as ANTHROPIC_API_KEY or api_key", err=True
+    )
+
+
+@keys.command("list")
+@config_option
+@state_option
+def keys_list(config: str | None, state: str | None) -> None:
+    """Every key's name, state and limits (never the keys)."""
+    files = instance_files(config, state)
+    if not files.state_db.exists():
+        click.echo(render_keys([]))
+        return
+    try:
+        click.echo(list_keys(files.state_db))
+    except StateError as exc:
+        fail(str(exc), EXIT_FAILURE)
+
+
+@keys.command("revoke")
+@click.argument("name")
+@config_option
+@state_option
+def keys_revoke(name: str, config: str | None, state: str | None) -> None:
+    """Disable NAME's key at once, on every worker."""
+    files = instance_files(config, state)
+    try:
+        click.echo(revoke(files.state_db, name))
+    except StateError as exc:
+        fail(str(exc), EXIT_FAILURE)

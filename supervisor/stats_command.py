@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any
 
-from coderouter_supervisor.state import StateStore
+import click
+
+from coderouter_supervisor.state import StateError, StateStore
+from coderouter_supervisor.supervisor.cli_support import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    config_option,
+    fail,
+    instance_and_config,
+    state_option,
+)
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.telemetry.exposition import metrics_json
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
@@ -78,3 +89,34 @@ def render_stats(stats: dict[str, Any]) -> str:
             + (f"   skipped: {skipped}" if skipped else "")
         )
     return "\n".join(lines)
+
+
+@click.command()
+@config_option
+@state_option
+@click.option("--watch", is_flag=True, help="Redraw every 2 seconds until Ctrl-C.")
+@click.option("--json", "as_json", is_flag=True, help="The same aggregate as /metrics.json.")
+def stats(config: str | None, state: str | None, watch: bool, as_json: bool) -> None:
+    """Requests, providers, latency, spend and chains, summed over every worker."""
+    loaded, state_db = instance_and_config(config, state)
+    if loaded is None:
+        fail("no config to name the providers (pass --config)", EXIT_INVALID)
+        return
+    if not state_db.exists():
+        fail(f"no state file at {state_db} (start the gateway once, or pass --state)", EXIT_FAILURE)
+    while True:
+        try:
+            current = read_stats(state_db, loaded)
+        except StateError as exc:
+            fail(str(exc), EXIT_FAILURE)
+            return
+        output = json.dumps(current, indent=2) if as_json else render_stats(current)
+        if not watch:
+            click.echo(output)
+            return
+        click.clear()
+        click.echo(output)
+        try:
+            time.sleep(2)
+        except KeyboardInterrupt:
+            return

@@ -1,0 +1,93 @@
+"""What every `coderouter-supervisor` command shares: exit codes, options, finding the instance.
+
+Only the CLI decides exit codes: library code raises, and these helpers turn that into a message
+and an exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from coderouter_supervisor.supervisor.instance import InstanceFiles
+from coderouter_supervisor.supervisor.settings import (
+    SettingError,
+    SupervisorFlags,
+    SupervisorSettings,
+    resolve_settings,
+)
+from coderouter_supervisor.worker.config import (
+    CodeRouterConfig,
+    ConfigError,
+    LoadedConfig,
+    SupervisorSection,
+    find_config_file,
+    load_config,
+    parse_config,
+)
+from coderouter_supervisor.worker.routing import load_registry
+
+EXIT_FAILURE = 1
+EXIT_INVALID = 2
+EXIT_NOT_RUNNING = 3
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"coderouter-supervisor: {message}", err=True)
+    sys.exit(code)
+
+
+def validated(path: Path | None, env: dict[str, str]) -> LoadedConfig:
+    """The config at ``path`` and the user's capability rules, both checked before any worker sees them."""
+    loaded = load_config(path, env)
+    load_registry(Path.home())
+    return loaded
+
+
+def load(config: str | None) -> tuple[Path | None, LoadedConfig]:
+    env = dict(os.environ)
+    path = find_config_file(config, env, Path.cwd(), Path.home())
+    return path, validated(path, env)
+
+
+def settings_for(flags: SupervisorFlags, section: SupervisorSection) -> SupervisorSettings:
+    try:
+        return resolve_settings(flags, section, os.environ, Path.home())
+    except SettingError as exc:
+        fail(str(exc), EXIT_INVALID)
+        raise AssertionError("unreachable") from exc
+
+
+def instance_files(config: str | None, state: str | None) -> InstanceFiles:
+    """Find an instance's files the way `start` would, tolerating a config that no longer loads."""
+    try:
+        section = load(config)[1].config.supervisor
+    except ConfigError:
+        section = SupervisorSection()
+    return InstanceFiles(settings_for(SupervisorFlags(state=state), section).state_db)
+
+
+config_option = click.option(
+    "--config", "config", metavar="PATH", help="providers.yaml (default: search, then the embedded default)."
+)
+state_option = click.option(
+    "--state", metavar="PATH", help="State database (default ~/.local/state/coderouter)."
+)
+
+
+def instance_and_config(config: str | None, state: str | None) -> tuple[CodeRouterConfig | None, Path]:
+    """The caps to show (from ``--config``, else the config the instance last ran, else the search)
+    and the state file; a config that no longer loads shows spend without caps."""
+    files = instance_files(config, state)
+    try:
+        if config is None and files.config_snapshot.exists():
+            snapshot = files.config_snapshot
+            return parse_config(
+                snapshot.read_text(encoding="utf-8"), str(snapshot), os.environ
+            ).config, files.state_db
+        return load(config)[1].config, files.state_db
+    except (ConfigError, OSError):
+        return None, files.state_db
