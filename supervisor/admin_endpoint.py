@@ -25,6 +25,7 @@ from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.ingress.client_auth import KeyRing
 from coderouter_supervisor.worker.ingress.dashboard import DASHBOARD_HTML
+from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.telemetry.exposition import metrics_json, prometheus_text
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
@@ -148,7 +149,8 @@ class AdminEndpoint:
 
     async def start(self) -> None:
         self._store = await StateStore.open(self._state_db)
-        app = admin_app(self._store, self._config, self._state_db)
+        # Loopback only, so like the gateway it answers only for loopback host names (DNS rebinding).
+        app = LoopbackHostGuard(admin_app(self._store, self._config, self._state_db), enabled=True)
         server_config = uvicorn.Config(
             app, host=ADMIN_HOST, port=self._port, log_level="warning", access_log=False, lifespan="off"
         )

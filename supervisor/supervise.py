@@ -70,7 +70,9 @@ async def supervise(job: Supervision) -> int:
         loop.add_signal_handler(sig, received.put_nowait, sig)
 
     publish_config(job.files, job.config)
-    handoff = WorkerHandoff(job.files.config_snapshot, job.config.source, job.settings.state_db)
+    handoff = WorkerHandoff(
+        job.files.config_snapshot, job.config.source, job.settings.state_db, job.settings.host
+    )
     arbiter = await asyncio.create_subprocess_exec(
         *arbiter_command(job.settings, gunicorn_config_path()),
         env=arbiter_environment(job.env, handoff),

@@ -16,7 +16,8 @@ from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
-from coderouter_supervisor.worker.ingress.client_auth import KeyRing
+from coderouter_supervisor.worker.ingress.client_auth import KeyRing, is_loopback
+from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
 from coderouter_supervisor.worker.ingress.request_id import RequestId
 from coderouter_supervisor.worker.ingress.request_log import RequestLog
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
@@ -79,7 +80,8 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
             await store.close()
 
     app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-    counter = RequestCounter(RequestId(RequestLog(app)))
+    guarded = LoopbackHostGuard(app, enabled=is_loopback(handoff.bind_host))
+    counter = RequestCounter(RequestId(RequestLog(guarded)))
     return counter
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 CONFIG_SNAPSHOT_ENV = "CODEROUTER_CONFIG_SNAPSHOT"
 CONFIG_SOURCE_ENV = "CODEROUTER_CONFIG_SOURCE"
 STATE_DB_ENV = "CODEROUTER_STATE_DB"
+BIND_HOST_ENV = "CODEROUTER_BIND_HOST"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class WorkerHandoff:
     config_snapshot: Path
     config_source: str
     state_db: Path
+    bind_host: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WorkerHandoff:
@@ -35,6 +37,7 @@ class WorkerHandoff:
             config_snapshot=snapshot,
             config_source=env.get(CONFIG_SOURCE_ENV) or str(snapshot),
             state_db=Path(env[STATE_DB_ENV]),
+            bind_host=env.get(BIND_HOST_ENV) or "127.0.0.1",
         )
 
     def to_env(self) -> dict[str, str]:
@@ -42,4 +45,5 @@ class WorkerHandoff:
             CONFIG_SNAPSHOT_ENV: str(self.config_snapshot),
             CONFIG_SOURCE_ENV: self.config_source,
             STATE_DB_ENV: str(self.state_db),
+            BIND_HOST_ENV: self.bind_host,
         }

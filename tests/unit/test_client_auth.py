@@ -9,6 +9,7 @@ import pytest
 
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback, key_hash, presented_key
 from coderouter_supervisor.worker.ingress.dispatch import seconds_to_next_month
+from coderouter_supervisor.worker.ingress.host_guard import host_name
 
 
 def basic(user: str, password: str) -> str:
@@ -67,3 +68,17 @@ def test_keys_are_compared_by_a_stable_digest() -> None:
 def test_a_key_budget_resets_at_the_next_utc_month(now: str, expected: float) -> None:
     moment = datetime.fromisoformat(now).replace(tzinfo=UTC).timestamp()
     assert seconds_to_next_month(moment) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        pytest.param("localhost:8088", "localhost", id="name-port"),
+        pytest.param("127.0.0.1", "127.0.0.1", id="address"),
+        pytest.param("[::1]:8088", "::1", id="v6-port"),
+        pytest.param("::1", "::1", id="v6-bare"),
+        pytest.param("evil.example", "evil.example", id="foreign"),
+    ],
+)
+def test_host_name(header: str, name: str) -> None:
+    assert host_name(header) == name

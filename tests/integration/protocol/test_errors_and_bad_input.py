@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from support.fake_upstream import Failure
+from support.fake_upstream import Failure, Reply
 from support.stack import CLIENT_KEY, Stack
 
 MODEL = "claude-sonnet-4-6"
@@ -310,3 +310,30 @@ def test_count_tokens_asks_an_anthropic_upstream(fresh: Stack) -> None:
     assert sent.path == "/v1/messages/count_tokens"
     assert sent.body["model"] == "claude-fake"
     assert CLIENT_KEY not in json.dumps(sent.headers)
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        pytest.param("evil.example:8088", False, id="rebinding-name"),
+        pytest.param("192.168.1.9", False, id="lan-address"),
+        pytest.param("localhost", True, id="localhost"),
+        pytest.param("127.0.0.1:1", True, id="loopback-address"),
+    ],
+)
+def test_a_loopback_gateway_refuses_foreign_host_names(fresh: Stack, host: str, allowed: bool) -> None:
+    fresh.local.reset(Reply(text="ok"))
+    messages = httpx.post(
+        f"{fresh.gateway.base_url}/v1/messages",
+        headers={"host": host, "x-api-key": CLIENT_KEY},
+        json={"model": MODEL, "max_tokens": 8, "messages": HELLO},
+        timeout=10,
+    )
+    health = httpx.get(f"{fresh.gateway.base_url}/healthz", headers={"host": host}, timeout=10)
+    if allowed:
+        assert (messages.status_code, health.status_code) == (200, 200)
+    else:
+        assert messages.status_code == 403 and health.status_code == 403
+        assert messages.json()["error"]["type"] == "permission_error"
+        assert "loopback only" in messages.json()["error"]["message"]
+        assert fresh.local.requests == []
