@@ -97,6 +97,10 @@ def test_client_requests_are_counted_once_across_workers_and_kills(metered: Mete
     assert total(samples, "coderouter_workers_alive") == 4
     counters = metered.json()["counters"]
     assert isinstance(counters, dict) and counters["client_requests_total"] == n
+    # The supervisor's own endpoint serves the same aggregate.
+    admin = metered.gateway.admin_url
+    assert total(metered.prometheus(admin), "coderouter_client_requests_total") == n
+    assert metered.json(admin)["counters"]["client_requests_total"] == n  # type: ignore[index]
 
     victim = min(metered.gateway.worker_pids())
     os.kill(victim, signal.SIGKILL)
@@ -104,6 +108,23 @@ def test_client_requests_are_counted_once_across_workers_and_kills(metered: Mete
         lambda: victim not in metered.gateway.worker_pids(), what="a replacement worker"
     )
     assert total(metered.prometheus(), "coderouter_client_requests_total") == n
+    assert total(metered.prometheus(admin), "coderouter_client_requests_total") == n
+    assert metered.json(admin)["counters"]["client_requests_total"] == n  # type: ignore[index]
+
+
+def test_the_supervisor_endpoint_answers_while_every_worker_is_replaced(metered: Metered) -> None:
+    status = httpx.get(f"{metered.gateway.admin_url}/status", timeout=10).json()
+    assert len(status["workers"]) == 4
+    assert all(w["rss_bytes"] > 1_000_000 and w["uptime_s"] >= 0 for w in status["workers"])
+    assert status["sqlite"] and status["config"] == metered.gateway.healthz()["config"]
+
+    for pid in metered.gateway.worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    during = httpx.get(f"{metered.gateway.admin_url}/metrics", timeout=10)
+
+    assert during.status_code == 200
+    assert "coderouter_workers_alive" in during.text
+    metered.gateway.wait_ready()
 
 
 def test_spend_and_health_gauges_follow_what_happens(metered: Metered) -> None:
