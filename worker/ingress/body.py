@@ -14,6 +14,9 @@ M = TypeVar("M", bound=BaseModel)
 
 # Claude Code sends long histories with screenshots; 32 MiB matches Anthropic's own request cap.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+# Real requests nest a handful of levels (tool schemas perhaps a dozen); deeper is an attack on
+# every recursive walk of the body downstream.
+MAX_JSON_DEPTH = 64
 _TYPE_WORDS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
 
 
@@ -49,7 +52,22 @@ async def read_json_object(request: Request, limit: int = MAX_BODY_BYTES) -> dic
         raise InvalidRequest("request body nests JSON too deeply") from exc
     if not isinstance(data, dict):
         raise InvalidRequest(f"request body must be a JSON object, not {type(data).__name__}")
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise InvalidRequest(f"request body nests JSON more than {MAX_JSON_DEPTH} levels deep")
     return data
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values() if isinstance(child, dict | list))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item if isinstance(child, dict | list))
+    return False
 
 
 def _field_path(location: tuple[int | str, ...]) -> str:

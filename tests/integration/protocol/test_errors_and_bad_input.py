@@ -58,6 +58,11 @@ BAD_MESSAGES_BODIES = [
     ),
     ({"model": 5, "max_tokens": 10, "messages": HELLO}, "model"),
     ({"model": MODEL, "max_tokens": 10, "messages": HELLO, "stream": "yes"}, "stream"),
+    (b'{"model": "m", "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "too deeply"),
+    (
+        b'{"model": "m", "max_tokens": 5, "messages": [], "metadata": ' + b'{"a":' * 80 + b"1" + b"}" * 81,
+        "64 levels",
+    ),
 ]
 
 
