@@ -23,7 +23,7 @@ from coderouter_supervisor.state.heartbeats import (
     list_workers,
     mark_pid_exited,
 )
-from coderouter_supervisor.state.metric_series import RecentEvent, read_metric_totals
+from coderouter_supervisor.state.metric_series import RecentEvent
 from coderouter_supervisor.state.paths import default_state_path
 from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, migrate_state_file, sqlite_library_version
@@ -52,7 +52,6 @@ __all__ = [
     "migrate_state_file",
     "read_keys",
     "read_ledger",
-    "read_metric_totals",
     "reset_ledger",
     "sqlite_library_version",
     "store_key",

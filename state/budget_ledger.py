@@ -14,8 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from coderouter_supervisor.state.connection import connect, write_transaction
-from coderouter_supervisor.state.errors import StateUnavailable
+from coderouter_supervisor.state.connection import on_own_connection, write_transaction
 from coderouter_supervisor.state.heartbeats import DEAD_AFTER_S
 
 
@@ -178,21 +177,9 @@ def reset_month(conn: sqlite3.Connection, provider: str, month: str) -> LedgerEn
 
 def read_ledger(path: Path, month: str, providers: tuple[str, ...] | None = None) -> list[LedgerEntry]:
     """:func:`ledger_month` on its own short connection (for the CLI)."""
-    conn = connect(path, create=False)
-    try:
-        return ledger_month(conn, month, providers)
-    except sqlite3.Error as exc:
-        raise StateUnavailable(f"{path}: cannot read the budget ledger ({exc})") from exc
-    finally:
-        conn.close()
+    return on_own_connection(path, "read the budget ledger", lambda c: ledger_month(c, month, providers))
 
 
 def reset_ledger(path: Path, provider: str, month: str) -> LedgerEntry:
     """:func:`reset_month` on its own short connection (for the CLI)."""
-    conn = connect(path, create=False)
-    try:
-        return reset_month(conn, provider, month)
-    except sqlite3.Error as exc:
-        raise StateUnavailable(f"{path}: cannot reset the budget ledger ({exc})") from exc
-    finally:
-        conn.close()
+    return on_own_connection(path, "reset the budget ledger", lambda c: reset_month(c, provider, month))

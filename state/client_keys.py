@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from coderouter_supervisor.state.connection import connect, write_transaction
-from coderouter_supervisor.state.errors import StateError, StateUnavailable
+from coderouter_supervisor.state.connection import on_own_connection, write_transaction
+from coderouter_supervisor.state.errors import StateError
 
 T = TypeVar("T")
 
@@ -92,26 +91,16 @@ def revoke_key(conn: sqlite3.Connection, name: str, now: float) -> bool:
     return write_transaction(conn, op)
 
 
-def _on_path(path: Path, what: str, op: Callable[[sqlite3.Connection], T]) -> T:
-    conn = connect(path, create=False)
-    try:
-        return op(conn)
-    except sqlite3.Error as exc:
-        raise StateUnavailable(f"{path}: cannot {what} ({exc})") from exc
-    finally:
-        conn.close()
-
-
 def store_key(path: Path, key: ClientKey) -> None:
     """:func:`add_key` on its own connection (for the CLI)."""
-    _on_path(path, "add the key", lambda c: add_key(c, key))
+    on_own_connection(path, "add the key", lambda c: add_key(c, key))
 
 
 def withdraw_key(path: Path, name: str, now: float) -> bool:
     """:func:`revoke_key` on its own connection (for the CLI)."""
-    return _on_path(path, "revoke the key", lambda c: revoke_key(c, name, now))
+    return on_own_connection(path, "revoke the key", lambda c: revoke_key(c, name, now))
 
 
 def read_keys(path: Path) -> list[ClientKey]:
     """:func:`all_keys` on its own connection (for the CLI)."""
-    return _on_path(path, "read the keys", all_keys)
+    return on_own_connection(path, "read the keys", all_keys)

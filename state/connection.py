@@ -65,3 +65,15 @@ def write_transaction(conn: sqlite3.Connection, op: Callable[[sqlite3.Connection
         conn.execute("ROLLBACK")
         raise StateUnavailable(f"cannot commit ({exc})") from exc
     return result
+
+
+def on_own_connection(path: Path, what: str, op: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``op`` on a connection opened and closed for it: for the CLI and the arbiter, which must
+    not keep one. ``sqlite3`` errors become :class:`StateUnavailable` saying it could not ``what``."""
+    conn = connect(path, create=False)
+    try:
+        return op(conn)
+    except sqlite3.Error as exc:
+        raise StateUnavailable(f"{path}: cannot {what} ({exc})") from exc
+    finally:
+        conn.close()

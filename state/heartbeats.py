@@ -6,8 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from coderouter_supervisor.state.connection import connect, write_transaction
-from coderouter_supervisor.state.errors import StateUnavailable
+from coderouter_supervisor.state.connection import on_own_connection, write_transaction
 
 HEARTBEAT_INTERVAL_S = 2.0
 # A worker that missed this many beats is taken for dead even before anyone marks it so.
@@ -87,19 +86,17 @@ def mark_pid_exited(path: Path, pid: int, now: float) -> None:
 
     Opens and closes its own connection, so the (forking) arbiter never keeps one.
     """
-    conn = connect(path, create=False)
-    try:
-        write_transaction(
+    on_own_connection(
+        path,
+        f"mark worker {pid} exited",
+        lambda conn: write_transaction(
             conn,
             lambda c: c.execute(
                 "UPDATE worker_heartbeat SET exited_at = ? WHERE pid = ? AND exited_at IS NULL",
                 (now, pid),
             ),
-        )
-    except sqlite3.Error as exc:
-        raise StateUnavailable(f"{path}: cannot mark worker {pid} exited ({exc})") from exc
-    finally:
-        conn.close()
+        ),
+    )
 
 
 def all_workers(conn: sqlite3.Connection) -> list[WorkerHeartbeat]:
@@ -116,11 +113,5 @@ def live_workers(conn: sqlite3.Connection, now: float) -> list[WorkerHeartbeat]:
 
 def list_workers(path: Path, now: float, *, include_exited: bool = False) -> list[WorkerHeartbeat]:
     """Workers alive as of ``now`` (and, if asked, those that exited), oldest first."""
-    conn = connect(path, create=False)
-    try:
-        workers = all_workers(conn)
-    except sqlite3.Error as exc:
-        raise StateUnavailable(f"{path}: cannot read worker heartbeats ({exc})") from exc
-    finally:
-        conn.close()
+    workers = on_own_connection(path, "read worker heartbeats", all_workers)
     return [w for w in workers if include_exited or w.alive(now)]

@@ -11,11 +11,9 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from coderouter_supervisor.state.connection import connect, write_transaction
-from coderouter_supervisor.state.errors import StateUnavailable
+from coderouter_supervisor.state.connection import write_transaction
 
 Labels = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, Labels]
@@ -80,14 +78,3 @@ def metric_totals(conn: sqlite3.Connection) -> dict[SeriesKey, float]:
     """Every series summed over all workers."""
     rows = conn.execute("SELECT name, labels, SUM(value) FROM metric_series GROUP BY name, labels")
     return {(name, _decode(labels)): float(total) for name, labels, total in rows}
-
-
-def read_metric_totals(path: Path) -> dict[SeriesKey, float]:
-    """:func:`metric_totals` on its own short connection (for the supervisor's endpoint)."""
-    conn = connect(path, create=False)
-    try:
-        return metric_totals(conn)
-    except sqlite3.Error as exc:
-        raise StateUnavailable(f"{path}: cannot read metrics ({exc})") from exc
-    finally:
-        conn.close()
