@@ -161,6 +161,15 @@ class UpstreamError(GatewayError):
         self.retryable = self.default_retryable if retryable is None else retryable
 
 
+def redact(error: UpstreamError, secret: str | None) -> UpstreamError:
+    """``error`` with ``secret`` (the provider's key) cut out of its message: some upstreams echo
+    the key they were sent in their error text, which would otherwise reach logs and clients."""
+    if secret and secret in error.message:
+        error.message = error.message.replace(secret, "[redacted]")
+        error.args = (error.message,)
+    return error
+
+
 class UpstreamConnectError(UpstreamError):
     """The connection could not be made (refused, DNS, TLS, reset before a response)."""
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from coderouter_supervisor.worker.errors import UpstreamError, redact
 from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
 from coderouter_supervisor.worker.providers import inbound, outbound
 from coderouter_supervisor.worker.providers.call import ProviderCall
@@ -54,7 +55,10 @@ def _endpoint(call: ProviderCall) -> tuple[str, dict[str, str]]:
 
 async def _post(http: httpx.AsyncClient, call: ProviderCall, body: dict[str, Any]) -> dict[str, Any]:
     url, headers = _endpoint(call)
-    payload = await post_json(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+    try:
+        payload = await post_json(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+    except UpstreamError as error:
+        raise redact(error, call.api_key) from None
     _note_filters(call, streaming=False)
     return payload
 
@@ -63,13 +67,16 @@ async def _relay(
     http: httpx.AsyncClient, call: ProviderCall, body: dict[str, Any], client: ClientStream
 ) -> StreamRelay:
     url, headers = _endpoint(call)
-    upstream = await open_stream(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
-    _note_filters(call, streaming=True)
-    relay = StreamRelay(upstream, client, call.name)
-    if call.first_token_timeout_s is None:
-        await relay.prime(PING_INTERVAL_S)
-    else:
-        await relay.prime(call.first_token_timeout_s, require_content=True)
+    try:
+        upstream = await open_stream(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+        _note_filters(call, streaming=True)
+        relay = StreamRelay(upstream, client, call.name, secret=call.api_key)
+        if call.first_token_timeout_s is None:
+            await relay.prime(PING_INTERVAL_S)
+        else:
+            await relay.prime(call.first_token_timeout_s, require_content=True)
+    except UpstreamError as error:
+        raise redact(error, call.api_key) from None
     return relay
 
 

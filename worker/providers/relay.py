@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Final
 
-from coderouter_supervisor.worker.errors import MidStreamFailure, UpstreamError, UpstreamTimeout
+from coderouter_supervisor.worker.errors import MidStreamFailure, UpstreamError, UpstreamTimeout, redact
 from coderouter_supervisor.worker.providers.client_streams import ClientStream
 from coderouter_supervisor.worker.providers.transport import UpstreamEvent, UpstreamStream
 
@@ -29,10 +29,13 @@ _SILENCE: Final = _Silence()
 class StreamRelay:
     """Pull upstream events into a :class:`ClientStream`; see :meth:`prime` and :meth:`frames`."""
 
-    def __init__(self, upstream: UpstreamStream, client: ClientStream, provider: str) -> None:
+    def __init__(
+        self, upstream: UpstreamStream, client: ClientStream, provider: str, *, secret: str | None = None
+    ) -> None:
         self._upstream = upstream
         self._client = client
         self._provider = provider
+        self._secret = secret  # the provider's key, cut out of any error text it echoes
         self._events = upstream.events().__aiter__()
         self._pending: asyncio.Future[UpstreamEvent] | None = None
         self._primed: list[bytes] = []
@@ -44,8 +47,8 @@ class StreamRelay:
         return self._client
 
     def _fail(self, error: UpstreamError) -> bytes:
-        self.failure = error
-        return self._client.fail(error)
+        self.failure = redact(error, self._secret)
+        return self._client.fail(self.failure)
 
     async def _next(self, wait_s: float) -> UpstreamEvent | _Silence | None:
         """The next event; ``_SILENCE`` after ``wait_s`` without one; None at the end."""
