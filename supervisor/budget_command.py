@@ -20,6 +20,7 @@ from coderouter_supervisor.supervisor.cli_support import (
 )
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
+from coderouter_supervisor.worker.routing import month_key
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -37,7 +38,7 @@ class BudgetLine:
 
 
 def current_month() -> str:
-    return time.strftime("%Y-%m", time.gmtime())
+    return month_key(time.time())
 
 
 def check_month(month: str | None) -> str:

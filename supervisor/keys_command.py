@@ -28,6 +28,7 @@ from coderouter_supervisor.supervisor.cli_support import (
 )
 from coderouter_supervisor.worker.ingress.client_auth import key_hash
 from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
+from coderouter_supervisor.worker.routing import month_key
 
 KEY_PREFIX = "crs-"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -93,7 +94,7 @@ def revoke(state_db: Path, name: str) -> str:
 
 
 def list_keys(state_db: Path) -> str:
-    month = time.strftime("%Y-%m", time.gmtime())
+    month = month_key(time.time())
     usage = {
         entry.provider.removeprefix(KEY_LEDGER_PREFIX): entry
         for entry in read_ledger(state_db, month)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamError, UpstreamOutOfMemory
 from coderouter_supervisor.worker.guards import Observation, counts_against_backend
-from coderouter_supervisor.worker.routing.facts import FactStore, HealthChange, Reservation, Spend
+from coderouter_supervisor.worker.routing.facts import FactStore, HealthChange, Reservation, Spend, month_key
 from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage, worst_case_cost
 from coderouter_supervisor.worker.telemetry.events import emit_event
 from coderouter_supervisor.worker.translate import TokenUsage
@@ -85,9 +85,8 @@ class AttemptRecorder:
         worst = worst_case_cost(
             cost, input_tokens=self._shape.input_tokens * _INPUT_MARGIN, max_tokens=self._shape.max_tokens
         )
-        reservation = await self._facts.reserve_spend(
-            provider.name, worst, cost.monthly_budget_usd, time.time()
-        )
+        now = time.time()
+        reservation = await self._facts.reserve_spend(provider.name, worst, cost.monthly_budget_usd, now)
         if reservation is None:
             emit_event(
                 "skip-budget-exceeded",
@@ -95,7 +94,7 @@ class AttemptRecorder:
                 profile=self._profile.name,
                 monthly_budget_usd=cost.monthly_budget_usd,
                 request_worst_case_usd=round(worst, 6),
-                month=time.strftime("%Y-%m", time.gmtime()),
+                month=month_key(now),
             )
             return False
         self._reservations[provider.name] = reservation

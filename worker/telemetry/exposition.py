@@ -48,6 +48,10 @@ _HELP = {
 }
 
 
+# How the backend_health_state gauge encodes a health state.
+HEALTH_LEVEL = {"healthy": 0.0, "degraded": 1.0, "unhealthy": 2.0}
+
+
 @dataclass(frozen=True)
 class Gauge:
     name: str
@@ -253,7 +257,7 @@ def metrics_json(snapshot: MetricsSnapshot) -> dict[str, Any]:
     }
 
 
-_HEALTH_NAMES = {0.0: "healthy", 1.0: "degraded", 2.0: "unhealthy"}
+_HEALTH_NAMES = {level: name for name, level in HEALTH_LEVEL.items()}
 
 
 def _public(fields: dict[str, Any]) -> dict[str, Any]:

@@ -7,13 +7,17 @@ from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.guards import WINDOW_S
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, resolve_chain
 from coderouter_supervisor.worker.routing.facts import month_key
-from coderouter_supervisor.worker.telemetry.exposition import Gauge, MetricsSnapshot, ProfileOrder
+from coderouter_supervisor.worker.telemetry.exposition import (
+    HEALTH_LEVEL,
+    Gauge,
+    MetricsSnapshot,
+    ProfileOrder,
+)
 from coderouter_supervisor.worker.telemetry.metric_book import labels_of
 from coderouter_supervisor.worker.telemetry.shared_facts import chain_facts
 
 # The order shown for a profile involves no request, so no capability gate applies.
 _REGISTRY = CapabilityRegistry(bundled_rules())
-_HEALTH_LEVEL = {"healthy": 0.0, "degraded": 1.0, "unhealthy": 2.0}
 
 
 async def collect_snapshot(store: StateStore, config: CodeRouterConfig, now: float) -> MetricsSnapshot:
@@ -36,7 +40,7 @@ async def collect_snapshot(store: StateStore, config: CodeRouterConfig, now: flo
             gauges.append(Gauge("budget_cap_usd", provider.cost.monthly_budget_usd, labels))
         health = facts.health.get(provider.name)
         gauges.append(
-            Gauge("backend_health_state", _HEALTH_LEVEL.get(health.state, 0.0) if health else 0.0, labels)
+            Gauge("backend_health_state", HEALTH_LEVEL.get(health.state, 0.0) if health else 0.0, labels)
         )
         until = facts.cooldown_until.get(provider.name)
         if until is not None and until > now:
