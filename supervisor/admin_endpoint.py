@@ -25,6 +25,7 @@ from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.ingress.client_auth import KeyRing
 from coderouter_supervisor.worker.ingress.dashboard import DASHBOARD_HTML
+from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
 from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.telemetry.exposition import metrics_json, prometheus_text
@@ -150,7 +151,9 @@ class AdminEndpoint:
     async def start(self) -> None:
         self._store = await StateStore.open(self._state_db)
         # Loopback only, so like the gateway it answers only for loopback host names (DNS rebinding).
-        app = LoopbackHostGuard(admin_app(self._store, self._config, self._state_db), enabled=True)
+        app = HeaderLimits(
+            LoopbackHostGuard(admin_app(self._store, self._config, self._state_db), enabled=True)
+        )
         server_config = uvicorn.Config(
             app, host=ADMIN_HOST, port=self._port, log_level="warning", access_log=False, lifespan="off"
         )

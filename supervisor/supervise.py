@@ -133,7 +133,8 @@ def _reload(job: Supervision, arbiter_pid: int) -> LoadedConfig:
     except ConfigError as exc:
         emit_event("reload-refused", "error", error=str(exc), keeping=job.config.digest)
         return job.config
-    # Per-provider tuning is read by the workers, so a reload applies it; the rest needs a restart.
+    # Per-provider tuning and the body limit are read by the workers, so a reload applies them;
+    # the rest needs a restart.
     if _process_settings(fresh) != _process_settings(job.config):
         emit_event(
             "reload-supervisor-section-ignored", "warning", hint="restart to apply supervisor: changes"
@@ -145,7 +146,7 @@ def _reload(job: Supervision, arbiter_pid: int) -> LoadedConfig:
 
 
 def _process_settings(loaded: LoadedConfig) -> SupervisorSection:
-    return loaded.config.supervisor.model_copy(update={"providers": {}})
+    return loaded.config.supervisor.model_copy(update={"providers": {}, "max_body_mib": None})
 
 
 def run_supervisor(job: Supervision) -> int:

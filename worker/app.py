@@ -17,6 +17,7 @@ from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
 from coderouter_supervisor.worker.ingress.client_auth import KeyRing, is_loopback
+from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
 from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
 from coderouter_supervisor.worker.ingress.request_id import RequestId
 from coderouter_supervisor.worker.ingress.request_log import RequestLog
@@ -81,7 +82,7 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
 
     app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     guarded = LoopbackHostGuard(app, enabled=is_loopback(handoff.bind_host))
-    counter = RequestCounter(RequestId(RequestLog(guarded)))
+    counter = RequestCounter(RequestId(RequestLog(HeaderLimits(guarded))))
     return counter
 
 

@@ -11,10 +11,12 @@ matching strings.
     GatewayError                      status, kind, message
     ├── ClientFault                   the client's request is at fault; never retried
     │   ├── InvalidRequest            400 invalid_request   (+ field path)
+    │   │   └── UnsupportedContentType 415 invalid_request  (a body that is not declared JSON)
     │   ├── AuthenticationFailed      401 authentication
     │   ├── PermissionDenied          403 permission
     │   ├── NotFound                  404 not_found
     │   ├── RequestTooLarge           413 request_too_large
+    │   ├── HeadersTooLarge           431 request_too_large
     │   ├── KeyBudgetExhausted        429 rate_limit        (+ retry_after: until the next UTC month)
     │   └── ToolLoopBroken            400 invalid_request   (a profile's tool_loop_action: break)
     ├── UpstreamError                 one provider attempt failed (+ provider, retryable)
@@ -84,6 +86,10 @@ class InvalidRequest(ClientFault):
         self.field = field
 
 
+class UnsupportedContentType(InvalidRequest):
+    status = 415
+
+
 class AuthenticationFailed(ClientFault):
     status = 401
     kind: ErrorKind = "authentication"
@@ -101,6 +107,13 @@ class NotFound(ClientFault):
 
 class RequestTooLarge(ClientFault):
     status = 413
+    kind: ErrorKind = "request_too_large"
+
+
+class HeadersTooLarge(ClientFault):
+    """Too many request headers, or one too long."""
+
+    status = 431
     kind: ErrorKind = "request_too_large"
 
 

@@ -10,6 +10,7 @@ import httpx
 
 from coderouter_supervisor.state import StateStore
 from coderouter_supervisor.worker.config import LoadedConfig
+from coderouter_supervisor.worker.config.supervisor_section import DEFAULT_MAX_BODY_MIB
 from coderouter_supervisor.worker.guards import RankMemory
 from coderouter_supervisor.worker.heartbeat import Heartbeat
 from coderouter_supervisor.worker.routing import CapabilityRegistry
@@ -33,3 +34,8 @@ class Gateway:
     keys: KeyRing
     capabilities: CapabilityRegistry
     rank_memory: dict[str, Mapping[str, RankMemory]] = field(default_factory=dict)
+
+    @property
+    def max_body_bytes(self) -> int:
+        mib = self.config.config.supervisor.max_body_mib or DEFAULT_MAX_BODY_MIB
+        return mib * 1024 * 1024

@@ -17,7 +17,7 @@ import pytest
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Reply, Usage
 from support.gateway_process import CLI, Gateway, free_port, isolated_env, start_gateway
-from support.ingress import events
+from support.ingress import events, wait_events
 
 pytestmark = pytest.mark.integration
 
@@ -121,7 +121,7 @@ def test_a_valid_key_works_through_both_sdks_and_is_named_in_events(team: Team) 
 
     assert message.content[0].text == "team answer"  # type: ignore[union-attr]
     assert completion.choices[0].message.content == "team answer"
-    assert len(events(team.gateway, "request-completed", key="alice", status=200)) == 2
+    assert len(wait_events(team.gateway, "request-completed", 2, key="alice", status=200)) == 2
     log = team.gateway.log()
     assert all(key not in log for key in team.keys.values())
     for call in team.upstream.requests:

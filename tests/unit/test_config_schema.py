@@ -167,6 +167,7 @@ def test_supervisor_section_leaves_every_default_to_the_supervisor() -> None:
         "events_path": None,
         "auth": None,
         "admin_requires_key": None,
+        "max_body_mib": None,
         "providers": {},
     }
 

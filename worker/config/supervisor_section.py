@@ -14,6 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Claude Code sends long histories with screenshots; 32 MiB matches Anthropic's own request cap.
+DEFAULT_MAX_BODY_MIB = 32
+
 
 class ProviderTuning(BaseModel):
     """``first_token_timeout_s``: a stream that has sent no content this long moves on to the next
@@ -38,4 +41,6 @@ class SupervisorSection(BaseModel):
     auth: Literal["keys", "none"] | None = None
     # Admin pages (metrics, status, dashboard) ask loopback callers for an admin key too.
     admin_requires_key: bool | None = None
+    # Largest request body, in MiB (413 past it); unset: DEFAULT_MAX_BODY_MIB.
+    max_body_mib: int | None = Field(default=None, ge=1, le=1024)
     providers: dict[str, ProviderTuning] = Field(default_factory=dict)

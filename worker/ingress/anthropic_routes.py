@@ -44,7 +44,7 @@ def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
 
 async def create_message(request: Request) -> Response:
     await authorize(request)
-    data = await read_json_object(request)
+    data = await read_json_object(request, gateway_of(request).max_body_bytes)
     body = validate_body(MessagesRequest, data)
     try:
         routed = await route_request(
@@ -92,7 +92,7 @@ async def create_message(request: Request) -> Response:
 async def count_tokens(request: Request) -> Response:
     """Asked of the first Anthropic upstream in the chain when there is one; estimated otherwise."""
     await authorize(request)
-    data = await read_json_object(request)
+    data = await read_json_object(request, gateway_of(request).max_body_bytes)
     body = validate_body(CountTokensRequest, data)
     profile = choose_profile(request, data, body.model)
     plan = await plan_chain(request, profile, data, "anthropic")

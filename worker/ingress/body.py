@@ -8,21 +8,25 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 
-from coderouter_supervisor.worker.errors import InvalidRequest, RequestTooLarge
+from coderouter_supervisor.worker.errors import InvalidRequest, RequestTooLarge, UnsupportedContentType
 
 M = TypeVar("M", bound=BaseModel)
 
-# Claude Code sends long histories with screenshots; 32 MiB matches Anthropic's own request cap.
-MAX_BODY_BYTES = 32 * 1024 * 1024
 # Real requests nest a handful of levels (tool schemas perhaps a dozen); deeper is an attack on
 # every recursive walk of the body downstream.
 MAX_JSON_DEPTH = 64
 _TYPE_WORDS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
 
 
-async def read_json_object(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object; :class:`RequestTooLarge` past ``limit`` bytes, else
     :class:`InvalidRequest` for anything that is not one UTF-8 JSON object."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    # A missing type is taken as JSON; `curl -d` without -H sends a form type and is told the fix.
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedContentType(
+            f"content type {content_type!r} is not accepted; send the body as Content-Type: application/json"
+        )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestTooLarge(f"request body is {declared} bytes; the limit is {limit}")

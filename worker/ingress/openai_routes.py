@@ -40,7 +40,7 @@ def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
 
 async def create_chat_completion(request: Request) -> Response:
     await authorize(request)
-    data = await read_json_object(request)
+    data = await read_json_object(request, gateway_of(request).max_body_bytes)
     body = validate_body(ChatCompletionRequest, data)
     # Without a limit from the client, budget holds assume the most a translated request may ask for.
     max_tokens = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_TOKENS

@@ -32,7 +32,8 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.monotonic()
-        seen: dict[str, object] = {"status": 500, "profile": None}
+        # No answer started at all means the client went away first (nginx's 499), not a failure of ours.
+        seen: dict[str, object] = {"status": 499, "profile": None}
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start":
