@@ -1,0 +1,64 @@
+"""Every file in examples/ is a valid config, and `check` reads it the way its comments say."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.gateway_process import CLI, isolated_env
+
+pytestmark = pytest.mark.integration
+
+EXAMPLES = Path(__file__).parent.parent.parent / "examples"
+EXAMPLE_FILES = sorted(p for p in EXAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
+# What each example's summary must show; a new example needs a line here.
+EXPECTED: dict[str, tuple[str, ...]] = {
+    "team-lan.yaml": (
+        "budget $150/month",
+        "budget $50/month",
+        " *coding: gpu-box -> openrouter-free -> claude-sonnet",
+        "modes: fast=chat, best=premium",
+        "paid providers allowed",
+    ),
+    "raspberry-pi-ollama.yaml": (
+        " *local: qwen-coder-3b -> qwen-coder-1.5b",
+        "paid providers blocked (allow_paid: false)",
+    ),
+    "auto-router.yaml": (
+        "profiles (4), default: auto",
+        "auto router: 6 rules, else writing",
+        "  user:image: has_image=True -> vision",
+        "  user:long-prompt: content_token_count_min=60000 -> long-context",
+    ),
+    "paid-fallback-capped.yaml": (
+        "(paid, key from $ANTHROPIC_API_KEY, budget $20/month)",
+        "(paid, key from $OPENAI_API_KEY, budget $10/month)",
+        " *default: ollama -> anthropic -> openai",
+        "paid providers allowed",
+    ),
+}
+
+
+def test_every_example_has_expectations() -> None:
+    assert sorted(p.name for p in EXAMPLE_FILES) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_example_passes_check(tmp_path: Path, example: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    result = subprocess.run(
+        [*CLI, "check", "--config", str(example)],
+        env=isolated_env(home),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{example}: OK (digest ")
+    for expected in EXPECTED[example.name]:
+        assert expected in result.stdout, expected
