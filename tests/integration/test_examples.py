@@ -62,3 +62,26 @@ def test_example_passes_check(tmp_path: Path, example: Path) -> None:
     assert result.stdout.startswith(f"{example}: OK (digest ")
     for expected in EXPECTED[example.name]:
         assert expected in result.stdout, expected
+
+
+def test_default_configs_commented_supervisor_section_is_valid_once_uncommented(tmp_path: Path) -> None:
+    text = (EXAMPLES.parent / "etc" / "providers.yaml").read_text()
+    start = text.index("# supervisor:\n")
+    end = text.index("#\n", start)
+    block = "".join(line.removeprefix("# ") + "\n" for line in text[start:end].splitlines())
+    assert block.startswith("supervisor:\n  host: 127.0.0.1")
+    config = tmp_path / "providers.yaml"
+    config.write_text(text[:start] + block)
+    home = tmp_path / "home"
+    home.mkdir()
+    result = subprocess.run(
+        [*CLI, "check", "--config", str(config)],
+        env=isolated_env(home),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{config}: OK")
