@@ -34,6 +34,7 @@ from coderouter_supervisor.supervisor.cli_support import (
     state_option,
     validated,
 )
+from coderouter_supervisor.supervisor.install_service import install_service
 from coderouter_supervisor.supervisor.instance import (
     InstanceFiles,
     remove_pid_file,
@@ -224,5 +225,6 @@ def reload(config: str | None, state: str | None) -> None:
 
 
 main.add_command(budget)
+main.add_command(install_service)
 main.add_command(keys)
 main.add_command(stats)

@@ -47,6 +47,8 @@ def test_every_source_package_and_data_file_ships(wheel: zipfile.ZipFile) -> Non
             assert f"coderouter_supervisor/{source.relative_to(ROOT)}" in names, source
     assert "coderouter_supervisor/etc/gunicorn.conf.py" in names
     assert "coderouter_supervisor/etc/providers.yaml" in names
+    assert "coderouter_supervisor/etc/coderouter-supervisor.service" in names
+    assert "coderouter_supervisor/etc/coderouter-supervisor-single.service" in names
     assert "coderouter_supervisor/worker/routing/model-capabilities.yaml" in names
     assert "coderouter_supervisor/worker/ingress/dashboard.html" in names
     assert "coderouter_supervisor/worker/py.typed" in names

@@ -117,6 +117,21 @@ def test_silent_worker_counts_as_dead_and_arbiter_marks_exits(tmp_path: Path) ->
         pytest.param(
             {"XDG_STATE_HOME": "relative"}, "home/.local/state/coderouter/state.db", id="xdg-relative"
         ),
+        pytest.param(
+            {"STATE_DIRECTORY": "/var/lib/coderouter", "XDG_STATE_HOME": "/srv/st"},
+            "/var/lib/coderouter/state.db",
+            id="systemd-state-directory-wins",
+        ),
+        pytest.param(
+            {"STATE_DIRECTORY": "/var/lib/coderouter:/var/lib/other"},
+            "/var/lib/coderouter/state.db",
+            id="systemd-first-of-several",
+        ),
+        pytest.param(
+            {"STATE_DIRECTORY": "relative", "XDG_STATE_HOME": "/srv/st"},
+            "/srv/st/coderouter/state.db",
+            id="systemd-relative-ignored",
+        ),
     ],
 )
 def test_default_state_path(env: dict[str, str], expected: str) -> None:
