@@ -1,18 +1,19 @@
-"""The gateway's ASGI application, built once per worker process (after fork)."""
+"""The gateway's ASGI application, built once per worker process (after fork, under gunicorn)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
 from coderouter_supervisor.state import StateStore
-from coderouter_supervisor.worker.config import ConfigError, parse_config
-from coderouter_supervisor.worker.gateway import Gateway
+from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, parse_config
+from coderouter_supervisor.worker.gateway import Gateway, GatewaySlot
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
@@ -37,7 +38,7 @@ _UPSTREAM_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
-    """Build the gateway app from the supervisor's handoff (see :mod:`..handoff`).
+    """gunicorn's app factory: build the gateway from the supervisor's handoff (see :mod:`..handoff`).
 
     Raises ``LookupError`` when started outside the supervisor and ``ConfigError`` when
     the snapshot does not load; either stops the worker before it serves anything.
@@ -47,43 +48,72 @@ def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
     handoff = WorkerHandoff.from_env(env)
     config = parse_config(handoff.config_snapshot.read_text(encoding="utf-8"), handoff.config_source, env)
     configure_event_log("worker", events_path(env, config.config.supervisor.events_path))
-    capabilities = _capabilities(Path(env.get("HOME") or Path.home()))
+    return GatewayApp(handoff, config, env).asgi
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Gateway]]:
-        store = await StateStore.open(handoff.state_db)
-        heartbeat = Heartbeat(store, counter)
-        facts = SharedFacts(store, lambda: heartbeat.worker_id)
-        metrics = MetricRecorder(store, lambda: heartbeat.worker_id)
-        http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
-        try:
-            await heartbeat.start()
-            await metrics.start()
-            await facts.start()
-            emit_event("worker-started", config=config.digest, config_source=config.source)
-            gateway = Gateway(
-                config=config,
-                store=store,
-                http=http,
-                heartbeat=heartbeat,
-                facts=facts,
-                metrics=metrics,
-                keys=KeyRing(store, auth_off=config.config.supervisor.auth == "none"),
-                capabilities=capabilities,
-            )
-            yield {"gateway": gateway}
-        finally:
-            await facts.stop()
-            emit_event("worker-stopped")
-            await metrics.stop()
-            await heartbeat.stop()
-            await http.aclose()
-            await store.close()
 
-    app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-    guarded = LoopbackHostGuard(app, enabled=is_loopback(handoff.bind_host))
-    counter = RequestCounter(RequestId(RequestLog(HeaderLimits(guarded))))
-    return counter
+class GatewayApp:
+    """The gateway's ASGI app (``asgi``) and, for a server that runs it in place, :meth:`reload`."""
+
+    def __init__(self, handoff: WorkerHandoff, config: LoadedConfig, env: Mapping[str, str]) -> None:
+        self._home = Path(env.get("HOME") or Path.home())
+        self._slot = GatewaySlot()
+        initial = config
+        slot = self._slot
+
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[dict[str, GatewaySlot]]:
+            store = await StateStore.open(handoff.state_db)
+            heartbeat = Heartbeat(store, counter)
+            facts = SharedFacts(store, lambda: heartbeat.worker_id)
+            metrics = MetricRecorder(store, lambda: heartbeat.worker_id)
+            http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
+            try:
+                await heartbeat.start()
+                await metrics.start()
+                await facts.start()
+                emit_event("worker-started", config=initial.digest, config_source=initial.source)
+                slot.current = Gateway(
+                    config=initial,
+                    store=store,
+                    http=http,
+                    heartbeat=heartbeat,
+                    facts=facts,
+                    metrics=metrics,
+                    keys=_key_ring(store, initial),
+                    capabilities=_capabilities(self._home),
+                )
+                yield {"gateway_slot": slot}
+            finally:
+                slot.current = None
+                await facts.stop()
+                emit_event("worker-stopped")
+                await metrics.stop()
+                await heartbeat.stop()
+                await http.aclose()
+                await store.close()
+
+        app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+        guarded = LoopbackHostGuard(app, enabled=is_loopback(handoff.bind_host))
+        counter = RequestCounter(RequestId(RequestLog(HeaderLimits(guarded))))
+        self.asgi = counter
+
+    def reload(self, config: LoadedConfig) -> None:
+        """Serve ``config`` from the next request on; requests already running finish on the old one.
+        Shared state, connections and this worker's heartbeat carry over; adaptive ranks start afresh."""
+        current = self._slot.current
+        if current is None:
+            raise RuntimeError("the gateway is not serving")
+        self._slot.current = replace(
+            current,
+            config=config,
+            keys=_key_ring(current.store, config),
+            capabilities=_capabilities(self._home),
+            rank_memory={},
+        )
+
+
+def _key_ring(store: StateStore, config: LoadedConfig) -> KeyRing:
+    return KeyRing(store, auth_off=config.config.supervisor.auth == "none")
 
 
 def _capabilities(home: Path) -> CapabilityRegistry:

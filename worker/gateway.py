@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import httpx
+from starlette.requests import Request
 
 from coderouter_supervisor.state import StateStore
 from coderouter_supervisor.worker.config import LoadedConfig
@@ -39,3 +40,22 @@ class Gateway:
     def max_body_bytes(self) -> int:
         mib = self.config.config.supervisor.max_body_mib or DEFAULT_MAX_BODY_MIB
         return mib * 1024 * 1024
+
+
+class GatewaySlot:
+    """Where requests find the worker's :class:`Gateway`. A gunicorn worker fills it once; the
+    single-process gateway puts a new one in when it reloads its config in place."""
+
+    def __init__(self) -> None:
+        self.current: Gateway | None = None
+
+
+def gateway_of(request: Request) -> Gateway:
+    """The Gateway serving ``request``: the one current when the request first asked, for its whole
+    life, so a reload never changes the config under a request already running."""
+    pinned: Gateway | None = getattr(request.state, "gateway", None)
+    if pinned is None:
+        slot: GatewaySlot = request.state.gateway_slot
+        assert slot.current is not None, "requests are served only after the lifespan started"
+        pinned = request.state.gateway = slot.current
+    return pinned

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
+from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
     authorize,
     choose_profile,
     explain_headers,
-    gateway_of,
     plan_chain,
     route_request,
 )

@@ -23,7 +23,7 @@ from coderouter_supervisor.worker.errors import (
     PermissionDenied,
     ToolLoopBroken,
 )
-from coderouter_supervisor.worker.gateway import Gateway
+from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.guards import (
     anthropic_tool_uses,
     detect_tool_loop,
@@ -52,11 +52,6 @@ from coderouter_supervisor.worker.telemetry.attempts import request_worst_case
 from coderouter_supervisor.worker.translate import estimate_tokens
 
 IngressName = Literal["anthropic", "openai"]
-
-
-def gateway_of(request: Request) -> Gateway:
-    gateway: Gateway = request.state.gateway
-    return gateway
 
 
 async def authorize(request: Request) -> ClientKey | None:

@@ -7,7 +7,7 @@ import os
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from coderouter_supervisor.worker.gateway import Gateway
+from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.version import VERSION
 
 
@@ -18,7 +18,7 @@ async def root(request: Request) -> JSONResponse:
 
 async def healthz(request: Request) -> JSONResponse:
     """Answer from memory only: no upstream call, no database read."""
-    gateway: Gateway = request.state.gateway
+    gateway = gateway_of(request)
     problem = gateway.facts.problem
     return JSONResponse(
         {

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.state import StateError
 from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.gateway import Gateway
+from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.telemetry.exposition import MetricsSnapshot, metrics_json, prometheus_text
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 
@@ -25,7 +25,7 @@ class MetricsUnavailable(GatewayError):
 async def authorize_admin(request: Request) -> None:
     """Admin pages: loopback callers pass (unless ``supervisor.admin_requires_key``); others need an
     admin key."""
-    gateway: Gateway = request.state.gateway
+    gateway = gateway_of(request)
     strict = bool(gateway.config.config.supervisor.admin_requires_key)
     await gateway.keys.authorize_admin(
         request.headers, request.client.host if request.client else None, strict=strict
@@ -34,7 +34,7 @@ async def authorize_admin(request: Request) -> None:
 
 async def _snapshot(request: Request) -> MetricsSnapshot:
     await authorize_admin(request)
-    gateway: Gateway = request.state.gateway
+    gateway = gateway_of(request)
     await gateway.metrics.flush()  # this worker's latest counts, so a reader sees its own requests
     try:
         return await collect_snapshot(gateway.store, gateway.config.config, time.time())

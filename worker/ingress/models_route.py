@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from coderouter_supervisor.worker.ingress.dispatch import authorize, gateway_of
+from coderouter_supervisor.worker.gateway import gateway_of
+from coderouter_supervisor.worker.ingress.dispatch import authorize
 
 # A fixed timestamp: profiles have no creation date, and a stable answer caches well.
 _CREATED = 1_735_689_600  # 2025-01-01T00:00:00Z

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.worker.errors import ToolLoopBroken
+from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
     authorize,
     explain_headers,
-    gateway_of,
     route_request,
 )
 from coderouter_supervisor.worker.ingress.streaming import error_stream, streamed_response
