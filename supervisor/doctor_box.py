@@ -5,7 +5,7 @@ Pure, like ``doctor_checks``: the command gathers the facts and these functions 
 
 from __future__ import annotations
 
-from coderouter_supervisor.supervisor.doctor_checks import CheckResult, Verdict
+from coderouter_supervisor.supervisor.doctor_results import CheckResult, Verdict
 
 NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb", "smb3", "smbfs", "fuse.sshfs", "9p", "ceph", "glusterfs", "afs", "davfs"}

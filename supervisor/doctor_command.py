@@ -34,15 +34,15 @@ from coderouter_supervisor.supervisor.doctor_box import (
     judge_sqlite,
     judge_state_location,
 )
-from coderouter_supervisor.supervisor.doctor_checks import (
+from coderouter_supervisor.supervisor.doctor_checks import judge_provider
+from coderouter_supervisor.supervisor.doctor_probes import observe_providers
+from coderouter_supervisor.supervisor.doctor_results import (
     CheckResult,
     Observed,
-    judge_provider,
     render_section,
     render_summary,
     worst,
 )
-from coderouter_supervisor.supervisor.doctor_probes import observe_providers
 from coderouter_supervisor.supervisor.preflight import auth_refusal, sqlite_has_wal_reset_bug
 from coderouter_supervisor.supervisor.settings import SupervisorFlags, SupervisorSettings
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, ProviderConfig

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from coderouter_supervisor.supervisor.doctor_checks import (
-    CONTEXT_FIELDS,
-    PROBE_TOOL,
+from coderouter_supervisor.supervisor.doctor_answers import PROBE_TOOL
+from coderouter_supervisor.supervisor.doctor_checks import CONTEXT_FIELDS
+from coderouter_supervisor.supervisor.doctor_results import (
     Answer,
     Observed,
     ProbeFailure,
