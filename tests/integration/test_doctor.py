@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from support.configs import providers_yaml
-from support.fake_upstream import Failure, FakeUpstream, RecordedRequest, Reply, Script, ToolCall, Usage
+from support.fake_upstream import Failure, FakeUpstream, Hang, RecordedRequest, Reply, Script, ToolCall, Usage
 from support.gateway_process import CLI, isolated_env
 
 pytestmark = pytest.mark.integration
@@ -424,3 +425,17 @@ def test_listening_beyond_loopback_without_keys_fails_the_bind_check(
     )
     assert open_run.code == 1
     assert open_run.section("this machine")["bind and auth"].verdict == "WARN"
+
+
+def test_a_backend_that_never_answers_fails_within_the_probe_timeout(
+    tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    upstream.responder = lambda _: Hang(5)
+    started = time.monotonic()
+    run = run_doctor(tmp_path, [openai_provider(upstream)], "--timeout", "1")
+    assert time.monotonic() - started < 5
+    assert run.code == 2
+    line = run.provider("local")["reachable"]
+    assert line.verdict == "FAIL"
+    assert "no answer in time" in line.detail
+    assert line.fix is not None and "`timeout_s` on provider local" in line.fix
