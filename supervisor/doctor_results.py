@@ -65,8 +65,7 @@ class Observed:
 
 def worst(results: Iterable[CheckResult]) -> Verdict:
     """FAIL over WARN over OK; SKIP counts as OK (a skipped probe's cause has its own line)."""
-    verdicts = [r.verdict for r in results]
-    return max(verdicts, key=lambda v: _RANK[v], default="OK") if verdicts else "OK"
+    return max((r.verdict for r in results), key=lambda v: _RANK[v], default="OK")
 
 
 def entry(provider: ProviderConfig, text: str) -> str:
