@@ -1,7 +1,8 @@
 """The `coderouter-supervisor` command. Only this module decides exit codes.
 
 Exit codes: 0 success; 1 runtime failure (not running, port taken, state file unusable);
-2 invalid config or setting; `status` exits 3 when no instance is running (LSB).
+2 invalid config or setting; `status` exits 3 when no instance is running (LSB); `doctor` exits
+1 when its worst check is a WARN and 2 on any FAIL.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from coderouter_supervisor.supervisor.cli_support import (
     state_option,
     validated,
 )
+from coderouter_supervisor.supervisor.doctor_command import doctor
 from coderouter_supervisor.supervisor.install_service import install_service
 from coderouter_supervisor.supervisor.instance import (
     InstanceFiles,
@@ -225,6 +227,7 @@ def reload(config: str | None, state: str | None) -> None:
 
 
 main.add_command(budget)
+main.add_command(doctor)
 main.add_command(install_service)
 main.add_command(keys)
 main.add_command(stats)

@@ -51,7 +51,9 @@ def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waive
     if is_loopback(settings.host) or waived or section.auth == "none":
         return None
     try:
-        active = [key for key in read_keys(settings.state_db) if key.active]
+        # No state file yet (doctor before the first start): no keys either.
+        keys = read_keys(settings.state_db) if settings.state_db.exists() else []
+        active = [key for key in keys if key.active]
     except StateError as exc:
         return f"cannot check client keys before listening on {settings.host}: {exc}"
     if active:

@@ -1,7 +1,8 @@
 """A scriptable loopback upstream that speaks both OpenAI chat completions and Anthropic messages.
 
 One server answers ``POST /v1/chat/completions`` (as an OpenAI-compatible backend such as Ollama or
-vLLM) and ``POST /v1/messages`` (+ ``/count_tokens``) as Anthropic does. A test queues what the next
+vLLM) and ``POST /v1/messages`` (+ ``/count_tokens``) as Anthropic does, plus ``GET /v1/models`` (both
+protocols list models there) and Ollama's ``POST /api/show``. A test queues what the next
 calls answer — a :class:`Reply` (text, reasoning, tool calls, usage, stream shaping) or a
 :class:`Failure` — and the same script renders in whichever protocol and mode the gateway asked for.
 Every request is recorded with its headers and JSON body so tests can assert what went upstream.
@@ -16,7 +17,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ class Usage:
     output_tokens: int = 7
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
+    report_cache: bool = True  # False: usage without any prompt-cache fields (many local backends)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Reply:
     drop_after: int | None = None  # cut the connection after this many events, without a terminator
     error_after: int | None = None  # send the protocol's in-stream error event after this many events
     error_message: str = "Overloaded"
+    stream_as_json: bool = False  # answer a streaming request with one JSON body (a backend ignoring stream)
 
 
 @dataclass(frozen=True)
@@ -108,21 +111,22 @@ def _pieces(text: str, size: int) -> list[str]:
 
 def _openai_usage(usage: Usage) -> dict[str, Any]:
     prompt = usage.input_tokens + usage.cache_read_tokens + usage.cache_creation_tokens
-    return {
+    answer: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": usage.output_tokens,
         "total_tokens": prompt + usage.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens},
     }
+    if usage.report_cache:
+        answer["prompt_tokens_details"] = {"cached_tokens": usage.cache_read_tokens}
+    return answer
 
 
 def _anthropic_usage(usage: Usage) -> dict[str, Any]:
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cache_read_input_tokens": usage.cache_read_tokens,
-        "cache_creation_input_tokens": usage.cache_creation_tokens,
-    }
+    answer: dict[str, Any] = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
+    if usage.report_cache:
+        answer["cache_read_input_tokens"] = usage.cache_read_tokens
+        answer["cache_creation_input_tokens"] = usage.cache_creation_tokens
+    return answer
 
 
 def _openai_finish(reply: Reply) -> str:
@@ -276,6 +280,13 @@ class FakeUpstream:
         self.requests: list[RecordedRequest] = []
         self.default: Script = Reply()
         self.count_tokens_answer = 42
+        # When set, decides every chat/messages answer from the request (queue and default are ignored).
+        self.responder: Callable[[RecordedRequest], Script] | None = None
+        # GET /v1/models: these entries (None: just ``model_name``), or this failure.
+        self.listed_models: list[dict[str, Any]] | None = None
+        self.models_failure: Failure | None = None
+        # POST /api/show (Ollama): 404 unless a context length is set.
+        self.ollama_context_length: int | None = None
         self._script: deque[Script] = deque()
         self._lock = threading.Lock()
         self._socket = socket.socket()
@@ -286,6 +297,8 @@ class FakeUpstream:
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/messages", self._messages, methods=["POST"]),
                 Route("/v1/messages/count_tokens", self._count_tokens, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+                Route("/api/show", self._show, methods=["POST"]),
             ]
         )
         config = uvicorn.Config(
@@ -344,7 +357,7 @@ class FakeUpstream:
         with self._lock:
             return self.requests[-1]
 
-    async def _record(self, request: Request) -> tuple[RecordedRequest, Script]:
+    async def _record_only(self, request: Request) -> RecordedRequest:
         raw = await request.body()
         try:
             body = json.loads(raw) if raw else {}
@@ -353,7 +366,15 @@ class FakeUpstream:
         recorded = RecordedRequest(request.url.path, dict(request.headers), body)
         with self._lock:
             self.requests.append(recorded)
-            script = self._script.popleft() if self._script else self.default
+        return recorded
+
+    async def _record(self, request: Request) -> tuple[RecordedRequest, Script]:
+        recorded = await self._record_only(request)
+        with self._lock:
+            if self.responder is not None:
+                script = self.responder(recorded)
+            else:
+                script = self._script.popleft() if self._script else self.default
         if isinstance(script, Hang):
             await asyncio.sleep(script.seconds)
         if isinstance(script, Reply) and script.headers_delay_s:
@@ -361,6 +382,26 @@ class FakeUpstream:
         if isinstance(script, Failure) and script.delay_s:
             await asyncio.sleep(script.delay_s)
         return recorded, script
+
+    async def _models(self, request: Request) -> Response:
+        await self._record_only(request)
+        if self.models_failure is not None:
+            return _openai_failure(self.models_failure)
+        entries = self.listed_models if self.listed_models is not None else [{"id": self.model_name}]
+        return JSONResponse({"object": "list", "data": [{"object": "model", **e} for e in entries]})
+
+    async def _show(self, request: Request) -> Response:
+        await self._record_only(request)
+        if self.ollama_context_length is None:
+            return Response("404 page not found", status_code=404, media_type="text/plain")
+        return JSONResponse(
+            {
+                "model_info": {
+                    "general.architecture": "fake",
+                    "fake.context_length": self.ollama_context_length,
+                }
+            }
+        )
 
     async def _count_tokens(self, request: Request) -> Response:
         await self._record(request)
@@ -371,7 +412,7 @@ class FakeUpstream:
         if isinstance(script, Failure | Hang):
             return _openai_failure(script)
         model = str(recorded.body.get("model", self.model_name))
-        if not recorded.stream:
+        if not recorded.stream or script.stream_as_json:
             return JSONResponse(openai_completion(script, model))
         options = recorded.body.get("stream_options") or {}
         frames = [
@@ -387,7 +428,7 @@ class FakeUpstream:
         if isinstance(script, Failure | Hang):
             return _anthropic_failure(script)
         model = str(recorded.body.get("model", self.model_name))
-        if not recorded.stream:
+        if not recorded.stream or script.stream_as_json:
             return JSONResponse(anthropic_message(script, model))
         frames = [
             f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()

@@ -24,6 +24,19 @@ def anthropic_count_tokens_url(base_url: str) -> str:
     return _anthropic_root(base_url) + "/v1/messages/count_tokens"
 
 
+def openai_models_url(base_url: str) -> str:
+    return base_url.rstrip("/") + "/models"
+
+
+def anthropic_models_url(base_url: str) -> str:
+    return _anthropic_root(base_url) + "/v1/models"
+
+
+def ollama_show_url(base_url: str) -> str:
+    """Ollama's native model details, beside its OpenAI-compatible ``/v1``."""
+    return _anthropic_root(base_url) + "/api/show"
+
+
 def openai_headers(call: ProviderCall) -> dict[str, str]:
     headers = {"content-type": "application/json"}
     if call.api_key:

@@ -69,12 +69,13 @@ async def _send(
     http: httpx.AsyncClient,
     url: str,
     headers: Mapping[str, str],
-    body: Mapping[str, Any],
+    body: Mapping[str, Any] | None,
     timeout_s: float,
     provider: str,
 ) -> httpx.Response:
+    method, content = ("GET", None) if body is None else ("POST", json.dumps(body).encode())
     request = http.build_request(
-        "POST", url, headers=dict(headers), content=json.dumps(body).encode(), timeout=_timeout(timeout_s)
+        method, url, headers=dict(headers), content=content, timeout=_timeout(timeout_s)
     )
     try:
         response = await http.send(request, stream=True)
@@ -95,7 +96,17 @@ async def post_json(
     provider: str,
 ) -> dict[str, Any]:
     """POST ``body`` and return the JSON object answered; raises a typed ``UpstreamError``."""
-    response = await _send(http, url, headers, body, timeout_s, provider)
+    return await _json_answer(await _send(http, url, headers, body, timeout_s, provider), provider)
+
+
+async def get_json(
+    http: httpx.AsyncClient, url: str, headers: Mapping[str, str], *, timeout_s: float, provider: str
+) -> dict[str, Any]:
+    """GET ``url`` (a listing such as ``/v1/models``); returns and raises like :func:`post_json`."""
+    return await _json_answer(await _send(http, url, headers, None, timeout_s, provider), provider)
+
+
+async def _json_answer(response: httpx.Response, provider: str) -> dict[str, Any]:
     try:
         raw = await response.aread()
     except httpx.HTTPError as exc:
