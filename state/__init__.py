@@ -23,6 +23,7 @@ from coderouter_supervisor.state.heartbeats import (
     list_workers,
     mark_pid_exited,
 )
+from coderouter_supervisor.state.key_admissions import Admitted, KeyLimit, KeyLoad, Refused
 from coderouter_supervisor.state.metric_series import RecentEvent
 from coderouter_supervisor.state.paths import default_state_path
 from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
@@ -33,13 +34,17 @@ __all__ = [
     "DEAD_AFTER_S",
     "HEARTBEAT_INTERVAL_S",
     "SCHEMA_VERSION",
+    "Admitted",
     "AttemptRecord",
     "ClientKey",
     "HealthRecord",
+    "KeyLimit",
+    "KeyLoad",
     "KeyNameTaken",
     "LedgerEntry",
     "ProviderFacts",
     "RecentEvent",
+    "Refused",
     "SchemaMismatch",
     "Settlement",
     "StateError",

@@ -31,6 +31,13 @@ class ClientKey:
     profiles: tuple[str, ...] | None = None  # None: every profile
     admin: bool = False
     revoked_at: float | None = None
+    max_concurrent: int | None = None  # requests in flight at once; None: no limit
+    requests_per_minute: int | None = None  # admissions in any 60 s; None: no limit
+
+    @property
+    def rate_limited(self) -> bool:
+        """Whether requests of this key are counted at admission (a write per request)."""
+        return self.max_concurrent is not None or self.requests_per_minute is not None
 
     @property
     def active(self) -> bool:
@@ -38,7 +45,7 @@ class ClientKey:
 
 
 def _row(row: tuple[Any, ...]) -> ClientKey:
-    name, key_hash, created, budget, profiles, admin, revoked = row
+    name, key_hash, created, budget, profiles, admin, revoked, concurrent, per_minute = row
     return ClientKey(
         str(name),
         str(key_hash),
@@ -47,10 +54,15 @@ def _row(row: tuple[Any, ...]) -> ClientKey:
         None if profiles is None else tuple(json.loads(profiles)),
         bool(admin),
         None if revoked is None else float(revoked),
+        None if concurrent is None else int(concurrent),
+        None if per_minute is None else int(per_minute),
     )
 
 
-_COLUMNS = "name, key_hash, created_at, monthly_budget_usd, profiles, admin, revoked_at"
+_COLUMNS = (
+    "name, key_hash, created_at, monthly_budget_usd, profiles, admin, revoked_at,"
+    " max_concurrent, requests_per_minute"
+)
 
 
 def all_keys(conn: sqlite3.Connection) -> list[ClientKey]:
@@ -64,7 +76,7 @@ def add_key(conn: sqlite3.Connection, key: ClientKey) -> None:
         if c.execute("SELECT 1 FROM client_key WHERE name = ?", (key.name,)).fetchone():
             raise KeyNameTaken(f"a key named {key.name!r} exists already (names are never reused)")
         c.execute(
-            f"INSERT INTO client_key ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            f"INSERT INTO client_key ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             (
                 key.name,
                 key.key_hash,
@@ -73,6 +85,8 @@ def add_key(conn: sqlite3.Connection, key: ClientKey) -> None:
                 None if key.profiles is None else json.dumps(list(key.profiles)),
                 int(key.admin),
                 None,
+                key.max_concurrent,
+                key.requests_per_minute,
             ),
         )
 
