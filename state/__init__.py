@@ -11,6 +11,7 @@ from coderouter_supervisor.state.budget_ledger import LedgerEntry, Settlement, r
 from coderouter_supervisor.state.client_keys import (
     ClientKey,
     KeyNameTaken,
+    change_key_limits,
     read_keys,
     store_key,
     withdraw_key,
@@ -51,6 +52,7 @@ __all__ = [
     "StateStore",
     "StateUnavailable",
     "WorkerHeartbeat",
+    "change_key_limits",
     "default_state_path",
     "list_workers",
     "mark_pid_exited",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from coderouter_supervisor.state.connection import on_own_connection, write_transaction
 from coderouter_supervisor.state.errors import StateError
+from coderouter_supervisor.state.key_admissions import KeyLimit
 
 T = TypeVar("T")
 
@@ -105,6 +107,24 @@ def revoke_key(conn: sqlite3.Connection, name: str, now: float) -> bool:
     return write_transaction(conn, op)
 
 
+def set_limits(conn: sqlite3.Connection, name: str, limits: Mapping[KeyLimit, int | None]) -> bool:
+    """Change the given limits of the active key ``name`` (None lifts one); False when there is no
+    active key of that name. Every worker applies the change within a second."""
+
+    def op(c: sqlite3.Connection) -> bool:
+        if not c.execute(
+            "SELECT 1 FROM client_key WHERE name = ? AND revoked_at IS NULL", (name,)
+        ).fetchone():
+            return False
+        for column, value in limits.items():
+            if column not in get_args(KeyLimit):
+                raise ValueError(f"{column!r} is not a key limit")
+            c.execute(f"UPDATE client_key SET {column} = ? WHERE name = ?", (value, name))  # noqa: S608
+        return True
+
+    return write_transaction(conn, op)
+
+
 def store_key(path: Path, key: ClientKey) -> None:
     """:func:`add_key` on its own connection (for the CLI)."""
     on_own_connection(path, "add the key", lambda c: add_key(c, key))
@@ -113,6 +133,11 @@ def store_key(path: Path, key: ClientKey) -> None:
 def withdraw_key(path: Path, name: str, now: float) -> bool:
     """:func:`revoke_key` on its own connection (for the CLI)."""
     return on_own_connection(path, "revoke the key", lambda c: revoke_key(c, name, now))
+
+
+def change_key_limits(path: Path, name: str, limits: Mapping[KeyLimit, int | None]) -> bool:
+    """:func:`set_limits` on its own connection (for the CLI)."""
+    return on_own_connection(path, "change the key's limits", lambda c: set_limits(c, name, limits))
 
 
 def read_keys(path: Path) -> list[ClientKey]:
