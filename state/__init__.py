@@ -11,6 +11,7 @@ from coderouter_supervisor.state.budget_ledger import LedgerEntry, Settlement, r
 from coderouter_supervisor.state.client_keys import (
     ClientKey,
     KeyNameTaken,
+    change_key_limits,
     read_keys,
     store_key,
     withdraw_key,
@@ -23,6 +24,7 @@ from coderouter_supervisor.state.heartbeats import (
     list_workers,
     mark_pid_exited,
 )
+from coderouter_supervisor.state.key_admissions import Admitted, KeyLimit, KeyLoad, Refused
 from coderouter_supervisor.state.metric_series import RecentEvent
 from coderouter_supervisor.state.paths import default_state_path
 from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
@@ -33,19 +35,24 @@ __all__ = [
     "DEAD_AFTER_S",
     "HEARTBEAT_INTERVAL_S",
     "SCHEMA_VERSION",
+    "Admitted",
     "AttemptRecord",
     "ClientKey",
     "HealthRecord",
+    "KeyLimit",
+    "KeyLoad",
     "KeyNameTaken",
     "LedgerEntry",
     "ProviderFacts",
     "RecentEvent",
+    "Refused",
     "SchemaMismatch",
     "Settlement",
     "StateError",
     "StateStore",
     "StateUnavailable",
     "WorkerHeartbeat",
+    "change_key_limits",
     "default_state_path",
     "list_workers",
     "mark_pid_exited",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from coderouter_supervisor.state.connection import on_own_connection, write_transaction
 from coderouter_supervisor.state.errors import StateError
+from coderouter_supervisor.state.key_admissions import KeyLimit
 
 T = TypeVar("T")
 
@@ -31,6 +33,13 @@ class ClientKey:
     profiles: tuple[str, ...] | None = None  # None: every profile
     admin: bool = False
     revoked_at: float | None = None
+    max_concurrent: int | None = None  # requests in flight at once; None: no limit
+    requests_per_minute: int | None = None  # admissions in any 60 s; None: no limit
+
+    @property
+    def rate_limited(self) -> bool:
+        """Whether requests of this key are counted at admission (a write per request)."""
+        return self.max_concurrent is not None or self.requests_per_minute is not None
 
     @property
     def active(self) -> bool:
@@ -38,7 +47,7 @@ class ClientKey:
 
 
 def _row(row: tuple[Any, ...]) -> ClientKey:
-    name, key_hash, created, budget, profiles, admin, revoked = row
+    name, key_hash, created, budget, profiles, admin, revoked, concurrent, per_minute = row
     return ClientKey(
         str(name),
         str(key_hash),
@@ -47,10 +56,15 @@ def _row(row: tuple[Any, ...]) -> ClientKey:
         None if profiles is None else tuple(json.loads(profiles)),
         bool(admin),
         None if revoked is None else float(revoked),
+        None if concurrent is None else int(concurrent),
+        None if per_minute is None else int(per_minute),
     )
 
 
-_COLUMNS = "name, key_hash, created_at, monthly_budget_usd, profiles, admin, revoked_at"
+_COLUMNS = (
+    "name, key_hash, created_at, monthly_budget_usd, profiles, admin, revoked_at,"
+    " max_concurrent, requests_per_minute"
+)
 
 
 def all_keys(conn: sqlite3.Connection) -> list[ClientKey]:
@@ -64,7 +78,7 @@ def add_key(conn: sqlite3.Connection, key: ClientKey) -> None:
         if c.execute("SELECT 1 FROM client_key WHERE name = ?", (key.name,)).fetchone():
             raise KeyNameTaken(f"a key named {key.name!r} exists already (names are never reused)")
         c.execute(
-            f"INSERT INTO client_key ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            f"INSERT INTO client_key ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             (
                 key.name,
                 key.key_hash,
@@ -73,6 +87,8 @@ def add_key(conn: sqlite3.Connection, key: ClientKey) -> None:
                 None if key.profiles is None else json.dumps(list(key.profiles)),
                 int(key.admin),
                 None,
+                key.max_concurrent,
+                key.requests_per_minute,
             ),
         )
 
@@ -91,6 +107,24 @@ def revoke_key(conn: sqlite3.Connection, name: str, now: float) -> bool:
     return write_transaction(conn, op)
 
 
+def set_limits(conn: sqlite3.Connection, name: str, limits: Mapping[KeyLimit, int | None]) -> bool:
+    """Change the given limits of the active key ``name`` (None lifts one); False when there is no
+    active key of that name. Every worker applies the change within a second."""
+
+    def op(c: sqlite3.Connection) -> bool:
+        if not c.execute(
+            "SELECT 1 FROM client_key WHERE name = ? AND revoked_at IS NULL", (name,)
+        ).fetchone():
+            return False
+        for column, value in limits.items():
+            if column not in get_args(KeyLimit):
+                raise ValueError(f"{column!r} is not a key limit")
+            c.execute(f"UPDATE client_key SET {column} = ? WHERE name = ?", (value, name))  # noqa: S608
+        return True
+
+    return write_transaction(conn, op)
+
+
 def store_key(path: Path, key: ClientKey) -> None:
     """:func:`add_key` on its own connection (for the CLI)."""
     on_own_connection(path, "add the key", lambda c: add_key(c, key))
@@ -99,6 +133,11 @@ def store_key(path: Path, key: ClientKey) -> None:
 def withdraw_key(path: Path, name: str, now: float) -> bool:
     """:func:`revoke_key` on its own connection (for the CLI)."""
     return on_own_connection(path, "revoke the key", lambda c: revoke_key(c, name, now))
+
+
+def change_key_limits(path: Path, name: str, limits: Mapping[KeyLimit, int | None]) -> bool:
+    """:func:`set_limits` on its own connection (for the CLI)."""
+    return on_own_connection(path, "change the key's limits", lambda c: set_limits(c, name, limits))
 
 
 def read_keys(path: Path) -> list[ClientKey]:

@@ -13,6 +13,8 @@ HEARTBEAT_INTERVAL_S = 2.0
 _MISSED_BEATS_DEAD = 3
 # How long after its last beat a worker counts as dead (its budget reservations are then reclaimed).
 DEAD_AFTER_S = HEARTBEAT_INTERVAL_S * _MISSED_BEATS_DEAD
+# The ids of live workers as of ``?`` = now - DEAD_AFTER_S: what holds (budget, key slots) survive by.
+LIVE_WORKER_IDS = "SELECT id FROM worker_heartbeat WHERE exited_at IS NULL AND last_seen >= ?"
 # Rows of exited workers are kept this long for `status`, then pruned at the next registration.
 _EXITED_RETENTION_S = 7 * 24 * 3600.0
 

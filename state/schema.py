@@ -90,6 +90,19 @@ MIGRATIONS: tuple[str, ...] = (
         revoked_at          REAL
     );
     """,
+    """
+    ALTER TABLE client_key ADD COLUMN max_concurrent INTEGER;
+    ALTER TABLE client_key ADD COLUMN requests_per_minute INTEGER;
+    CREATE TABLE key_admission (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        key_name     TEXT    NOT NULL,
+        admitted_at  REAL    NOT NULL,
+        worker_id    INTEGER NOT NULL,
+        expires_at   REAL    NOT NULL,
+        released_at  REAL
+    );
+    CREATE INDEX key_admission_key ON key_admission (key_name, admitted_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

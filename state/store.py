@@ -13,7 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from coderouter_supervisor.state import budget_ledger, client_keys, heartbeats, metric_series, provider_facts
+from coderouter_supervisor.state import (
+    budget_ledger,
+    client_keys,
+    heartbeats,
+    key_admissions,
+    metric_series,
+    provider_facts,
+)
 from coderouter_supervisor.state.budget_ledger import Settlement
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.state.errors import StateUnavailable
@@ -152,6 +159,33 @@ class StateStore:
 
     async def client_keys(self) -> list[client_keys.ClientKey]:
         return await self._run(client_keys.all_keys)
+
+    async def admit_request(
+        self,
+        *,
+        key_name: str,
+        max_concurrent: int | None,
+        requests_per_minute: int | None,
+        worker_id: int,
+        now: float,
+        hold_s: float,
+    ) -> key_admissions.Admitted | key_admissions.Refused:
+        """See :func:`key_admissions.admit_request`."""
+        return await self._run(
+            lambda c: key_admissions.admit_request(
+                c,
+                key_name=key_name,
+                max_concurrent=max_concurrent,
+                requests_per_minute=requests_per_minute,
+                worker_id=worker_id,
+                now=now,
+                hold_s=hold_s,
+            )
+        )
+
+    async def release_request(self, admission_id: int, now: float) -> bool:
+        """See :func:`key_admissions.release_request`; idempotent."""
+        return await self._run(lambda c: key_admissions.release_request(c, admission_id, now))
 
     async def close(self) -> None:
         """Close the connection and stop the state thread. Idempotent."""

@@ -1,4 +1,4 @@
-"""``coderouter-supervisor keys add | list | revoke``: the client keys of a team gateway."""
+"""``coderouter-supervisor keys add | list | set | revoke``: the client keys of a team gateway."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import click
 
 from coderouter_supervisor.state import (
     ClientKey,
+    KeyLimit,
     LedgerEntry,
     StateError,
+    change_key_limits,
     migrate_state_file,
     read_keys,
     read_ledger,
@@ -49,15 +51,48 @@ def check_name(name: str) -> str:
 
 
 def add_key(
-    state_db: Path, name: str, *, budget: float | None, profiles: tuple[str, ...] | None, admin: bool
+    state_db: Path,
+    name: str,
+    *,
+    budget: float | None,
+    profiles: tuple[str, ...] | None,
+    admin: bool,
+    max_concurrent: int | None = None,
+    requests_per_minute: int | None = None,
 ) -> str:
     """Store a new key named ``name``; returns the key, which is shown once and never again."""
     key = new_key()
     store_key(
         state_db,
-        ClientKey(check_name(name), key_hash(key), time.time(), budget, profiles, admin),
+        ClientKey(
+            check_name(name),
+            key_hash(key),
+            time.time(),
+            budget,
+            profiles,
+            admin,
+            max_concurrent=max_concurrent,
+            requests_per_minute=requests_per_minute,
+        ),
     )
     return key
+
+
+def parse_limit(text: str, option: str) -> int | None:
+    """A limit given to ``keys set``: a positive whole number, or ``none`` to lift it."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise click.BadParameter(f"{text!r}: give a positive whole number, or 'none'", param_hint=option)
+    return number
+
+
+def _limit(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = None, month: str = "") -> str:
@@ -66,7 +101,19 @@ def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = No
         return "no client keys (the gateway accepts any caller on loopback)"
     usage = usage or {}
     rows = [
-        ("NAME", "STATE", "BUDGET/MONTH", "SPENT", "PAID REQUESTS", "TOKENS", "PROFILES", "ADMIN", "CREATED")
+        (
+            "NAME",
+            "STATE",
+            "BUDGET/MONTH",
+            "SPENT",
+            "PAID REQUESTS",
+            "TOKENS",
+            "PROFILES",
+            "ADMIN",
+            "CREATED",
+            "CONCURRENT",
+            "REQ/MIN",
+        )
     ]
     for key in keys:
         used = usage.get(key.name, LedgerEntry(key.name, month))
@@ -81,6 +128,8 @@ def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = No
                 "all" if key.profiles is None else ",".join(key.profiles),
                 "yes" if key.admin else "no",
                 time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(key.created_at)),
+                _limit(key.max_concurrent),
+                _limit(key.requests_per_minute),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -115,6 +164,8 @@ def keys() -> None:
 @click.option("--monthly-budget-usd", type=click.FloatRange(0), help="Cap this key's spend per UTC month.")
 @click.option("--profiles", metavar="A,B", help="Only these profiles (default: all).")
 @click.option("--admin", is_flag=True, help="May also read /metrics, /status and /dashboard from the LAN.")
+@click.option("--max-concurrent", type=click.IntRange(1), help="At most N requests of this key in flight.")
+@click.option("--requests-per-minute", type=click.IntRange(1), help="At most N requests in any 60 s.")
 def keys_add(
     name: str,
     config: str | None,
@@ -122,13 +173,23 @@ def keys_add(
     monthly_budget_usd: float | None,
     profiles: str | None,
     admin: bool,
+    max_concurrent: int | None,
+    requests_per_minute: int | None,
 ) -> None:
     """Create a key for NAME and print it once."""
     files = instance_files(config, state)
     try:
         migrate_state_file(files.state_db)
         chosen = tuple(p.strip() for p in profiles.split(",") if p.strip()) if profiles else None
-        key = add_key(files.state_db, name, budget=monthly_budget_usd, profiles=chosen, admin=admin)
+        key = add_key(
+            files.state_db,
+            name,
+            budget=monthly_budget_usd,
+            profiles=chosen,
+            admin=admin,
+            max_concurrent=max_concurrent,
+            requests_per_minute=requests_per_minute,
+        )
     except StateError as exc:
         fail(str(exc), EXIT_FAILURE)
         return
@@ -151,6 +212,41 @@ def keys_list(config: str | None, state: str | None) -> None:
         click.echo(list_keys(files.state_db))
     except StateError as exc:
         fail(str(exc), EXIT_FAILURE)
+
+
+@keys.command("set")
+@click.argument("name")
+@config_option
+@state_option
+@click.option("--max-concurrent", metavar="N|none", help="At most N requests in flight ('none' lifts it).")
+@click.option(
+    "--requests-per-minute", metavar="N|none", help="At most N requests in any 60 s ('none': no limit)."
+)
+def keys_set(
+    name: str,
+    config: str | None,
+    state: str | None,
+    max_concurrent: str | None,
+    requests_per_minute: str | None,
+) -> None:
+    """Change NAME's request limits; every worker applies them within a second."""
+    given: dict[KeyLimit, int | None] = {}
+    if max_concurrent is not None:
+        given["max_concurrent"] = parse_limit(max_concurrent, "--max-concurrent")
+    if requests_per_minute is not None:
+        given["requests_per_minute"] = parse_limit(requests_per_minute, "--requests-per-minute")
+    if not given:
+        raise click.UsageError("give --max-concurrent and/or --requests-per-minute")
+    files = instance_files(config, state)
+    try:
+        changed = change_key_limits(files.state_db, name, given)
+    except StateError as exc:
+        fail(str(exc), EXIT_FAILURE)
+        return
+    if not changed:
+        raise click.ClickException(f"no active key named {name!r} (see `coderouter-supervisor keys list`)")
+    shown = ", ".join(f"{limit.replace('_', '-')} {value or 'none'}" for limit, value in given.items())
+    click.echo(f"{name}: {shown}; every worker applies it within a second")
 
 
 @keys.command("revoke")

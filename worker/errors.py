@@ -18,6 +18,7 @@ matching strings.
     │   ├── RequestTooLarge           413 request_too_large
     │   ├── HeadersTooLarge           431 request_too_large
     │   ├── KeyBudgetExhausted        429 rate_limit        (+ retry_after: until the next UTC month)
+    │   ├── KeyRateLimited            429 rate_limit        (+ retry_after, limit, value: a key's own limit)
     │   └── ToolLoopBroken            400 invalid_request   (a profile's tool_loop_action: break)
     ├── UpstreamError                 one provider attempt failed (+ provider, retryable)
     │   ├── UpstreamConnectError      502 api_error         retryable
@@ -126,6 +127,20 @@ class KeyBudgetExhausted(ClientFault):
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
+        self.retry_after = retry_after
+
+
+class KeyRateLimited(ClientFault):
+    """The client key is at its concurrency or requests-per-minute limit; ``limit`` says which."""
+
+    status = 429
+    kind: ErrorKind = "rate_limit"
+    code = "key_rate_limited"
+
+    def __init__(self, message: str, *, limit: str, value: int, retry_after: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
         self.retry_after = retry_after
 
 

@@ -84,7 +84,14 @@ class Hang:
     seconds: float
 
 
-Script = Reply | Failure | Hang
+@dataclass(frozen=True)
+class Gate:
+    """Send nothing until the test calls :meth:`FakeUpstream.open_gate`, then answer ``reply``."""
+
+    reply: Reply = Reply()
+
+
+Script = Reply | Failure | Hang | Gate
 
 
 @dataclass
@@ -268,6 +275,24 @@ def anthropic_events(reply: Reply, model: str) -> list[tuple[str, dict[str, Any]
     return events
 
 
+class _CountInFlight:
+    """ASGI middleware keeping :attr:`FakeUpstream.in_flight` (whole exchanges, streamed bodies too)."""
+
+    def __init__(self, app: Starlette, upstream: FakeUpstream) -> None:
+        self.app = app
+        self.upstream = upstream
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.upstream.entered(1)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.upstream.entered(-1)
+
+
 class _Dropped(Exception):
     """Raised inside a streaming body so the server cuts the connection mid-response."""
 
@@ -289,6 +314,9 @@ class FakeUpstream:
         self.ollama_context_length: int | None = None
         self._script: deque[Script] = deque()
         self._lock = threading.Lock()
+        self._gate = threading.Event()
+        self.in_flight = 0  # requests being answered now (a stream until its last byte)
+        self.max_in_flight = 0  # the most at once since the last reset()
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self.port = int(self._socket.getsockname()[1])
@@ -302,7 +330,11 @@ class FakeUpstream:
             ]
         )
         config = uvicorn.Config(
-            app, log_level="critical", access_log=False, lifespan="off", timeout_keep_alive=30
+            _CountInFlight(app, self),
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -347,6 +379,17 @@ class FakeUpstream:
             self._script.clear()
             self.requests.clear()
             self.default = default if default is not None else Reply()
+            self.max_in_flight = self.in_flight
+            self._gate.clear()
+
+    def open_gate(self) -> None:
+        """Let every request held by a :class:`Gate` (and any later one) answer."""
+        self._gate.set()
+
+    def entered(self, delta: int) -> None:
+        with self._lock:
+            self.in_flight += delta
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
     def calls(self, path_suffix: str = "") -> list[RecordedRequest]:
         with self._lock:
@@ -375,6 +418,10 @@ class FakeUpstream:
                 script = self.responder(recorded)
             else:
                 script = self._script.popleft() if self._script else self.default
+        if isinstance(script, Gate):
+            while not self._gate.is_set():
+                await asyncio.sleep(0.01)
+            script = script.reply
         if isinstance(script, Hang):
             await asyncio.sleep(script.seconds)
         if isinstance(script, Reply) and script.headers_delay_s:

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
+from coderouter_supervisor.worker.errors import InvalidRequest, ToolLoopBroken, UpstreamError
 from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
@@ -60,7 +60,11 @@ async def create_message(request: Request) -> Response:
             return error_stream(refused, encode_anthropic_stream_error)
         raise
     if routed.body_changed:
-        body = validate_body(MessagesRequest, routed.body)
+        try:
+            body = validate_body(MessagesRequest, routed.body)
+        except InvalidRequest:
+            await routed.recorder.close()  # nothing was sent: give back the key's slot and hold
+            raise
     http = gateway_of(request).http
     if body.stream:
         input_tokens = estimate_tokens(routed.body)

@@ -31,6 +31,7 @@ from coderouter_supervisor.worker.guards import (
     inject_hint_openai,
     openai_tool_uses,
 )
+from coderouter_supervisor.worker.ingress.key_limits import admit_key_request
 from coderouter_supervisor.worker.providers import FailedAttempt, ProviderCall, read_api_key
 from coderouter_supervisor.worker.routing import (
     ChainPlan,
@@ -182,8 +183,10 @@ async def route_request(
 ) -> RoutedRequest:
     """Profile, tool-loop guard and chain for ``body``, and the recorder for its attempts.
 
-    Raises :class:`InvalidRequest` (unknown profile), :class:`ToolLoopBroken`, or
-    :class:`NoProviderLeft` when the gates left nothing to try.
+    Raises :class:`InvalidRequest` (unknown profile), :class:`ToolLoopBroken`,
+    :class:`NoProviderLeft` when the gates left nothing to try, :class:`KeyRateLimited` or
+    :class:`KeyBudgetExhausted`. Once it returns, the recorder's ``close`` must run (it releases
+    the key's slot and budget hold).
     """
     gateway = gateway_of(request)
     profile = choose_profile(request, body, model)
@@ -214,8 +217,14 @@ async def route_request(
         streaming=streaming,
         cache_control=request_has_cache_control(guarded),
     )
-    key_hold = await hold_key_budget(request, [attempt.provider for attempt in plan.attempts], shape)
     key: ClientKey | None = getattr(request.state, "client_key", None)
+    slot = await admit_key_request(gateway, key)
+    try:
+        key_hold = await hold_key_budget(request, [attempt.provider for attempt in plan.attempts], shape)
+    except BaseException:
+        if slot is not None:
+            await slot.release()
+        raise
     return RoutedRequest(
         profile=profile,
         body=guarded,
@@ -228,6 +237,7 @@ async def route_request(
             shape,
             key_ledger=None if key is None else KEY_LEDGER_PREFIX + key.name,
             key_hold=key_hold,
+            release_slot=None if slot is None else slot.release,
         ),
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from coderouter_supervisor.worker.errors import ToolLoopBroken
+from coderouter_supervisor.worker.errors import InvalidRequest, ToolLoopBroken
 from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
@@ -58,7 +58,11 @@ async def create_chat_completion(request: Request) -> Response:
             return error_stream(refused, encode_openai_stream_error)
         raise
     if routed.body_changed:
-        body = validate_body(ChatCompletionRequest, routed.body)
+        try:
+            body = validate_body(ChatCompletionRequest, routed.body)
+        except InvalidRequest:
+            await routed.recorder.close()  # nothing was sent: give back the key's slot and hold
+            raise
     http = gateway_of(request).http
     if any(call.provider.kind == "anthropic" for call in routed.calls):
         dropped = unsupported_openai_fields(body)

@@ -9,7 +9,7 @@ its stream ends. Decisions come from the pure guards; facts go to the :class:`Fa
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
@@ -52,7 +52,8 @@ def request_worst_case(providers: Sequence[ProviderConfig], shape: RequestShape)
 class AttemptRecorder:
     """``key_ledger`` names the client key's ledger entry (``key:NAME``); ``key_hold`` is that key's
     budget reservation for the whole request. :meth:`close` settles it with what every attempt
-    cost, or records the cost for a key without a budget."""
+    cost, or records the cost for a key without a budget; it also calls ``release_slot``, which frees
+    the request's place among its key's ``max_concurrent``."""
 
     def __init__(
         self,
@@ -62,12 +63,14 @@ class AttemptRecorder:
         *,
         key_ledger: str | None = None,
         key_hold: Reservation | None = None,
+        release_slot: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._facts = facts
         self._profile = profile
         self._shape = shape
         self._key_ledger = key_ledger
         self._key_hold = key_hold
+        self._release_slot = release_slot
         self._request_spend = Spend(0.0)
         self._reservations: dict[str, Reservation] = {}
         self._started: dict[str, float] = {}
@@ -185,7 +188,11 @@ class AttemptRecorder:
 
     async def close(self) -> None:
         """The request is over: release provider holds still open (attempts the client left before
-        they ended) and settle the key's hold with what the request cost. Idempotent."""
+        they ended), free the key's concurrency slot and settle the key's hold with what the request
+        cost. Idempotent: whatever ended the request, the slot is released exactly once."""
+        release, self._release_slot = self._release_slot, None
+        if release is not None:
+            await release()
         while self._reservations:
             _, reservation = self._reservations.popitem()
             await self._facts.settle_spend(reservation, None)
