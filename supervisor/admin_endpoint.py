@@ -129,7 +129,7 @@ def admin_app(store: StateStore, config: Callable[[], LoadedConfig], state_db: P
     )
 
 
-class _SignalFreeServer(uvicorn.Server):
+class SignalFreeServer(uvicorn.Server):
     """A uvicorn server that leaves signals alone: the supervisor's loop handles them."""
 
     @contextlib.contextmanager
@@ -157,7 +157,7 @@ class AdminEndpoint:
         server_config = uvicorn.Config(
             app, host=ADMIN_HOST, port=self._port, log_level="warning", access_log=False, lifespan="off"
         )
-        self._server = _SignalFreeServer(server_config)
+        self._server = SignalFreeServer(server_config)
         self._task = asyncio.create_task(self._server.serve(), name="admin-endpoint")
         emit_event("admin-endpoint-started", bind=f"{ADMIN_HOST}:{self._port}")
 

@@ -48,6 +48,7 @@ from coderouter_supervisor.supervisor.preflight import auth_refusal, port_proble
 from coderouter_supervisor.supervisor.settings import (
     SupervisorFlags,
 )
+from coderouter_supervisor.supervisor.single_process import run_single_process
 from coderouter_supervisor.supervisor.stats_command import stats
 from coderouter_supervisor.supervisor.summary import render_summary
 from coderouter_supervisor.supervisor.supervise import Supervision, run_supervisor
@@ -142,7 +143,8 @@ def start(
     job = Supervision(settings, files, loaded, reload_config=lambda: validated(path, env), env=env)
     write_pid_file(files)
     try:
-        code = run_supervisor(job)
+        # One worker needs no arbiter: the gateway runs in this process (half the memory).
+        code = run_single_process(job) if settings.workers == 1 else run_supervisor(job)
     finally:
         remove_pid_file(files)
     sys.exit(code)

@@ -16,6 +16,9 @@ DEFAULT_PORT = 8088
 # lets in-flight streams finish for this long before cutting them.
 DEFAULT_GRACEFUL_TIMEOUT_S = 600.0
 _MAX_DEFAULT_WORKERS = 4
+# At or below this much memory (a Raspberry Pi, a small VM) the models need it more than a second
+# process does: one worker, served without an arbiter.
+SMALL_MACHINE_BYTES = 2 * 1024**3
 
 
 class SettingError(ValueError):
@@ -52,9 +55,19 @@ class SupervisorSettings:
         return f"{host}:{self.port}"
 
 
-def default_workers(cpu_count: int | None) -> int:
-    """One worker per core, at most four: each async worker already serves many streams."""
+def default_workers(cpu_count: int | None, memory_bytes: int | None = None) -> int:
+    """One worker per core, at most four (each async worker already serves many streams); one on a
+    machine with at most :data:`SMALL_MACHINE_BYTES` of memory."""
+    if memory_bytes is not None and memory_bytes <= SMALL_MACHINE_BYTES:
+        return 1
     return max(1, min(cpu_count or 1, _MAX_DEFAULT_WORKERS))
+
+
+def physical_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return None
 
 
 def _env_int(env: Mapping[str, str], name: str, low: int, high: int) -> int | None:
@@ -82,6 +95,7 @@ def resolve_settings(
     env: Mapping[str, str],
     home: Path,
     cpu_count: int | None = None,
+    memory_bytes: int | None = None,
 ) -> SupervisorSettings:
     """Merge the sources, first set wins: flag, environment, yaml, default.
 
@@ -101,7 +115,11 @@ def resolve_settings(
     return SupervisorSettings(
         host=flags.host or env_host or section.host or DEFAULT_HOST,
         port=port,
-        workers=workers or default_workers(cpu_count if cpu_count is not None else os.cpu_count()),
+        workers=workers
+        or default_workers(
+            cpu_count if cpu_count is not None else os.cpu_count(),
+            memory_bytes if memory_bytes is not None else physical_memory_bytes(),
+        ),
         state_db=_expand(state, home) if state else default_state_path(env, home),
         graceful_timeout_s=graceful or DEFAULT_GRACEFUL_TIMEOUT_S,
         admin_port=admin if admin is not None else (port + 1 if port < 65535 else 0),

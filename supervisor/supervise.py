@@ -1,5 +1,7 @@
 """The foreground supervisor: start the gunicorn arbiter, relay signals, reload safely.
 
+With one worker there is no arbiter: :mod:`.single_process` serves the gateway in this process.
+
 Signal handlers only queue the signal; the loop below acts on it. The arbiter runs in its
 own session so a terminal's Ctrl-C reaches only us (and we drain gracefully), and it gets
 SIGTERM if we die, so it is never orphaned.
@@ -58,17 +60,22 @@ def publish_config(files: InstanceFiles, config: LoadedConfig) -> None:
     write_atomically(files.config_snapshot, config.text)
 
 
+def watch_signals() -> asyncio.Queue[signal.Signals]:
+    """Queue SIGTERM, SIGINT and SIGHUP for the running loop to act on."""
+    loop = asyncio.get_running_loop()
+    received: asyncio.Queue[signal.Signals] = asyncio.Queue()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(sig, received.put_nowait, sig)
+    return received
+
+
 async def supervise(job: Supervision) -> int:
     """Run until the arbiter exits; return the process exit code.
 
     0 after a requested stop, 1 when the arbiter ended on its own (a worker could not
     boot, the port was taken, …) — gunicorn has then already logged why.
     """
-    loop = asyncio.get_running_loop()
-    received: asyncio.Queue[signal.Signals] = asyncio.Queue()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        loop.add_signal_handler(sig, received.put_nowait, sig)
-
+    received = watch_signals()
     publish_config(job.files, job.config)
     handoff = WorkerHandoff(
         job.files.config_snapshot, job.config.source, job.settings.state_db, job.settings.host
@@ -113,7 +120,7 @@ async def _watch(
             return 0 if stopping and code == 0 else 1
         sig = next_signal.result()
         if sig == signal.SIGHUP:
-            job.config = _reload(job, arbiter.pid)
+            job.config = reload_validated(job, lambda _: os.kill(arbiter.pid, signal.SIGHUP))
         elif not stopping:
             stopping = True
             emit_event(
@@ -126,8 +133,8 @@ async def _watch(
             arbiter.send_signal(signal.SIGINT)
 
 
-def _reload(job: Supervision, arbiter_pid: int) -> LoadedConfig:
-    """Validate the config again; hand it to gunicorn only if it loads. Returns the active one."""
+def reload_validated(job: Supervision, apply: Callable[[LoadedConfig], None]) -> LoadedConfig:
+    """Validate the config again; publish and ``apply`` it only if it loads. Returns the active one."""
     try:
         fresh = job.reload_config()
     except ConfigError as exc:
@@ -140,7 +147,7 @@ def _reload(job: Supervision, arbiter_pid: int) -> LoadedConfig:
             "reload-supervisor-section-ignored", "warning", hint="restart to apply supervisor: changes"
         )
     publish_config(job.files, fresh)
-    os.kill(arbiter_pid, signal.SIGHUP)
+    apply(fresh)
     emit_event("reload-accepted", config=fresh.digest, previous=job.config.digest)
     return fresh
 

@@ -1,4 +1,4 @@
-"""The real supervisor with real gunicorn/uvicorn worker processes on loopback."""
+"""The real supervisor on loopback: gunicorn with uvicorn workers, or one process with one worker."""
 
 from __future__ import annotations
 
@@ -32,17 +32,24 @@ def test_start_with_no_config_serves_healthz_on_loopback_8088(gateway_factory: S
     assert gateway.proc.wait(10) == 0
 
 
-@pytest.mark.parametrize("how", ["cli-stop", "sigterm"])
-def test_four_workers_status_and_stop(gateway_factory: StartGateway, how: str) -> None:
-    gateway = gateway_factory(workers=4)
+@pytest.mark.parametrize(
+    ("workers", "how"), [(4, "cli-stop"), (4, "sigterm"), (1, "cli-stop"), (1, "sigterm")]
+)
+def test_workers_status_and_stop(gateway_factory: StartGateway, workers: int, how: str) -> None:
+    gateway = gateway_factory(workers=workers)
     pids = gateway.worker_pids()
-    assert len(pids) == 4
+    assert len(pids) == workers
     tree = descendants(gateway.proc.pid)
-    assert pids <= set(tree)
+    if workers == 1:
+        # One worker is one process: the supervisor serves the gateway itself, no arbiter.
+        assert tree == []
+        assert pids == {gateway.proc.pid}
+    else:
+        assert pids <= set(tree)
 
     status = gateway.cli("status")
     assert status.returncode == 0, status.stderr
-    assert "4 workers alive" in status.stdout
+    assert f"{workers} workers alive" in status.stdout
     listed = {int(line.split()[0]) for line in status.stdout.splitlines()[2:]}
     assert listed == pids
 
@@ -59,10 +66,11 @@ def test_four_workers_status_and_stop(gateway_factory: StartGateway, how: str) -
     assert gateway.cli("status").returncode == 3
 
 
+@pytest.mark.parametrize("workers", [2, 1])
 def test_sighup_refuses_a_broken_config_and_applies_a_valid_one(
-    gateway_factory: StartGateway, tmp_path: Path
+    gateway_factory: StartGateway, tmp_path: Path, workers: int
 ) -> None:
-    gateway = gateway_factory(workers=2, config_text=VALID_CONFIG)
+    gateway = gateway_factory(workers=workers, config_text=VALID_CONFIG)
     old_digest = gateway.healthz()["config"]
     old_pids = gateway.worker_pids()
     config_path = tmp_path / "providers.yaml"
@@ -81,7 +89,10 @@ def test_sighup_refuses_a_broken_config_and_applies_a_valid_one(
     assert result.returncode == 0, result.stderr
     gateway.wait_until(lambda: gateway.healthz()["config"] != old_digest, 30, "the new digest")
     new = gateway.healthz()
-    assert new["pid"] not in old_pids
+    if workers == 1:
+        assert new["pid"] in old_pids  # applied in place
+    else:
+        assert new["pid"] not in old_pids  # gunicorn replaced the workers
     gateway.wait_until(
         lambda: all(gateway.healthz()["config"] == new["config"] for _ in range(8)), 30, "only new workers"
     )

@@ -26,10 +26,13 @@ from coderouter_supervisor.supervisor.settings import (
 from coderouter_supervisor.worker.config.supervisor_section import SupervisorSection
 
 HOME = Path("/home/dev")
+GIB = 1024**3
 
 
 def test_defaults_bind_loopback_8088_under_xdg_state() -> None:
-    settings = resolve_settings(SupervisorFlags(), SupervisorSection(), {}, HOME, cpu_count=2)
+    settings = resolve_settings(
+        SupervisorFlags(), SupervisorSection(), {}, HOME, cpu_count=2, memory_bytes=8 * GIB
+    )
     assert settings == SupervisorSettings(
         host="127.0.0.1",
         port=8088,
@@ -94,11 +97,25 @@ def test_bad_environment_values_are_named(env: dict[str, str], message: str) -> 
 
 
 @pytest.mark.parametrize(
-    ("cpus", "expected"),
-    [pytest.param(None, 1, id="unknown"), pytest.param(1, 1, id="one"), pytest.param(16, 4, id="capped")],
+    ("cpus", "memory", "expected"),
+    [
+        pytest.param(None, None, 1, id="unknown"),
+        pytest.param(1, 8 * GIB, 1, id="one"),
+        pytest.param(16, 8 * GIB, 4, id="capped"),
+        pytest.param(4, None, 4, id="memory-unknown"),
+        pytest.param(4, 2 * GIB, 1, id="pi-2gb"),
+        pytest.param(4, 1 * GIB, 1, id="pi-1gb"),
+        pytest.param(4, 2 * GIB + 1, 4, id="just-over"),
+    ],
 )
-def test_default_workers(cpus: int | None, expected: int) -> None:
-    assert default_workers(cpus) == expected
+def test_default_workers(cpus: int | None, memory: int | None, expected: int) -> None:
+    assert default_workers(cpus, memory) == expected
+
+
+def test_a_small_machine_defaults_to_one_worker_but_flags_still_win() -> None:
+    small = {"cpu_count": 4, "memory_bytes": GIB}
+    assert resolve_settings(SupervisorFlags(), SupervisorSection(), {}, HOME, **small).workers == 1
+    assert resolve_settings(SupervisorFlags(workers=3), SupervisorSection(), {}, HOME, **small).workers == 3
 
 
 def test_ipv6_bind_is_bracketed() -> None:

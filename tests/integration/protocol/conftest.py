@@ -9,9 +9,11 @@ import pytest
 from support.stack import Stack, running_stack
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("gateway")) as started:
+# Each protocol test runs against both ways of serving: one process (``--workers 1``, no arbiter)
+# and gunicorn with two uvicorn workers. The wire must not tell them apart.
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "gunicorn"])
+def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("gateway"), workers=request.param) as started:
         yield started
 
 
