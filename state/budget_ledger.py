@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coderouter_supervisor.state.connection import on_own_connection, write_transaction
-from coderouter_supervisor.state.heartbeats import DEAD_AFTER_S, LIVE_WORKER_IDS
+from coderouter_supervisor.state.heartbeats import LIVE_WORKER_IDS
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Settlement:
 def _reclaim(conn: sqlite3.Connection, now: float) -> None:
     conn.execute(
         f"DELETE FROM budget_reservation WHERE expires_at < ? OR worker_id NOT IN ({LIVE_WORKER_IDS})",  # noqa: S608
-        (now, now - DEAD_AFTER_S),
+        (now, now),
     )
 
 

@@ -11,10 +11,11 @@ from coderouter_supervisor.state.connection import on_own_connection, write_tran
 HEARTBEAT_INTERVAL_S = 2.0
 # A worker that missed this many beats is taken for dead even before anyone marks it so.
 _MISSED_BEATS_DEAD = 3
-# How long after its last beat a worker counts as dead (its budget reservations are then reclaimed).
+# How long after its last beat a worker at the default interval counts as dead (its budget
+# reservations are then reclaimed); each row stores its own, from its own interval.
 DEAD_AFTER_S = HEARTBEAT_INTERVAL_S * _MISSED_BEATS_DEAD
-# The ids of live workers as of ``?`` = now - DEAD_AFTER_S: what holds (budget, key slots) survive by.
-LIVE_WORKER_IDS = "SELECT id FROM worker_heartbeat WHERE exited_at IS NULL AND last_seen >= ?"
+# The ids of workers alive as of ``?`` (now): what holds (budget, key slots) survive by.
+LIVE_WORKER_IDS = "SELECT id FROM worker_heartbeat WHERE exited_at IS NULL AND last_seen + dead_after_s >= ?"
 # Rows of exited workers are kept this long for `status`, then pruned at the next registration.
 _EXITED_RETENTION_S = 7 * 24 * 3600.0
 
@@ -29,13 +30,17 @@ class WorkerHeartbeat:
     last_seen: float
     requests: int
     exited_at: float | None
+    dead_after_s: float = DEAD_AFTER_S
 
     def alive(self, now: float) -> bool:
-        return self.exited_at is None and now - self.last_seen <= DEAD_AFTER_S
+        return self.exited_at is None and now - self.last_seen <= self.dead_after_s
 
 
-def register_worker(conn: sqlite3.Connection, pid: int, now: float) -> int:
-    """Insert a row for a starting worker; return its id. Prunes long-exited rows."""
+def register_worker(
+    conn: sqlite3.Connection, pid: int, now: float, beat_interval_s: float = HEARTBEAT_INTERVAL_S
+) -> int:
+    """Insert a row for a starting worker that beats every ``beat_interval_s``; return its id.
+    Prunes long-exited rows."""
 
     def op(c: sqlite3.Connection) -> int:
         c.execute(
@@ -43,8 +48,9 @@ def register_worker(conn: sqlite3.Connection, pid: int, now: float) -> int:
             (now - _EXITED_RETENTION_S,),
         )
         cur = c.execute(
-            "INSERT INTO worker_heartbeat (pid, started_at, last_seen, requests) VALUES (?, ?, ?, 0)",
-            (pid, now, now),
+            "INSERT INTO worker_heartbeat (pid, started_at, last_seen, requests, dead_after_s)"
+            " VALUES (?, ?, ?, 0, ?)",
+            (pid, now, now, beat_interval_s * _MISSED_BEATS_DEAD),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
@@ -76,10 +82,7 @@ def mark_worker_exited(conn: sqlite3.Connection, worker_id: int, now: float, req
 
 
 def _count_alive(conn: sqlite3.Connection, now: float) -> int:
-    row = conn.execute(
-        "SELECT count(*) FROM worker_heartbeat WHERE exited_at IS NULL AND last_seen >= ?",
-        (now - DEAD_AFTER_S,),
-    ).fetchone()
+    row = conn.execute(f"SELECT count(*) FROM ({LIVE_WORKER_IDS})", (now,)).fetchone()  # noqa: S608
     return int(row[0])
 
 
@@ -103,7 +106,8 @@ def mark_pid_exited(path: Path, pid: int, now: float) -> None:
 
 def all_workers(conn: sqlite3.Connection) -> list[WorkerHeartbeat]:
     rows = conn.execute(
-        "SELECT id, pid, started_at, last_seen, requests, exited_at FROM worker_heartbeat ORDER BY id"
+        "SELECT id, pid, started_at, last_seen, requests, exited_at, dead_after_s"
+        " FROM worker_heartbeat ORDER BY id"
     ).fetchall()
     return [WorkerHeartbeat(*row) for row in rows]
 

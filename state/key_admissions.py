@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from coderouter_supervisor.state.connection import write_transaction
-from coderouter_supervisor.state.heartbeats import DEAD_AFTER_S, LIVE_WORKER_IDS
+from coderouter_supervisor.state.heartbeats import LIVE_WORKER_IDS
 
 WINDOW_S = 60.0
 
@@ -60,7 +60,7 @@ _IN_FLIGHT = f"""
 
 
 def _in_flight(conn: sqlite3.Connection, key_name: str, now: float) -> int:
-    return int(conn.execute(_IN_FLIGHT, (key_name, now, now - DEAD_AFTER_S)).fetchone()[0])
+    return int(conn.execute(_IN_FLIGHT, (key_name, now, now)).fetchone()[0])
 
 
 def _last_minute(conn: sqlite3.Connection, key_name: str, now: float) -> int:
@@ -79,7 +79,7 @@ def _prune(conn: sqlite3.Connection, now: float) -> None:
         WHERE admitted_at <= ?
           AND (released_at IS NOT NULL OR expires_at < ? OR worker_id NOT IN ({LIVE_WORKER_IDS}))
         """,  # noqa: S608 (constant SQL, no input)
-        (now - WINDOW_S, now, now - DEAD_AFTER_S),
+        (now - WINDOW_S, now, now),
     )
 
 

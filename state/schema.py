@@ -103,6 +103,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX key_admission_key ON key_admission (key_name, admitted_at);
     """,
+    # Each worker says how long after its last beat it counts as dead (workers that write
+    # seldom, to spare an SD card, beat seldom).
+    """
+    ALTER TABLE worker_heartbeat ADD COLUMN dead_after_s REAL NOT NULL DEFAULT 6.0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -76,8 +76,10 @@ class StateStore:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    async def register_worker(self, pid: int, now: float) -> int:
-        return await self._run(lambda c: heartbeats.register_worker(c, pid, now))
+    async def register_worker(
+        self, pid: int, now: float, beat_interval_s: float = heartbeats.HEARTBEAT_INTERVAL_S
+    ) -> int:
+        return await self._run(lambda c: heartbeats.register_worker(c, pid, now, beat_interval_s))
 
     async def record_heartbeat(self, worker_id: int, now: float, requests: int) -> int:
         """Refresh this worker's heartbeat; return the number of live workers."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from coderouter_supervisor.state import default_state_path
 from coderouter_supervisor.worker.config import SupervisorSection
+from coderouter_supervisor.worker.telemetry.write_policy import WriteProfile
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8088
@@ -47,6 +48,7 @@ class SupervisorSettings:
     state_db: Path
     graceful_timeout_s: float
     admin_port: int = 0
+    write_profile: WriteProfile = "default"
 
     @property
     def bind(self) -> str:
@@ -61,6 +63,16 @@ def default_workers(cpu_count: int | None, memory_bytes: int | None = None) -> i
     if memory_bytes is not None and memory_bytes <= SMALL_MACHINE_BYTES:
         return 1
     return max(1, min(cpu_count or 1, _MAX_DEFAULT_WORKERS))
+
+
+_DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
+
+
+def on_raspberry_pi(model_file: Path = _DEVICE_TREE_MODEL) -> bool:
+    try:
+        return model_file.read_bytes().startswith(b"Raspberry Pi")
+    except OSError:
+        return False
 
 
 def physical_memory_bytes() -> int | None:
@@ -96,6 +108,7 @@ def resolve_settings(
     home: Path,
     cpu_count: int | None = None,
     memory_bytes: int | None = None,
+    raspberry_pi: bool | None = None,
 ) -> SupervisorSettings:
     """Merge the sources, first set wins: flag, environment, yaml, default.
 
@@ -123,4 +136,6 @@ def resolve_settings(
         state_db=_expand(state, home) if state else default_state_path(env, home),
         graceful_timeout_s=graceful or DEFAULT_GRACEFUL_TIMEOUT_S,
         admin_port=admin if admin is not None else (port + 1 if port < 65535 else 0),
+        write_profile=section.profile
+        or ("low_write" if (on_raspberry_pi() if raspberry_pi is None else raspberry_pi) else "default"),
     )

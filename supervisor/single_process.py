@@ -20,9 +20,9 @@ from coderouter_supervisor.supervisor.supervise import (
     publish_config,
     reload_validated,
     watch_signals,
+    worker_handoff,
 )
 from coderouter_supervisor.worker.app import GatewayApp
-from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.telemetry import emit_event
 
 # As under gunicorn (etc/gunicorn.conf.py): longer than typical client idle timeouts.
@@ -42,9 +42,7 @@ async def serve_in_process(job: Supervision) -> int:
     """Run until stopped; 0 after a requested stop, 1 when the gateway could not start or died."""
     received = watch_signals()
     publish_config(job.files, job.config)
-    handoff = WorkerHandoff(
-        job.files.config_snapshot, job.config.source, job.settings.state_db, job.settings.host
-    )
+    handoff = worker_handoff(job)
     gateway = GatewayApp(handoff, job.config, job.env)
     server = SignalFreeServer(
         uvicorn.Config(
@@ -85,6 +83,7 @@ async def _watch(
         bind=job.settings.bind,
         workers=1,
         mode="single-process",
+        write_profile=job.settings.write_profile,
         config=job.config.digest,
         config_source=job.config.source,
         state=str(job.settings.state_db),

@@ -42,4 +42,7 @@ def render_summary(loaded: LoadedConfig) -> str:
             for rule in router.rules:
                 lines.append(f"  {rule.id}: {_matcher_text(rule.match)} -> {rule.profile}")
     lines += ["", f"paid providers {'allowed' if config.allow_paid else 'blocked (allow_paid: false)'}"]
+    process = config.supervisor.model_dump(exclude_none=True, exclude={"providers"})
+    if process:
+        lines.append("supervisor: " + ", ".join(f"{key}={value}" for key, value in process.items()))
     return "\n".join(lines)

@@ -55,6 +55,14 @@ class Supervision:
     env: Mapping[str, str]
 
 
+def worker_handoff(job: Supervision) -> WorkerHandoff:
+    """What the gateway is told besides its config (see :mod:`...worker.handoff`)."""
+    settings = job.settings
+    return WorkerHandoff(
+        job.files.config_snapshot, job.config.source, settings.state_db, settings.host, settings.write_profile
+    )
+
+
 def publish_config(files: InstanceFiles, config: LoadedConfig) -> None:
     """Write the validated text where workers load it from."""
     write_atomically(files.config_snapshot, config.text)
@@ -77,9 +85,7 @@ async def supervise(job: Supervision) -> int:
     """
     received = watch_signals()
     publish_config(job.files, job.config)
-    handoff = WorkerHandoff(
-        job.files.config_snapshot, job.config.source, job.settings.state_db, job.settings.host
-    )
+    handoff = worker_handoff(job)
     arbiter = await asyncio.create_subprocess_exec(
         *arbiter_command(job.settings, gunicorn_config_path()),
         env=arbiter_environment(job.env, handoff),
@@ -104,6 +110,7 @@ async def _watch(
         bind=job.settings.bind,
         workers=job.settings.workers,
         arbiter_pid=arbiter.pid,
+        write_profile=job.settings.write_profile,
         config=job.config.digest,
         config_source=job.config.source,
         state=str(job.settings.state_db),

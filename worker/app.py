@@ -30,6 +30,7 @@ from coderouter_supervisor.worker.telemetry import (
     emit_event,
     events_path,
 )
+from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 # Upstream connection pool per worker. Streams from local models can stay silent for
 # minutes during prefill, so read timeouts are per provider, set per request.
@@ -57,15 +58,16 @@ class GatewayApp:
     def __init__(self, handoff: WorkerHandoff, config: LoadedConfig, env: Mapping[str, str]) -> None:
         self._home = Path(env.get("HOME") or Path.home())
         self._slot = GatewaySlot()
+        writes = write_policy(handoff.write_profile)
         initial = config
         slot = self._slot
 
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[dict[str, GatewaySlot]]:
             store = await StateStore.open(handoff.state_db)
-            heartbeat = Heartbeat(store, counter)
-            facts = SharedFacts(store, lambda: heartbeat.worker_id)
-            metrics = MetricRecorder(store, lambda: heartbeat.worker_id)
+            heartbeat = Heartbeat(store, counter, writes.heartbeat_interval_s)
+            facts = SharedFacts(store, lambda: heartbeat.worker_id, writes.observations_flush_s)
+            metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s)
             http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
             try:
                 await heartbeat.start()

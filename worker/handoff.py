@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from coderouter_supervisor.worker.telemetry.write_policy import WriteProfile
+
 CONFIG_SNAPSHOT_ENV = "CODEROUTER_CONFIG_SNAPSHOT"
 CONFIG_SOURCE_ENV = "CODEROUTER_CONFIG_SOURCE"
 STATE_DB_ENV = "CODEROUTER_STATE_DB"
 BIND_HOST_ENV = "CODEROUTER_BIND_HOST"
+WRITE_PROFILE_ENV = "CODEROUTER_WRITE_PROFILE"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class WorkerHandoff:
     config_source: str
     state_db: Path
     bind_host: str = "127.0.0.1"
+    write_profile: WriteProfile = "default"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WorkerHandoff:
@@ -38,6 +42,7 @@ class WorkerHandoff:
             config_source=env.get(CONFIG_SOURCE_ENV) or str(snapshot),
             state_db=Path(env[STATE_DB_ENV]),
             bind_host=env.get(BIND_HOST_ENV) or "127.0.0.1",
+            write_profile="low_write" if env.get(WRITE_PROFILE_ENV) == "low_write" else "default",
         )
 
     def to_env(self) -> dict[str, str]:
@@ -46,4 +51,5 @@ class WorkerHandoff:
             CONFIG_SOURCE_ENV: self.config_source,
             STATE_DB_ENV: str(self.state_db),
             BIND_HOST_ENV: self.bind_host,
+            WRITE_PROFILE_ENV: self.write_profile,
         }

@@ -27,14 +27,17 @@ class RequestCounter:
 
 
 class Heartbeat:
-    """Registers the worker, beats every :data:`HEARTBEAT_INTERVAL_S`, marks the exit.
+    """Registers the worker, beats every ``interval_s``, marks the exit.
 
     ``workers_alive`` is the live-worker count seen at the last beat, so answering
     ``/healthz`` never touches the database.
     """
 
-    def __init__(self, store: StateStore, counter: RequestCounter) -> None:
+    def __init__(
+        self, store: StateStore, counter: RequestCounter, interval_s: float = HEARTBEAT_INTERVAL_S
+    ) -> None:
         self._store = store
+        self._interval_s = interval_s
         self._counter = counter
         self._worker_id: int | None = None
         self._task: asyncio.Task[None] | None = None
@@ -47,14 +50,14 @@ class Heartbeat:
 
     async def start(self) -> None:
         now = time.time()
-        self._worker_id = await self._store.register_worker(os.getpid(), now)
+        self._worker_id = await self._store.register_worker(os.getpid(), now, self._interval_s)
         self.workers_alive = await self._store.record_heartbeat(self._worker_id, now, 0)
         self._task = asyncio.create_task(self._beat_forever(), name="heartbeat")
 
     async def _beat_forever(self) -> None:
         assert self._worker_id is not None
         while True:
-            await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+            await asyncio.sleep(self._interval_s)
             try:
                 self.workers_alive = await self._store.record_heartbeat(
                     self._worker_id, time.time(), self._counter.count

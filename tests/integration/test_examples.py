@@ -25,6 +25,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "raspberry-pi-ollama.yaml": (
         " *local: qwen-coder-3b -> qwen-coder-1.5b",
         "paid providers blocked (allow_paid: false)",
+        "supervisor: host=127.0.0.1, workers=1, graceful_timeout_s=600.0, profile=low_write",
     ),
     "auto-router.yaml": (
         "profiles (4), default: auto",

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Reply
-from support.gateway_process import descendants, start_gateway
+from support.gateway_process import Gateway, descendants, start_gateway
 from support.ingress import events, send, wait_events
 
 pytestmark = pytest.mark.integration
@@ -80,3 +83,61 @@ def test_one_process_serves_the_supervisor_endpoint_and_aggregate_metrics(tmp_pa
             assert started["workers"] == 1
         finally:
             assert gateway.terminate() == 0
+
+
+def _commits_while_serving(gateway: Gateway, seconds: float, profile: str) -> int:
+    """How many times the state file changed while free requests kept coming (a lower bound:
+    commits closer together than one request count once)."""
+    conn = sqlite3.connect(gateway.state_db)
+    try:
+        last = conn.execute("PRAGMA data_version").fetchone()[0]
+        changes = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert send(gateway, "openai", False, profile=profile).status == 200
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            changes += version != last
+            last = version
+        return changes
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("profile", ["default", "low_write"])
+def test_low_write_spares_the_disk_but_never_defers_spend(tmp_path: Path, profile: str) -> None:
+    with FakeUpstream() as free, FakeUpstream() as paid:
+        text = providers_yaml(
+            [
+                {"name": "local", "base_url": free.openai_base_url, "model": "m"},
+                {
+                    "name": "cloud",
+                    "base_url": paid.openai_base_url,
+                    "model": "m",
+                    "cost": {"input_tokens_per_million": 1000.0, "output_tokens_per_million": 1000.0},
+                },
+            ],
+            {"main": ["local"], "paid": ["cloud"]},
+            supervisor={"profile": profile},
+        )
+        document = yaml.safe_load(text)
+        document["profiles"][0]["adaptive"] = True  # so that latency observations are kept
+        text = yaml.safe_dump(document)
+        gateway = start_gateway(tmp_path, config_text=text, workers=1)
+        try:
+            changes = _commits_while_serving(gateway, 10.5, "main")
+            with sqlite3.connect(gateway.state_db) as conn:
+                observations = conn.execute("SELECT count(*) FROM adaptive_observation").fetchone()[0]
+            if profile == "low_write":
+                # One heartbeat and one metrics flush per 10 s, nothing per request.
+                assert changes <= 4
+                assert observations == 0
+            else:
+                assert changes >= 6  # a metrics flush and an observations flush every second
+                assert observations > 0
+
+            assert send(gateway, "anthropic", False, profile="paid").status == 200
+            with sqlite3.connect(gateway.state_db) as conn:
+                [(requests, spent)] = conn.execute("SELECT requests, spent_usd FROM budget_ledger").fetchall()
+            assert requests == 1 and spent == pytest.approx((12 + 7) * 0.001)
+        finally:
+            gateway.terminate()

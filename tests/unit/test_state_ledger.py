@@ -103,6 +103,17 @@ def test_reservations_of_a_dead_worker_are_reclaimed(conn: sqlite3.Connection) -
     assert reserve(conn, 9.0, alive, now=later) is not None
 
 
+def test_a_worker_that_beats_seldom_keeps_its_reservation_between_beats(conn: sqlite3.Connection) -> None:
+    slow = register_worker(conn, 100, NOW, beat_interval_s=10.0)
+    other = register_worker(conn, 200, NOW)
+    assert reserve(conn, 9.0, slow) is not None
+    between_beats = NOW + DEAD_AFTER_S + 5
+    assert reserve(conn, 9.0, other, now=between_beats) is None  # the slow worker's hold stands
+    three_missed = NOW + 31
+    conn.execute("UPDATE worker_heartbeat SET last_seen = ? WHERE id = ?", (three_missed, other))
+    assert reserve(conn, 9.0, other, now=three_missed) is not None
+
+
 def test_expired_reservations_are_reclaimed(conn: sqlite3.Connection) -> None:
     worker = register_worker(conn, 100, NOW)
     assert reserve(conn, 9.0, worker) is not None

@@ -100,13 +100,15 @@ def test_silent_worker_counts_as_dead_and_arbiter_marks_exits(tmp_path: Path) ->
         store = await StateStore.open(db)
         await store.register_worker(pid=201, now=100.0)
         await store.register_worker(pid=202, now=100.0)
+        await store.register_worker(pid=203, now=100.0, beat_interval_s=10.0)  # a low-write worker
         await store.close()
 
     asyncio.run(register())
-    assert {w.pid for w in list_workers(db, now=105.0)} == {201, 202}
-    assert list_workers(db, now=107.0) == []  # three missed beats
+    assert {w.pid for w in list_workers(db, now=105.0)} == {201, 202, 203}
+    assert [w.pid for w in list_workers(db, now=107.0)] == [203]  # three missed beats of 2 s
+    assert list_workers(db, now=131.0) == []  # and three of 10 s
     mark_pid_exited(db, 201, now=105.0)
-    assert [w.pid for w in list_workers(db, now=105.0)] == [202]
+    assert [w.pid for w in list_workers(db, now=105.0)] == [202, 203]
 
 
 @pytest.mark.parametrize(

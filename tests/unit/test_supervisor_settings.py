@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -21,6 +22,7 @@ from coderouter_supervisor.supervisor.settings import (
     SupervisorFlags,
     SupervisorSettings,
     default_workers,
+    on_raspberry_pi,
     resolve_settings,
 )
 from coderouter_supervisor.worker.config.supervisor_section import SupervisorSection
@@ -169,3 +171,26 @@ def test_write_atomically_replaces_with_private_mode(tmp_path: Path) -> None:
     assert target.read_text() == "new"
     assert target.stat().st_mode & 0o077 == 0
     assert [p.name for p in tmp_path.iterdir()] == ["snapshot.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "pi", "expected"),
+    [
+        pytest.param(None, False, "default", id="default"),
+        pytest.param(None, True, "low_write", id="implied-on-a-pi"),
+        pytest.param("default", True, "default", id="pi-told-otherwise"),
+        pytest.param("low_write", False, "low_write", id="asked-for"),
+    ],
+)
+def test_write_profile(profile: Literal["default", "low_write"] | None, pi: bool, expected: str) -> None:
+    section = SupervisorSection(profile=profile)
+    assert resolve_settings(SupervisorFlags(), section, {}, HOME, raspberry_pi=pi).write_profile == expected
+
+
+def test_a_raspberry_pi_is_told_by_its_device_tree_model(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    assert not on_raspberry_pi(model)  # no device tree: a PC
+    model.write_bytes(b"Raspberry Pi 4 Model B Rev 1.4\x00")
+    assert on_raspberry_pi(model)
+    model.write_bytes(b"Pine64 RockPro64\x00")
+    assert not on_raspberry_pi(model)

@@ -43,4 +43,6 @@ class SupervisorSection(BaseModel):
     admin_requires_key: bool | None = None
     # Largest request body, in MiB (413 past it); unset: DEFAULT_MAX_BODY_MIB.
     max_body_mib: int | None = Field(default=None, ge=1, le=1024)
+    # How often telemetry is written: "low_write" (implied on a Raspberry Pi) spares an SD card.
+    profile: Literal["default", "low_write"] | None = None
     providers: dict[str, ProviderTuning] = Field(default_factory=dict)

@@ -57,8 +57,11 @@ class _BookHandler(logging.Handler):
 class MetricRecorder:
     """Owns the book for one worker; :meth:`start` after the worker registered, :meth:`stop` at exit."""
 
-    def __init__(self, store: StateStore, worker_id: Callable[[], int | None]) -> None:
+    def __init__(
+        self, store: StateStore, worker_id: Callable[[], int | None], flush_s: float = FLUSH_INTERVAL_S
+    ) -> None:
         self.book = MetricBook()
+        self._flush_s = flush_s
         self._store = store
         self._worker_id = worker_id
         self._written: dict[SeriesKey, float] = {}
@@ -96,5 +99,5 @@ class MetricRecorder:
 
     async def _flush_forever(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_INTERVAL_S)
+            await asyncio.sleep(self._flush_s)
             await self.flush()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -83,17 +84,27 @@ class _Cached:
 class SharedFacts:
     """Open with the worker's :class:`StateStore` and its heartbeat id; :meth:`start` the flusher."""
 
-    def __init__(self, store: StateStore, worker_id: Callable[[], int | None]) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        worker_id: Callable[[], int | None],
+        observations_flush_s: float | None = FLUSH_INTERVAL_S,
+    ) -> None:
+        """``observations_flush_s`` None keeps latency observations in this worker's memory only."""
         self._store = store
+        self._observations_flush_s = observations_flush_s
         self._worker_id = worker_id
         self._cache: dict[tuple[str, ...], _Cached] = {}
-        self._pending: list[AttemptRecord] = []
+        self._pending: deque[AttemptRecord] = deque()
         self._failing: set[str] = set()  # providers this worker saw fail since their last recorded success
         self._flusher: asyncio.Task[None] | None = None
         self.problem: str | None = None
 
     async def start(self) -> None:
-        self._flusher = asyncio.create_task(self._flush_forever(), name="facts-flush")
+        if self._observations_flush_s is not None:
+            self._flusher = asyncio.create_task(
+                self._flush_forever(self._observations_flush_s), name="facts-flush"
+            )
 
     async def stop(self) -> None:
         """Stop the flusher and write what is still pending."""
@@ -250,12 +261,16 @@ class SharedFacts:
         self._pending.append(
             AttemptRecord(observation.provider, observation.at, observation.latency_ms, observation.ok)
         )
+        if self._observations_flush_s is None:
+            # Kept in memory only: the pending ones are the window.
+            while self._pending[0].at < observation.at - WINDOW_S:
+                self._pending.popleft()
 
     async def flush(self) -> None:
         """Write the pending observations in one transaction (and prune the old ones)."""
-        if not self._pending:
+        if not self._pending or self._observations_flush_s is None:
             return
-        batch, self._pending = self._pending, []
+        batch, self._pending = list(self._pending), deque()
         try:
             await self._store.append_attempts(batch, keep_since=time.time() - WINDOW_S)
         except StateError as error:
@@ -263,7 +278,7 @@ class SharedFacts:
             return
         self._recovered()
 
-    async def _flush_forever(self) -> None:
+    async def _flush_forever(self, interval_s: float) -> None:
         while True:
-            await asyncio.sleep(FLUSH_INTERVAL_S)
+            await asyncio.sleep(interval_s)
             await self.flush()
