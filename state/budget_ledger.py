@@ -11,6 +11,7 @@ caller; a new month is simply a new key, and old rows stay.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +35,12 @@ class LedgerEntry:
 
 @dataclass(frozen=True)
 class Settlement:
-    """What one attempt really cost."""
+    """What one attempt (or, added up, ``requests`` of them) really cost."""
 
     cost_usd: float
     input_tokens: int = 0
     output_tokens: int = 0
+    requests: int = 1
 
 
 def _reclaim(conn: sqlite3.Connection, now: float) -> None:
@@ -92,14 +94,21 @@ def _add_spend(c: sqlite3.Connection, provider: str, month: str, settlement: Set
     c.execute(
         """
         INSERT INTO budget_ledger (provider, month, spent_usd, input_tokens, output_tokens, requests)
-        VALUES (?, ?, ?, ?, ?, 1)
+        VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (provider, month) DO UPDATE SET
             spent_usd = spent_usd + excluded.spent_usd,
             input_tokens = input_tokens + excluded.input_tokens,
             output_tokens = output_tokens + excluded.output_tokens,
-            requests = requests + 1
+            requests = requests + excluded.requests
         """,
-        (provider, month, max(settlement.cost_usd, 0.0), settlement.input_tokens, settlement.output_tokens),
+        (
+            provider,
+            month,
+            max(settlement.cost_usd, 0.0),
+            settlement.input_tokens,
+            settlement.output_tokens,
+            settlement.requests,
+        ),
     )
 
 
@@ -119,9 +128,15 @@ def settle_spend(
     write_transaction(conn, op)
 
 
-def record_spend(conn: sqlite3.Connection, provider: str, month: str, settlement: Settlement) -> None:
-    """Add spend of a provider that has prices but no cap (nothing was reserved)."""
-    write_transaction(conn, lambda c: _add_spend(c, provider, month, settlement))
+def record_spend(conn: sqlite3.Connection, entries: Sequence[tuple[str, str, Settlement]]) -> None:
+    """Add (ledger entry, month, settlement) rows that reserved nothing, in one transaction: spend
+    of a provider with prices but no cap, usage of a client key without a budget."""
+
+    def op(c: sqlite3.Connection) -> None:
+        for provider, month, settlement in entries:
+            _add_spend(c, provider, month, settlement)
+
+    write_transaction(conn, op)
 
 
 def ledger_month(

@@ -127,8 +127,8 @@ class StateStore:
     ) -> None:
         await self._run(lambda c: budget_ledger.settle_spend(c, reservation_id, provider, month, settlement))
 
-    async def record_spend(self, provider: str, month: str, settlement: Settlement) -> None:
-        await self._run(lambda c: budget_ledger.record_spend(c, provider, month, settlement))
+    async def record_spend(self, entries: Sequence[tuple[str, str, Settlement]]) -> None:
+        await self._run(lambda c: budget_ledger.record_spend(c, entries))
 
     async def update_health(
         self, provider: str, transition: Callable[[HealthRecord | None], HealthRecord]

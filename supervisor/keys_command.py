@@ -96,7 +96,7 @@ def _limit(value: int | None) -> str:
 
 
 def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = None, month: str = "") -> str:
-    """A table of ``keys`` with this month's paid usage (``usage`` by key name)."""
+    """A table of ``keys`` with this month's usage (``usage`` by key name)."""
     if not keys:
         return "no client keys (the gateway accepts any caller on loopback)"
     usage = usage or {}
@@ -106,7 +106,7 @@ def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = No
             "STATE",
             "BUDGET/MONTH",
             "SPENT",
-            "PAID REQUESTS",
+            "REQUESTS",
             "TOKENS",
             "PROFILES",
             "ADMIN",
@@ -149,7 +149,7 @@ def list_keys(state_db: Path) -> str:
         for entry in read_ledger(state_db, month)
         if entry.provider.startswith(KEY_LEDGER_PREFIX)
     }
-    return f"keys, with paid usage in {month} (UTC):\n" + render_keys(read_keys(state_db), usage, month)
+    return f"keys, with usage in {month} (UTC):\n" + render_keys(read_keys(state_db), usage, month)
 
 
 @click.group()

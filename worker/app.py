@@ -66,7 +66,9 @@ class GatewayApp:
         async def lifespan(app: Starlette) -> AsyncIterator[dict[str, GatewaySlot]]:
             store = await StateStore.open(handoff.state_db)
             heartbeat = Heartbeat(store, counter, writes.heartbeat_interval_s)
-            facts = SharedFacts(store, lambda: heartbeat.worker_id, writes.observations_flush_s)
+            facts = SharedFacts(
+                store, lambda: heartbeat.worker_id, writes.facts_flush_s, writes.share_observations
+            )
             metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s)
             http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
             try:

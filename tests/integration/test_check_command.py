@@ -7,23 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from support.gateway_process import CLI, isolated_env
+from support.gateway_process import run_cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 def run_check(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    return subprocess.run(
-        [*CLI, "check", *args],
-        env=isolated_env(home),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(tmp_path, "check", *args)
 
 
 def test_check_accepts_a_config_using_every_1_10_1_key(tmp_path: Path) -> None:

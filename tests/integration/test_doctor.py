@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ import pytest
 
 from support.configs import providers_yaml
 from support.fake_upstream import Failure, FakeUpstream, Hang, RecordedRequest, Reply, Script, ToolCall, Usage
-from support.gateway_process import CLI, isolated_env
+from support.gateway_process import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -124,21 +123,16 @@ def run_doctor(
     env: dict[str, str] | None = None,
     supervisor: dict[str, Any] | None = None,
 ) -> DoctorRun:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
     config = tmp_path / "providers.yaml"
     names = [p["name"] for p in providers]
     # One worker: the SQLite of the test machine may have the WAL-reset bug, a WARN with several.
     section = {"workers": 1, **(supervisor or {})}
     config.write_text(providers_yaml(providers, {"main": names}, supervisor=section))
-    result = subprocess.run(
-        [*CLI, "doctor", "--config", str(config), "--state", str(tmp_path / "state.db"), *args],
-        env=isolated_env(home, {"CLAUDE_KEY": "sk-ant-test-key", **(env or {})}),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        tmp_path,
+        *("doctor", "--config", str(config), "--state", str(tmp_path / "state.db"), *args),
+        env={"CLAUDE_KEY": "sk-ant-test-key", **(env or {})},
         timeout=90,
-        check=False,
     )
     return DoctorRun(result.returncode, result.stdout, result.stderr)
 

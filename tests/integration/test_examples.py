@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from support.gateway_process import CLI, isolated_env
+from support.gateway_process import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -48,17 +47,7 @@ def test_every_example_has_expectations() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.name)
 def test_example_passes_check(tmp_path: Path, example: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    result = subprocess.run(
-        [*CLI, "check", "--config", str(example)],
-        env=isolated_env(home),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(tmp_path, "check", "--config", str(example))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{example}: OK (digest ")
     for expected in EXPECTED[example.name]:
@@ -73,16 +62,6 @@ def test_default_configs_commented_supervisor_section_is_valid_once_uncommented(
     assert block.startswith("supervisor:\n  host: 127.0.0.1")
     config = tmp_path / "providers.yaml"
     config.write_text(text[:start] + block)
-    home = tmp_path / "home"
-    home.mkdir()
-    result = subprocess.run(
-        [*CLI, "check", "--config", str(config)],
-        env=isolated_env(home),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(tmp_path, "check", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{config}: OK")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support.gateway_process import CLI, isolated_env
+from support.gateway_process import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -18,24 +18,14 @@ ROOT = Path(__file__).parent.parent.parent
 SYSTEM_ONLY = ("User=", "Group=", "ProtectSystem=", "ProtectHome=", "PrivateTmp=", "After=network-online")
 
 
-def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    return subprocess.run(
-        [*CLI, "install-service", *args],
-        env=isolated_env(home),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def install_service(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(tmp_path, "install-service", *args)
 
 
 def install(tmp_path: Path, *args: str) -> tuple[str, str]:
     """Render into tmp_path/units; the unit's text and what the command printed."""
     out = tmp_path / "units"
-    result = run_cli(tmp_path, *args, "--output", str(out))
+    result = install_service(tmp_path, *args, "--output", str(out))
     assert result.returncode == 0, result.stderr
     (unit,) = out.iterdir()
     return unit.read_text(), result.stdout
@@ -87,7 +77,7 @@ def test_single_worker_unit_passes_workers_1(tmp_path: Path) -> None:
 def test_user_unit_drops_what_a_user_manager_cannot_do_and_lands_in_the_users_config(
     tmp_path: Path,
 ) -> None:
-    result = run_cli(tmp_path, "--user")
+    result = install_service(tmp_path, "--user")
     assert result.returncode == 0, result.stderr
     target = tmp_path / "home" / ".config" / "systemd" / "user" / "coderouter-supervisor.service"
     unit = target.read_text()
@@ -107,31 +97,31 @@ def test_user_unit_drops_what_a_user_manager_cannot_do_and_lands_in_the_users_co
 def test_config_is_checked_and_passed_as_an_absolute_path(tmp_path: Path) -> None:
     config = tmp_path / "providers.yaml"
     shutil.copy(ROOT / "etc" / "providers.yaml", config)
-    result = run_cli(tmp_path, "--dry-run", "--config", "providers.yaml")
+    result = install_service(tmp_path, "--dry-run", "--config", "providers.yaml")
     assert result.returncode == 0, result.stderr
     assert directives(result.stdout)["ExecStart"].endswith(f" start --config {config}")
 
     config.write_text("providers: [\n")
     out = tmp_path / "units"
-    result = run_cli(tmp_path, "--config", str(config), "--output", str(out))
+    result = install_service(tmp_path, "--config", str(config), "--output", str(out))
     assert result.returncode == 2
     assert "providers.yaml" in result.stderr
     assert not out.exists()
 
 
 def test_dry_run_prints_the_unit_and_writes_nothing(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "--user", "--dry-run")
+    result = install_service(tmp_path, "--user", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("# coderouter-supervisor as a systemd service")
     assert "[Service]" in result.stdout
     assert not (tmp_path / "home" / ".config").exists()
-    assert run_cli(tmp_path, "--dry-run", "--output", str(tmp_path)).returncode == 2
+    assert install_service(tmp_path, "--dry-run", "--output", str(tmp_path)).returncode == 2
 
 
 def test_an_unwritable_directory_is_named_with_what_to_do_instead(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
-    result = run_cli(tmp_path, "--output", str(blocker / "units"))
+    result = install_service(tmp_path, "--output", str(blocker / "units"))
     assert result.returncode == 1
     assert f"cannot write {blocker / 'units' / 'coderouter-supervisor.service'}" in result.stderr
     assert "sudo" in result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import pytest
 
 from support.configs import providers_yaml
 from support.fake_upstream import Failure, FakeUpstream, Gate, Reply
-from support.gateway_process import CLI, Gateway, isolated_env, start_gateway
+from support.gateway_process import Gateway, run_cli, start_gateway
 from support.ingress import events
 
 pytestmark = pytest.mark.integration
@@ -33,15 +32,7 @@ class Limited:
 
 
 def add_key(tmp_path: Path, name: str, *options: str) -> str:
-    (tmp_path / "home").mkdir(exist_ok=True)
-    done = subprocess.run(
-        [*CLI, "keys", "add", name, *options, "--state", str(tmp_path / "state" / "state.db")],
-        env=isolated_env(tmp_path / "home"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(tmp_path, "keys", "add", name, *options, "--state", str(tmp_path / "state" / "state.db"))
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

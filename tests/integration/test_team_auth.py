@@ -16,7 +16,7 @@ import pytest
 
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Reply, Usage
-from support.gateway_process import CLI, Gateway, free_port, isolated_env, start_gateway
+from support.gateway_process import Gateway, free_port, run_cli, start_gateway
 from support.ingress import events, wait_events
 
 pytestmark = pytest.mark.integration
@@ -32,15 +32,7 @@ class Team:
 
 
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    state_db = tmp_path / "state" / "state.db"
-    return subprocess.run(
-        [*CLI, *args, "--state", str(state_db)],
-        env=isolated_env(tmp_path / "home"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(tmp_path, *args, "--state", str(tmp_path / "state" / "state.db"))
 
 
 def add_key(tmp_path: Path, name: str, *options: str) -> str:
@@ -126,6 +118,14 @@ def test_a_valid_key_works_through_both_sdks_and_is_named_in_events(team: Team) 
     assert all(key not in log for key in team.keys.values())
     for call in team.upstream.requests:
         assert team.keys["alice"] not in str(call.headers)
+
+    def alice_row() -> list[str]:
+        listed = cli(team.gateway.state_db.parent.parent, "keys", "list").stdout
+        return next(line.split() for line in listed.splitlines() if line.startswith("alice"))
+
+    # Free traffic costs nothing but still counts: requests and tokens, within a flush interval.
+    team.gateway.wait_until(lambda: alice_row()[4] == "2", 10, "alice's two requests in keys list")
+    assert alice_row()[3:6] == ["0.0000", "2", str(2 * (12 + 7))]
 
 
 def test_a_key_limited_to_some_profiles_gets_403_elsewhere(team: Team) -> None:

@@ -45,6 +45,23 @@ def isolated_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, s
     return env
 
 
+def run_cli(
+    workdir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run one `coderouter-supervisor` command in ``workdir``, with ``workdir/home`` as its HOME."""
+    home = workdir / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [*CLI, *args],
+        env=isolated_env(home, env),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def descendants(pid: int) -> list[int]:
     """Every live process below ``pid`` (from /proc)."""
     children: dict[int, list[int]] = {}

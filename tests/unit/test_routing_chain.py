@@ -226,3 +226,33 @@ def test_thinking_is_removed_only_where_it_cannot_work(thinking: str) -> None:
         else ("local", "old", "proxy", "lmstudio")
     )
     assert plan.names == expected
+
+
+def test_a_provider_whose_key_is_missing_is_skipped_and_says_which_variable() -> None:
+    text = CONFIG_TEXT.replace(
+        '  - {name: free, base_url: "https://openrouter.ai/api/v1", model: "qwen/qwen3-coder:free"}',
+        '  - {name: free, base_url: "https://openrouter.ai/api/v1", model: "qwen/qwen3-coder:free",'
+        " api_key_env: OPENROUTER_API_KEY}",
+    )
+    assert text != CONFIG_TEXT
+    cfg = parse_config(text, "providers.yaml", {}).config
+    plan = resolve_chain(
+        cfg, cfg.profile("skip-oom"), NO_FACTS, NOW, registry=REGISTRY, missing_keys=frozenset({"free"})
+    )
+    assert plan.names == ("local",)
+    assert [(s.provider, s.reason, s.key_env) for s in plan.skips] == [
+        ("free", "no-key", "OPENROUTER_API_KEY")
+    ]
+    [event] = [e for e in plan_events(plan) if e.name == "skip-missing-api-key"]
+    assert event.fields == {"provider": "free", "profile": "skip-oom", "api_key_env": "OPENROUTER_API_KEY"}
+
+    emptied = resolve_chain(
+        cfg,
+        cfg.profile("skip-oom"),
+        NO_FACTS,
+        NOW,
+        registry=REGISTRY,
+        missing_keys=frozenset({"local", "free"}),
+    )
+    assert emptied.names == ()
+    assert [e.name for e in plan_events(emptied) if e.level == "warning"][-1] == "chain-api-key-missing"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,20 +25,6 @@ from coderouter_supervisor.state.schema import MIGRATIONS, SCHEMA_VERSION
 
 NOW = 1_764_590_400.0  # 2025-12-01T12:00:00Z
 HOLD_S = 3600.0
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "state.db"
-    migrate_state_file(path)
-    return path
-
-
-@pytest.fixture
-def conn(db: Path) -> Iterator[sqlite3.Connection]:
-    connection = connect(db, create=False)
-    yield connection
-    connection.close()
 
 
 def admit(

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from coderouter_supervisor.state import (
     DEAD_AFTER_S,
@@ -38,20 +35,6 @@ from coderouter_supervisor.state.schema import MIGRATIONS, SCHEMA_VERSION
 
 NOW = 1_764_590_400.0  # 2025-12-01T12:00:00Z
 MONTH = "2025-12"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "state.db"
-    migrate_state_file(path)
-    return path
-
-
-@pytest.fixture
-def conn(db: Path) -> Iterator[sqlite3.Connection]:
-    connection = connect(db, create=False)
-    yield connection
-    connection.close()
 
 
 def reserve(
@@ -132,8 +115,8 @@ def test_spend_settled_after_its_reservation_was_reclaimed_still_counts(conn: sq
 
 
 def test_a_new_month_starts_a_fresh_ledger_and_keeps_the_old_one(conn: sqlite3.Connection) -> None:
-    record_spend(conn, "claude", "2025-11", Settlement(9.5, 10, 10))
-    record_spend(conn, "claude", MONTH, Settlement(0.5))
+    record_spend(conn, [("claude", "2025-11", Settlement(9.5, 10, 10))])
+    record_spend(conn, [("claude", MONTH, Settlement(0.5))])
     assert [e.spent_usd for e in ledger_month(conn, "2025-11")] == [9.5]
     assert [e.spent_usd for e in ledger_month(conn, MONTH)] == [0.5]
     assert ledger_month(conn, "2026-01", ("claude",)) == [LedgerEntry("claude", "2026-01")]
@@ -141,9 +124,9 @@ def test_a_new_month_starts_a_fresh_ledger_and_keeps_the_old_one(conn: sqlite3.C
 
 def test_reset_clears_one_provider_one_month(conn: sqlite3.Connection) -> None:
     worker = register_worker(conn, 100, NOW)
-    record_spend(conn, "claude", MONTH, Settlement(3.0))
-    record_spend(conn, "claude", "2025-11", Settlement(7.0))
-    record_spend(conn, "gpt", MONTH, Settlement(1.0))
+    record_spend(conn, [("claude", MONTH, Settlement(3.0))])
+    record_spend(conn, [("claude", "2025-11", Settlement(7.0))])
+    record_spend(conn, [("gpt", MONTH, Settlement(1.0))])
     reserve(conn, 1.0, worker)
     cleared = reset_month(conn, "claude", MONTH)
     assert (cleared.spent_usd, cleared.reserved_usd) == (3.0, 1.0)
@@ -209,7 +192,7 @@ def test_facts_read_together_and_attempts_pruned_to_the_window(conn: sqlite3.Con
     append_attempts(conn, recent, keep_since=NOW - 60)
     assert conn.execute("SELECT COUNT(*) FROM adaptive_observation").fetchone()[0] == 2
     start_cooldown(conn, "local", NOW + 10)
-    record_spend(conn, "cloud", MONTH, Settlement(2.0))
+    record_spend(conn, [("cloud", MONTH, Settlement(2.0))])
     facts = read_provider_facts(conn, ["local", "cloud"], month=MONTH, attempts_since=NOW - 60)
     assert facts.attempts == tuple(recent)
     assert facts.cooldown_until == {"local": NOW + 10}
@@ -239,7 +222,7 @@ def test_migration_from_the_previous_schema_keeps_heartbeats(tmp_path: Path) -> 
 
 def test_path_level_read_and_reset_for_the_cli(db: Path) -> None:
     conn = connect(db, create=False)
-    record_spend(conn, "claude", MONTH, Settlement(2.5, 40, 4))
+    record_spend(conn, [("claude", MONTH, Settlement(2.5, 40, 4))])
     conn.close()
     assert read_ledger(db, MONTH, ("claude", "gpt")) == [
         LedgerEntry("claude", MONTH, 2.5, 0.0, 0, 40, 4, 1),

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from starlette.requests import Request
 
 from coderouter_supervisor.state import ClientKey
-from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import (
     KeyBudgetExhausted,
     NoProviderLeft,
@@ -130,6 +130,13 @@ def guard_tool_loop(profile: ProfileConfig, body: dict[str, Any], ingress: Ingre
     return body
 
 
+def _missing_keys(config: CodeRouterConfig, profile: ProfileConfig) -> frozenset[str]:
+    """The profile's providers that need a key the environment does not hold (read per request, so a
+    key exported into a service's environment file counts after a restart, a rotated one at once)."""
+    needing = (config.provider(name) for name in profile.providers)
+    return frozenset(p.name for p in needing if p.api_key_env and read_api_key(p, os.environ) is None)
+
+
 def _thinking(body: dict[str, Any]) -> Literal["enabled", "adaptive"] | None:
     """The thinking a request asks for: Anthropic ``thinking``, or OpenAI ``reasoning_effort``."""
     thinking = body.get("thinking")
@@ -156,14 +163,16 @@ async def plan_chain(
     gateway = gateway_of(request)
     now = time.time()
     facts = await gateway.facts.snapshot(profile.providers, now, observations=profile.adaptive)
+    config = gateway.config.config
     plan = resolve_chain(
-        gateway.config.config,
+        config,
         profile,
         facts,
         now,
         traits=_traits(body, ingress),
         registry=gateway.capabilities,
         rank_memory=gateway.rank_memory.get(profile.name),
+        missing_keys=_missing_keys(config, profile),
     )
     if plan.adaptive is not None:
         gateway.rank_memory[profile.name] = plan.adaptive.memory

@@ -29,7 +29,7 @@ from coderouter_supervisor.worker.routing.capabilities import (
 )
 from coderouter_supervisor.worker.routing.facts import ChainFacts, month_key
 
-SkipReason = Literal["paid", "budget", "cooldown"]
+SkipReason = Literal["paid", "no-key", "budget", "cooldown"]
 ThinkingRequest = Literal["enabled", "adaptive"]
 
 
@@ -48,6 +48,7 @@ class Skip:
     seconds_until_eligible: int = 0
     spent_usd: float = 0.0
     cap_usd: float = 0.0
+    key_env: str = ""  # "no-key": the variable that is not set
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,18 @@ def _can_think(provider: ProviderConfig, registry: CapabilityRegistry) -> bool:
 
 
 def _gate(
-    provider: ProviderConfig, config: CodeRouterConfig, profile: ProfileConfig, facts: ChainFacts, now: float
+    provider: ProviderConfig,
+    config: CodeRouterConfig,
+    profile: ProfileConfig,
+    facts: ChainFacts,
+    now: float,
+    missing_keys: frozenset[str],
 ) -> Skip | None:
     if provider.paid and not config.allow_paid:
         return Skip(provider.name, "paid")
+    if provider.name in missing_keys:
+        # Sent without its key the request would only earn a 401, after the prompt left the box.
+        return Skip(provider.name, "no-key", key_env=provider.api_key_env or "")
     cap = provider.cost.monthly_budget_usd if provider.cost is not None else None
     if cap is not None:
         budget = facts.budget_of(provider.name, month_key(now))
@@ -115,17 +124,19 @@ def resolve_chain(
     traits: RequestTraits = RequestTraits(),
     registry: CapabilityRegistry,
     rank_memory: Mapping[str, RankMemory] | None = None,
+    missing_keys: frozenset[str] = frozenset(),
 ) -> ChainPlan:
     """The attempts for ``profile`` given ``facts`` at ``now``; an empty plan means nothing is left.
 
     ``rank_memory`` is this profile's adaptive rank memory from the last call (the caller keeps
-    ``plan.adaptive.memory`` for the next one).
+    ``plan.adaptive.memory`` for the next one). ``missing_keys`` names the providers whose
+    ``api_key_env`` variable is unset or empty right now.
     """
     providers = [config.provider(name) for name in profile.providers]
     kept: list[ProviderConfig] = []
     skips: list[Skip] = []
     for provider in providers:
-        skip = _gate(provider, config, profile, facts, now)
+        skip = _gate(provider, config, profile, facts, now, missing_keys)
         if skip is None:
             kept.append(provider)
         else:

@@ -19,13 +19,18 @@ _CHAIN_BLOCKED: dict[SkipReason, tuple[str, str]] = {
         "that is not local to this profile",
     ),
     "budget": ("chain-budget-exceeded", BUDGET_HINT),
+    "no-key": (
+        "chain-api-key-missing",
+        "set the api_key_env variable of these providers where the gateway runs (`coderouter-supervisor "
+        "doctor` lists them), or add a provider that needs no key to this profile's chain",
+    ),
     "paid": (
         "chain-paid-gate-blocked",
         "set ALLOW_PAID=true, mark a provider paid=false, or add a free provider to this profile's chain",
     ),
 }
 # When several gates emptied the chain, the first reason here is the one reported.
-_BLOCKED_PRECEDENCE: tuple[SkipReason, ...] = ("cooldown", "budget", "paid")
+_BLOCKED_PRECEDENCE: tuple[SkipReason, ...] = ("cooldown", "budget", "no-key", "paid")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,9 @@ def plan_events(plan: ChainPlan) -> list[RoutingEvent]:
                 "month": plan.month,
             }
             events.append(RoutingEvent("skip-budget-exceeded", "info", fields))
+        elif skip.reason == "no-key":
+            fields = {"provider": skip.provider, "profile": plan.profile, "api_key_env": skip.key_env}
+            events.append(RoutingEvent("skip-missing-api-key", "warning", fields))
         else:
             fields = {
                 "provider": skip.provider,

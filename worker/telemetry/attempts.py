@@ -202,6 +202,8 @@ class AttemptRecorder:
             await self._facts.settle_spend(hold, self._request_spend)
         elif ledger is not None and self._request_spend.cost_usd > 0:
             await self._facts.record_spend(ledger, self._request_spend, time.time())
+        elif ledger is not None:
+            self._facts.count_usage(ledger, self._request_spend, time.time())
 
     def _health_changed(self, change: HealthChange | None) -> None:
         if change is None:

@@ -88,11 +88,15 @@ class SharedFacts:
         self,
         store: StateStore,
         worker_id: Callable[[], int | None],
-        observations_flush_s: float | None = FLUSH_INTERVAL_S,
+        flush_s: float = FLUSH_INTERVAL_S,
+        share_observations: bool = True,
     ) -> None:
-        """``observations_flush_s`` None keeps latency observations in this worker's memory only."""
+        """Every ``flush_s`` the usage counted for later is written, and the latency observations
+        unless ``share_observations`` is off (then they stay in this worker's memory)."""
         self._store = store
-        self._observations_flush_s = observations_flush_s
+        self._flush_s = flush_s
+        self._share_observations = share_observations
+        self._usage: dict[tuple[str, str], Settlement] = {}
         self._worker_id = worker_id
         self._cache: dict[tuple[str, ...], _Cached] = {}
         self._pending: deque[AttemptRecord] = deque()
@@ -101,10 +105,7 @@ class SharedFacts:
         self.problem: str | None = None
 
     async def start(self) -> None:
-        if self._observations_flush_s is not None:
-            self._flusher = asyncio.create_task(
-                self._flush_forever(self._observations_flush_s), name="facts-flush"
-            )
+        self._flusher = asyncio.create_task(self._flush_forever(), name="facts-flush")
 
     async def stop(self) -> None:
         """Stop the flusher and write what is still pending."""
@@ -205,7 +206,7 @@ class SharedFacts:
     async def record_spend(self, provider: str, spend: Spend, now: float) -> None:
         settlement = Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
         try:
-            await self._store.record_spend(provider, month_key(now), settlement)
+            await self._store.record_spend([(provider, month_key(now), settlement)])
         except StateError as error:
             self._failed("record-spend", error)
             emit_event("spend-not-recorded", "error", provider=provider, cost_usd=spend.cost_usd)
@@ -261,14 +262,34 @@ class SharedFacts:
         self._pending.append(
             AttemptRecord(observation.provider, observation.at, observation.latency_ms, observation.ok)
         )
-        if self._observations_flush_s is None:
+        if not self._share_observations:
             # Kept in memory only: the pending ones are the window.
             while self._pending[0].at < observation.at - WINDOW_S:
                 self._pending.popleft()
 
+    def count_usage(self, ledger: str, spend: Spend, now: float) -> None:
+        """Add usage that cost nothing (a client key's request to a free provider) to ``ledger`` at the
+        next flush: a request count is not worth a write per request."""
+        key = (ledger, month_key(now))
+        before = self._usage.get(key, Settlement(0.0, requests=0))
+        self._usage[key] = Settlement(
+            before.cost_usd + spend.cost_usd,
+            before.input_tokens + spend.input_tokens,
+            before.output_tokens + spend.output_tokens,
+            before.requests + 1,
+        )
+
     async def flush(self) -> None:
-        """Write the pending observations in one transaction (and prune the old ones)."""
-        if not self._pending or self._observations_flush_s is None:
+        """Write the usage counted for later, then the pending observations (each in one transaction)."""
+        if self._usage:
+            usage, self._usage = self._usage, {}
+            try:
+                await self._store.record_spend([(ledger, month, s) for (ledger, month), s in usage.items()])
+            except StateError as error:
+                self._failed("record-usage", error)
+            else:
+                self._recovered()
+        if not self._pending or not self._share_observations:
             return
         batch, self._pending = list(self._pending), deque()
         try:
@@ -278,7 +299,7 @@ class SharedFacts:
             return
         self._recovered()
 
-    async def _flush_forever(self, interval_s: float) -> None:
+    async def _flush_forever(self) -> None:
         while True:
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(self._flush_s)
             await self.flush()

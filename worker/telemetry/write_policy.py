@@ -19,15 +19,14 @@ WriteProfile = Literal["default", "low_write"]
 @dataclass(frozen=True)
 class WritePolicy:
     metrics_flush_s: float
-    observations_flush_s: float | None  # None: kept in memory, never written
+    facts_flush_s: float  # a client key's free usage, and the observations when shared
+    share_observations: bool  # False: kept in this worker's memory, never written
     heartbeat_interval_s: float
 
 
 _POLICIES: dict[WriteProfile, WritePolicy] = {
-    "default": WritePolicy(
-        metrics_flush_s=1.0, observations_flush_s=1.0, heartbeat_interval_s=HEARTBEAT_INTERVAL_S
-    ),
-    "low_write": WritePolicy(metrics_flush_s=10.0, observations_flush_s=None, heartbeat_interval_s=10.0),
+    "default": WritePolicy(1.0, 1.0, share_observations=True, heartbeat_interval_s=HEARTBEAT_INTERVAL_S),
+    "low_write": WritePolicy(10.0, 10.0, share_observations=False, heartbeat_interval_s=10.0),
 }
 
 

@@ -1,0 +1,46 @@
+"""A provider whose key variable is not set is skipped before anything is sent to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.configs import providers_yaml
+from support.fake_upstream import FakeUpstream, Reply
+from support.gateway_process import start_gateway
+from support.ingress import events, send
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_provider_without_its_key_is_skipped_with_the_variable_named(tmp_path: Path) -> None:
+    with FakeUpstream() as keyed, FakeUpstream() as backup:
+        backup.reset(Reply(text="from backup"))
+        text = providers_yaml(
+            [
+                {
+                    "name": "keyed",
+                    "base_url": keyed.openai_base_url,
+                    "model": "m",
+                    "api_key_env": "KEYED_KEY",
+                },
+                {"name": "backup", "base_url": backup.openai_base_url, "model": "m"},
+            ],
+            {"main": ["keyed", "backup"], "keyed-only": ["keyed"]},
+        )
+        gateway = start_gateway(tmp_path, config_text=text)
+        try:
+            answer = send(gateway, "anthropic", False)
+            assert answer.status == 200 and answer.text == "from backup"
+            assert answer.fallback_chain is not None and "keyed;skipped=no-key" in answer.fallback_chain
+            assert keyed.requests == []
+            [skip] = events(gateway, "skip-missing-api-key")
+            assert skip["api_key_env"] == "KEYED_KEY" and skip["provider"] == "keyed"
+
+            refused = send(gateway, "openai", False, profile="keyed-only")
+            assert refused.status == 502  # nothing was left to try
+            assert refused.error is not None and "api_key_env" in refused.error["message"]
+            assert keyed.requests == []
+        finally:
+            gateway.terminate()

@@ -1,0 +1,26 @@
+"""A migrated state file (``db``) and a connection to it (``conn``) for the state tests."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from coderouter_supervisor.state import migrate_state_file
+from coderouter_supervisor.state.connection import connect
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "state.db"
+    migrate_state_file(path)
+    return path
+
+
+@pytest.fixture
+def conn(db: Path) -> Iterator[sqlite3.Connection]:
+    connection = connect(db, create=False)
+    yield connection
+    connection.close()
