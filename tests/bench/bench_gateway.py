@@ -21,6 +21,7 @@ uvicorn workers for two — and prints every number beside its floor and its tar
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import sqlite3
@@ -210,9 +211,13 @@ def machine() -> str:
     for line in lscpu.splitlines():
         if model == "unknown CPU" and line.startswith("Model name:"):
             model = line.split(":", 1)[1].strip()
+    # uvicorn's loop="auto" and http="auto" pick these up when importable, for gateway and floor alike.
+    extras = ", ".join(
+        f"{name} {'yes' if importlib.util.find_spec(name) else 'no'}" for name in ("uvloop", "httptools")
+    )
     return (
         f"{model}, {os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; {extras}"
     )
 
 

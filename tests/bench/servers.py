@@ -174,7 +174,8 @@ def start_floor(folder: Path, upstream_port: int, workers: int) -> Served:
         argv = [sys.executable, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker", "-w", str(workers)]
         argv += ["--bind", f"127.0.0.1:{port}", "--keep-alive", "75", "--worker-tmp-dir", "/dev/shm"]
         argv += ["--no-control-socket", "floor_app:app"]
-    env = bench_env(BENCH_UPSTREAM_PORT=str(upstream_port), PYTHONPATH=str(BENCH_DIR))
+    path = os.pathsep.join(p for p in (str(BENCH_DIR), os.environ.get("PYTHONPATH", "")) if p)
+    env = bench_env(BENCH_UPSTREAM_PORT=str(upstream_port), PYTHONPATH=path)
     return spawn(argv, port, workers, env, folder / f"floor-{workers}.log", BENCH_DIR)
 
 
