@@ -21,6 +21,7 @@ uvicorn workers for two — and prints every number beside its floor and its tar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import platform
@@ -133,6 +134,7 @@ class Measured:
     cpu_per_request: dict[str, float] = field(default_factory=dict)
     rps: float = 0.0
     cpu_share: float = 0.0  # server CPU-seconds per wall second during the throughput run
+    worker_cores: list[float] = field(default_factory=list)  # the same, each worker
 
 
 def measure(served: servers.Served, calls: dict[str, Call], sizes: Sizes, latency: bool) -> Measured:
@@ -148,11 +150,15 @@ def measure(served: servers.Served, calls: dict[str, Call], sizes: Sizes, latenc
             result.latency[path] = http_load.sequential(served.port, calls[path], sizes.latency)
             result.cpu_per_request[path] = (servers.cpu_seconds(pids) - before) / sizes.latency
             sent += sizes.warmup + sizes.latency
-    pids = served.pids()
+    pids, workers = served.pids(), served.worker_pids()
     before, started = servers.cpu_seconds(pids), time.perf_counter()
+    each = [servers.cpu_seconds([pid]) for pid in workers]
     done = http_load.throughput(served.port, calls["anthropic"], 2, 8, 1.0, sizes.throughput_s)
     wall = time.perf_counter() - started
     result.cpu_share = (servers.cpu_seconds(pids) - before) / wall
+    result.worker_cores = [
+        (servers.cpu_seconds([pid]) - was) / wall for pid, was in zip(workers, each, strict=True)
+    ]
     result.rps = done / sizes.throughput_s
     sent += int(done * (1 + 1 / sizes.throughput_s))  # the warm-up second's requests count too
     while sent < sizes.rss_after:
@@ -167,6 +173,7 @@ class StateRun:
     provider: str
     profile: str
     requests: int
+    page_size: int
     load: state_writes.Window
     idle: state_writes.Window
     seconds: float
@@ -191,10 +198,13 @@ def measure_state_writes(folder: Path, upstream: int, provider: str, profile: st
         served.stop()
     writes = state_writes.parse(trace, run_dir / "state")
     seconds = end - start
+    with contextlib.closing(sqlite3.connect(run_dir / "state" / "state.db")) as db:
+        page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
     return StateRun(
         provider,
         profile,
         requests,
+        page_size,
         state_writes.window(writes, start, end),
         state_writes.window(writes, end, end + seconds),
         seconds,

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+STAGGER_S = 0.02
+
 
 @dataclass(frozen=True)
 class Call:
@@ -112,8 +114,11 @@ async def _hammer(port: int, call: Call, connections: int, warmup_s: float, dura
     stop = start + duration_s
     counted = 0
 
-    async def one() -> None:
+    async def one(index: int) -> None:
         nonlocal counted
+        # Connections opened in one burst would all be accepted by whichever gunicorn worker wakes
+        # first (asyncio accepts up to its backlog per wake-up); spread out, they land on all workers.
+        await asyncio.sleep(index * STAGGER_S)
         reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
         while (now := loop.time()) < stop:
             writer.write(call.raw)
@@ -122,7 +127,7 @@ async def _hammer(port: int, call: Call, connections: int, warmup_s: float, dura
                 counted += 1
         writer.close()
 
-    await asyncio.gather(*(one() for _ in range(connections)))
+    await asyncio.gather(*(one(index) for index in range(connections)))
     return counted
 
 
