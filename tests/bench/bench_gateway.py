@@ -137,35 +137,71 @@ class Measured:
     worker_cores: list[float] = field(default_factory=list)  # the same, each worker
 
 
-def measure(served: servers.Served, calls: dict[str, Call], sizes: Sizes, latency: bool) -> Measured:
-    result = Measured(ready_s=served.ready_s)
+ROUNDS = 10  # latency and throughput alternate between gateway and floor in this many blocks
+
+
+def measure_pair(served: dict[str, servers.Served], sizes: Sizes, latency: bool) -> dict[str, Measured]:
+    """Gateway and floor, both running, measured in alternating blocks so drift in the machine's
+    speed (a VM's neighbours, CPU frequency) lands on both alike."""
+    calls = {
+        "gateway": {path: gateway_call(served["gateway"].port, path) for path in PATHS},
+        "floor": {path: floor_call(served["floor"].port, path) for path in PATHS},
+    }
+    results = {kind: Measured(ready_s=server.ready_s) for kind, server in served.items()}
     time.sleep(1.0)  # let start-up work (first heartbeat, probes) finish before "idle"
-    result.rss_idle = [servers.rss_mb(pid) for pid in served.worker_pids()]
-    sent = 0
+    for kind, server in served.items():
+        results[kind].rss_idle = [servers.rss_mb(pid) for pid in server.worker_pids()]
+    sent = dict.fromkeys(served, 0)
+    order = list(served)
     if latency:
+        block = sizes.latency // ROUNDS
         for path in PATHS:
-            http_load.sequential(served.port, calls[path], sizes.warmup)
-            pids = served.pids()
-            before = servers.cpu_seconds(pids)
-            result.latency[path] = http_load.sequential(served.port, calls[path], sizes.latency)
-            result.cpu_per_request[path] = (servers.cpu_seconds(pids) - before) / sizes.latency
-            sent += sizes.warmup + sizes.latency
-    pids, workers = served.pids(), served.worker_pids()
-    before, started = servers.cpu_seconds(pids), time.perf_counter()
-    each = [servers.cpu_seconds([pid]) for pid in workers]
-    done = http_load.throughput(served.port, calls["anthropic"], 2, 8, 1.0, sizes.throughput_s)
-    wall = time.perf_counter() - started
-    result.cpu_share = (servers.cpu_seconds(pids) - before) / wall
-    result.worker_cores = [
-        (servers.cpu_seconds([pid]) - was) / wall for pid, was in zip(workers, each, strict=True)
-    ]
-    result.rps = done / sizes.throughput_s
-    sent += int(done * (1 + 1 / sizes.throughput_s))  # the warm-up second's requests count too
-    while sent < sizes.rss_after:
-        sent += http_load.throughput(served.port, calls["anthropic"], 2, 8, 0.0, 1.0)
-    result.requests_before_rss = sent
-    result.rss_after = [servers.rss_mb(pid) for pid in served.worker_pids()]
-    return result
+            cpu = dict.fromkeys(served, 0.0)
+            for kind, server in served.items():
+                http_load.sequential(server.port, calls[kind][path], sizes.warmup)
+                results[kind].latency[path] = []
+            for _ in range(ROUNDS):
+                order.reverse()
+                for kind in order:
+                    pids = served[kind].pids()
+                    before = servers.cpu_seconds(pids)
+                    results[kind].latency[path] += http_load.sequential(
+                        served[kind].port, calls[kind][path], block
+                    )
+                    cpu[kind] += servers.cpu_seconds(pids) - before
+            for kind in served:
+                results[kind].cpu_per_request[path] = cpu[kind] / (block * ROUNDS)
+                sent[kind] += sizes.warmup + block * ROUNDS
+    done = dict.fromkeys(served, 0)
+    cpu = dict.fromkeys(served, 0.0)
+    wall = dict.fromkeys(served, 0.0)
+    each = {kind: [0.0] * server.workers for kind, server in served.items()}
+    for _ in range(2):  # two blocks each: long enough to stay out of connection start-up
+        order.reverse()
+        for kind in order:
+            server = served[kind]
+            pids, workers = server.pids(), server.worker_pids()
+            before, started = servers.cpu_seconds(pids), time.perf_counter()
+            was = [servers.cpu_seconds([pid]) for pid in workers]
+            count = http_load.throughput(
+                server.port, calls[kind]["anthropic"], 2, 8, 1.0, sizes.throughput_s / 2
+            )
+            wall[kind] += time.perf_counter() - started
+            cpu[kind] += servers.cpu_seconds(pids) - before
+            for index, pid in enumerate(workers):
+                each[kind][index] += servers.cpu_seconds([pid]) - was[index]
+            done[kind] += count
+            sent[kind] += int(count * (1 + 2 / sizes.throughput_s))  # the warm-up second's requests count too
+    for kind, server in served.items():
+        result = results[kind]
+        result.rps = done[kind] / sizes.throughput_s
+        result.cpu_share = cpu[kind] / wall[kind]
+        result.worker_cores = [seconds / wall[kind] for seconds in each[kind]]
+        while sent[kind] < sizes.rss_after:
+            sent[kind] += http_load.throughput(server.port, calls[kind]["anthropic"], 2, 8, 0.0, 1.0)
+        result.requests_before_rss = sent[kind]
+        result.rss_after = [servers.rss_mb(pid) for pid in server.worker_pids()]
+    return results
 
 
 @dataclass(frozen=True)
@@ -244,20 +280,17 @@ def main() -> None:
     states: list[StateRun] = []
     try:
         for workers in (1, 2):
-            floor = servers.start_floor(folder, upstream_port, workers)
+            served: dict[str, servers.Served] = {}
             try:
-                calls = {path: floor_call(floor.port, path) for path in PATHS}
-                results["floor", workers] = measure(floor, calls, sizes, latency=workers == 1)
+                served["floor"] = servers.start_floor(folder, upstream_port, workers)
+                served["gateway"] = servers.start_gateway(
+                    folder / f"gateway-{workers}", gateway_config(upstream_port), workers
+                )
+                for kind, measured in measure_pair(served, sizes, latency=workers == 1).items():
+                    results[kind, workers] = measured
             finally:
-                floor.stop()
-            gateway = servers.start_gateway(
-                folder / f"gateway-{workers}", gateway_config(upstream_port), workers
-            )
-            try:
-                calls = {path: gateway_call(gateway.port, path) for path in PATHS}
-                results["gateway", workers] = measure(gateway, calls, sizes, latency=workers == 1)
-            finally:
-                gateway.stop()
+                for server in served.values():
+                    server.stop()
         if not args.skip_state:
             for provider in ("free", "budgeted"):
                 for profile in ("default", "low_write"):

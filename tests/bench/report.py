@@ -174,9 +174,11 @@ def render(
     lines = [
         f"Machine: {machine}",
         f"Latency: {sizes.latency:,} sequential requests per path on one keep-alive connection after "
-        f"{sizes.warmup:,} warm-up, 1 worker. CPU: utime+stime of every server process / requests.",
+        f"{sizes.warmup:,} warm-up, 1 worker, gateway and floor alternating in 10 blocks. "
+        "CPU: utime+stime of every server process / requests.",
         f"Throughput: Anthropic passthrough, 2 client processes x 8 keep-alive connections, "
-        f"{sizes.throughput_s:.0f} s after 1 s warm-up; the clients and the upstream share the cores.",
+        f"{sizes.throughput_s:g} s in 2 alternating blocks, each after 1 s warm-up; the clients and the "
+        "upstream share the cores.",
         "",
         *_per_path(results),
         "",
