@@ -25,6 +25,7 @@ import contextlib
 import importlib.util
 import os
 import platform
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -291,7 +292,9 @@ def main() -> None:
             finally:
                 for server in served.values():
                     server.stop()
-        if not args.skip_state:
+        if not args.skip_state and shutil.which("strace") is None:
+            print("strace not found: state-directory writes are left out", file=sys.stderr)
+        elif not args.skip_state:
             for provider in ("free", "budgeted"):
                 for profile in ("default", "low_write"):
                     states.append(
