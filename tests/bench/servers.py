@@ -160,7 +160,9 @@ def start_gateway(
         "--config",
         str(folder / "providers.yaml"),
     ]
-    return spawn(argv, port, workers, bench_env(HOME=str(folder)), folder / log_name, folder)
+    # The config's Anthropic providers read their key from BENCH_KEY; the canned upstream ignores it.
+    env = bench_env(HOME=str(folder), BENCH_KEY="sk-bench-provider")
+    return spawn(argv, port, workers, env, folder / log_name, folder)
 
 
 def start_floor(folder: Path, upstream_port: int, workers: int) -> Served:
