@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -36,8 +37,11 @@ class StreamRelay:
         self._client = client
         self._provider = provider
         self._secret = secret  # the provider's key, cut out of any error text it echoes
-        self._events = upstream.events().__aiter__()
-        self._pending: asyncio.Future[UpstreamEvent] | None = None
+        self._batches = upstream.batches().__aiter__()
+        # Events of the last network read not handed out yet: taken without waiting, so a read of
+        # many events costs one wait (a task and a timer) instead of one per event.
+        self._backlog: deque[UpstreamEvent] = deque()
+        self._pending: asyncio.Future[list[UpstreamEvent]] | None = None
         self._primed: list[bytes] = []
         self._ended = False
         self.failure: UpstreamError | None = None
@@ -52,16 +56,19 @@ class StreamRelay:
 
     async def _next(self, wait_s: float) -> UpstreamEvent | _Silence | None:
         """The next event; ``_SILENCE`` after ``wait_s`` without one; None at the end."""
+        if self._backlog:
+            return self._backlog.popleft()
         if self._pending is None:
-            self._pending = asyncio.ensure_future(self._events.__anext__())
+            self._pending = asyncio.ensure_future(self._batches.__anext__())
         done, _ = await asyncio.wait({self._pending}, timeout=wait_s)
         if not done:
             return _SILENCE
         pending, self._pending = self._pending, None
         try:
-            return pending.result()
+            self._backlog.extend(pending.result())
         except StopAsyncIteration:
             return None
+        return self._backlog.popleft()
 
     async def prime(self, wait_s: float, *, require_content: bool = False) -> None:
         """Read until the client stream has started, the upstream ended, or ``wait_s`` passed.
@@ -111,7 +118,13 @@ class StreamRelay:
             if not self._ended and not self._client.started:
                 # prime() gave up after a full interval of silence: keep the client waiting visibly.
                 yield self._client.ping_frame
+            # Frames of events that arrived together go out as one body chunk (one write, one pass
+            # through the middleware), sent before the relay next waits on the network.
+            ready: list[bytes] = []
             while not self._ended:
+                if ready and not self._backlog:
+                    yield b"".join(ready)
+                    ready = []
                 try:
                     event = await self._next(PING_INTERVAL_S)
                 except UpstreamError as error:
@@ -125,11 +138,11 @@ class StreamRelay:
                 try:
                     frames = self._client.feed(event)
                 except UpstreamError as error:
-                    yield self._fail(error)
+                    yield b"".join([*ready, self._fail(error)])
                     return
                 if frames:
-                    yield frames
-            yield self._client.finish(self._upstream.saw_done)
+                    ready.append(frames)
+            yield b"".join([*ready, self._client.finish(self._upstream.saw_done)])
         finally:
             await self.aclose()
 
@@ -141,7 +154,8 @@ class StreamRelay:
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
-        aclose = getattr(self._events, "aclose", None)
+        self._backlog.clear()
+        aclose = getattr(self._batches, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(Exception):
                 await aclose()

@@ -16,7 +16,7 @@ from coderouter_supervisor.worker.errors import (
     UpstreamHTTPError,
     UpstreamTimeout,
 )
-from coderouter_supervisor.worker.protocol import SSEDecoder, upstream_error_from_response
+from coderouter_supervisor.worker.protocol import SSEDecoder, SSEEvent, upstream_error_from_response
 
 # An upstream error body is read for its message; anything past this is noise.
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -148,19 +148,23 @@ class UpstreamStream:
         self.skipped_frames = 0
 
     async def events(self) -> AsyncIterator[UpstreamEvent]:
+        async for batch in self.batches():
+            for event in batch:
+                yield event
+
+    async def batches(self) -> AsyncIterator[list[UpstreamEvent]]:
+        """The events as they arrive: each list (never empty) is what one network read completed."""
         decoder = SSEDecoder()
         try:
             async for chunk in self._response.aiter_bytes():
-                for frame in decoder.feed(chunk):
-                    event = self._parse(frame.event, frame.data)
-                    if event is not None:
-                        yield event
-                    if self.saw_done:
-                        return
-            for frame in decoder.close():
-                event = self._parse(frame.event, frame.data)
-                if event is not None:
-                    yield event
+                batch = self._parse_all(decoder.feed(chunk))
+                if batch:
+                    yield batch
+                if self.saw_done:
+                    return
+            batch = self._parse_all(decoder.close())
+            if batch:
+                yield batch
         except httpx.HTTPError as exc:
             raise MidStreamFailure(
                 f"provider {self._provider} broke off the stream: {exc or type(exc).__name__}",
@@ -168,6 +172,17 @@ class UpstreamStream:
             ) from exc
         finally:
             await self._response.aclose()
+
+    def _parse_all(self, frames: list[SSEEvent]) -> list[UpstreamEvent]:
+        """The events of ``frames`` up to ``[DONE]``; nothing after it counts."""
+        batch = []
+        for frame in frames:
+            event = self._parse(frame.event, frame.data)
+            if event is not None:
+                batch.append(event)
+            if self.saw_done:
+                break
+        return batch
 
     def _parse(self, name: str | None, data: str) -> UpstreamEvent | None:
         if data.strip() == "[DONE]":

@@ -1,0 +1,312 @@
+"""What the gateway costs next to the thinnest possible passthrough: ``python tests/bench/bench_gateway.py``.
+
+One run on one machine, against a canned loopback upstream (``canned_upstream.py``), measures the
+gateway (``coderouter-supervisor start``) and the floor (``floor_app.py``, Starlette + httpx
+forwarding the same bytes) under the same server — plain uvicorn for one worker, gunicorn with
+uvicorn workers for two — and prints every number beside its floor and its target:
+
+* per path (Anthropic passthrough, Anthropic → OpenAI translation, OpenAI passthrough, Anthropic
+  streaming): p50/p99 latency of sequential keep-alive requests, and CPU time per request (utime +
+  stime of every server process: supervisor, arbiter and workers);
+* requests/s with 1 and 2 workers (concurrent keep-alive connections from separate client processes,
+  which share the machine's cores with the servers and the upstream: the report shows it);
+* RSS per worker idle and after 10,000 requests; time from spawning ``start`` to the first 200 on
+  ``/healthz``;
+* bytes written to the state directory per 1,000 requests, free and budgeted provider, ``default``
+  and ``low_write`` profiles (see ``state_writes.py`` for how they are counted).
+
+``--quick`` is a smoke run (a few hundred requests per measurement). Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import http_load
+import report
+import servers
+import state_writes
+from http_load import Call
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.configs import providers_yaml
+
+PATHS = ("anthropic", "translate", "openai", "stream")
+PATH_TITLES = {
+    "anthropic": "Anthropic passthrough",
+    "translate": "Anthropic → OpenAI",
+    "openai": "OpenAI passthrough",
+    "stream": "Anthropic streaming",
+}
+ANTHROPIC_BODY = {
+    "model": "bench-model",
+    "max_tokens": 256,
+    "messages": [{"role": "user", "content": "Write a haiku about loopback interfaces."}],
+}
+OPENAI_BODY = {
+    "model": "bench-model",
+    "max_tokens": 256,
+    "messages": [{"role": "user", "content": "Write a haiku about loopback interfaces."}],
+}
+ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-bench"}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    warmup: int
+    latency: int
+    throughput_s: float
+    rss_after: int
+    state_requests: int
+
+    @classmethod
+    def of(cls, quick: bool) -> Sizes:
+        return cls(50, 200, 1.0, 1000, 200) if quick else cls(300, 3000, 5.0, 10_000, 1000)
+
+
+def gateway_call(port: int, path: str, profile: str = "") -> Call:
+    headers = {
+        "x-coderouter-profile": profile or ("openai" if path in {"translate", "openai"} else "anthropic")
+    }
+    if path == "openai":
+        return Call.post(
+            port, "/v1/chat/completions", OPENAI_BODY, {**headers, "authorization": "Bearer sk-bench"}
+        )
+    body = {**ANTHROPIC_BODY, "stream": True} if path == "stream" else ANTHROPIC_BODY
+    return Call.post(port, "/v1/messages", body, {**headers, **ANTHROPIC_HEADERS})
+
+
+def floor_call(port: int, path: str) -> Call:
+    if path == "openai":
+        return Call.post(port, "/openai", OPENAI_BODY, {"authorization": "Bearer sk-bench"})
+    body = {**ANTHROPIC_BODY, "stream": True} if path == "stream" else ANTHROPIC_BODY
+    return Call.post(port, f"/{path}", body, ANTHROPIC_HEADERS)
+
+
+def gateway_config(upstream: int, write_profile: str = "default") -> str:
+    root = f"http://127.0.0.1:{upstream}"
+    providers = [
+        {
+            "name": "anth",
+            "kind": "anthropic",
+            "base_url": root,
+            "model": "bench-model",
+            "api_key_env": "BENCH_KEY",
+        },
+        {"name": "oai", "base_url": f"{root}/v1", "model": "bench-model"},
+        {
+            "name": "anth-paid",
+            "kind": "anthropic",
+            "base_url": root,
+            "model": "bench-model",
+            "api_key_env": "BENCH_KEY",
+            "cost": {
+                "input_tokens_per_million": 3,
+                "output_tokens_per_million": 15,
+                "monthly_budget_usd": 1e9,
+            },
+        },
+    ]
+    profiles = {"anthropic": ["anth"], "openai": ["oai"], "paid": ["anth-paid"]}
+    return providers_yaml(providers, profiles, allow_paid=True, supervisor={"profile": write_profile})
+
+
+@dataclass
+class Measured:
+    """One server kind (gateway or floor) at one worker count."""
+
+    ready_s: float = 0.0
+    rss_idle: list[float] = field(default_factory=list)
+    rss_after: list[float] = field(default_factory=list)
+    requests_before_rss: int = 0
+    latency: dict[str, list[float]] = field(default_factory=dict)
+    cpu_per_request: dict[str, float] = field(default_factory=dict)
+    rps: float = 0.0
+    cpu_share: float = 0.0  # server CPU-seconds per wall second during the throughput run
+    worker_cores: list[float] = field(default_factory=list)  # the same, each worker
+
+
+ROUNDS = 10  # latency and throughput alternate between gateway and floor in this many blocks
+
+
+def measure_pair(served: dict[str, servers.Served], sizes: Sizes, latency: bool) -> dict[str, Measured]:
+    """Gateway and floor, both running, measured in alternating blocks so drift in the machine's
+    speed (a VM's neighbours, CPU frequency) lands on both alike."""
+    calls = {
+        "gateway": {path: gateway_call(served["gateway"].port, path) for path in PATHS},
+        "floor": {path: floor_call(served["floor"].port, path) for path in PATHS},
+    }
+    results = {kind: Measured(ready_s=server.ready_s) for kind, server in served.items()}
+    time.sleep(1.0)  # let start-up work (first heartbeat, probes) finish before "idle"
+    for kind, server in served.items():
+        results[kind].rss_idle = [servers.rss_mb(pid) for pid in server.worker_pids()]
+    sent = dict.fromkeys(served, 0)
+    order = list(served)
+    if latency:
+        block = sizes.latency // ROUNDS
+        for path in PATHS:
+            cpu = dict.fromkeys(served, 0.0)
+            for kind, server in served.items():
+                http_load.sequential(server.port, calls[kind][path], sizes.warmup)
+                results[kind].latency[path] = []
+            for _ in range(ROUNDS):
+                order.reverse()
+                for kind in order:
+                    pids = served[kind].pids()
+                    before = servers.cpu_seconds(pids)
+                    results[kind].latency[path] += http_load.sequential(
+                        served[kind].port, calls[kind][path], block
+                    )
+                    cpu[kind] += servers.cpu_seconds(pids) - before
+            for kind in served:
+                results[kind].cpu_per_request[path] = cpu[kind] / (block * ROUNDS)
+                sent[kind] += sizes.warmup + block * ROUNDS
+    done = dict.fromkeys(served, 0)
+    cpu = dict.fromkeys(served, 0.0)
+    wall = dict.fromkeys(served, 0.0)
+    each = {kind: [0.0] * server.workers for kind, server in served.items()}
+    for _ in range(2):  # two blocks each: long enough to stay out of connection start-up
+        order.reverse()
+        for kind in order:
+            server = served[kind]
+            pids, workers = server.pids(), server.worker_pids()
+            before, started = servers.cpu_seconds(pids), time.perf_counter()
+            was = [servers.cpu_seconds([pid]) for pid in workers]
+            count = http_load.throughput(
+                server.port, calls[kind]["anthropic"], 2, 8, 1.0, sizes.throughput_s / 2
+            )
+            wall[kind] += time.perf_counter() - started
+            cpu[kind] += servers.cpu_seconds(pids) - before
+            for index, pid in enumerate(workers):
+                each[kind][index] += servers.cpu_seconds([pid]) - was[index]
+            done[kind] += count
+            sent[kind] += int(count * (1 + 2 / sizes.throughput_s))  # the warm-up second's requests count too
+    for kind, server in served.items():
+        result = results[kind]
+        result.rps = done[kind] / sizes.throughput_s
+        result.cpu_share = cpu[kind] / wall[kind]
+        result.worker_cores = [seconds / wall[kind] for seconds in each[kind]]
+        while sent[kind] < sizes.rss_after:
+            sent[kind] += http_load.throughput(server.port, calls[kind]["anthropic"], 2, 8, 0.0, 1.0)
+        result.requests_before_rss = sent[kind]
+        result.rss_after = [servers.rss_mb(pid) for pid in server.worker_pids()]
+    return results
+
+
+@dataclass(frozen=True)
+class StateRun:
+    provider: str
+    profile: str
+    requests: int
+    page_size: int
+    load: state_writes.Window
+    idle: state_writes.Window
+    seconds: float
+
+
+def measure_state_writes(folder: Path, upstream: int, provider: str, profile: str, requests: int) -> StateRun:
+    run_dir = folder / f"state-{provider}-{profile}"
+    trace = run_dir / "strace.log"
+    run_dir.mkdir(parents=True)
+    served = servers.start_gateway(
+        run_dir, gateway_config(upstream, profile), 1, prefix=state_writes.strace_prefix(trace)
+    )
+    try:
+        call = gateway_call(served.port, "anthropic", "paid" if provider == "budgeted" else "anthropic")
+        http_load.sequential(served.port, call, 20)
+        time.sleep(2.5)  # start-up writes (migrations, registration, first beats) are not per-request
+        start = time.time()
+        http_load.sequential(served.port, call, requests)
+        end = time.time()
+        time.sleep(end - start)
+    finally:
+        served.stop()
+    writes = state_writes.parse(trace, run_dir / "state")
+    seconds = end - start
+    with contextlib.closing(sqlite3.connect(run_dir / "state" / "state.db")) as db:
+        page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
+    return StateRun(
+        provider,
+        profile,
+        requests,
+        page_size,
+        state_writes.window(writes, start, end),
+        state_writes.window(writes, end, end + seconds),
+        seconds,
+    )
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.lower().startswith(("model name", "hardware")):
+            model = line.split(":", 1)[1].strip()
+            break
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    for line in lscpu.splitlines():
+        if model == "unknown CPU" and line.startswith("Model name:"):
+            model = line.split(":", 1)[1].strip()
+    # uvicorn's loop="auto" and http="auto" pick these up when importable, for gateway and floor alike.
+    extras = ", ".join(
+        f"{name} {'yes' if importlib.util.find_spec(name) else 'no'}" for name in ("uvloop", "httptools")
+    )
+    return (
+        f"{model}, {os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; {extras}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: a few hundred requests each")
+    parser.add_argument("--skip-state", action="store_true", help="leave out the state-directory writes")
+    parser.add_argument("--keep", action="store_true", help="keep the run folder (logs, strace output)")
+    args = parser.parse_args()
+    sizes = Sizes.of(args.quick)
+    folder = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    upstream, upstream_port = servers.start_upstream(folder)
+    results: dict[tuple[str, int], Measured] = {}
+    states: list[StateRun] = []
+    try:
+        for workers in (1, 2):
+            served: dict[str, servers.Served] = {}
+            try:
+                served["floor"] = servers.start_floor(folder, upstream_port, workers)
+                served["gateway"] = servers.start_gateway(
+                    folder / f"gateway-{workers}", gateway_config(upstream_port), workers
+                )
+                for kind, measured in measure_pair(served, sizes, latency=workers == 1).items():
+                    results[kind, workers] = measured
+            finally:
+                for server in served.values():
+                    server.stop()
+        if not args.skip_state and shutil.which("strace") is None:
+            print("strace not found: state-directory writes are left out", file=sys.stderr)
+        elif not args.skip_state:
+            for provider in ("free", "budgeted"):
+                for profile in ("default", "low_write"):
+                    states.append(
+                        measure_state_writes(folder, upstream_port, provider, profile, sizes.state_requests)
+                    )
+    finally:
+        upstream.terminate()
+        upstream.wait(5)
+    print(report.render(machine(), sizes, results, states))
+    if args.keep:
+        print(f"\nrun folder: {folder}")
+
+
+if __name__ == "__main__":
+    main()
