@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from coderouter_supervisor.worker.errors import InvalidRequest, ToolLoopBroken, UpstreamError
+from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
 from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
@@ -50,6 +50,7 @@ async def create_message(request: Request) -> Response:
         routed = await route_request(
             request,
             data,
+            body,
             ingress="anthropic",
             model=body.model,
             max_tokens=body.max_tokens,
@@ -59,12 +60,7 @@ async def create_message(request: Request) -> Response:
         if body.stream:
             return error_stream(refused, encode_anthropic_stream_error)
         raise
-    if routed.body_changed:
-        try:
-            body = validate_body(MessagesRequest, routed.body)
-        except InvalidRequest:
-            await routed.recorder.close()  # nothing was sent: give back the key's slot and hold
-            raise
+    body = routed.parsed
     http = gateway_of(request).http
     if body.stream:
         input_tokens = estimate_tokens(routed.body)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal
 
 from starlette.requests import Request
 
@@ -31,6 +31,7 @@ from coderouter_supervisor.worker.guards import (
     inject_hint_openai,
     openai_tool_uses,
 )
+from coderouter_supervisor.worker.ingress.body import M, validate_body
 from coderouter_supervisor.worker.ingress.key_limits import admit_key_request
 from coderouter_supervisor.worker.providers import FailedAttempt, ProviderCall, read_api_key
 from coderouter_supervisor.worker.routing import (
@@ -75,13 +76,13 @@ def check_profile(request: Request, profile: ProfileConfig) -> None:
 
 
 @dataclass(frozen=True)
-class RoutedRequest:
-    """A request ready for the attempt loop. ``body`` is the raw body as the guards left it
-    (``body_changed`` when a guard rewrote it and the ingress must validate it again)."""
+class RoutedRequest(Generic[M]):
+    """A request ready for the attempt loop. ``body`` is the raw body as the guards left it and
+    ``parsed`` its validated model (validated again when a guard rewrote it)."""
 
     profile: ProfileConfig
     body: dict[str, Any]
-    body_changed: bool
+    parsed: M
     calls: tuple[ProviderCall, ...]
     skipped: tuple[FailedAttempt, ...]
     recorder: AttemptRecorder
@@ -184,15 +185,18 @@ async def plan_chain(
 async def route_request(
     request: Request,
     body: dict[str, Any],
+    parsed: M,
     *,
     ingress: IngressName,
     model: str | None,
     max_tokens: int,
     streaming: bool,
-) -> RoutedRequest:
-    """Profile, tool-loop guard and chain for ``body``, and the recorder for its attempts.
+) -> RoutedRequest[M]:
+    """Profile, tool-loop guard and chain for ``body`` (``parsed`` is it validated), and the
+    recorder for its attempts.
 
-    Raises :class:`InvalidRequest` (unknown profile), :class:`ToolLoopBroken`,
+    Raises :class:`InvalidRequest` (unknown profile, or a body a guard rewrote into an invalid one),
+    :class:`ToolLoopBroken`,
     :class:`NoProviderLeft` when the gates left nothing to try, :class:`KeyRateLimited` or
     :class:`KeyBudgetExhausted`. Once it returns, the recorder's ``close`` must run (it releases
     the key's slot and budget hold).
@@ -200,6 +204,9 @@ async def route_request(
     gateway = gateway_of(request)
     profile = choose_profile(request, body, model)
     guarded = guard_tool_loop(profile, body, ingress)
+    if guarded is not body:
+        # Before any slot or hold is taken, so a refusal here has nothing to give back.
+        parsed = validate_body(type(parsed), guarded)
     plan = await plan_chain(request, profile, guarded, ingress)
     if not plan.attempts:
         raise NoProviderLeft(blocked_message(plan))
@@ -237,7 +244,7 @@ async def route_request(
     return RoutedRequest(
         profile=profile,
         body=guarded,
-        body_changed=guarded is not body,
+        parsed=parsed,
         calls=calls,
         skipped=tuple(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips),
         recorder=AttemptRecorder(

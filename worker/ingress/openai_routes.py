@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from coderouter_supervisor.worker.errors import InvalidRequest, ToolLoopBroken
+from coderouter_supervisor.worker.errors import ToolLoopBroken
 from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
 from coderouter_supervisor.worker.ingress.dispatch import (
@@ -48,6 +48,7 @@ async def create_chat_completion(request: Request) -> Response:
         routed = await route_request(
             request,
             data,
+            body,
             ingress="openai",
             model=body.model,
             max_tokens=max_tokens,
@@ -57,12 +58,7 @@ async def create_chat_completion(request: Request) -> Response:
         if body.stream:
             return error_stream(refused, encode_openai_stream_error)
         raise
-    if routed.body_changed:
-        try:
-            body = validate_body(ChatCompletionRequest, routed.body)
-        except InvalidRequest:
-            await routed.recorder.close()  # nothing was sent: give back the key's slot and hold
-            raise
+    body = routed.parsed
     http = gateway_of(request).http
     if any(call.provider.kind == "anthropic" for call in routed.calls):
         dropped = unsupported_openai_fields(body)

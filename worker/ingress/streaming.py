@@ -35,7 +35,7 @@ Attempts = Awaitable[Outcome]
 
 async def streamed_response(
     attempts: Attempts,
-    routed: RoutedRequest,
+    routed: RoutedRequest[Any],
     *,
     ping_frame: bytes,
     error_frame: Callable[[GatewayError], bytes],
