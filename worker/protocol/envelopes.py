@@ -127,12 +127,15 @@ def encode_openai_stream_error(error: GatewayError) -> bytes:
 def error_headers(error: GatewayError) -> dict[str, str]:
     """Headers for an error answer: ``retry-after`` (whole seconds) and ``x-should-retry``.
 
-    ``x-should-retry`` is what the OpenAI SDK consults first; it says true for overload,
-    rate limits, timeouts and server-side failures, false for what retrying cannot fix.
+    ``x-should-retry`` is what the OpenAI and Anthropic SDKs consult first; it says true for
+    overload, rate limits, timeouts and server-side failures, false for what retrying cannot fix
+    (a client fault, or an error whose ``retry_can_cure`` is False).
     """
     headers: dict[str, str] = {}
     if error.retry_after is not None:
         headers["retry-after"] = str(max(0, math.ceil(error.retry_after)))
-    retry = error.kind in ("rate_limit", "overloaded", "timeout", "api_error")
+    retry = error.retry_can_cure
+    if retry is None:
+        retry = error.kind in ("rate_limit", "overloaded", "timeout", "api_error")
     headers["x-should-retry"] = "true" if retry else "false"
     return headers
