@@ -155,12 +155,11 @@ def test_anthropic_stream_error_is_a_named_event() -> None:
     )
 
 
-def test_openai_stream_error_is_a_chunk_then_done() -> None:
+def test_openai_stream_error_is_a_chunk_and_no_done() -> None:
     frame = encode_openai_stream_error(MidStreamFailure("upstream closed", provider="p"))
     events = SSEDecoder().feed(frame)
     assert [e.data for e in events] == [
         '{"error":{"message":"upstream closed","type":"server_error","param":null,"code":null}}',
-        "[DONE]",
     ]
     assert json.loads(events[0].data)["error"]["message"] == "upstream closed"
 

@@ -2,7 +2,8 @@
 
 Before a response starts, an error is a status plus an envelope body plus headers. After a
 stream's first byte it becomes that protocol's in-stream error (Anthropic ``event: error``;
-OpenAI an error ``data:`` chunk then ``[DONE]``) and the stream ends.
+OpenAI an error ``data:`` chunk, with no ``[DONE]``, which would tell the client the answer is
+complete) and the stream ends.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from coderouter_supervisor.worker.protocol.anthropic_response import (
 )
 from coderouter_supervisor.worker.protocol.anthropic_stream import ErrorEvent
 from coderouter_supervisor.worker.protocol.openai_response import OpenAIErrorDetail, OpenAIErrorEnvelope
-from coderouter_supervisor.worker.protocol.sse import DONE_FRAME, encode_data, encode_event
+from coderouter_supervisor.worker.protocol.sse import encode_data, encode_event
 
 _ANTHROPIC_TYPE_BY_STATUS: dict[int, AnthropicErrorType] = {
     400: "invalid_request_error",
@@ -120,8 +121,9 @@ def openai_error_envelope(error: GatewayError) -> OpenAIErrorEnvelope:
 
 
 def encode_openai_stream_error(error: GatewayError) -> bytes:
-    """The error chunk followed by ``data: [DONE]``: the OpenAI SDK raises on the first."""
-    return encode_data(openai_error_envelope(error).to_wire()) + DONE_FRAME
+    """The error chunk that ends a stream (the OpenAI SDK raises on it); no ``data: [DONE]``
+    follows, since that marks a complete answer."""
+    return encode_data(openai_error_envelope(error).to_wire())
 
 
 def error_headers(error: GatewayError) -> dict[str, str]:
