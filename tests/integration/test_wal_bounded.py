@@ -112,3 +112,19 @@ def test_the_wal_stays_bounded_under_multi_worker_load(loaded: tuple[Gateway, Fa
     assert "sqlite-wal-reset-bug" not in log
     ready = events(gateway, "state-ready")
     assert ready and "supervisor alone" in str(ready[0]["wal_checkpoints"])
+
+
+def test_one_process_checkpoints_its_own_wal(tmp_path: Path) -> None:
+    with FakeUpstream("metered-model") as upstream:
+        upstream.reset(Reply(text="ok", usage=Usage(input_tokens=3, output_tokens=10)))
+        gateway = start_gateway(tmp_path, config_text=budgeted_config(upstream), workers=1)
+        try:
+            for i in range(20):
+                assert send(gateway, "openai" if i % 2 else "anthropic", False).status == 200
+            assert events(gateway, "supervisor-started", mode="single-process")
+            gateway.wait_until(lambda: wal_size(gateway) == 0, timeout=20, what="the WAL truncated")
+        finally:
+            try:
+                gateway.terminate()
+            except Exception:
+                gateway.kill_all()
