@@ -30,6 +30,7 @@ from coderouter_supervisor.state.paths import default_state_path
 from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, migrate_state_file, sqlite_library_version
 from coderouter_supervisor.state.store import StateStore
+from coderouter_supervisor.state.wal_checkpoint import CheckpointOutcome, wal_bytes
 
 __all__ = [
     "DEAD_AFTER_S",
@@ -37,6 +38,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Admitted",
     "AttemptRecord",
+    "CheckpointOutcome",
     "ClientKey",
     "HealthRecord",
     "KeyLimit",
@@ -62,5 +64,6 @@ __all__ = [
     "reset_ledger",
     "sqlite_library_version",
     "store_key",
+    "wal_bytes",
     "withdraw_key",
 ]

@@ -15,13 +15,18 @@ T = TypeVar("T")
 # transactions is a few statements, so waiting seconds means something is badly wrong.
 BUSY_TIMEOUT_MS = 5000
 
+# Only the supervisor's checkpointer moves the WAL into the database (state/WAL.md): no connection
+# this function opens may checkpoint on its own, or the WAL-reset bug of SQLite < 3.51.3 is back.
+AUTOCHECKPOINT_PAGES = 0
+
 
 def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     """Open ``path`` in WAL mode with explicit transactions.
 
     Call it in the process (and on the thread) that will use the connection, never before
-    a fork. With ``create=False`` a missing file raises :class:`StateUnavailable` instead
-    of creating an empty database.
+    a fork. The connection never checkpoints the WAL by itself (see state/WAL.md). With
+    ``create=False`` a missing file raises :class:`StateUnavailable` instead of creating an empty
+    database.
     """
     mode = "rwc" if create else "rw"
     try:
@@ -37,6 +42,7 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
         conn.close()

@@ -20,6 +20,7 @@ from coderouter_supervisor.state import (
     key_admissions,
     metric_series,
     provider_facts,
+    wal_checkpoint,
 )
 from coderouter_supervisor.state.budget_ledger import Settlement
 from coderouter_supervisor.state.connection import connect
@@ -188,6 +189,11 @@ class StateStore:
     async def release_request(self, admission_id: int, now: float) -> bool:
         """See :func:`key_admissions.release_request`; idempotent."""
         return await self._run(lambda c: key_admissions.release_request(c, admission_id, now))
+
+    async def checkpoint_wal(self) -> wal_checkpoint.CheckpointOutcome:
+        """See :func:`wal_checkpoint.checkpoint_wal`: only the supervisor's checkpointer calls it, on a
+        store of its own (it may wait the busy timeout)."""
+        return await self._run(wal_checkpoint.checkpoint_wal)
 
     async def close(self) -> None:
         """Close the connection and stop the state thread. Idempotent."""

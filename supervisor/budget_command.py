@@ -13,6 +13,7 @@ import click
 from coderouter_supervisor.state import LedgerEntry, StateError, read_ledger, reset_ledger
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
+    EXIT_INVALID,
     config_option,
     fail,
     instance_and_config,
@@ -95,6 +96,19 @@ def render_budget(lines: list[BudgetLine], month: str, state_db: Path, *, as_jso
     return "\n".join(out)
 
 
+def unknown_ledger(provider: str, configured: tuple[str, ...], recorded: tuple[str, ...]) -> str | None:
+    """Why ``provider`` names no ledger that a reset could clear (naming those that exist), or None.
+
+    A ledger exists for every provider of the config and for every name with rows this month
+    (a provider since removed from the config, a client key's ``key:NAME``).
+    """
+    known = dict.fromkeys((*configured, *recorded))
+    if provider in known:
+        return None
+    names = ", ".join(known) if known else "none"
+    return f"no provider {provider!r} in the config or in this month's ledger; known: {names}"
+
+
 def reset_provider(state_db: Path, provider: str, month: str, *, confirmed: bool) -> str:
     """Clear ``provider``'s month after confirmation; raises ``click.Abort`` when declined."""
     if not confirmed:
@@ -139,6 +153,16 @@ def budget(
 @click.option("--month", metavar="YYYY-MM", help="Another UTC month (default: this one).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def budget_reset(provider: str, config: str | None, state: str | None, month: str | None, yes: bool) -> None:
-    """Clear PROVIDER's spend and reservations for the month (asks first)."""
-    _, state_db = instance_and_config(config, state)
-    click.echo(reset_provider(state_db, provider, check_month(month), confirmed=yes))
+    """Clear PROVIDER's spend and reservations for the month (asks first; exit 2 for an unknown name)."""
+    loaded, state_db = instance_and_config(config, state)
+    chosen = check_month(month)
+    configured = tuple(p.name for p in loaded.providers) if loaded is not None else ()
+    try:
+        recorded = tuple(e.provider for e in read_ledger(state_db, chosen)) if state_db.exists() else ()
+    except StateError as exc:
+        fail(str(exc), EXIT_FAILURE)
+        return
+    refusal = unknown_ledger(provider, configured, recorded)
+    if refusal is not None:
+        fail(refusal, EXIT_INVALID)
+    click.echo(reset_provider(state_db, provider, chosen, confirmed=yes))

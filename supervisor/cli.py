@@ -52,10 +52,12 @@ from coderouter_supervisor.supervisor.single_process import run_single_process
 from coderouter_supervisor.supervisor.stats_command import stats
 from coderouter_supervisor.supervisor.summary import render_summary
 from coderouter_supervisor.supervisor.supervise import Supervision, run_supervisor
+from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import (
     ConfigError,
 )
 from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event, events_path
+from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 from coderouter_supervisor.worker.version import VERSION
 
 
@@ -122,15 +124,14 @@ def start(
     if refusal is not None:
         fail(refusal, EXIT_FAILURE)
     version = sqlite_library_version()
-    emit_event("state-ready", path=str(settings.state_db), sqlite=version, migrated_from=previous)
-    if settings.workers > 1 and sqlite_has_wal_reset_bug(version):
-        emit_event(
-            "sqlite-wal-reset-bug",
-            "warning",
-            sqlite=version,
-            hint="SQLite < 3.51.3 can corrupt WAL files written by several processes; "
-            "use a Python linked to a newer SQLite or run --workers 1",
-        )
+    emit_event(
+        "state-ready",
+        path=str(settings.state_db),
+        sqlite=version,
+        migrated_from=previous,
+        wal_reset_bug=sqlite_has_wal_reset_bug(version),
+        wal_checkpoints=describe_protection(write_policy(settings.write_profile)),
+    )
     problem = port_problem(settings.host, settings.port)
     if problem is None and settings.admin_port:
         problem = port_problem(ADMIN_HOST, settings.admin_port)

@@ -21,16 +21,13 @@ def judge_python(version: tuple[int, int, int]) -> CheckResult:
     return CheckResult("python", "OK", f"Python {text}")
 
 
-def judge_sqlite(version: str, workers: int, *, wal_reset_bug: bool) -> CheckResult:
-    """``wal_reset_bug``: this library has the WAL-reset bug (``preflight.sqlite_has_wal_reset_bug``)."""
-    if wal_reset_bug and workers > 1:
-        return CheckResult(
-            "sqlite",
-            "WARN",
-            f"SQLite {version} with {workers} workers: before 3.51.3, several writers can corrupt the WAL",
-            "run --workers 1 (supervisor.workers: 1), or use a Python linked to SQLite 3.51.3 or newer",
-        )
-    return CheckResult("sqlite", "OK", f"SQLite {version}, {workers} worker{'s' if workers != 1 else ''}")
+def judge_sqlite(version: str, workers: int, *, wal_reset_bug: bool, protection: str) -> CheckResult:
+    """``wal_reset_bug``: this library has the WAL-reset bug (``preflight.sqlite_has_wal_reset_bug``);
+    ``protection``: how the instance checkpoints (``wal_keeper.describe_protection``), which keeps
+    it safe either way."""
+    plural = "s" if workers != 1 else ""
+    library = "has the WAL-reset bug (fixed in 3.51.3), kept safe: " if wal_reset_bug else ""
+    return CheckResult("sqlite", "OK", f"SQLite {version}, {workers} worker{plural}: {library}{protection}")
 
 
 def judge_state_location(state: str, fstype: str | None, writable: bool) -> CheckResult:

@@ -45,10 +45,12 @@ from coderouter_supervisor.supervisor.doctor_results import (
 )
 from coderouter_supervisor.supervisor.preflight import auth_refusal, sqlite_has_wal_reset_bug
 from coderouter_supervisor.supervisor.settings import SupervisorFlags, SupervisorSettings
+from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, ProviderConfig
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback
 from coderouter_supervisor.worker.providers import read_api_key
 from coderouter_supervisor.worker.routing import load_registry, supports_thinking
+from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 DEFAULT_PROBE_TIMEOUT_S = 15.0
 _MOUNTS = Path("/proc/mounts")
@@ -106,7 +108,12 @@ def check_box(settings: SupervisorSettings, loaded: LoadedConfig) -> list[CheckR
     section = loaded.config.supervisor
     return [
         judge_python((sys.version_info.major, sys.version_info.minor, sys.version_info.micro)),
-        judge_sqlite(version, settings.workers, wal_reset_bug=sqlite_has_wal_reset_bug(version)),
+        judge_sqlite(
+            version,
+            settings.workers,
+            wal_reset_bug=sqlite_has_wal_reset_bug(version),
+            protection=describe_protection(write_policy(settings.write_profile)),
+        ),
         judge_state_location(str(state), _filesystem_type(where), _writable(state)),
         judge_free_disk(str(where), shutil.disk_usage(where).free),
         judge_bind(

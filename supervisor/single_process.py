@@ -22,8 +22,10 @@ from coderouter_supervisor.supervisor.supervise import (
     watch_signals,
     worker_handoff,
 )
+from coderouter_supervisor.supervisor.wal_keeper import WalKeeper
 from coderouter_supervisor.worker.app import GatewayApp
 from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 # As under gunicorn (etc/gunicorn.conf.py): longer than typical client idle timeouts.
 _KEEPALIVE_S = 75
@@ -62,6 +64,9 @@ async def serve_in_process(job: Supervision) -> int:
     if not server.started:
         emit_event("supervisor-stopped", "error", reason="the gateway did not start")
         return 1
+    # The gateway's connection never checkpoints here either: one process, the same regime.
+    keeper = WalKeeper(job.settings.state_db, write_policy(job.settings.write_profile))
+    await keeper.start()
     admin = AdminEndpoint(job.settings.admin_port, job.settings.state_db, lambda: job.config)
     if job.settings.admin_port:
         await admin.start()
@@ -69,6 +74,7 @@ async def serve_in_process(job: Supervision) -> int:
         return await _watch(job, gateway, server, serving, received)
     finally:
         await admin.stop()
+        await keeper.stop()
 
 
 async def _watch(

@@ -25,9 +25,11 @@ from coderouter_supervisor.supervisor.arbiter import (
 )
 from coderouter_supervisor.supervisor.instance import InstanceFiles, write_atomically
 from coderouter_supervisor.supervisor.settings import SupervisorSettings
+from coderouter_supervisor.supervisor.wal_keeper import WalKeeper
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, SupervisorSection
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 _PR_SET_PDEATHSIG = 1
 
@@ -92,7 +94,10 @@ async def supervise(job: Supervision) -> int:
         start_new_session=True,
         preexec_fn=_die_with_parent(),
     )
-    # Only now, after the fork: the endpoint's threads must never exist in a forked child.
+    # Only now, after the fork: the endpoint's and checkpointer's threads must never exist in a
+    # forked child.
+    keeper = WalKeeper(job.settings.state_db, write_policy(job.settings.write_profile))
+    await keeper.start()
     admin = AdminEndpoint(job.settings.admin_port, job.settings.state_db, lambda: job.config)
     if job.settings.admin_port:
         await admin.start()
@@ -100,6 +105,7 @@ async def supervise(job: Supervision) -> int:
         return await _watch(job, arbiter, received)
     finally:
         await admin.stop()
+        await keeper.stop()
 
 
 async def _watch(

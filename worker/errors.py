@@ -17,7 +17,7 @@ matching strings.
     │   ├── NotFound                  404 not_found
     │   ├── RequestTooLarge           413 request_too_large
     │   ├── HeadersTooLarge           431 request_too_large
-    │   ├── KeyBudgetExhausted        429 rate_limit        (+ retry_after: until the next UTC month)
+    │   ├── KeyBudgetExhausted        429 rate_limit        no retry cures it (+ resets_in_s)
     │   ├── KeyRateLimited            429 rate_limit        (+ retry_after, limit, value: a key's own limit)
     │   └── ToolLoopBroken            400 invalid_request   (a profile's tool_loop_action: break)
     ├── UpstreamError                 one provider attempt failed (+ provider, retryable)
@@ -29,6 +29,9 @@ matching strings.
     │   └── MidStreamFailure          502 api_error         not retryable: bytes already left
     └── NoProviderLeft                every candidate was skipped or failed (+ the attempts' errors)
 
+``retry_can_cure`` tells the client whether sending the same request again may succeed (the
+``x-should-retry`` header); None lets the kind decide. It is False for a refusal that only time
+or an operator lifts — a spent budget, the paid gate — so an SDK does not retry or wait on it.
 ``retryable`` means "another provider may succeed with the same request". A status from one
 upstream says little about another: a 400 "does not support tools" or a 401 for a bad provider
 key is specific to that provider, so upstream HTTP errors default to retryable (stopping the
@@ -63,6 +66,7 @@ class GatewayError(Exception):
     status: int = 500
     kind: ErrorKind = "api_error"
     retry_after: float | None = None
+    retry_can_cure: bool | None = None
     # A machine-readable code (OpenAI ``error.code``) and extra fields of the error object.
     code: str | None = None
     details: dict[str, object] | None = None
@@ -119,15 +123,30 @@ class HeadersTooLarge(ClientFault):
 
 
 class KeyBudgetExhausted(ClientFault):
-    """The client key's monthly budget cannot hold this request's worst case."""
+    """The client key's monthly budget cannot hold this request's worst case.
+
+    No ``retry-after``: SDKs sleep for whatever it says (weeks, here) before retrying a request
+    that will be refused again. The message says when the budget resets instead.
+    """
 
     status = 429
     kind: ErrorKind = "rate_limit"
     code = "key_budget_exhausted"
+    retry_can_cure = False
 
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+    def __init__(self, message: str, *, resets_in_s: float) -> None:
+        super().__init__(f"{message} (in {wait_text(resets_in_s)})")
+        self.resets_in_s = resets_in_s
+
+
+def wait_text(seconds: float) -> str:
+    """``3 days 4 h``, ``5 h 12 min`` or ``7 min``: how long until something resets."""
+    minutes = max(1, round(seconds / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 class KeyRateLimited(ClientFault):
@@ -305,9 +324,16 @@ class NoProviderLeft(GatewayError):
     status = 502
     kind: ErrorKind = "api_error"
 
-    def __init__(self, message: str, *, errors: tuple[GatewayError, ...] = ()) -> None:
+    def __init__(
+        self, message: str, *, errors: tuple[GatewayError, ...] = (), retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.errors = errors
+        if not errors:
+            # Only gates refused (budget, paid gate, missing key, cooldown): a retry meets the same
+            # gate, unless it is a cooldown that ends in ``retry_after`` seconds.
+            self.retry_after = retry_after
+            self.retry_can_cure = retry_after is not None
 
 
 def _telling_rank(error: GatewayError) -> int:

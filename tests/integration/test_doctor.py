@@ -125,8 +125,8 @@ def run_doctor(
 ) -> DoctorRun:
     config = tmp_path / "providers.yaml"
     names = [p["name"] for p in providers]
-    # One worker: the SQLite of the test machine may have the WAL-reset bug, a WARN with several.
-    section = {"workers": 1, **(supervisor or {})}
+    # Several workers share the WAL, as `start` runs by default.
+    section = {"workers": 2, **(supervisor or {})}
     config.write_text(providers_yaml(providers, {"main": names}, supervisor=section))
     result = run_cli(
         tmp_path,
@@ -149,6 +149,10 @@ def test_a_healthy_provider_of_each_kind_passes_every_check_with_exit_0(
         assert str(CONTEXT) in lines["context length"].detail
     assert "reasoning_content" in run.provider("local")["reasoning"].detail
     assert [line.verdict for line in run.section("this machine").values()] == ["OK"] * len(BOX_CHECKS)
+    # Whatever the SQLite, doctor says how the WAL is kept safe.
+    assert (
+        "the supervisor alone runs wal_checkpoint(TRUNCATE)" in run.section("this machine")["sqlite"].detail
+    )
     assert run.stdout.rstrip().endswith(": OK")
     assert not (tmp_path / "state.db").exists()  # doctor looks, it does not create
     chats = [r for r in upstream.requests if r.path in ("/v1/chat/completions", "/v1/messages")]

@@ -1,8 +1,10 @@
-"""A client key's own limits (requests in flight, requests per minute), held across four workers."""
+"""A client key's own limits (requests in flight, requests per minute), held across four workers,
+and spent budgets, which the official SDKs must not retry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,3 +209,125 @@ def test_keys_list_shows_the_limits_in_columns_after_the_existing_ones(limited: 
     rows = key_rows(limited.gateway.cli("keys", "list").stdout)
     assert rows["free"][10:] == ["2", "-"] and rows["burst"][10:] == ["-", "-"]
     assert limited.gateway.cli("keys", "set", "nobody", "--max-concurrent", "2").returncode != 0
+
+
+# A spent budget is a refusal no retry can cure. Both SDKs obey ``x-should-retry`` first and sleep
+# for whatever ``retry-after`` says, so a 429 saying "retry after the month ends" hangs them for
+# weeks. Each call below runs with the SDK's default retries and must come back at once, having
+# reached the gateway exactly once.
+PRICES = {"input_tokens_per_million": 1000.0, "output_tokens_per_million": 1000.0}
+# Far below one request's worst case ($0.001 a token): the first request is already refused.
+TINY_BUDGET = 0.001
+# A hung SDK would sleep for weeks; a healthy refusal returns in well under a second.
+DEADLINE_S = 30.0
+
+
+@dataclass
+class Spent:
+    gateway: Gateway
+    upstream: FakeUpstream
+    capped_key: str
+    open_key: str
+
+
+@pytest.fixture
+def spent(tmp_path: Path) -> Iterator[Spent]:
+    capped_key = add_key(tmp_path, "intern", "--monthly-budget-usd", str(TINY_BUDGET))
+    open_key = add_key(tmp_path, "dev")
+    with FakeUpstream() as upstream:
+        upstream.reset(Reply(text="never"))
+        text = providers_yaml(
+            [
+                {"name": "cloud", "base_url": upstream.openai_base_url, "model": "m", "cost": PRICES},
+                {
+                    "name": "capped",
+                    "base_url": upstream.openai_base_url,
+                    "model": "m",
+                    "cost": {**PRICES, "monthly_budget_usd": TINY_BUDGET},
+                },
+            ],
+            {"main": ["cloud"], "capped": ["capped"]},
+        )
+        gateway = start_gateway(tmp_path, config_text=text, workers=2)
+        try:
+            yield Spent(gateway, upstream, capped_key, open_key)
+        finally:
+            try:
+                gateway.terminate()
+            except Exception:
+                gateway.kill_all()
+
+
+def refusal_of(call: Callable[[], object]) -> Exception:
+    """The exception ``call`` raised, failing the test if it has not returned within the deadline
+    (the thread is a daemon: a hung SDK does not hold up the test run)."""
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(DEADLINE_S)
+    assert not worker.is_alive(), f"the SDK was still retrying after {DEADLINE_S:g}s"
+    assert outcome, "the request succeeded"
+    assert isinstance(outcome[0], Exception)
+    return outcome[0]
+
+
+def anthropic_call(spent: Spent, key: str, profile: str) -> Callable[[], object]:
+    def call() -> object:
+        headers = {"x-coderouter-profile": profile}
+        with anthropic.Anthropic(
+            base_url=spent.gateway.base_url, api_key=key, default_headers=headers
+        ) as client:
+            return client.messages.create(
+                model="m", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+            )
+
+    return call
+
+
+def openai_call(spent: Spent, key: str, profile: str) -> Callable[[], object]:
+    def call() -> object:
+        headers = {"x-coderouter-profile": profile}
+        base_url = f"{spent.gateway.base_url}/v1"
+        with openai.OpenAI(base_url=base_url, api_key=key, default_headers=headers) as client:
+            return client.chat.completions.create(
+                model="m", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+            )
+
+    return call
+
+
+def test_a_spent_key_budget_fails_fast_in_both_sdks(spent: Spent) -> None:
+    refused = refusal_of(anthropic_call(spent, spent.capped_key, "main"))
+    assert isinstance(refused, anthropic.RateLimitError)
+    assert refused.response.headers["x-should-retry"] == "false"
+    assert "retry-after" not in refused.response.headers
+    assert "resets at the start of the next UTC month (in " in refused.message
+    assert len(events(spent.gateway, "key-budget-exceeded")) == 1  # no retry reached the gateway
+
+    refused = refusal_of(openai_call(spent, spent.capped_key, "main"))
+    assert isinstance(refused, openai.RateLimitError)
+    assert "retry-after" not in refused.response.headers
+    assert "resets at the start of the next UTC month (in " in refused.message
+    assert len(events(spent.gateway, "key-budget-exceeded")) == 2
+    assert spent.upstream.requests == []
+
+
+def test_a_spent_provider_budget_fails_fast_in_both_sdks(spent: Spent) -> None:
+    refused = refusal_of(anthropic_call(spent, spent.open_key, "capped"))
+    assert isinstance(refused, anthropic.APIStatusError)
+    assert refused.response.headers["x-should-retry"] == "false"
+    assert "next UTC month" in refused.message
+    assert len(events(spent.gateway, "chain-budget-exceeded")) == 1
+
+    refused = refusal_of(openai_call(spent, spent.open_key, "capped"))
+    assert isinstance(refused, openai.APIStatusError)
+    assert refused.response.headers["x-should-retry"] == "false"
+    assert len(events(spent.gateway, "chain-budget-exceeded")) == 2
+    assert spent.upstream.requests == []

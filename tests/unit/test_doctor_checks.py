@@ -40,7 +40,9 @@ from coderouter_supervisor.supervisor.doctor_results import (
     render_section,
     worst,
 )
+from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import ProviderConfig
+from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 
 def provider(kind: str = "openai_compat", **fields: Any) -> ProviderConfig:
@@ -501,18 +503,26 @@ def test_a_failed_plain_request_skips_the_later_probes_in_a_fixed_order() -> Non
 
 
 @pytest.mark.parametrize(
-    ("version", "workers", "bug", "verdict"),
+    ("version", "workers", "bug"),
     [
-        pytest.param("3.40.1", 4, True, "WARN", id="bug-many-workers"),
-        pytest.param("3.40.1", 1, True, "OK", id="bug-one-worker"),
-        pytest.param("3.51.3", 4, False, "OK", id="fixed"),
+        pytest.param("3.40.1", 4, True, id="bug-many-workers"),
+        pytest.param("3.40.1", 1, True, id="bug-one-worker"),
+        pytest.param("3.51.3", 4, False, id="fixed"),
     ],
 )
-def test_sqlite(version: str, workers: int, bug: bool, verdict: Verdict) -> None:
-    result = judge_sqlite(version, workers, wal_reset_bug=bug)
-    assert result.verdict == verdict
+def test_sqlite_says_which_protection_is_in_force(version: str, workers: int, bug: bool) -> None:
+    protection = describe_protection(write_policy("default"))
+    result = judge_sqlite(version, workers, wal_reset_bug=bug, protection=protection)
+    assert result.verdict == "OK"
+    assert result.fix is None
     assert version in result.detail
-    assert (result.fix is not None and "--workers 1" in result.fix) is (verdict == "WARN")
+    assert protection in result.detail
+    assert ("WAL-reset bug" in result.detail) is bug
+
+
+def test_checkpoint_protection_names_the_profile_interval() -> None:
+    assert "every 1s" in describe_protection(write_policy("default"))
+    assert "every 60s" in describe_protection(write_policy("low_write"))
 
 
 def test_python_before_3_11_fails() -> None:

@@ -8,6 +8,7 @@ from coderouter_supervisor.worker.errors import (
     ContextOverflow,
     GatewayError,
     InvalidRequest,
+    KeyBudgetExhausted,
     KeyRateLimited,
     MidStreamFailure,
     NoProviderLeft,
@@ -141,3 +142,19 @@ def test_choose_reported_error(errors: tuple[GatewayError, ...], expected: int |
     failure = NoProviderLeft("all failed", errors=errors)
     chosen = choose_reported_error(failure)
     assert chosen is (failure if expected is None else errors[expected])
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        pytest.param(2_153_756, "24 days 22 h", id="weeks"),
+        pytest.param(86_400, "1 day 0 h", id="one-day"),
+        pytest.param(3 * 3600 + 20 * 60, "3 h 20 min", id="hours"),
+        pytest.param(5, "1 min", id="under-a-minute"),
+    ],
+)
+def test_a_spent_key_budget_says_when_it_resets(seconds: float, text: str) -> None:
+    error = KeyBudgetExhausted("spent; it resets at the start of the next UTC month", resets_in_s=seconds)
+    assert error.message.endswith(f"(in {text})")
+    assert error.retry_after is None
+    assert error.retry_can_cure is False

@@ -97,6 +97,17 @@ def test_histogram_buckets_are_cumulative_and_quantiles_interpolate() -> None:
     assert snapshot.quantile_ms("provider_ttft_seconds", 0.5, provider="nobody") is None
 
 
+def test_a_loopback_provider_gets_quantiles_in_single_milliseconds() -> None:
+    book = book_after(
+        *(("provider-ok", {"provider": "lan", "latency_ms": ms}) for ms in (1.5, 2.0, 2.5, 3.0, 4.0))
+    )
+    [provider] = metrics_json(MetricsSnapshot(dict(book.series)))["providers"]
+    latency = provider["latency_ms"]
+    # Buckets starting at 50 ms made every fast provider read 25 / 48 ms.
+    assert 1.0 <= latency["p50"] <= 5.0
+    assert 2.5 <= latency["p95"] <= 5.0
+
+
 def test_prometheus_text_parses_back_to_the_same_numbers() -> None:
     book = book_after(
         ("request-completed", {"ingress": "openai", "profile": "p", "status": 200, "duration_ms": 120}),

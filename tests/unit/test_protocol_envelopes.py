@@ -10,6 +10,8 @@ from coderouter_supervisor.worker.errors import (
     ContextOverflow,
     GatewayError,
     InvalidRequest,
+    KeyBudgetExhausted,
+    KeyRateLimited,
     MidStreamFailure,
     NoProviderLeft,
     NotFound,
@@ -153,12 +155,11 @@ def test_anthropic_stream_error_is_a_named_event() -> None:
     )
 
 
-def test_openai_stream_error_is_a_chunk_then_done() -> None:
+def test_openai_stream_error_is_a_chunk_and_no_done() -> None:
     frame = encode_openai_stream_error(MidStreamFailure("upstream closed", provider="p"))
     events = SSEDecoder().feed(frame)
     assert [e.data for e in events] == [
         '{"error":{"message":"upstream closed","type":"server_error","param":null,"code":null}}',
-        "[DONE]",
     ]
     assert json.loads(events[0].data)["error"]["message"] == "upstream closed"
 
@@ -176,6 +177,27 @@ def test_openai_stream_error_is_a_chunk_then_done() -> None:
             ContextOverflow("x", provider="p"), {"x-should-retry": "false"}, id="overflow-is-not-retried"
         ),
         pytest.param(UpstreamOutOfMemory("x", provider="p"), {"x-should-retry": "true"}, id="overloaded"),
+        pytest.param(
+            KeyBudgetExhausted("spent", resets_in_s=2_153_756),
+            {"x-should-retry": "false"},
+            id="spent-key-budget-no-month-long-wait",
+        ),
+        pytest.param(
+            KeyRateLimited("busy", limit="max_concurrent", value=1, retry_after=1),
+            {"retry-after": "1", "x-should-retry": "true"},
+            id="key-rate-limit-passes",
+        ),
+        pytest.param(NoProviderLeft("gated"), {"x-should-retry": "false"}, id="every-provider-gated"),
+        pytest.param(
+            NoProviderLeft("cooling", retry_after=5),
+            {"retry-after": "5", "x-should-retry": "true"},
+            id="every-provider-cooling-down",
+        ),
+        pytest.param(
+            NoProviderLeft("failed", errors=(UpstreamConnectError("x", provider="p"),)),
+            {"x-should-retry": "true"},
+            id="every-provider-failed",
+        ),
     ],
 )
 def test_error_headers(error: GatewayError, headers: dict[str, str]) -> None:

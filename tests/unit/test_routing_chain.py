@@ -15,10 +15,12 @@ from coderouter_supervisor.worker.routing import (
     ChainFacts,
     ChainPlan,
     RequestTraits,
+    blocked_error,
     bundled_rules,
     plan_events,
     resolve_chain,
 )
+from coderouter_supervisor.worker.routing.facts import month_resets_at
 
 CONFIG_TEXT = """
 default_profile: main
@@ -42,6 +44,7 @@ profiles:
   - {name: demote, providers: [local, free], backend_health_action: demote}
   - {name: adaptive, providers: [local, free], adaptive: true}
   - {name: only-paid, providers: [cloud]}
+  - {name: spent, providers: [capped]}
 """
 NOW = float(calendar.timegm((2026, 12, 1, 12, 0, 0)))
 REGISTRY = CapabilityRegistry(bundled_rules())
@@ -181,6 +184,46 @@ def test_an_emptied_chain_gets_one_aggregate_warning(profile: str, facts: ChainF
     warnings = [e for e in plan_events(plan) if e.level == "warning"]
     assert [e.name for e in warnings] == [event]
     assert warnings[0].fields["hint"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "facts", "retry_after", "resets"),
+    [
+        pytest.param("only-paid", ChainFacts(), None, False, id="paid-gate"),
+        pytest.param(
+            "skip-oom",
+            ChainFacts(cooldown_until={"local": NOW + 5, "free": NOW + 30}),
+            5.0,
+            False,
+            id="cooldown-ends",
+        ),
+        pytest.param(
+            "spent",
+            ChainFacts(budgets={"capped": BudgetStatus("2026-12", spent_usd=10.0)}),
+            None,
+            True,
+            id="budget-spent",
+        ),
+    ],
+)
+def test_an_emptied_chain_says_whether_a_retry_can_succeed(
+    profile: str, facts: ChainFacts, retry_after: float | None, resets: bool
+) -> None:
+    error = blocked_error(resolve(profile, facts))
+    assert error.retry_after == retry_after
+    assert error.retry_can_cure is (retry_after is not None)
+    assert ("budgets reset at 2027-01-01 00:00 UTC" in error.message) is resets
+
+
+@pytest.mark.parametrize(
+    ("month", "resets"),
+    [
+        pytest.param("2026-11", "2026-12-01 00:00 UTC", id="mid-year"),
+        pytest.param("2026-12", "2027-01-01 00:00 UTC", id="december"),
+    ],
+)
+def test_month_resets_at(month: str, resets: str) -> None:
+    assert month_resets_at(month) == resets
 
 
 def test_skip_events_carry_the_seed_fields() -> None:

@@ -19,7 +19,6 @@ from coderouter_supervisor.state import ClientKey
 from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import (
     KeyBudgetExhausted,
-    NoProviderLeft,
     PermissionDenied,
     ToolLoopBroken,
 )
@@ -38,7 +37,7 @@ from coderouter_supervisor.worker.routing import (
     ChainPlan,
     RequestTraits,
     Reservation,
-    blocked_message,
+    blocked_error,
     plan_events,
     request_has_cache_control,
     resolve_chain,
@@ -209,7 +208,7 @@ async def route_request(
         parsed = validate_body(type(parsed), guarded)
     plan = await plan_chain(request, profile, guarded, ingress)
     if not plan.attempts:
-        raise NoProviderLeft(blocked_message(plan))
+        raise blocked_error(plan)
     tuning = gateway.config.config.supervisor.providers
     beta = request.headers.get("anthropic-beta")
     version = request.headers.get("anthropic-version")
@@ -281,7 +280,7 @@ async def hold_key_budget(
         raise KeyBudgetExhausted(
             f"client key {key.name!r} has spent its monthly budget of ${key.monthly_budget_usd:g}; "
             f"it resets at the start of the next UTC month",
-            retry_after=seconds_to_next_month(now),
+            resets_in_s=seconds_to_next_month(now),
         )
     return hold
 

@@ -2,7 +2,8 @@
 
 Before a response starts, an error is a status plus an envelope body plus headers. After a
 stream's first byte it becomes that protocol's in-stream error (Anthropic ``event: error``;
-OpenAI an error ``data:`` chunk then ``[DONE]``) and the stream ends.
+OpenAI an error ``data:`` chunk, with no ``[DONE]``, which would tell the client the answer is
+complete) and the stream ends.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from coderouter_supervisor.worker.protocol.anthropic_response import (
 )
 from coderouter_supervisor.worker.protocol.anthropic_stream import ErrorEvent
 from coderouter_supervisor.worker.protocol.openai_response import OpenAIErrorDetail, OpenAIErrorEnvelope
-from coderouter_supervisor.worker.protocol.sse import DONE_FRAME, encode_data, encode_event
+from coderouter_supervisor.worker.protocol.sse import encode_data, encode_event
 
 _ANTHROPIC_TYPE_BY_STATUS: dict[int, AnthropicErrorType] = {
     400: "invalid_request_error",
@@ -120,19 +121,23 @@ def openai_error_envelope(error: GatewayError) -> OpenAIErrorEnvelope:
 
 
 def encode_openai_stream_error(error: GatewayError) -> bytes:
-    """The error chunk followed by ``data: [DONE]``: the OpenAI SDK raises on the first."""
-    return encode_data(openai_error_envelope(error).to_wire()) + DONE_FRAME
+    """The error chunk that ends a stream (the OpenAI SDK raises on it); no ``data: [DONE]``
+    follows, since that marks a complete answer."""
+    return encode_data(openai_error_envelope(error).to_wire())
 
 
 def error_headers(error: GatewayError) -> dict[str, str]:
     """Headers for an error answer: ``retry-after`` (whole seconds) and ``x-should-retry``.
 
-    ``x-should-retry`` is what the OpenAI SDK consults first; it says true for overload,
-    rate limits, timeouts and server-side failures, false for what retrying cannot fix.
+    ``x-should-retry`` is what the OpenAI and Anthropic SDKs consult first; it says true for
+    overload, rate limits, timeouts and server-side failures, false for what retrying cannot fix
+    (a client fault, or an error whose ``retry_can_cure`` is False).
     """
     headers: dict[str, str] = {}
     if error.retry_after is not None:
         headers["retry-after"] = str(max(0, math.ceil(error.retry_after)))
-    retry = error.kind in ("rate_limit", "overloaded", "timeout", "api_error")
+    retry = error.retry_can_cure
+    if retry is None:
+        retry = error.kind in ("rate_limit", "overloaded", "timeout", "api_error")
     headers["x-should-retry"] = "true" if retry else "false"
     return headers

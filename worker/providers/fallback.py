@@ -109,6 +109,8 @@ async def first_success(
         await observer.succeeded(call.provider, usage_of(result))
         return result, call, tuple(passed)
     errors = tuple(f.error for f in passed if f.error is not None)
+    tried = ", ".join(f"{f.provider} ({f.reason})" for f in passed) or "none"
+    message = f"no provider could serve the request; tried: {tried}"
     if passed and all(f.skipped == "budget" for f in passed):
         emit_event(
             "chain-budget-exceeded",
@@ -117,5 +119,5 @@ async def first_success(
             blocked_providers=[f.provider for f in passed],
             hint=BUDGET_HINT,
         )
-    tried = ", ".join(f"{f.provider} ({f.reason})" for f in passed) or "none"
-    raise NoProviderLeft(f"no provider could serve the request; tried: {tried}", errors=errors)
+        message += f": {BUDGET_HINT}"
+    raise NoProviderLeft(message, errors=errors)

@@ -35,7 +35,7 @@ from coderouter_supervisor.worker.routing.facts import (
     Spend,
     month_key,
 )
-from coderouter_supervisor.worker.routing.plan_events import RoutingEvent, blocked_message, plan_events
+from coderouter_supervisor.worker.routing.plan_events import RoutingEvent, blocked_error, plan_events
 from coderouter_supervisor.worker.routing.profiles import (
     MODE_HEADER,
     PROFILE_HEADER,
@@ -62,7 +62,7 @@ __all__ = [
     "RoutingEvent",
     "Skip",
     "Spend",
-    "blocked_message",
+    "blocked_error",
     "bundled_rules",
     "classify",
     "load_registry",

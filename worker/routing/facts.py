@@ -24,6 +24,12 @@ def month_key(now: float) -> str:
     return time.strftime("%Y-%m", time.gmtime(now))
 
 
+def month_resets_at(month: str) -> str:
+    """When the budgets of ``month`` (``YYYY-MM``) reset: the first moment of the next UTC month."""
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}-01 00:00 UTC"
+
+
 @dataclass(frozen=True)
 class BudgetStatus:
     """A provider's ledger for one UTC month."""

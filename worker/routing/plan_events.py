@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coderouter_supervisor.worker.errors import NoProviderLeft
 from coderouter_supervisor.worker.routing.chain import ChainPlan, SkipReason
+from coderouter_supervisor.worker.routing.facts import month_resets_at
 from coderouter_supervisor.worker.telemetry.events import Level
 
 BUDGET_HINT = "raise cost.monthly_budget_usd, wait for the next UTC month, or add a provider without a budget"
@@ -105,10 +107,14 @@ def plan_events(plan: ChainPlan) -> list[RoutingEvent]:
     return events
 
 
+def _blocked_reason(plan: ChainPlan) -> SkipReason:
+    reasons = {skip.reason for skip in plan.skips}
+    return next((r for r in _BLOCKED_PRECEDENCE if r in reasons), "paid")
+
+
 def chain_blocked_event(plan: ChainPlan) -> RoutingEvent:
     """The warning for a plan that left nothing to try, naming the gate that blocked it."""
-    reasons = {skip.reason for skip in plan.skips}
-    reason: SkipReason = next((r for r in _BLOCKED_PRECEDENCE if r in reasons), "paid")
+    reason = _blocked_reason(plan)
     name, hint = _CHAIN_BLOCKED[reason]
     fields: dict[str, object] = {
         "profile": plan.profile,
@@ -120,7 +126,14 @@ def chain_blocked_event(plan: ChainPlan) -> RoutingEvent:
     return RoutingEvent(name, "warning", fields)
 
 
-def blocked_message(plan: ChainPlan) -> str:
-    """What the client is told when the gates left nothing to try."""
+def blocked_error(plan: ChainPlan) -> NoProviderLeft:
+    """What the client is told when the gates left nothing to try: when a budget resets, and a
+    ``retry-after`` only for a cooldown (every other gate refuses a retry just the same)."""
     event = chain_blocked_event(plan)
-    return f"profile {plan.profile!r} has no provider to try ({event.name}): {event.fields['hint']}"
+    message = f"profile {plan.profile!r} has no provider to try ({event.name}): {event.fields['hint']}"
+    reason = _blocked_reason(plan)
+    if reason == "budget":
+        message += f"; budgets reset at {month_resets_at(plan.month)}"
+    cooldowns = [skip.seconds_until_eligible for skip in plan.skips if skip.reason == "cooldown"]
+    retry_after = float(max(1, min(cooldowns))) if reason == "cooldown" and cooldowns else None
+    return NoProviderLeft(message, retry_after=retry_after)

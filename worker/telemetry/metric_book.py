@@ -16,8 +16,26 @@ Labels = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, Labels]
 
 PREFIX = "coderouter_"
-# Seconds; from a fast local call to a long agent stream.
-LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+# Seconds; from a model on loopback or the LAN (about 1 ms) to a long agent stream.
+LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+)
 
 
 def labels_of(**labels: object) -> Labels:

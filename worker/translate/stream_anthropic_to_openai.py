@@ -129,7 +129,7 @@ class AnthropicToOpenAIStream:
         return chunks
 
     def finish_with_error(self, error: GatewayError) -> list[OpenAIErrorEnvelope]:
-        """The error payload that ends a started stream; the caller then writes ``[DONE]``."""
+        """The error payload that ends a started stream; no ``[DONE]`` follows it."""
         if self._finished:
             return []
         self._finished = True

@@ -156,7 +156,7 @@ def test_upstream_cut_mid_stream_ends_anthropic_stream_with_error_event(fresh: S
 
 
 @pytest.mark.parametrize("profile", ["local", "claude"])
-def test_upstream_cut_mid_stream_ends_openai_stream_with_error_chunk_and_done(
+def test_upstream_cut_mid_stream_ends_openai_stream_with_error_chunk_and_no_done(
     fresh: Stack, profile: str
 ) -> None:
     fresh.upstream(profile).queue(Reply(text="a long answer that will be cut", chunk_chars=2, drop_after=5))
@@ -169,11 +169,12 @@ def test_upstream_cut_mid_stream_ends_openai_stream_with_error_chunk_and_done(
     ) as response:
         assert response.status_code == 200
         data = [d for _, _, d in _sse_events(response)]
-    assert data[-1] == "[DONE]"
-    error = json.loads(data[-2])
+    # [DONE] would tell the client the answer is complete: a cut stream ends on its error.
+    assert "[DONE]" not in data
+    error = json.loads(data[-1])
     assert set(error) == {"error"}
     assert error["error"]["message"]
-    assert any("choices" in json.loads(d) for d in data[:-2])
+    assert any("choices" in json.loads(d) for d in data[:-1])
 
     fresh.upstream(profile).queue(Reply(text="a long answer that will be cut", chunk_chars=2, drop_after=5))
     with pytest.raises(openai.APIError):

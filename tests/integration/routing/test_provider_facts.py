@@ -45,7 +45,10 @@ def test_budget_exhausted_everywhere_is_refused(fresh_lab: Lab, ingress: Ingress
     refused = send(fresh_lab.gateway, ingress, stream, profile="budget-only", extra=small)
 
     assert refused.status >= 500 and refused.error is not None, refused.raw
-    assert "budget" in refused.error["message"]
+    assert "next UTC month" in refused.error["message"]
+    # Retrying cannot help before the month ends: SDKs must not retry it.
+    assert refused.headers["x-should-retry"] == "false"
+    assert "retry-after" not in refused.headers
     assert len(fresh_lab.primary.requests) == 2
     assert wait_events(fresh_lab.gateway, "chain-budget-exceeded", profile="budget-only")
 
