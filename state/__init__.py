@@ -7,7 +7,15 @@ and a worker that finds another schema version refuses to start.
 
 from __future__ import annotations
 
-from coderouter_supervisor.state.budget_ledger import LedgerEntry, Settlement, read_ledger, reset_ledger
+from coderouter_supervisor.state.budget_ledger import (
+    Hold,
+    LedgerEntry,
+    ReclaimedHold,
+    Settled,
+    Settlement,
+    read_ledger,
+    reset_ledger,
+)
 from coderouter_supervisor.state.client_keys import (
     ClientKey,
     KeyNameTaken,
@@ -39,14 +47,17 @@ __all__ = [
     "AttemptRecord",
     "ClientKey",
     "HealthRecord",
+    "Hold",
     "KeyLimit",
     "KeyLoad",
     "KeyNameTaken",
     "LedgerEntry",
     "ProviderFacts",
     "RecentEvent",
+    "ReclaimedHold",
     "Refused",
     "SchemaMismatch",
+    "Settled",
     "Settlement",
     "StateError",
     "StateStore",
