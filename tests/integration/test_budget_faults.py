@@ -28,7 +28,7 @@ from coderouter_supervisor.worker.routing import month_key
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Gate, Reply, Usage
 from support.gateway_process import Gateway, run_cli, start_gateway
-from support.ingress import IngressName, events
+from support.ingress import IngressName, events, wait_events
 
 pytestmark = pytest.mark.integration
 
@@ -217,3 +217,38 @@ def test_streams_cut_by_a_sigkill_are_charged_at_their_holds(held: Held, ingress
     assert all(e["cost_usd"] == pytest.approx(holds) for e in estimates)
     # Those requests reached the upstream: billed in full, and recorded at their (larger) holds.
     assert entry.spent_usd == pytest.approx(faults.billed() + cut * (holds - BILLED_PER_REQUEST))
+
+
+def test_a_settle_after_budget_reset_cleared_its_hold_is_recorded_and_closes_the_month(
+    tmp_path: Path, stack: ExitStack
+) -> None:
+    faults = start(tmp_path, stack, "provider")
+    faults.metered.reset(Reply(text="paid answer", usage=USAGE))
+    faults.metered.queue(Gate(Reply(text="late answer", usage=USAGE)))
+    pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+    stack.callback(faults.metered.open_gate)
+    late = pool.submit(faults.post, "anthropic", True)
+    faults.gateway.wait_until(lambda: faults.metered.in_flight == 1, what="the stream held upstream")
+
+    cleared = faults.gateway.cli("budget", "reset", "metered", "--yes")
+    assert cleared.returncode == 0, cleared.stderr
+    # Without the cleared hold, the month fills up to the cap with other requests.
+    for _ in range(20):
+        if faults.post("openai", False).headers["x-coderouter-provider"] != "metered":
+            break
+    before = faults.ledger()
+    headroom = CAP_USD - before.spent_usd
+    assert 0.05 < headroom < BILLED_PER_REQUEST  # too little for the late stream, room for small requests
+
+    faults.metered.open_gate()
+    assert late.result().status_code == 200
+    [overrun] = wait_events(faults.gateway, "budget-overrun", ledger="metered")
+    after = faults.ledger()
+    assert after.spent_usd == pytest.approx(before.spent_usd + BILLED_PER_REQUEST) == overrun["spent_usd"]
+    assert (overrun["monthly_budget_usd"], overrun["hold"]) == (CAP_USD, "gone")
+    assert overrun["month"] == after.month
+    # Closed for the month: even a request far smaller than the headroom there was is not tried.
+    small = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    answer = httpx.post(f"{faults.gateway.base_url}/v1/chat/completions", json=small, timeout=30)
+    assert answer.headers["x-coderouter-provider"] == "backup"
+    assert len(faults.metered.calls(CHAT)) * BILLED_PER_REQUEST == pytest.approx(after.spent_usd)
