@@ -30,6 +30,7 @@ from coderouter_supervisor.state.heartbeats import (
     HEARTBEAT_INTERVAL_S,
     WorkerHeartbeat,
     list_workers,
+    mark_gone_workers,
     mark_pid_exited,
 )
 from coderouter_supervisor.state.key_admissions import Admitted, KeyLimit, KeyLoad, Refused
@@ -66,6 +67,7 @@ __all__ = [
     "change_key_limits",
     "default_state_path",
     "list_workers",
+    "mark_gone_workers",
     "mark_pid_exited",
     "migrate_state_file",
     "read_keys",

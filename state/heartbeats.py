@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,23 @@ def mark_pid_exited(path: Path, pid: int, now: float) -> None:
             ),
         ),
     )
+
+
+def mark_gone_workers(
+    path: Path, now: float, exists: Callable[[int], bool] = process_exists
+) -> list[WorkerHeartbeat]:
+    """Mark exited every worker not marked so whose process no longer exists; return them as they
+    were. For the supervisor before it starts workers: rows a previous run left behind (killed with
+    its arbiter) stop counting as workers, and their budget holds are reclaimed at the next reservation."""
+
+    def op(c: sqlite3.Connection) -> list[WorkerHeartbeat]:
+        gone = [w for w in all_workers(c) if w.exited_at is None and not exists(w.pid)]
+        c.executemany(
+            "UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", [(now, w.worker_id) for w in gone]
+        )
+        return gone
+
+    return on_own_connection(path, "mark gone workers exited", lambda conn: write_transaction(conn, op))
 
 
 def all_workers(conn: sqlite3.Connection) -> list[WorkerHeartbeat]:
