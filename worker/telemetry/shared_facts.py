@@ -209,8 +209,8 @@ class SharedFacts:
                 reservation.token, reservation.provider, reservation.month, settlement
             )
         except StateError as error:
-            # Loud: this spend is not in the ledger. The reservation stays until it expires, so the
-            # cap still holds it back.
+            # Loud: this spend is not in the ledger. The reservation stays held until it expires and
+            # is then charged at its amount, so the cap still holds it back.
             self._failed("settle", error)
             emit_event(
                 "spend-not-recorded",
