@@ -13,7 +13,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,18 +175,18 @@ def test_a_paused_worker_keeps_its_holds_and_settles_them_on_waking(held: Held, 
     [(paused, held)] = holds_by_worker(faults.gateway).most_common(1)
 
     os.kill(paused, signal.SIGSTOP)
-    try:
-        time.sleep(DEAD_AFTER_S + 2)  # its heartbeat is stale now
-        faults.metered.open_gate()
-        faults.gateway.wait_until(
-            lambda: sum(f.done() for f in futures) == STREAMS - held, what="the other workers' streams"
-        )
-        # With the paused worker's holds standing, more paid requests fit only as far as the settled
-        # streams cost less than they held.
-        for _ in range(held + 2):
-            faults.post(ingress, False)
-    finally:
-        os.kill(paused, signal.SIGCONT)
+    with ThreadPoolExecutor(max_workers=held + 2) as pool:
+        try:
+            time.sleep(DEAD_AFTER_S + 2)  # its heartbeat is stale now
+            faults.metered.open_gate()
+            faults.gateway.wait_until(
+                lambda: sum(f.done() for f in futures) == STREAMS - held, what="the other workers' streams"
+            )
+            # With the paused worker's holds standing, more paid requests fit only as far as the settled
+            # streams cost less than they held. One that the paused worker accepted waits for it.
+            wait([pool.submit(faults.post, ingress, False) for _ in range(held + 2)], timeout=15)
+        finally:
+            os.kill(paused, signal.SIGCONT)
     answers = [f.result() for f in futures]
 
     assert {a.status_code for a in answers} <= {200, 429}
