@@ -125,7 +125,6 @@ def start(
         fail(refusal, EXIT_FAILURE)
     version = sqlite_library_version()
     emit_event("state-ready", path=str(settings.state_db), sqlite=version, migrated_from=previous)
-    forget_gone_workers(settings.state_db)
     if settings.workers > 1 and sqlite_has_wal_reset_bug(version):
         emit_event(
             "sqlite-wal-reset-bug",
@@ -141,6 +140,7 @@ def start(
             problem = f"admin endpoint: {problem} (choose another with --admin-port, or 0 to turn it off)"
     if problem is not None:
         fail(problem, EXIT_FAILURE)
+    forget_gone_workers(settings.state_db)
 
     env = dict(os.environ)
     job = Supervision(settings, files, loaded, reload_config=lambda: validated(path, env), env=env)
