@@ -7,7 +7,15 @@ and a worker that finds another schema version refuses to start.
 
 from __future__ import annotations
 
-from coderouter_supervisor.state.budget_ledger import LedgerEntry, Settlement, read_ledger, reset_ledger
+from coderouter_supervisor.state.budget_ledger import (
+    Hold,
+    LedgerEntry,
+    ReclaimedHold,
+    Settled,
+    Settlement,
+    read_ledger,
+    reset_ledger,
+)
 from coderouter_supervisor.state.client_keys import (
     ClientKey,
     KeyNameTaken,
@@ -22,6 +30,7 @@ from coderouter_supervisor.state.heartbeats import (
     HEARTBEAT_INTERVAL_S,
     WorkerHeartbeat,
     list_workers,
+    mark_gone_workers,
     mark_pid_exited,
 )
 from coderouter_supervisor.state.key_admissions import Admitted, KeyLimit, KeyLoad, Refused
@@ -41,14 +50,17 @@ __all__ = [
     "CheckpointOutcome",
     "ClientKey",
     "HealthRecord",
+    "Hold",
     "KeyLimit",
     "KeyLoad",
     "KeyNameTaken",
     "LedgerEntry",
     "ProviderFacts",
     "RecentEvent",
+    "ReclaimedHold",
     "Refused",
     "SchemaMismatch",
+    "Settled",
     "Settlement",
     "StateError",
     "StateStore",
@@ -57,6 +69,7 @@ __all__ = [
     "change_key_limits",
     "default_state_path",
     "list_workers",
+    "mark_gone_workers",
     "mark_pid_exited",
     "migrate_state_file",
     "read_keys",

@@ -2,21 +2,37 @@
 
 A reservation holds an attempt's worst-case cost. :func:`reserve_spend` admits it only if settled
 spend, every live reservation and this one fit the cap, checked and written in one ``BEGIN
-IMMEDIATE`` transaction, so no number of workers can overspend. Reservations carry their worker
-and an expiry; those of a worker that died (no heartbeat) or that outlived any attempt are
-reclaimed by the next reservation of any worker. Months are UTC ``YYYY-MM`` keys chosen by the
-caller; a new month is simply a new key, and old rows stay.
+IMMEDIATE`` transaction, so no number of workers can overspend. Client-key budgets are rows of the
+same tables (``key:NAME``) and go through the same functions. Months are UTC ``YYYY-MM`` keys chosen
+by the caller; a new month is simply a new key, and old rows stay.
+
+A hold is reclaimed (by the next reservation of any worker) only when its worker is known to be gone
+— the arbiter marked it exited, or its process no longer exists — or when the hold expires. A worker
+that is slow or paused keeps its holds however stale its heartbeat: it may still settle them. A
+reclaimed hold is not given back, because its request may have reached the upstream, which may have
+billed it: it is charged at its full amount and kept, marked, for :data:`RECLAIMED_KEPT_S`. A settle
+that arrives for a marked hold replaces that charge with the real cost; one whose row is gone (kept
+past that, or cleared by ``budget reset``) is recorded all the same, even past the cap, and
+:class:`Settled` tells the caller where spend stands so it can say so.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from coderouter_supervisor.state.connection import on_own_connection, write_transaction
-from coderouter_supervisor.state.heartbeats import LIVE_WORKER_IDS
+from coderouter_supervisor.state.heartbeats import process_exists
+
+# How long a reclaimed hold stays marked so that its worker's late settle replaces the charge. Only a
+# worker that is alive can settle late, and one paused this long has been stopped on purpose.
+RECLAIMED_KEPT_S = 7 * 24 * 3600.0
+
+ReclaimReason = Literal["worker-gone", "hold-expired"]
+HoldFate = Literal["held", "reclaimed", "gone"]
 
 
 @dataclass(frozen=True)
@@ -43,22 +59,84 @@ class Settlement:
     requests: int = 1
 
 
-def _reclaim(conn: sqlite3.Connection, now: float) -> None:
-    conn.execute(
-        f"DELETE FROM budget_reservation WHERE expires_at < ? OR worker_id NOT IN ({LIVE_WORKER_IDS})",  # noqa: S608
-        (now, now),
-    )
+@dataclass(frozen=True)
+class ReclaimedHold:
+    """A hold charged at its full amount because its worker can no longer settle it (or it expired)."""
+
+    provider: str
+    month: str
+    amount_usd: float
+    worker_id: int
+    reason: ReclaimReason
+
+
+@dataclass(frozen=True)
+class Hold:
+    """What :func:`reserve_spend` did: the reservation (None: it did not fit) and the holds of other
+    attempts it reclaimed on the way, each an estimate the caller should report."""
+
+    reservation_id: int | None
+    reclaimed: tuple[ReclaimedHold, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Where a ledger entry stands after a settle, and what had become of the settled hold: still
+    ``held``, ``reclaimed`` (its charge was replaced) or ``gone`` (the cost was simply added)."""
+
+    spent_usd: float
+    hold: HoldFate
+
+
+# Holds that may need reclaiming: expired, or of a worker that is marked exited, unknown, or silent
+# past its heartbeat deadline (then only a look at its process can tell gone from paused).
+_RECLAIM_CANDIDATES = """
+    SELECT r.id, r.provider, r.month, r.amount_usd, r.worker_id, r.expires_at, w.pid, w.exited_at,
+           w.last_seen + w.dead_after_s
+    FROM budget_reservation AS r LEFT JOIN worker_heartbeat AS w ON w.id = r.worker_id
+    WHERE r.reclaimed_at IS NULL
+      AND (r.expires_at < ? OR w.id IS NULL OR w.exited_at IS NOT NULL OR w.last_seen + w.dead_after_s < ?)
+"""
+
+
+def _reclaim(c: sqlite3.Connection, now: float, exists: Callable[[int], bool]) -> tuple[ReclaimedHold, ...]:
+    reclaimed: list[ReclaimedHold] = []
+    gone: dict[int, bool] = {}
+    for row_id, provider, month, amount, worker_id, expires_at, pid, exited_at, beat_deadline in c.execute(
+        _RECLAIM_CANDIDATES, (now, now)
+    ).fetchall():
+        if worker_id not in gone:
+            silent = pid is not None and exited_at is None and beat_deadline < now
+            gone[worker_id] = pid is None or exited_at is not None or (silent and not exists(int(pid)))
+            if silent and gone[worker_id]:
+                c.execute("UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", (now, worker_id))
+        if gone[worker_id]:
+            reason: ReclaimReason = "worker-gone"
+        elif expires_at < now:
+            reason = "hold-expired"
+        else:
+            continue  # silent but still there: paused or busy, it may yet settle
+        _add_spend(c, provider, month, Settlement(float(amount)))
+        c.execute("UPDATE budget_reservation SET reclaimed_at = ? WHERE id = ?", (now, row_id))
+        reclaimed.append(ReclaimedHold(provider, month, float(amount), int(worker_id), reason))
+    c.execute("DELETE FROM budget_reservation WHERE reclaimed_at < ?", (now - RECLAIMED_KEPT_S,))
+    return tuple(reclaimed)
+
+
+def _spent(c: sqlite3.Connection, provider: str, month: str) -> float:
+    row = c.execute(
+        "SELECT spent_usd FROM budget_ledger WHERE provider = ? AND month = ?", (provider, month)
+    ).fetchone()
+    return float(row[0]) if row else 0.0
 
 
 def _totals(conn: sqlite3.Connection, provider: str, month: str) -> tuple[float, float]:
-    spent = conn.execute(
-        "SELECT spent_usd FROM budget_ledger WHERE provider = ? AND month = ?", (provider, month)
-    ).fetchone()
     reserved = conn.execute(
-        "SELECT COALESCE(SUM(amount_usd), 0) FROM budget_reservation WHERE provider = ? AND month = ?",
+        "SELECT COALESCE(SUM(amount_usd), 0) FROM budget_reservation"
+        " WHERE provider = ? AND month = ? AND reclaimed_at IS NULL",
         (provider, month),
     ).fetchone()
-    return (float(spent[0]) if spent else 0.0), float(reserved[0])
+    return _spent(conn, provider, month), float(reserved[0])
 
 
 def reserve_spend(
@@ -71,21 +149,25 @@ def reserve_spend(
     worker_id: int,
     now: float,
     hold_s: float,
-) -> int | None:
-    """Hold ``amount_usd`` of ``provider``'s ``month`` for ``hold_s``; the reservation id, or None
-    when it does not fit under ``cap_usd``."""
+    exists: Callable[[int], bool] = process_exists,
+) -> Hold:
+    """Hold ``amount_usd`` of ``provider``'s ``month`` for ``hold_s``, if it fits under ``cap_usd``.
 
-    def op(c: sqlite3.Connection) -> int | None:
-        _reclaim(c, now)
+    First reclaims the holds whose worker is gone (``exists`` says whether a silent worker's pid is
+    still a process) or whose time is up, charging each at its amount.
+    """
+
+    def op(c: sqlite3.Connection) -> Hold:
+        reclaimed = _reclaim(c, now, exists)
         spent, reserved = _totals(c, provider, month)
         if spent + reserved + amount_usd > cap_usd:
-            return None
+            return Hold(None, reclaimed)
         cursor = c.execute(
             "INSERT INTO budget_reservation (provider, month, amount_usd, worker_id, expires_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (provider, month, amount_usd, worker_id, now + hold_s),
         )
-        return int(cursor.lastrowid or 0)
+        return Hold(int(cursor.lastrowid or 0), reclaimed)
 
     return write_transaction(conn, op)
 
@@ -114,18 +196,30 @@ def _add_spend(c: sqlite3.Connection, provider: str, month: str, settlement: Set
 
 def settle_spend(
     conn: sqlite3.Connection, reservation_id: int, provider: str, month: str, settlement: Settlement | None
-) -> None:
+) -> Settled:
     """Replace the reservation with what the attempt cost (None: it produced nothing to pay for).
 
-    Spend is recorded even when the reservation was already reclaimed: what was spent was spent.
+    A reclaimed reservation's charge is taken back first, so the attempt counts once. Spend is
+    recorded even when the reservation is gone altogether: what was spent was spent.
     """
 
-    def op(c: sqlite3.Connection) -> None:
+    def op(c: sqlite3.Connection) -> Settled:
+        row = c.execute(
+            "SELECT amount_usd, reclaimed_at FROM budget_reservation WHERE id = ?", (reservation_id,)
+        ).fetchone()
         c.execute("DELETE FROM budget_reservation WHERE id = ?", (reservation_id,))
+        fate: HoldFate = "gone" if row is None else "held" if row[1] is None else "reclaimed"
+        if fate == "reclaimed":
+            c.execute(
+                "UPDATE budget_ledger SET spent_usd = MAX(spent_usd - ?, 0), requests = MAX(requests - 1, 0)"
+                " WHERE provider = ? AND month = ?",
+                (float(row[0]), provider, month),
+            )
         if settlement is not None:
             _add_spend(c, provider, month, settlement)
+        return Settled(_spent(c, provider, month), fate)
 
-    write_transaction(conn, op)
+    return write_transaction(conn, op)
 
 
 def record_spend(conn: sqlite3.Connection, entries: Sequence[tuple[str, str, Settlement]]) -> None:
@@ -154,7 +248,7 @@ def ledger_month(
         )
     for provider, reserved, count in conn.execute(
         "SELECT provider, SUM(amount_usd), COUNT(*)"
-        " FROM budget_reservation WHERE month = ? GROUP BY provider",
+        " FROM budget_reservation WHERE month = ? AND reclaimed_at IS NULL GROUP BY provider",
         (month,),
     ):
         base = rows.get(provider, LedgerEntry(provider, month))

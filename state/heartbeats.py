@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +13,11 @@ from coderouter_supervisor.state.connection import on_own_connection, write_tran
 HEARTBEAT_INTERVAL_S = 2.0
 # A worker that missed this many beats is taken for dead even before anyone marks it so.
 _MISSED_BEATS_DEAD = 3
-# How long after its last beat a worker at the default interval counts as dead (its budget
-# reservations are then reclaimed); each row stores its own, from its own interval.
+# How long after its last beat a worker at the default interval counts as dead for `status` and key
+# concurrency slots; each row stores its own, from its own interval. Budget holds do not go by it
+# (a paused worker is silent too): see :func:`process_exists`.
 DEAD_AFTER_S = HEARTBEAT_INTERVAL_S * _MISSED_BEATS_DEAD
-# The ids of workers alive as of ``?`` (now): what holds (budget, key slots) survive by.
+# The ids of workers beating as of ``?`` (now): what key concurrency slots survive by.
 LIVE_WORKER_IDS = "SELECT id FROM worker_heartbeat WHERE exited_at IS NULL AND last_seen + dead_after_s >= ?"
 # Rows of exited workers are kept this long for `status`, then pruned at the next registration.
 _EXITED_RETENTION_S = 7 * 24 * 3600.0
@@ -34,6 +37,20 @@ class WorkerHeartbeat:
 
     def alive(self, now: float) -> bool:
         return self.exited_at is None and now - self.last_seen <= self.dead_after_s
+
+
+def process_exists(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine. A pid reused by another process counts as
+    existing: that only delays reclaiming what the dead worker held, never reclaims too early."""
+    if pid <= 0:
+        return False  # not a process id (0 and negatives name process groups)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 def register_worker(
@@ -102,6 +119,23 @@ def mark_pid_exited(path: Path, pid: int, now: float) -> None:
             ),
         ),
     )
+
+
+def mark_gone_workers(
+    path: Path, now: float, exists: Callable[[int], bool] = process_exists
+) -> list[WorkerHeartbeat]:
+    """Mark exited every worker not marked so whose process no longer exists; return them as they
+    were. For the supervisor before it starts workers: rows a previous run left behind (killed with
+    its arbiter) stop counting as workers, and their budget holds are reclaimed at the next reservation."""
+
+    def op(c: sqlite3.Connection) -> list[WorkerHeartbeat]:
+        gone = [w for w in all_workers(c) if w.exited_at is None and not exists(w.pid)]
+        c.executemany(
+            "UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", [(now, w.worker_id) for w in gone]
+        )
+        return gone
+
+    return on_own_connection(path, "mark gone workers exited", lambda conn: write_transaction(conn, op))
 
 
 def all_workers(conn: sqlite3.Connection) -> list[WorkerHeartbeat]:

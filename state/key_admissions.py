@@ -5,11 +5,12 @@
 and written in one ``BEGIN IMMEDIATE`` transaction, so no number of workers can exceed a limit.
 
 A request in flight holds its row until :func:`release_request` (idempotent) or until its hold
-expires. Rows of a worker whose heartbeat is stale stop counting as in flight by the same liveness
-rule that reclaims its budget reservations; they still count towards the minute they were admitted
-in, because those requests did reach the gateway. Rows that no longer count for anything are pruned
-by the next admission of any key. A key without a concurrency limit is admitted already released, so
-its requests cost one write, not two.
+expires. Rows of a worker whose heartbeat is stale stop counting as in flight; they still count
+towards the minute they were admitted in, because those requests did reach the gateway. A slot is
+not money: giving a paused worker's slots back early at worst lets a key run a few requests more at
+once, so slots go by heartbeat, unlike budget holds (see :mod:`.budget_ledger`). Rows that no longer
+count for anything are pruned by the next admission of any key. A key without a concurrency limit is
+admitted already released, so its requests cost one write, not two.
 """
 
 from __future__ import annotations

@@ -108,6 +108,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE worker_heartbeat ADD COLUMN dead_after_s REAL NOT NULL DEFAULT 6.0;
     """,
+    # A reclaimed hold is charged at its amount and kept, marked, so that a settle arriving later
+    # replaces the charge instead of adding to it.
+    """
+    ALTER TABLE budget_reservation ADD COLUMN reclaimed_at REAL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -108,8 +108,8 @@ class StateStore:
         worker_id: int,
         now: float,
         hold_s: float,
-    ) -> int | None:
-        """See :func:`budget_ledger.reserve_spend`: the reservation id, or None when over the cap."""
+    ) -> budget_ledger.Hold:
+        """See :func:`budget_ledger.reserve_spend`."""
         return await self._run(
             lambda c: budget_ledger.reserve_spend(
                 c,
@@ -125,8 +125,11 @@ class StateStore:
 
     async def settle_spend(
         self, reservation_id: int, provider: str, month: str, settlement: Settlement | None
-    ) -> None:
-        await self._run(lambda c: budget_ledger.settle_spend(c, reservation_id, provider, month, settlement))
+    ) -> budget_ledger.Settled:
+        """See :func:`budget_ledger.settle_spend`."""
+        return await self._run(
+            lambda c: budget_ledger.settle_spend(c, reservation_id, provider, month, settlement)
+        )
 
     async def record_spend(self, entries: Sequence[tuple[str, str, Settlement]]) -> None:
         await self._run(lambda c: budget_ledger.record_spend(c, entries))

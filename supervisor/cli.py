@@ -12,12 +12,14 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 from coderouter_supervisor.state import (
     StateError,
     list_workers,
+    mark_gone_workers,
     migrate_state_file,
     sqlite_library_version,
 )
@@ -139,6 +141,7 @@ def start(
             problem = f"admin endpoint: {problem} (choose another with --admin-port, or 0 to turn it off)"
     if problem is not None:
         fail(problem, EXIT_FAILURE)
+    forget_gone_workers(settings.state_db)
 
     env = dict(os.environ)
     job = Supervision(settings, files, loaded, reload_config=lambda: validated(path, env), env=env)
@@ -149,6 +152,18 @@ def start(
     finally:
         remove_pid_file(files)
     sys.exit(code)
+
+
+def forget_gone_workers(state_db: Path) -> None:
+    """Mark exited the workers a previous run left behind whose processes are gone (an arbiter
+    killed with its workers never saw them exit), so `status` and budget holds stop waiting on them."""
+    try:
+        gone = mark_gone_workers(state_db, time.time())
+    except StateError as exc:
+        emit_event("state-unavailable", "warning", operation="mark gone workers", error=str(exc))
+        return
+    if gone:
+        emit_event("workers-gone", pids=[w.pid for w in gone])
 
 
 @main.command()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -17,6 +20,9 @@ from coderouter_supervisor.state import (
     reset_ledger,
 )
 from coderouter_supervisor.state.budget_ledger import (
+    RECLAIMED_KEPT_S,
+    ReclaimedHold,
+    Settled,
     ledger_month,
     record_spend,
     reserve_spend,
@@ -24,7 +30,7 @@ from coderouter_supervisor.state.budget_ledger import (
     settle_spend,
 )
 from coderouter_supervisor.state.connection import connect
-from coderouter_supervisor.state.heartbeats import register_worker
+from coderouter_supervisor.state.heartbeats import process_exists, register_worker
 from coderouter_supervisor.state.provider_facts import (
     append_attempts,
     read_provider_facts,
@@ -38,8 +44,15 @@ MONTH = "2025-12"
 
 
 def reserve(
-    conn: sqlite3.Connection, amount: float, worker: int, *, cap: float = 10.0, now: float = NOW
+    conn: sqlite3.Connection,
+    amount: float,
+    worker: int,
+    *,
+    cap: float = 10.0,
+    now: float = NOW,
+    gone: frozenset[int] = frozenset(),
 ) -> int | None:
+    """Reserve for ``worker``; the processes of pids in ``gone`` no longer exist, every other does."""
     return reserve_spend(
         conn,
         provider="claude",
@@ -49,7 +62,8 @@ def reserve(
         worker_id=worker,
         now=now,
         hold_s=600,
-    )
+        exists=lambda pid: pid not in gone,
+    ).reservation_id
 
 
 def test_reservations_and_spend_never_pass_the_cap(conn: sqlite3.Connection) -> None:
@@ -74,44 +88,112 @@ def test_a_failed_attempt_releases_its_hold_without_spend(conn: sqlite3.Connecti
     assert reserve(conn, 9.0, worker) is not None
 
 
-def test_reservations_of_a_dead_worker_are_reclaimed(conn: sqlite3.Connection) -> None:
-    dead = register_worker(conn, 100, NOW)
-    alive = register_worker(conn, 200, NOW)
-    assert reserve(conn, 9.0, dead) is not None
-    assert reserve(conn, 9.0, alive) is None
-    later = NOW + DEAD_AFTER_S + 1
-    conn.execute(
-        "UPDATE worker_heartbeat SET last_seen = ? WHERE id = ?", (later, alive)
-    )  # only `alive` beats
-    assert reserve(conn, 9.0, alive, now=later) is not None
+def beat(conn: sqlite3.Connection, worker: int, now: float) -> None:
+    conn.execute("UPDATE worker_heartbeat SET last_seen = ? WHERE id = ?", (now, worker))
 
 
-def test_a_worker_that_beats_seldom_keeps_its_reservation_between_beats(conn: sqlite3.Connection) -> None:
-    slow = register_worker(conn, 100, NOW, beat_interval_s=10.0)
+def test_a_paused_worker_keeps_its_holds_however_stale_its_heartbeat(conn: sqlite3.Connection) -> None:
+    paused = register_worker(conn, 100, NOW)
     other = register_worker(conn, 200, NOW)
-    assert reserve(conn, 9.0, slow) is not None
-    between_beats = NOW + DEAD_AFTER_S + 5
-    assert reserve(conn, 9.0, other, now=between_beats) is None  # the slow worker's hold stands
-    three_missed = NOW + 31
-    conn.execute("UPDATE worker_heartbeat SET last_seen = ? WHERE id = ?", (three_missed, other))
-    assert reserve(conn, 9.0, other, now=three_missed) is not None
+    assert reserve(conn, 9.0, paused) is not None
+    much_later = NOW + 500  # far past three missed beats, still before the hold expires
+    beat(conn, other, much_later)
+    assert reserve(conn, 9.0, other, now=much_later) is None  # pid 100 still exists: the hold stands
+    [entry] = ledger_month(conn, MONTH)
+    assert (entry.spent_usd, entry.reserved_usd, entry.reservations) == (0.0, 9.0, 1)
+    assert conn.execute("SELECT exited_at FROM worker_heartbeat WHERE id = ?", (paused,)).fetchone() == (
+        None,
+    )
 
 
-def test_expired_reservations_are_reclaimed(conn: sqlite3.Connection) -> None:
+def test_a_dead_workers_hold_is_charged_at_the_hold_not_given_back(conn: sqlite3.Connection) -> None:
+    dead = register_worker(conn, 100, NOW)
+    other = register_worker(conn, 200, NOW)
+    assert reserve(conn, 6.0, dead) is not None
+    later = NOW + DEAD_AFTER_S + 1
+    beat(conn, other, later)
+    hold = reserve_spend(
+        conn,
+        provider="claude",
+        month=MONTH,
+        amount_usd=3.0,
+        cap_usd=10.0,
+        worker_id=other,
+        now=later,
+        hold_s=600,
+        exists=lambda pid: pid != 100,
+    )
+    assert hold.reservation_id is not None  # 6 charged + 3 held fit under 10
+    assert hold.reclaimed == (ReclaimedHold("claude", MONTH, 6.0, dead, "worker-gone"),)
+    [entry] = ledger_month(conn, MONTH)
+    assert (entry.spent_usd, entry.reserved_usd, entry.requests) == (6.0, 3.0, 1)
+    assert reserve(conn, 1.5, other, now=later) is None  # 6 + 3 + 1.5 > 10: nothing was given back
+    # The worker is now known gone, for `status` too.
+    assert conn.execute("SELECT exited_at FROM worker_heartbeat WHERE id = ?", (dead,)).fetchone() == (later,)
+
+
+def test_a_worker_the_arbiter_marked_exited_loses_its_holds_at_once(conn: sqlite3.Connection) -> None:
+    killed = register_worker(conn, 100, NOW)
+    other = register_worker(conn, 200, NOW)
+    assert reserve(conn, 6.0, killed) is not None
+    conn.execute("UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", (NOW + 1, killed))
+    assert reserve(conn, 6.0, other, now=NOW + 1) is None  # its heartbeat is fresh, yet 6 is charged
+    assert ledger_month(conn, MONTH)[0].spent_usd == 6.0
+
+
+def test_an_expired_hold_is_charged_at_its_amount(conn: sqlite3.Connection) -> None:
     worker = register_worker(conn, 100, NOW)
-    assert reserve(conn, 9.0, worker) is not None
+    assert reserve(conn, 4.0, worker) is not None
     later = NOW + 601
-    conn.execute("UPDATE worker_heartbeat SET last_seen = ?", (later,))
-    assert reserve(conn, 9.0, worker, now=later) is not None
+    beat(conn, worker, later)
+    assert reserve(conn, 4.0, worker, now=later) is not None
+    [entry] = ledger_month(conn, MONTH)
+    assert (entry.spent_usd, entry.reserved_usd) == (4.0, 4.0)
 
 
-def test_spend_settled_after_its_reservation_was_reclaimed_still_counts(conn: sqlite3.Connection) -> None:
+def test_a_late_settle_replaces_the_reclaimed_charge_instead_of_adding(conn: sqlite3.Connection) -> None:
+    worker = register_worker(conn, 100, NOW)
+    held = reserve(conn, 4.0, worker)
+    released = reserve(conn, 2.0, worker)
+    assert held is not None and released is not None
+    later = NOW + 601  # both expired while the worker was busy
+    assert reserve(conn, 1.0, worker, now=later) is not None
+    assert ledger_month(conn, MONTH)[0].spent_usd == 6.0
+
+    assert settle_spend(conn, held, "claude", MONTH, Settlement(1.25, 10, 5)) == Settled(3.25, "reclaimed")
+    assert settle_spend(conn, released, "claude", MONTH, None) == Settled(1.25, "reclaimed")
+    [entry] = ledger_month(conn, MONTH)
+    assert (entry.spent_usd, entry.reserved_usd, entry.requests) == (1.25, 1.0, 1)
+    assert (entry.input_tokens, entry.output_tokens) == (10, 5)
+    # Settled once: a second settle of the same hold finds it gone and adds nothing more.
+    assert settle_spend(conn, held, "claude", MONTH, None) == Settled(1.25, "gone")
+
+
+def test_a_reclaimed_hold_is_kept_marked_for_a_week_then_pruned(conn: sqlite3.Connection) -> None:
+    worker = register_worker(conn, 100, NOW)
+    held = reserve(conn, 4.0, worker)
+    assert held is not None
+    gone_at = NOW + DEAD_AFTER_S + 1
+    reserve(conn, 1.0, worker, now=gone_at, gone=frozenset({100}))
+    marked = "SELECT reclaimed_at FROM budget_reservation WHERE id = ?"
+    assert conn.execute(marked, (held,)).fetchall() == [(gone_at,)]
+    reserve(conn, 0.1, worker, now=gone_at + RECLAIMED_KEPT_S)
+    assert conn.execute(marked, (held,)).fetchall() == [(gone_at,)]
+    reserve(conn, 0.1, worker, now=gone_at + RECLAIMED_KEPT_S + 1)
+    assert conn.execute(marked, (held,)).fetchall() == []
+    assert ledger_month(conn, MONTH)[0].spent_usd == 4.0 + 1.0 + 0.1  # each charged, none given back
+
+
+def test_a_settle_whose_hold_is_gone_is_recorded_even_past_the_cap(conn: sqlite3.Connection) -> None:
     worker = register_worker(conn, 100, NOW)
     held = reserve(conn, 2.0, worker)
     assert held is not None
-    conn.execute("DELETE FROM budget_reservation")
-    settle_spend(conn, held, "claude", MONTH, Settlement(1.25))
-    assert ledger_month(conn, MONTH)[0].spent_usd == 1.25
+    reserve(conn, 9.0, worker, now=NOW + 601)  # the hold expires and is charged: 2 spent
+    reset_month(conn, "claude", MONTH)  # cleared by `budget reset`: the marked row is gone too
+    record_spend(conn, [("claude", MONTH, Settlement(9.5))])
+    assert settle_spend(conn, held, "claude", MONTH, Settlement(1.25)) == Settled(10.75, "gone")
+    assert ledger_month(conn, MONTH)[0].spent_usd == 10.75
+    assert reserve(conn, 0.01, worker, now=NOW + 602) is None  # past the cap: closed for the month
 
 
 def test_a_new_month_starts_a_fresh_ledger_and_keeps_the_old_one(conn: sqlite3.Connection) -> None:
@@ -230,3 +312,37 @@ def test_path_level_read_and_reset_for_the_cli(db: Path) -> None:
     ]
     assert reset_ledger(db, "claude", MONTH).spent_usd == 2.5
     assert read_ledger(db, MONTH) == []
+
+
+def test_a_process_that_was_reaped_no_longer_exists() -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    assert process_exists(os.getpid())
+    assert process_exists(1)  # init: exists whoever we run as
+    assert not process_exists(int(child.stdout))  # reaped by run(); a reuse this soon is all but impossible
+    assert not process_exists(0) and not process_exists(-1)
+
+
+def test_migration_keeps_holds_in_flight_as_holds(tmp_path: Path) -> None:
+    path = tmp_path / "v6.db"
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS[:6]:
+        old.executescript(script)
+    old.execute(
+        "INSERT INTO budget_reservation (provider, month, amount_usd, worker_id, expires_at)"
+        " VALUES ('claude', ?, 2.5, 1, ?)",
+        (MONTH, NOW + 600),
+    )
+    old.execute("PRAGMA user_version = 6")
+    old.commit()
+    old.close()
+
+    assert migrate_state_file(path) == 6
+    conn = connect(path, create=False)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        [entry] = ledger_month(conn, MONTH)
+        assert (entry.spent_usd, entry.reserved_usd) == (0.0, 2.5)
+    finally:
+        conn.close()

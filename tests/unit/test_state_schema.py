@@ -15,6 +15,7 @@ from coderouter_supervisor.state import (
     StateUnavailable,
     default_state_path,
     list_workers,
+    mark_gone_workers,
     mark_pid_exited,
     migrate_state_file,
 )
@@ -138,3 +139,21 @@ def test_silent_worker_counts_as_dead_and_arbiter_marks_exits(tmp_path: Path) ->
 )
 def test_default_state_path(env: dict[str, str], expected: str) -> None:
     assert default_state_path(env, Path("home")) == Path(expected)
+
+
+def test_supervisor_marks_workers_of_a_previous_run_whose_process_is_gone(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    migrate_state_file(db)
+
+    async def register() -> None:
+        store = await StateStore.open(db)
+        for pid in (301, 302, 303):
+            await store.register_worker(pid=pid, now=100.0)
+        await store.mark_worker_exited(1, now=150.0, requests=0)  # pid 301 exited cleanly
+        await store.close()
+
+    asyncio.run(register())
+    gone = mark_gone_workers(db, now=200.0, exists=lambda pid: pid == 303)
+    assert [w.pid for w in gone] == [302]
+    every = list_workers(db, now=200.0, include_exited=True)
+    assert [(w.pid, w.exited_at) for w in every] == [(301, 150.0), (302, 200.0), (303, None)]

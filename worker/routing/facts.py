@@ -58,12 +58,13 @@ class ChainFacts:
 
 @dataclass(frozen=True)
 class Reservation:
-    """Budget held for one attempt until it is settled with the real cost."""
+    """Budget held for one attempt until it is settled with the real cost, against ``cap_usd``."""
 
     provider: str
     month: str
     amount_usd: float
     token: int
+    cap_usd: float
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class FactStore(Protocol):
     other reservations and this one together stay within ``cap_usd``, so concurrent attempts can
     never overspend the cap; it returns None when the amount does not fit or the store cannot say
     (a budgeted provider fails closed). ``settle_spend`` replaces the reservation with the real
-    cost (None: the attempt produced nothing to pay for).
+    cost (None: the attempt produced nothing to pay for), also when the hold was reclaimed meanwhile
+    (its worker was taken for gone, or it expired): the attempt then counts once, at its real cost.
     """
 
     async def snapshot(self, providers: Sequence[str], now: float, *, observations: bool) -> ChainFacts:

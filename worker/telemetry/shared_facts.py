@@ -49,8 +49,13 @@ from coderouter_supervisor.worker.telemetry.events import emit_event
 
 SNAPSHOT_TTL_S = 0.5
 FLUSH_INTERVAL_S = 1.0
-# A reservation outlives any attempt (agent streams can run for many minutes); a worker that dies
-# holding one is noticed sooner, through its heartbeat.
+# When a hold whose worker is still there is charged at its full amount anyway. Nothing bounds how
+# long an attempt runs today: an upstream's ``timeout_s`` (at most 600 s) bounds each wait for it,
+# not the whole exchange, and a stream lasts as long as the upstream keeps sending (gunicorn's
+# graceful timeout cuts it only when the worker stops). So this is not the end of the attempt: an
+# expired hold stays counted (charged, where it was held) and the attempt's own settle still replaces
+# the charge with the real cost. An hour keeps a long agent stream's hold a hold; a worker that is
+# gone loses its holds at once (see ``state.budget_ledger``).
 RESERVATION_HOLD_S = 3600.0
 
 
@@ -166,7 +171,7 @@ class SharedFacts:
             return None
         month = month_key(now)
         try:
-            reservation_id = await self._store.reserve_spend(
+            hold = await self._store.reserve_spend(
                 provider=provider,
                 month=month,
                 amount_usd=amount_usd,
@@ -179,20 +184,33 @@ class SharedFacts:
             self._failed("reserve", error)
             return None
         self._recovered()
+        for reclaimed in hold.reclaimed:
+            # Charged at the hold: the upstream may have billed a request its worker never settled.
+            emit_event(
+                "spend-estimated",
+                "warning",
+                ledger=reclaimed.provider,
+                month=reclaimed.month,
+                cost_usd=round(reclaimed.amount_usd, 6),
+                reason=reclaimed.reason,
+                worker_id=reclaimed.worker_id,
+            )
         # The cached budget may now be stale by this hold; the next reservation checks exactly.
-        return None if reservation_id is None else Reservation(provider, month, amount_usd, reservation_id)
+        if hold.reservation_id is None:
+            return None
+        return Reservation(provider, month, amount_usd, hold.reservation_id, cap_usd)
 
     async def settle_spend(self, reservation: Reservation, spend: Spend | None) -> None:
         settlement = (
             None if spend is None else Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
         )
         try:
-            await self._store.settle_spend(
+            settled = await self._store.settle_spend(
                 reservation.token, reservation.provider, reservation.month, settlement
             )
         except StateError as error:
-            # Loud: this spend is not in the ledger. The reservation stays until it expires, so the
-            # cap still holds it back.
+            # Loud: this spend is not in the ledger. The reservation stays held until it expires and
+            # is then charged at its amount, so the cap still holds it back.
             self._failed("settle", error)
             emit_event(
                 "spend-not-recorded",
@@ -202,6 +220,19 @@ class SharedFacts:
             )
             return
         self._recovered()
+        if settled.spent_usd > reservation.cap_usd:
+            # A settle whose hold was gone, or that cost more than it held: the spend is recorded all
+            # the same, and at or past the cap no reservation fits, so the ledger is closed for the
+            # month from now on.
+            emit_event(
+                "budget-overrun",
+                "warning",
+                ledger=reservation.provider,
+                month=reservation.month,
+                spent_usd=round(settled.spent_usd, 6),
+                monthly_budget_usd=reservation.cap_usd,
+                hold=settled.hold,
+            )
 
     async def record_spend(self, provider: str, spend: Spend, now: float) -> None:
         settlement = Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
