@@ -27,6 +27,11 @@ timeout = 30
 # keep-alive connection just as a client reuses it.
 keepalive = 75
 
+# A listening socket per worker (SO_REUSEPORT): the kernel spreads new connections over the
+# workers by address hash. With one shared socket, asyncio accepts every pending connection in
+# whichever worker wakes first, so a burst of keep-alive clients all landed in one worker.
+reuse_port = True
+
 accesslog = None
 errorlog = "-"
 loglevel = "info"
