@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -55,6 +56,7 @@ from coderouter_supervisor.supervisor.supervise import Supervision, run_supervis
 from coderouter_supervisor.worker.config import (
     ConfigError,
 )
+from coderouter_supervisor.worker.routing import load_registry
 from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event, events_path
 from coderouter_supervisor.worker.version import VERSION
 
@@ -100,6 +102,7 @@ def start(
     configure_event_log("supervisor")
     try:
         path, loaded = load(config)
+        capabilities = load_registry(Path.home())
     except ConfigError as exc:
         fail(str(exc), EXIT_INVALID)
         return
@@ -140,7 +143,9 @@ def start(
         fail(problem, EXIT_FAILURE)
 
     env = dict(os.environ)
-    job = Supervision(settings, files, loaded, reload_config=lambda: validated(path, env), env=env)
+    job = Supervision(
+        settings, files, loaded, lambda: validated(path, env), env=env, capabilities=capabilities
+    )
     write_pid_file(files)
     try:
         # One worker needs no arbiter: the gateway runs in this process (half the memory).

@@ -16,7 +16,7 @@ import pytest
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream
 from support.gateway_process import Gateway, StartGateway
-from support.ingress import wait_events
+from support.ingress import events, wait_events
 
 pytestmark = pytest.mark.integration
 
@@ -134,3 +134,28 @@ def test_reload_under_keep_alive_load_drops_no_request(gateway_factory: StartGat
         assert load.failures == []
         assert load.digests[old_digest] > 0
         assert load.digests[new_digest] > 0
+
+
+def test_reload_with_the_same_config_keeps_every_worker(
+    gateway_factory: StartGateway, tmp_path: Path
+) -> None:
+    with FakeUpstream() as upstream:
+        gateway = gateway_factory(workers=2, config_text=_config(upstream, 1))
+        config_path = tmp_path / "providers.yaml"
+        workers = gateway.worker_pids()
+        assert gateway.cli("reload", "--config", str(config_path)).returncode == 0
+        unchanged = wait_events(gateway, "reload-unchanged")[0]
+        assert unchanged["config"] == gateway.healthz()["config"]
+        # The arbiter was not asked to roll its workers (it logs every signal it handles).
+        assert events(gateway, "reload-accepted") == []
+        assert "Handling signal: hup" not in gateway.log()
+        assert gateway.worker_pids() == workers
+
+        # A changed file after that still rolls them.
+        config_path.write_text(_config(upstream, 2))
+        assert gateway.cli("reload", "--config", str(config_path)).returncode == 0
+        wait_events(gateway, "reload-accepted")
+        gateway.wait_until(lambda: "Handling signal: hup" in gateway.log(), 15, "the arbiter's reload")
+        gateway.wait_until(
+            lambda: not workers & {int(str(gateway.healthz()["pid"])) for _ in range(8)}, 60, "new workers"
+        )
