@@ -151,8 +151,10 @@ def test_reload_with_the_same_config_keeps_every_worker(
         assert "Handling signal: hup" not in gateway.log()
         assert gateway.worker_pids() == workers
 
-        # A changed file after that still rolls them.
-        config_path.write_text(_config(upstream, 2))
+        # The same providers.yaml with changed capability rules is a change: the workers load both.
+        capabilities = tmp_path / "home" / ".coderouter" / "model-capabilities.yaml"
+        capabilities.parent.mkdir(parents=True, exist_ok=True)
+        capabilities.write_text('version: 1\nrules:\n  - match: "m"\n    capabilities: {tools: true}\n')
         assert gateway.cli("reload", "--config", str(config_path)).returncode == 0
         wait_events(gateway, "reload-accepted")
         gateway.wait_until(lambda: "Handling signal: hup" in gateway.log(), 15, "the arbiter's reload")
