@@ -88,7 +88,8 @@ def _shutdown_gracefully(protocol: Any) -> None:
     cycle = protocol.cycle
     if cycle is None or cycle.response_complete:
         # Idle: wait for a request that may be on its way; the keep-alive timer closes it otherwise.
-        protocol._unset_keepalive_if_required()
+        if protocol.timeout_keep_alive_task is not None:
+            protocol.timeout_keep_alive_task.cancel()
         protocol.timeout_keep_alive_task = protocol.loop.call_later(
             IDLE_GRACE_S, protocol.timeout_keep_alive_handler
         )
