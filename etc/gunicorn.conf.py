@@ -27,6 +27,14 @@ timeout = 30
 # keep-alive connection just as a client reuses it.
 keepalive = 75
 
+# A listening socket per worker (SO_REUSEPORT): the kernel spreads new connections over the
+# workers by address hash. With one shared socket, asyncio accepts every pending connection in
+# whichever worker wakes first, so a burst of keep-alive clients all landed in one worker.
+# Each worker opens its socket after fork and the arbiter holds none (benoitc/gunicorn#2938,
+# in every gunicorn this package accepts), so no connection waits on a socket nobody accepts on.
+# The supervisor's port check before start still refuses a port another process listens on.
+reuse_port = True
+
 accesslog = None
 errorlog = "-"
 loglevel = "info"

@@ -58,6 +58,7 @@ from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import (
     ConfigError,
 )
+from coderouter_supervisor.worker.routing import load_registry
 from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event, events_path
 from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 from coderouter_supervisor.worker.version import VERSION
@@ -104,6 +105,7 @@ def start(
     configure_event_log("supervisor")
     try:
         path, loaded = load(config)
+        capabilities = load_registry(Path.home())
     except ConfigError as exc:
         fail(str(exc), EXIT_INVALID)
         return
@@ -144,7 +146,9 @@ def start(
     forget_gone_workers(settings.state_db)
 
     env = dict(os.environ)
-    job = Supervision(settings, files, loaded, reload_config=lambda: validated(path, env), env=env)
+    job = Supervision(
+        settings, files, loaded, lambda: validated(path, env), env=env, capabilities=capabilities
+    )
     write_pid_file(files)
     try:
         # One worker needs no arbiter: the gateway runs in this process (half the memory).

@@ -16,6 +16,7 @@ import os
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from coderouter_supervisor.supervisor.admin_endpoint import AdminEndpoint
 from coderouter_supervisor.supervisor.arbiter import (
@@ -28,6 +29,7 @@ from coderouter_supervisor.supervisor.settings import SupervisorSettings
 from coderouter_supervisor.supervisor.wal_keeper import WalKeeper
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, SupervisorSection
 from coderouter_supervisor.worker.handoff import WorkerHandoff
+from coderouter_supervisor.worker.routing import CapabilityRegistry, load_registry
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
@@ -55,6 +57,8 @@ class Supervision:
     config: LoadedConfig
     reload_config: Callable[[], LoadedConfig]
     env: Mapping[str, str]
+    # The capability rules the workers run with, besides ``config``; None until known.
+    capabilities: CapabilityRegistry | None = None
 
 
 def worker_handoff(job: Supervision) -> WorkerHandoff:
@@ -150,8 +154,13 @@ def reload_validated(job: Supervision, apply: Callable[[LoadedConfig], None]) ->
     """Validate the config again; publish and ``apply`` it only if it loads. Returns the active one."""
     try:
         fresh = job.reload_config()
+        capabilities = load_registry(Path.home())
     except ConfigError as exc:
         emit_event("reload-refused", "error", error=str(exc), keeping=job.config.digest)
+        return job.config
+    if _runs_already(job, fresh, capabilities):
+        # Rolling every worker for nothing would cut their streams at graceful_timeout.
+        emit_event("reload-unchanged", config=fresh.digest)
         return job.config
     # Per-provider tuning and the body limit are read by the workers, so a reload applies them;
     # the rest needs a restart.
@@ -161,8 +170,18 @@ def reload_validated(job: Supervision, apply: Callable[[LoadedConfig], None]) ->
         )
     publish_config(job.files, fresh)
     apply(fresh)
+    job.capabilities = capabilities
     emit_event("reload-accepted", config=fresh.digest, previous=job.config.digest)
     return fresh
+
+
+def _runs_already(job: Supervision, fresh: LoadedConfig, capabilities: CapabilityRegistry) -> bool:
+    """Whether the workers already run ``fresh`` (same text from the same file) and ``capabilities``."""
+    return (
+        job.capabilities is not None
+        and capabilities.rules == job.capabilities.rules
+        and (fresh.digest, fresh.source) == (job.config.digest, job.config.source)
+    )
 
 
 def _process_settings(loaded: LoadedConfig) -> SupervisorSection:
