@@ -104,6 +104,7 @@ async def count_tokens(request: Request) -> Response:
             read_api_key(first, os.environ),
             anthropic_beta=request.headers.get("anthropic-beta"),
             anthropic_version=request.headers.get("anthropic-version"),
+            max_answer_bytes=gateway_of(request).max_upstream_answer_bytes,
         )
         try:
             counted = await count_tokens_upstream(gateway_of(request).http, call, body)

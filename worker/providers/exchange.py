@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
@@ -53,10 +53,21 @@ def _endpoint(call: ProviderCall) -> tuple[str, dict[str, str]]:
     return openai_chat_url(provider.base_url), openai_headers(call)
 
 
+class _Bounds(TypedDict):
+    timeout_s: float
+    provider: str
+    limit: int
+
+
+def _bounds(call: ProviderCall) -> _Bounds:
+    """How long each upstream read may wait and how much of the answer is read, for ``call``."""
+    return {"timeout_s": call.timeout_s, "provider": call.name, "limit": call.max_answer_bytes}
+
+
 async def _post(http: httpx.AsyncClient, call: ProviderCall, body: dict[str, Any]) -> dict[str, Any]:
     url, headers = _endpoint(call)
     try:
-        payload = await post_json(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+        payload = await post_json(http, url, headers, body, **_bounds(call))
     except UpstreamError as error:
         raise redact(error, call.api_key) from None
     _note_filters(call, streaming=False)
@@ -68,7 +79,7 @@ async def _relay(
 ) -> StreamRelay:
     url, headers = _endpoint(call)
     try:
-        upstream = await open_stream(http, url, headers, body, timeout_s=call.timeout_s, provider=call.name)
+        upstream = await open_stream(http, url, headers, body, **_bounds(call))
         _note_filters(call, streaming=True)
         relay = StreamRelay(upstream, client, call.name, secret=call.api_key)
         if call.first_token_timeout_s is None:

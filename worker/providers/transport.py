@@ -11,12 +11,18 @@ import httpx
 
 from coderouter_supervisor.worker.errors import (
     MidStreamFailure,
+    UpstreamAnswerTooLarge,
     UpstreamConnectError,
     UpstreamError,
     UpstreamHTTPError,
     UpstreamTimeout,
 )
-from coderouter_supervisor.worker.protocol import SSEDecoder, SSEEvent, upstream_error_from_response
+from coderouter_supervisor.worker.protocol import (
+    SSEDecoder,
+    SSEEvent,
+    SSEEventTooLarge,
+    upstream_error_from_response,
+)
 
 # An upstream error body is read for its message; anything past this is noise.
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -94,25 +100,58 @@ async def post_json(
     *,
     timeout_s: float,
     provider: str,
+    limit: int,
 ) -> dict[str, Any]:
-    """POST ``body`` and return the JSON object answered; raises a typed ``UpstreamError``."""
-    return await _json_answer(await _send(http, url, headers, body, timeout_s, provider), provider)
+    """POST ``body`` and return the JSON object answered; raises a typed ``UpstreamError``,
+    :class:`UpstreamAnswerTooLarge` for an answer of more than ``limit`` bytes."""
+    response = await _send(http, url, headers, body, timeout_s, provider)
+    return await _json_answer(response, provider, limit)
 
 
 async def get_json(
-    http: httpx.AsyncClient, url: str, headers: Mapping[str, str], *, timeout_s: float, provider: str
+    http: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    timeout_s: float,
+    provider: str,
+    limit: int,
 ) -> dict[str, Any]:
     """GET ``url`` (a listing such as ``/v1/models``); returns and raises like :func:`post_json`."""
-    return await _json_answer(await _send(http, url, headers, None, timeout_s, provider), provider)
+    response = await _send(http, url, headers, None, timeout_s, provider)
+    return await _json_answer(response, provider, limit)
 
 
-async def _json_answer(response: httpx.Response, provider: str) -> dict[str, Any]:
+def _too_large(provider: str, limit: int) -> UpstreamAnswerTooLarge:
+    return UpstreamAnswerTooLarge(
+        f"provider {provider} answered more than {limit} bytes, the most the gateway reads "
+        "(supervisor.max_upstream_answer_mib)",
+        provider=provider,
+    )
+
+
+async def _read_bounded(response: httpx.Response, provider: str, limit: int) -> bytes:
+    """The whole body, read no further than ``limit`` bytes; the response is closed either way."""
     try:
-        raw = await response.aread()
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(provider, limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(provider, limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
     except httpx.HTTPError as exc:
         raise _transport_error(exc, provider) from exc
     finally:
         await response.aclose()
+
+
+async def _json_answer(response: httpx.Response, provider: str, limit: int) -> dict[str, Any]:
+    raw = await _read_bounded(response, provider, limit)
     try:
         payload = json.loads(raw)
     except ValueError:
@@ -141,9 +180,10 @@ class UpstreamStream:
     body); a broken connection raises :class:`MidStreamFailure` from the iterator.
     """
 
-    def __init__(self, response: httpx.Response, provider: str) -> None:
+    def __init__(self, response: httpx.Response, provider: str, limit: int) -> None:
         self._response = response
         self._provider = provider
+        self._limit = limit
         self.saw_done = False
         self.skipped_frames = 0
 
@@ -154,7 +194,7 @@ class UpstreamStream:
 
     async def batches(self) -> AsyncIterator[list[UpstreamEvent]]:
         """The events as they arrive: each list (never empty) is what one network read completed."""
-        decoder = SSEDecoder()
+        decoder = SSEDecoder(max_event_chars=self._limit)
         try:
             async for chunk in self._response.aiter_bytes():
                 batch = self._parse_all(decoder.feed(chunk))
@@ -170,6 +210,8 @@ class UpstreamStream:
                 f"provider {self._provider} broke off the stream: {exc or type(exc).__name__}",
                 provider=self._provider,
             ) from exc
+        except SSEEventTooLarge as exc:
+            raise _too_large(self._provider, self._limit) from exc
         finally:
             await self._response.aclose()
 
@@ -210,6 +252,8 @@ async def open_stream(
     *,
     timeout_s: float,
     provider: str,
+    limit: int,
 ) -> UpstreamStream:
-    """POST a streaming request; returns once the upstream answered 2xx, raises otherwise."""
-    return UpstreamStream(await _send(http, url, headers, body, timeout_s, provider), provider)
+    """POST a streaming request; returns once the upstream answered 2xx, raises otherwise.
+    ``limit`` bounds one event of the stream (see :class:`UpstreamStream`)."""
+    return UpstreamStream(await _send(http, url, headers, body, timeout_s, provider), provider, limit)
