@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -22,10 +23,11 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object; :class:`RequestTooLarge` past ``limit`` bytes, else
     :class:`InvalidRequest` for anything that is not one UTF-8 JSON object."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    # A missing type is taken as JSON; `curl -d` without -H sends a form type and is told the fix.
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+    # `curl -d` without -H sends a form type; both it and a missing type are told the fix.
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        declared_type = f"content type {content_type!r}" if content_type else "a body without a content type"
         raise UnsupportedContentType(
-            f"content type {content_type!r} is not accepted; send the body as Content-Type: application/json"
+            f"{declared_type} is not accepted; send the body as Content-Type: application/json"
         )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -45,13 +47,16 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
         raise InvalidRequest("request body is empty; expected a JSON object")
     try:
         # Decoded here rather than by json.loads, which would guess UTF-16/32 from a byte-order mark.
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
     except UnicodeDecodeError as exc:
         raise InvalidRequest("request body is not valid UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise InvalidRequest(
             f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except ValueError as exc:
+        # A non-finite number, or an integer past Python's digit limit for int() (4300 digits).
+        raise InvalidRequest(f"request body holds a number the gateway cannot take: {exc}") from exc
     except RecursionError as exc:
         raise InvalidRequest("request body nests JSON too deeply") from exc
     if not isinstance(data, dict):
@@ -59,6 +64,19 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     if _deeper_than(data, MAX_JSON_DEPTH):
         raise InvalidRequest(f"request body nests JSON more than {MAX_JSON_DEPTH} levels deep")
     return data
+
+
+def _refuse_constant(name: str) -> float:
+    """``NaN``, ``Infinity`` and ``-Infinity``: Python's JSON reader takes them, JSON does not."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A float literal, refused when it overflows to infinity (``1e999``)."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:40]} is out of range")
+    return value
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
