@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -71,6 +72,27 @@ async def _error_from(response: httpx.Response, provider: str) -> UpstreamError:
     )
 
 
+# Up to this many messages a body is encoded at once, on the event loop (well under a millisecond).
+_ENCODE_AT_ONCE_UP_TO = 256
+
+
+async def _encoded(body: Mapping[str, Any]) -> bytes:
+    """``body`` as JSON. A long conversation is encoded on a thread a message at a time: one
+    ``json.dumps`` of 60,000 messages holds the GIL for 100 ms or more, many small ones let the
+    event loop in between."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or len(messages) <= _ENCODE_AT_ONCE_UP_TO:
+        return json.dumps(body).encode()
+    return await asyncio.to_thread(_encode_by_message, body, messages)
+
+
+def _encode_by_message(body: Mapping[str, Any], messages: list[Any]) -> bytes:
+    rest = json.dumps({key: value for key, value in body.items() if key != "messages"})
+    encoded = ", ".join(json.dumps(message) for message in messages)
+    separator = ", " if rest != "{}" else ""
+    return f'{rest[:-1]}{separator}"messages": [{encoded}]}}'.encode()
+
+
 async def _send(
     http: httpx.AsyncClient,
     url: str,
@@ -79,7 +101,7 @@ async def _send(
     timeout_s: float,
     provider: str,
 ) -> httpx.Response:
-    method, content = ("GET", None) if body is None else ("POST", json.dumps(body).encode())
+    method, content = ("GET", None) if body is None else ("POST", await _encoded(body))
     request = http.build_request(
         method, url, headers=dict(headers), content=content, timeout=_timeout(timeout_s)
     )

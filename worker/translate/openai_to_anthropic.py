@@ -65,8 +65,11 @@ _UNSUPPORTED = (
 
 def unsupported_openai_fields(request: ChatCompletionRequest) -> tuple[str, ...]:
     """Fields of ``request`` that an Anthropic upstream cannot honour (``n: 1`` is harmless)."""
-    present = request.model_dump(exclude_none=True)
-    dropped = [name for name in _UNSUPPORTED if name in present and not (name == "n" and present[name] == 1)]
+    # Read field by field: dumping the whole request would copy every message for nothing.
+    present = {name: getattr(request, name, None) for name in _UNSUPPORTED}
+    dropped = [
+        name for name, value in present.items() if value is not None and not (name == "n" and value == 1)
+    ]
     if request.response_format and request.response_format.get("type") == "json_object":
         dropped.append("response_format")
     return tuple(dropped)

@@ -58,6 +58,8 @@ BAD_MESSAGES_BODIES = [
         "messages[0].role",
     ),
     ({"model": 5, "max_tokens": 10, "messages": HELLO}, "model"),
+    # A long conversation is validated a slice at a time; the error still names the whole-body index.
+    ({"model": MODEL, "max_tokens": 10, "messages": HELLO * 4321 + [{"role": "user"}]}, "messages[4321]"),
     ({"model": MODEL, "max_tokens": 10, "messages": HELLO, "stream": "yes"}, "stream"),
     (b'{"model": "m", "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "too deeply"),
     (
@@ -82,6 +84,7 @@ BAD_CHAT_BODIES = [
     ({"messages": HELLO}, "model", "model"),
     ({"model": "m"}, "messages", "messages"),
     ({"model": "m", "messages": [{"role": "user", "content": 7}]}, "messages[0]", None),
+    ({"model": "m", "messages": HELLO * 4321 + [{"role": "user", "content": 7}]}, "messages[4321]", None),
     ({"model": "m", "messages": HELLO, "temperature": "hot"}, "temperature", "temperature"),
     ({"model": "m", "messages": HELLO, "tools": [{"type": "function"}]}, "tools[0]", None),
 ]
