@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import math
@@ -12,6 +11,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import ClientDisconnect, Request
 
 from coderouter_supervisor.worker.errors import InvalidRequest, RequestTooLarge, UnsupportedContentType
+from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, off_loop
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,7 +23,7 @@ MAX_JSON_DEPTH = 64
 # brackets bound the values from above and are counted as the body arrives; text with commas counts
 # too, so the bound sits far above what fits a model's context (a 1M-token request holds ~100,000).
 MAX_JSON_ELEMENTS = 200_000
-_VALIDATION_SLICE = 2_000
+_VALIDATION_SLICE = LARGE_CONVERSATION
 _TYPE_WORDS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
 
 
@@ -35,11 +35,12 @@ async def read_body(request: Request, model: type[M], limit: int) -> tuple[dict[
     not one valid UTF-8 JSON object of ``model``'s shape. Parsing and validation run on a thread so
     that the event loop keeps serving other requests meanwhile (see :func:`_parse_and_validate`).
     """
-    raw = await _read_bytes(request, limit)
-    return await asyncio.to_thread(_parse_and_validate, raw, model)
+    raw, elements = await _read_bytes(request, limit)
+    return await off_loop(elements > 3 * LARGE_CONVERSATION, _parse_and_validate, raw, model)
 
 
-async def _read_bytes(request: Request, limit: int) -> bytes:
+async def _read_bytes(request: Request, limit: int) -> tuple[bytes, int]:
+    """The body and how many JSON elements (commas and opening brackets) it holds."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     # `curl -d` without -H sends a form type; both it and a missing type are told the fix.
     if content_type != "application/json" and not content_type.endswith("+json"):
@@ -66,7 +67,7 @@ async def _read_bytes(request: Request, limit: int) -> bytes:
             chunks.append(chunk)
     except ClientDisconnect as exc:
         raise InvalidRequest("the request body ended before it was complete") from exc
-    return b"".join(chunks)
+    return b"".join(chunks), elements
 
 
 def _parse_and_validate(raw: bytes, model: type[M]) -> tuple[dict[str, Any], M]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, TypedDict, TypeVar
 
 import httpx
 
 from coderouter_supervisor.worker.errors import UpstreamError, redact
+from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, off_loop
 from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
 from coderouter_supervisor.worker.providers import inbound, outbound
 from coderouter_supervisor.worker.providers.call import ProviderCall
@@ -64,7 +64,7 @@ async def _shaped(
     """The upstream body, built on a thread: translating a large request is pure Python that takes
     hundreds of milliseconds (100,000 messages: 0.6 s), and on a thread the event loop gets the GIL
     back every few milliseconds meanwhile."""
-    return await asyncio.to_thread(shape, request, call)
+    return await off_loop(len(request.messages) > LARGE_CONVERSATION, shape, request, call)
 
 
 class _Bounds(TypedDict):

@@ -193,10 +193,10 @@ def openai_request_to_anthropic(
     ]
     stop = [request.stop] if isinstance(request.stop, str) else request.stop
     temperature = min(request.temperature, 1.0) if request.temperature is not None else None
-    return MessagesRequest(
+    translated = MessagesRequest(
         model=model,
         max_tokens=max_tokens,
-        messages=turns,
+        messages=[],
         system=system or None,
         tools=tools or None,
         tool_choice=_tool_choice(request) if tools else None,
@@ -208,3 +208,6 @@ def openai_request_to_anthropic(
         stream=request.stream,
         metadata=RequestMetadata(user_id=request.user) if request.user else None,
     )
+    # The turns are models already: validating tens of thousands again is one call holding the GIL.
+    translated.messages = turns
+    return translated
