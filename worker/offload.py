@@ -20,7 +20,9 @@ from typing import Final, ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# A conversation this long (or a body of this many JSON elements / 3) is a large request.
+# Work is weighed in messages. Up to INLINE_UP_TO a step runs inline on the event loop (a thread
+# hop would cost more than the step); past LARGE_CONVERSATION the collector is paused too.
+INLINE_UP_TO: Final = 256
 LARGE_CONVERSATION: Final = 2_000
 
 
@@ -51,11 +53,14 @@ class _CollectorPause:
 _PAUSE = _CollectorPause()
 
 
-async def off_loop(large: bool, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``work(*args, **kwargs)`` on a thread; when ``large``, with the cyclic collector paused."""
+async def run_step(weight: int, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``work(*args, **kwargs)`` for a request of ``weight`` messages: inline when light, else on
+    a thread (with the cyclic collector paused past :data:`LARGE_CONVERSATION`)."""
+    if weight <= INLINE_UP_TO:
+        return work(*args, **kwargs)
 
     def step() -> T:
-        if not large:
+        if weight <= LARGE_CONVERSATION:
             return work(*args, **kwargs)
         with _PAUSE.held():
             return work(*args, **kwargs)

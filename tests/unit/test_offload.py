@@ -4,7 +4,9 @@ import asyncio
 import gc
 import threading
 
-from coderouter_supervisor.worker.offload import off_loop
+from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, run_step
+
+LARGE = LARGE_CONVERSATION + 1
 
 
 def _collector_on() -> bool:
@@ -13,9 +15,15 @@ def _collector_on() -> bool:
 
 def test_a_large_step_runs_with_the_collector_paused_and_resumes_it() -> None:
     assert gc.isenabled()
-    assert asyncio.run(off_loop(True, _collector_on)) is False
+    assert asyncio.run(run_step(LARGE, _collector_on)) is False
     assert gc.isenabled()
-    assert asyncio.run(off_loop(False, _collector_on)) is True
+    assert asyncio.run(run_step(1, _collector_on)) is True
+    assert asyncio.run(run_step(LARGE_CONVERSATION, _collector_on)) is True
+
+
+def test_a_light_step_runs_inline_and_a_heavier_one_on_a_thread() -> None:
+    assert asyncio.run(run_step(1, threading.current_thread)) is threading.main_thread()
+    assert asyncio.run(run_step(LARGE, threading.current_thread)) is not threading.main_thread()
 
 
 def test_the_collector_stays_paused_until_the_last_overlapping_large_step_ends() -> None:
@@ -33,8 +41,8 @@ def test_the_collector_stays_paused_until_the_last_overlapping_large_step_ends()
         seen.append(gc.isenabled())
 
     async def both() -> None:
-        running = asyncio.ensure_future(off_loop(True, first))
-        await off_loop(True, second)
+        running = asyncio.ensure_future(run_step(LARGE, first))
+        await run_step(LARGE, second)
         assert not gc.isenabled()  # the first step still runs
         release_first.set()
         await running
@@ -47,7 +55,7 @@ def test_the_collector_stays_paused_until_the_last_overlapping_large_step_ends()
 def test_a_collector_switched_off_by_someone_else_stays_off() -> None:
     gc.disable()
     try:
-        asyncio.run(off_loop(True, _collector_on))
+        asyncio.run(run_step(LARGE, _collector_on))
         assert not gc.isenabled()
     finally:
         gc.enable()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import ClientDisconnect, Request
 
 from coderouter_supervisor.worker.errors import InvalidRequest, RequestTooLarge, UnsupportedContentType
-from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, off_loop
+from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, run_step
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,11 +32,13 @@ async def read_body(request: Request, model: type[M], limit: int) -> tuple[dict[
 
     Raises :class:`UnsupportedContentType` unless it is declared JSON, :class:`RequestTooLarge` past
     ``limit`` bytes or :data:`MAX_JSON_ELEMENTS`, else :class:`InvalidRequest` for anything that is
-    not one valid UTF-8 JSON object of ``model``'s shape. Parsing and validation run on a thread so
-    that the event loop keeps serving other requests meanwhile (see :func:`_parse_and_validate`).
+    not one valid UTF-8 JSON object of ``model``'s shape. A large body is parsed and validated on a
+    thread so that the event loop keeps serving other requests meanwhile (see :mod:`..offload`).
     """
     raw, elements = await _read_bytes(request, limit)
-    return await off_loop(elements > 3 * LARGE_CONVERSATION, _parse_and_validate, raw, model)
+    # A small message holds three elements ({ and two commas); a MiB of text weighs like 256 of them.
+    weight = elements // 3 + len(raw) // 4096
+    return await run_step(weight, _parse_and_validate, raw, model)
 
 
 async def _read_bytes(request: Request, limit: int) -> tuple[bytes, int]:

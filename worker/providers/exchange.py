@@ -8,7 +8,7 @@ from typing import Any, TypedDict, TypeVar
 import httpx
 
 from coderouter_supervisor.worker.errors import UpstreamError, redact
-from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, off_loop
+from coderouter_supervisor.worker.offload import run_step
 from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
 from coderouter_supervisor.worker.providers import inbound, outbound
 from coderouter_supervisor.worker.providers.call import ProviderCall
@@ -61,10 +61,10 @@ R = TypeVar("R", MessagesRequest, ChatCompletionRequest)
 async def _shaped(
     shape: Callable[[R, ProviderCall], dict[str, Any]], request: R, call: ProviderCall
 ) -> dict[str, Any]:
-    """The upstream body, built on a thread: translating a large request is pure Python that takes
-    hundreds of milliseconds (100,000 messages: 0.6 s), and on a thread the event loop gets the GIL
-    back every few milliseconds meanwhile."""
-    return await off_loop(len(request.messages) > LARGE_CONVERSATION, shape, request, call)
+    """The upstream body; for a long conversation built on a thread: translating 100,000 messages is
+    pure Python taking 0.6-3 s, and on a thread the event loop gets the GIL back every few
+    milliseconds meanwhile."""
+    return await run_step(len(request.messages), shape, request, call)
 
 
 class _Bounds(TypedDict):

@@ -17,7 +17,7 @@ from coderouter_supervisor.worker.errors import (
     UpstreamHTTPError,
     UpstreamTimeout,
 )
-from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, off_loop
+from coderouter_supervisor.worker.offload import INLINE_UP_TO, run_step
 from coderouter_supervisor.worker.protocol import (
     SSEDecoder,
     SSEEvent,
@@ -72,18 +72,20 @@ async def _error_from(response: httpx.Response, provider: str) -> UpstreamError:
     )
 
 
-# Up to this many messages a body is encoded at once, on the event loop (well under a millisecond).
-_ENCODE_AT_ONCE_UP_TO = 256
-
-
 async def _encoded(body: Mapping[str, Any]) -> bytes:
     """``body`` as JSON. A long conversation is encoded on a thread a message at a time: one
     ``json.dumps`` of 60,000 messages holds the GIL for 100 ms or more, many small ones let the
     event loop in between."""
     messages = body.get("messages")
-    if not isinstance(messages, list) or len(messages) <= _ENCODE_AT_ONCE_UP_TO:
+    if not isinstance(messages, list):
         return json.dumps(body).encode()
-    return await off_loop(len(messages) > LARGE_CONVERSATION, _encode_by_message, body, messages)
+    return await run_step(len(messages), _encode, body, messages)
+
+
+def _encode(body: Mapping[str, Any], messages: list[Any]) -> bytes:
+    if len(messages) <= INLINE_UP_TO:
+        return json.dumps(body).encode()
+    return _encode_by_message(body, messages)
 
 
 def _encode_by_message(body: Mapping[str, Any], messages: list[Any]) -> bytes:
