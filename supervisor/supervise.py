@@ -147,7 +147,7 @@ def reload_validated(job: Supervision, apply: Callable[[LoadedConfig], None]) ->
     except ConfigError as exc:
         emit_event("reload-refused", "error", error=str(exc), keeping=job.config.digest)
         return job.config
-    # Per-provider tuning and the body and answer limits are read by the workers, so a reload applies them;
+    # Per-provider tuning and the body limit are read by the workers, so a reload applies them;
     # the rest needs a restart.
     if _process_settings(fresh) != _process_settings(job.config):
         emit_event(
@@ -160,6 +160,7 @@ def reload_validated(job: Supervision, apply: Callable[[LoadedConfig], None]) ->
 
 
 def _process_settings(loaded: LoadedConfig) -> SupervisorSection:
+    # The request and upstream answer limits are read by the workers too.
     return loaded.config.supervisor.model_copy(
         update={"providers": {}, "max_body_mib": None, "max_upstream_answer_mib": None}
     )
