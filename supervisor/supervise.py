@@ -185,7 +185,10 @@ def _runs_already(job: Supervision, fresh: LoadedConfig, capabilities: Capabilit
 
 
 def _process_settings(loaded: LoadedConfig) -> SupervisorSection:
-    return loaded.config.supervisor.model_copy(update={"providers": {}, "max_body_mib": None})
+    # The request and upstream answer limits are read by the workers too.
+    return loaded.config.supervisor.model_copy(
+        update={"providers": {}, "max_body_mib": None, "max_upstream_answer_mib": None}
+    )
 
 
 def run_supervisor(job: Supervision) -> int:

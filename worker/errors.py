@@ -23,6 +23,7 @@ matching strings.
     ├── UpstreamError                 one provider attempt failed (+ provider, retryable)
     │   ├── UpstreamConnectError      502 api_error         retryable
     │   ├── UpstreamTimeout           504 timeout           retryable
+    │   ├── UpstreamAnswerTooLarge    502 api_error         retryable (an answer past the read limit)
     │   ├── UpstreamHTTPError         mapped from the upstream status (+ upstream_status, retry_after)
     │   ├── UpstreamOutOfMemory       529 overloaded        retryable
     │   ├── ContextOverflow           400 invalid_request   retryable (+ tokens, maximum)
@@ -226,6 +227,10 @@ class UpstreamTimeout(UpstreamError):
 
     status = 504
     kind: ErrorKind = "timeout"
+
+
+class UpstreamAnswerTooLarge(UpstreamError):
+    """The upstream's answer (or one event of its stream) is larger than the gateway reads into memory."""
 
 
 # How an upstream status becomes the gateway's answer. A 401/403 is about the gateway's own

@@ -11,7 +11,10 @@ from starlette.requests import Request
 
 from coderouter_supervisor.state import StateStore
 from coderouter_supervisor.worker.config import LoadedConfig
-from coderouter_supervisor.worker.config.supervisor_section import DEFAULT_MAX_BODY_MIB
+from coderouter_supervisor.worker.config.supervisor_section import (
+    DEFAULT_MAX_BODY_MIB,
+    DEFAULT_MAX_UPSTREAM_ANSWER_MIB,
+)
 from coderouter_supervisor.worker.guards import RankMemory
 from coderouter_supervisor.worker.heartbeat import Heartbeat
 from coderouter_supervisor.worker.routing import CapabilityRegistry
@@ -39,6 +42,11 @@ class Gateway:
     @property
     def max_body_bytes(self) -> int:
         mib = self.config.config.supervisor.max_body_mib or DEFAULT_MAX_BODY_MIB
+        return mib * 1024 * 1024
+
+    @property
+    def max_upstream_answer_bytes(self) -> int:
+        mib = self.config.config.supervisor.max_upstream_answer_mib or DEFAULT_MAX_UPSTREAM_ANSWER_MIB
         return mib * 1024 * 1024
 
 

@@ -168,6 +168,7 @@ def test_supervisor_section_leaves_every_default_to_the_supervisor() -> None:
         "auth": None,
         "admin_requires_key": None,
         "max_body_mib": None,
+        "max_upstream_answer_mib": None,
         "profile": None,
         "providers": {},
     }

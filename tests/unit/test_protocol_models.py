@@ -180,6 +180,7 @@ def test_public_api_is_pinned() -> None:
         "envelopes",
         "openai_request",
         "openai_response",
+        "request_bounds",
         "sse",
         "upstream_errors",
         "wire",

@@ -7,6 +7,7 @@ from coderouter_supervisor.worker.protocol import (
     PING_FRAME,
     SSEDecoder,
     SSEEvent,
+    SSEEventTooLarge,
     encode_data,
     encode_event,
 )
@@ -88,3 +89,24 @@ def test_encoders_round_trip_through_the_decoder() -> None:
         SSEEvent(data="[DONE]"),
     ]
     assert SSEDecoder().feed(PING_FRAME) == [SSEEvent(data='{"type":"ping"}', event="ping")]
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        pytest.param(["data: " + "x" * 40], id="a-line-that-never-ends"),
+        pytest.param(["data: " + "x" * 15 + "\n"] * 3, id="an-event-of-many-lines"),
+        pytest.param(["data: " + "x" * 10, "y" * 10, "z" * 10], id="a-line-over-several-reads"),
+    ],
+)
+def test_an_event_past_the_limit_is_refused(pieces: list[str]) -> None:
+    decoder = SSEDecoder(max_event_chars=32)
+    with pytest.raises(SSEEventTooLarge):
+        for piece in pieces:
+            decoder.feed(piece)
+
+
+def test_the_limit_counts_one_event_at_a_time() -> None:
+    decoder = SSEDecoder(max_event_chars=32)
+    frame = "data: " + "x" * 20 + "\n\n"
+    assert decoder.feed(frame * 50) == [SSEEvent(data="x" * 20)] * 50

@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Claude Code sends long histories with screenshots; 32 MiB matches Anthropic's own request cap.
 DEFAULT_MAX_BODY_MIB = 32
+# A non-streamed answer (or one event of a stream) held in memory at once: a long completion is well
+# under 1 MiB and a model listing a few; a 64 MiB answer, unbounded, cost a worker 316 MB of RSS.
+DEFAULT_MAX_UPSTREAM_ANSWER_MIB = 16
 
 
 class ProviderTuning(BaseModel):
@@ -43,6 +46,9 @@ class SupervisorSection(BaseModel):
     admin_requires_key: bool | None = None
     # Largest request body, in MiB (413 past it); unset: DEFAULT_MAX_BODY_MIB.
     max_body_mib: int | None = Field(default=None, ge=1, le=1024)
+    # Largest upstream answer read into memory, in MiB (a failed attempt, 502, past it); unset:
+    # DEFAULT_MAX_UPSTREAM_ANSWER_MIB. Bounds one event of a streamed answer too.
+    max_upstream_answer_mib: int | None = Field(default=None, ge=1, le=1024)
     # How often telemetry is written: "low_write" (implied on a Raspberry Pi) spares an SD card.
     profile: Literal["default", "low_write"] | None = None
     providers: dict[str, ProviderTuning] = Field(default_factory=dict)

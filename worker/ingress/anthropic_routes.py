@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
 from coderouter_supervisor.worker.gateway import gateway_of
-from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
+from coderouter_supervisor.worker.ingress.body import read_body
 from coderouter_supervisor.worker.ingress.dispatch import (
     authorize,
     choose_profile,
@@ -44,8 +44,7 @@ def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
 
 async def create_message(request: Request) -> Response:
     await authorize(request)
-    data = await read_json_object(request, gateway_of(request).max_body_bytes)
-    body = validate_body(MessagesRequest, data)
+    data, body = await read_body(request, MessagesRequest, gateway_of(request).max_body_bytes)
     try:
         routed = await route_request(
             request,
@@ -92,8 +91,7 @@ async def create_message(request: Request) -> Response:
 async def count_tokens(request: Request) -> Response:
     """Asked of the first Anthropic upstream in the chain when there is one; estimated otherwise."""
     await authorize(request)
-    data = await read_json_object(request, gateway_of(request).max_body_bytes)
-    body = validate_body(CountTokensRequest, data)
+    data, body = await read_body(request, CountTokensRequest, gateway_of(request).max_body_bytes)
     profile = choose_profile(request, data, body.model)
     plan = await plan_chain(request, profile, data, "anthropic")
     if plan.attempts and plan.attempts[0].provider.kind == "anthropic":
@@ -104,6 +102,7 @@ async def count_tokens(request: Request) -> Response:
             read_api_key(first, os.environ),
             anthropic_beta=request.headers.get("anthropic-beta"),
             anthropic_version=request.headers.get("anthropic-version"),
+            max_answer_bytes=gateway_of(request).max_upstream_answer_bytes,
         )
         try:
             counted = await count_tokens_upstream(gateway_of(request).http, call, body)

@@ -223,6 +223,7 @@ async def route_request(
             first_token_timeout_s=tuning[attempt.name].first_token_timeout_s
             if attempt.name in tuning
             else None,
+            max_answer_bytes=gateway.max_upstream_answer_bytes,
         )
         for attempt in plan.attempts
     )

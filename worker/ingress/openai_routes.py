@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.worker.errors import ToolLoopBroken
 from coderouter_supervisor.worker.gateway import gateway_of
-from coderouter_supervisor.worker.ingress.body import read_json_object, validate_body
+from coderouter_supervisor.worker.ingress.body import read_body
 from coderouter_supervisor.worker.ingress.dispatch import (
     authorize,
     explain_headers,
@@ -40,8 +40,7 @@ def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
 
 async def create_chat_completion(request: Request) -> Response:
     await authorize(request)
-    data = await read_json_object(request, gateway_of(request).max_body_bytes)
-    body = validate_body(ChatCompletionRequest, data)
+    data, body = await read_body(request, ChatCompletionRequest, gateway_of(request).max_body_bytes)
     # Without a limit from the client, budget holds assume the most a translated request may ask for.
     max_tokens = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_TOKENS
     try:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field
+from pydantic import Discriminator
 
 from coderouter_supervisor.worker.protocol.anthropic_content import CacheControl, ContentBlock, TextBlock
+from coderouter_supervisor.worker.protocol.request_bounds import AnthropicTopK, TokenLimit, UnitFraction
 from coderouter_supervisor.worker.protocol.wire import WireModel
 
 
@@ -59,7 +60,8 @@ ToolChoice = Annotated[
 
 class ThinkingEnabled(WireModel):
     type: Literal["enabled"]
-    budget_tokens: int
+    # Anthropic asks for 1024 or more; local models served through the gateway take less.
+    budget_tokens: TokenLimit
     display: str | None = None
 
 
@@ -94,10 +96,10 @@ class CountTokensRequest(WireModel):
 class MessagesRequest(CountTokensRequest):
     """The body of ``POST /v1/messages``."""
 
-    max_tokens: int = Field(ge=0)
+    max_tokens: TokenLimit
     stop_sequences: list[str] | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
+    temperature: UnitFraction | None = None
+    top_p: UnitFraction | None = None
+    top_k: AnthropicTopK | None = None
     stream: bool | None = None
     metadata: RequestMetadata | None = None

@@ -12,6 +12,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Tag
 
+from coderouter_supervisor.worker.protocol.request_bounds import (
+    ChoiceCount,
+    OpenAITemperature,
+    OpenAITopK,
+    Penalty,
+    Seed,
+    StopList,
+    TokenLimit,
+    TopLogprobs,
+    UnitFraction,
+)
 from coderouter_supervisor.worker.protocol.wire import WireModel
 
 
@@ -135,23 +146,27 @@ class ChatCompletionRequest(WireModel):
     messages: list[ChatMessage]
     stream: bool | None = None
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    n: int | None = None
-    stop: str | list[str] | None = None
+    max_tokens: TokenLimit | None = None
+    max_completion_tokens: TokenLimit | None = None
+    temperature: OpenAITemperature | None = None
+    top_p: UnitFraction | None = None
+    n: ChoiceCount | None = None
+    stop: str | StopList | None = None
+    presence_penalty: Penalty | None = None
+    frequency_penalty: Penalty | None = None
+    logprobs: bool | None = None
+    top_logprobs: TopLogprobs | None = None
     tools: list[ChatTool] | None = None
     tool_choice: ChatToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: dict[str, Any] | None = None
     reasoning_effort: str | None = None
-    seed: int | None = None
+    seed: Seed | None = None
     user: str | None = None
     metadata: dict[str, Any] | None = None
     # Extensions of OpenAI-compatible servers that the gateway writes when translating:
     # top_k (vLLM, llama.cpp, LM Studio), reasoning (OpenRouter), chat_template_kwargs
     # (vLLM, llama.cpp: {"enable_thinking": bool}).
-    top_k: int | None = None
+    top_k: OpenAITopK | None = None
     reasoning: dict[str, Any] | None = None
     chat_template_kwargs: dict[str, Any] | None = None

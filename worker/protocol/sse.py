@@ -44,6 +44,10 @@ def encode_data(payload: Mapping[str, Any]) -> bytes:
     return f"{_data_lines(encode_json(payload))}\n".encode()
 
 
+class SSEEventTooLarge(ValueError):
+    """One event (or one unfinished line) grew past the decoder's ``max_event_chars``."""
+
+
 @dataclass(frozen=True)
 class SSEEvent:
     """One decoded event. ``event`` is ``None`` when the frame had no ``event:`` line."""
@@ -58,10 +62,14 @@ class SSEDecoder:
     """Incremental decoder: :meth:`feed` chunks, get the events they complete.
 
     Frames that carry no ``data:`` line (comment-only keep-alives) produce no event.
+    With ``max_event_chars``, an event whose data (or a line not ended yet) grows past it raises
+    :class:`SSEEventTooLarge` from :meth:`feed`, so a line that never ends cannot take all memory.
     Not thread-safe; one decoder per stream.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_chars: int | None = None) -> None:
+        self._max_event_chars = max_event_chars
+        self._data_chars = 0
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._buffer = ""
         self._pending_cr = False
@@ -93,7 +101,13 @@ class SSEDecoder:
                 events.append(event)
             position = end + width
         self._buffer = self._buffer[position:]
+        self._check_size()
         return events
+
+    def _check_size(self) -> None:
+        limit = self._max_event_chars
+        if limit is not None and self._data_chars + len(self._buffer) > limit:
+            raise SSEEventTooLarge(f"an event of the stream is larger than {limit} characters")
 
     def close(self) -> list[SSEEvent]:
         """End of stream: an unterminated last event is delivered rather than lost."""
@@ -118,6 +132,7 @@ class SSEDecoder:
         value = value.removeprefix(" ")
         if name == "data":
             self._data.append(value)
+            self._data_chars += len(value) + 1
         elif name == "event":
             self._event = value
         elif name == "id" and "\0" not in value:
@@ -129,6 +144,7 @@ class SSEDecoder:
     def _dispatch(self) -> SSEEvent | None:
         data, event, retry = self._data, self._event, self._retry
         self._data, self._event, self._retry = [], None, None
+        self._data_chars = 0
         if not data:
             return None
         return SSEEvent(data="\n".join(data), event=event or None, id=self._id, retry=retry)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.config.supervisor_section import DEFAULT_MAX_UPSTREAM_ANSWER_MIB
 
 # The Anthropic API version sent when neither the client nor the provider names one.
 DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
@@ -18,6 +19,8 @@ class ProviderCall:
     ``api_key`` is the provider's own key, read from its ``api_key_env`` for this request
     (so a rotated key applies without restart); the client's credential is never here.
     ``drop_thinking``: the provider cannot think, so a thinking request is removed, not failed.
+    ``max_answer_bytes`` bounds what is read into memory of its answer (a whole JSON answer, or
+    one event of a stream).
     """
 
     provider: ProviderConfig
@@ -27,6 +30,7 @@ class ProviderCall:
     anthropic_version: str | None = None
     drop_thinking: bool = False
     first_token_timeout_s: float | None = None
+    max_answer_bytes: int = DEFAULT_MAX_UPSTREAM_ANSWER_MIB * 1024 * 1024
 
     @property
     def name(self) -> str:

@@ -24,6 +24,7 @@ async def count_tokens_upstream(
         body,
         timeout_s=call.timeout_s,
         provider=call.name,
+        limit=call.max_answer_bytes,
     )
     tokens = payload.get("input_tokens")
     return tokens if isinstance(tokens, int) else None

@@ -11,6 +11,7 @@ from coderouter_supervisor.worker.errors import (
     ContextOverflow,
     MidStreamFailure,
     NoProviderLeft,
+    UpstreamAnswerTooLarge,
     UpstreamConnectError,
     UpstreamError,
     UpstreamHTTPError,
@@ -54,6 +55,7 @@ _REASONS: tuple[tuple[type[UpstreamError], str], ...] = (
     (ContextOverflow, "context-overflow"),
     (UpstreamOutOfMemory, "out-of-memory"),
     (UpstreamTimeout, "timeout"),
+    (UpstreamAnswerTooLarge, "answer-too-large"),
     (UpstreamConnectError, "connect"),
     (MidStreamFailure, "stream-broken"),
 )

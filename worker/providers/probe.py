@@ -63,7 +63,9 @@ async def probe_answer(
     """The provider's raw JSON answer to ``client_body`` (not translated, so its own field names show)."""
     url, headers, body = _request(call, client_body, stream=False)
     try:
-        return await post_json(http, url, headers, body, timeout_s=timeout_s, provider=call.name)
+        return await post_json(
+            http, url, headers, body, timeout_s=timeout_s, provider=call.name, limit=call.max_answer_bytes
+        )
     except UpstreamError as error:
         raise redact(error, call.api_key) from None
 
@@ -75,7 +77,9 @@ async def probe_stream(
     url, headers, body = _request(call, client_body, stream=True)
     payloads: list[dict[str, Any]] = []
     try:
-        upstream = await open_stream(http, url, headers, body, timeout_s=timeout_s, provider=call.name)
+        upstream = await open_stream(
+            http, url, headers, body, timeout_s=timeout_s, provider=call.name, limit=call.max_answer_bytes
+        )
     except UpstreamError as error:
         raise redact(error, call.api_key) from None
     try:
@@ -95,7 +99,9 @@ async def probe_models(http: httpx.AsyncClient, call: ProviderCall, *, timeout_s
     else:
         url, headers = openai_models_url(provider.base_url), openai_headers(call)
     try:
-        return await get_json(http, url, headers, timeout_s=timeout_s, provider=call.name)
+        return await get_json(
+            http, url, headers, timeout_s=timeout_s, provider=call.name, limit=call.max_answer_bytes
+        )
     except UpstreamError as error:
         raise redact(error, call.api_key) from None
 
@@ -107,6 +113,14 @@ async def probe_ollama_details(
     url = ollama_show_url(call.provider.base_url)
     body = {"model": call.provider.model}
     try:
-        return await post_json(http, url, openai_headers(call), body, timeout_s=timeout_s, provider=call.name)
+        return await post_json(
+            http,
+            url,
+            openai_headers(call),
+            body,
+            timeout_s=timeout_s,
+            provider=call.name,
+            limit=call.max_answer_bytes,
+        )
     except UpstreamError as error:
         raise redact(error, call.api_key) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,12 +11,19 @@ import httpx
 
 from coderouter_supervisor.worker.errors import (
     MidStreamFailure,
+    UpstreamAnswerTooLarge,
     UpstreamConnectError,
     UpstreamError,
     UpstreamHTTPError,
     UpstreamTimeout,
 )
-from coderouter_supervisor.worker.protocol import SSEDecoder, SSEEvent, upstream_error_from_response
+from coderouter_supervisor.worker.offload import INLINE_UP_TO, run_step
+from coderouter_supervisor.worker.protocol import (
+    SSEDecoder,
+    SSEEvent,
+    SSEEventTooLarge,
+    upstream_error_from_response,
+)
 
 # An upstream error body is read for its message; anything past this is noise.
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -65,6 +72,58 @@ async def _error_from(response: httpx.Response, provider: str) -> UpstreamError:
     )
 
 
+async def _encoded(body: Mapping[str, Any]) -> bytes:
+    """``body`` as JSON. A long conversation is encoded on a thread a message at a time: one
+    ``json.dumps`` of 60,000 messages holds the GIL for 100 ms or more, many small ones let the
+    event loop in between."""
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return json.dumps(body).encode()
+    return await run_step(len(messages), _encode, body, messages)
+
+
+def _encode(body: Mapping[str, Any], messages: list[Any]) -> bytes:
+    if len(messages) <= INLINE_UP_TO:
+        return json.dumps(body).encode()
+    return _encode_by_message(body, messages)
+
+
+def _encode_by_message(body: Mapping[str, Any], messages: list[Any]) -> bytes:
+    rest = json.dumps({key: value for key, value in body.items() if key != "messages"})
+    encoded = ", ".join("".join(_pieces(message)) for message in messages)
+    separator = ", " if rest != "{}" else ""
+    return f'{rest[:-1]}{separator}"messages": [{encoded}]}}'.encode()
+
+
+# A string this long (a screenshot in base64) is encoded a slice at a time: escaping 30 MiB in one
+# call holds the GIL for 60 ms or more.
+_STRING_SLICE = 1024 * 1024
+
+
+def _pieces(value: Any) -> Iterator[str]:
+    """``json.dumps(value)`` in pieces, no piece costing more than one slice of a long string."""
+    if isinstance(value, str) and len(value) > _STRING_SLICE:
+        yield '"'
+        for start in range(0, len(value), _STRING_SLICE):
+            yield json.dumps(value[start : start + _STRING_SLICE])[1:-1]
+        yield '"'
+    elif isinstance(value, dict):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            yield f"{', ' if index else ''}{json.dumps(str(key))}: "
+            yield from _pieces(item)
+        yield "}"
+    elif isinstance(value, list):
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ", "
+            yield from _pieces(item)
+        yield "]"
+    else:
+        yield json.dumps(value)
+
+
 async def _send(
     http: httpx.AsyncClient,
     url: str,
@@ -73,7 +132,7 @@ async def _send(
     timeout_s: float,
     provider: str,
 ) -> httpx.Response:
-    method, content = ("GET", None) if body is None else ("POST", json.dumps(body).encode())
+    method, content = ("GET", None) if body is None else ("POST", await _encoded(body))
     request = http.build_request(
         method, url, headers=dict(headers), content=content, timeout=_timeout(timeout_s)
     )
@@ -94,25 +153,58 @@ async def post_json(
     *,
     timeout_s: float,
     provider: str,
+    limit: int,
 ) -> dict[str, Any]:
-    """POST ``body`` and return the JSON object answered; raises a typed ``UpstreamError``."""
-    return await _json_answer(await _send(http, url, headers, body, timeout_s, provider), provider)
+    """POST ``body`` and return the JSON object answered; raises a typed ``UpstreamError``,
+    :class:`UpstreamAnswerTooLarge` for an answer of more than ``limit`` bytes."""
+    response = await _send(http, url, headers, body, timeout_s, provider)
+    return await _json_answer(response, provider, limit)
 
 
 async def get_json(
-    http: httpx.AsyncClient, url: str, headers: Mapping[str, str], *, timeout_s: float, provider: str
+    http: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    timeout_s: float,
+    provider: str,
+    limit: int,
 ) -> dict[str, Any]:
     """GET ``url`` (a listing such as ``/v1/models``); returns and raises like :func:`post_json`."""
-    return await _json_answer(await _send(http, url, headers, None, timeout_s, provider), provider)
+    response = await _send(http, url, headers, None, timeout_s, provider)
+    return await _json_answer(response, provider, limit)
 
 
-async def _json_answer(response: httpx.Response, provider: str) -> dict[str, Any]:
+def _too_large(provider: str, limit: int) -> UpstreamAnswerTooLarge:
+    return UpstreamAnswerTooLarge(
+        f"provider {provider} answered more than {limit} bytes, the most the gateway reads "
+        "(supervisor.max_upstream_answer_mib)",
+        provider=provider,
+    )
+
+
+async def _read_bounded(response: httpx.Response, provider: str, limit: int) -> bytes:
+    """The whole body, read no further than ``limit`` bytes; the response is closed either way."""
     try:
-        raw = await response.aread()
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(provider, limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(provider, limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
     except httpx.HTTPError as exc:
         raise _transport_error(exc, provider) from exc
     finally:
         await response.aclose()
+
+
+async def _json_answer(response: httpx.Response, provider: str, limit: int) -> dict[str, Any]:
+    raw = await _read_bounded(response, provider, limit)
     try:
         payload = json.loads(raw)
     except ValueError:
@@ -141,9 +233,10 @@ class UpstreamStream:
     body); a broken connection raises :class:`MidStreamFailure` from the iterator.
     """
 
-    def __init__(self, response: httpx.Response, provider: str) -> None:
+    def __init__(self, response: httpx.Response, provider: str, limit: int) -> None:
         self._response = response
         self._provider = provider
+        self._limit = limit
         self.saw_done = False
         self.skipped_frames = 0
 
@@ -154,7 +247,7 @@ class UpstreamStream:
 
     async def batches(self) -> AsyncIterator[list[UpstreamEvent]]:
         """The events as they arrive: each list (never empty) is what one network read completed."""
-        decoder = SSEDecoder()
+        decoder = SSEDecoder(max_event_chars=self._limit)
         try:
             async for chunk in self._response.aiter_bytes():
                 batch = self._parse_all(decoder.feed(chunk))
@@ -170,6 +263,8 @@ class UpstreamStream:
                 f"provider {self._provider} broke off the stream: {exc or type(exc).__name__}",
                 provider=self._provider,
             ) from exc
+        except SSEEventTooLarge as exc:
+            raise _too_large(self._provider, self._limit) from exc
         finally:
             await self._response.aclose()
 
@@ -210,6 +305,8 @@ async def open_stream(
     *,
     timeout_s: float,
     provider: str,
+    limit: int,
 ) -> UpstreamStream:
-    """POST a streaming request; returns once the upstream answered 2xx, raises otherwise."""
-    return UpstreamStream(await _send(http, url, headers, body, timeout_s, provider), provider)
+    """POST a streaming request; returns once the upstream answered 2xx, raises otherwise.
+    ``limit`` bounds one event of the stream (see :class:`UpstreamStream`)."""
+    return UpstreamStream(await _send(http, url, headers, body, timeout_s, provider), provider, limit)

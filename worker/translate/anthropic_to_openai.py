@@ -156,9 +156,9 @@ def anthropic_request_to_openai(request: MessagesRequest, target: OpenAITarget) 
     budget = _max_tokens(request, target)
     user = request.metadata.user_id if request.metadata else None
     reasoning = reasoning_fields(request, target)
-    return ChatCompletionRequest(
+    translated = ChatCompletionRequest(
         model=target.model,
-        messages=messages,
+        messages=[],
         stream=request.stream,
         stream_options=StreamOptions(include_usage=True) if request.stream and target.stream_usage else None,
         max_tokens=budget if target.max_tokens_field == "max_tokens" else None,
@@ -175,3 +175,6 @@ def anthropic_request_to_openai(request: MessagesRequest, target: OpenAITarget) 
         reasoning=reasoning.reasoning,
         chat_template_kwargs=reasoning.chat_template_kwargs,
     )
+    # The turns are models already: validating tens of thousands again is one call holding the GIL.
+    translated.messages = messages
+    return translated

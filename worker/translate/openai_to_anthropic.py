@@ -65,8 +65,11 @@ _UNSUPPORTED = (
 
 def unsupported_openai_fields(request: ChatCompletionRequest) -> tuple[str, ...]:
     """Fields of ``request`` that an Anthropic upstream cannot honour (``n: 1`` is harmless)."""
-    present = request.model_dump(exclude_none=True)
-    dropped = [name for name in _UNSUPPORTED if name in present and not (name == "n" and present[name] == 1)]
+    # Read field by field: dumping the whole request would copy every message for nothing.
+    present = {name: getattr(request, name, None) for name in _UNSUPPORTED}
+    dropped = [
+        name for name, value in present.items() if value is not None and not (name == "n" and value == 1)
+    ]
     if request.response_format and request.response_format.get("type") == "json_object":
         dropped.append("response_format")
     return tuple(dropped)
@@ -190,10 +193,10 @@ def openai_request_to_anthropic(
     ]
     stop = [request.stop] if isinstance(request.stop, str) else request.stop
     temperature = min(request.temperature, 1.0) if request.temperature is not None else None
-    return MessagesRequest(
+    translated = MessagesRequest(
         model=model,
         max_tokens=max_tokens,
-        messages=turns,
+        messages=[],
         system=system or None,
         tools=tools or None,
         tool_choice=_tool_choice(request) if tools else None,
@@ -205,3 +208,6 @@ def openai_request_to_anthropic(
         stream=request.stream,
         metadata=RequestMetadata(user_id=request.user) if request.user else None,
     )
+    # The turns are models already: validating tens of thousands again is one call holding the GIL.
+    translated.messages = turns
+    return translated

@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from support.fake_upstream import Failure, Reply
+from support.ingress import events
 from support.stack import CLIENT_KEY, Stack
 
 MODEL = "claude-sonnet-4-6"
@@ -57,6 +58,8 @@ BAD_MESSAGES_BODIES = [
         "messages[0].role",
     ),
     ({"model": 5, "max_tokens": 10, "messages": HELLO}, "model"),
+    # A long conversation is validated a slice at a time; the error still names the whole-body index.
+    ({"model": MODEL, "max_tokens": 10, "messages": HELLO * 4321 + [{"role": "user"}]}, "messages[4321]"),
     ({"model": MODEL, "max_tokens": 10, "messages": HELLO, "stream": "yes"}, "stream"),
     (b'{"model": "m", "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "too deeply"),
     (
@@ -81,6 +84,7 @@ BAD_CHAT_BODIES = [
     ({"messages": HELLO}, "model", "model"),
     ({"model": "m"}, "messages", "messages"),
     ({"model": "m", "messages": [{"role": "user", "content": 7}]}, "messages[0]", None),
+    ({"model": "m", "messages": HELLO * 4321 + [{"role": "user", "content": 7}]}, "messages[4321]", None),
     ({"model": "m", "messages": HELLO, "temperature": "hot"}, "temperature", "temperature"),
     ({"model": "m", "messages": HELLO, "tools": [{"type": "function"}]}, "tools[0]", None),
 ]
@@ -98,6 +102,86 @@ def test_bad_chat_body_is_400_in_openai_envelope(
     if param is not None:
         assert error["param"] == param
     assert fresh.local.requests == []
+
+
+HUGE = "1" + "0" * 400  # 10**400
+# Each (field, JSON text of its value, what the error names): numbers out of the public APIs' range,
+# too big for any integer type, or not finite; JSON text so that NaN and 1e999 go out as written.
+BAD_VALUES = {
+    "anthropic": [
+        ("max_tokens", HUGE, "max_tokens"),
+        ("max_tokens", "-1", "max_tokens"),
+        ("max_tokens", "0", "max_tokens"),
+        ("max_tokens", "1e999", "number"),
+        ("max_tokens", "NaN", "number"),
+        ("max_tokens", "4096.5", "max_tokens"),
+        ("temperature", "1.5", "temperature"),
+        ("temperature", "-0.1", "temperature"),
+        ("temperature", "Infinity", "number"),
+        ("temperature", "-1e999", "number"),
+        ("temperature", HUGE, "temperature"),
+        ("top_p", "1.01", "top_p"),
+        ("top_k", "-1", "top_k"),
+        ("top_k", HUGE, "top_k"),
+        ("stop_sequences", '"END"', "stop_sequences"),
+        ("stop_sequences", "[1]", "stop_sequences"),
+        ("thinking", '{"type": "enabled", "budget_tokens": -5}', "thinking"),
+        ("thinking", '{"type": "enabled", "budget_tokens": ' + HUGE + "}", "thinking"),
+        ("metadata", '{"user_id": "u", "score": NaN}', "number"),
+        ("tools", '[{"name": "t", "input_schema": {"maximum": 1e999}}]', "number"),
+        ("max_tokens", "1" * 5000, "number"),
+    ],
+    "openai": [
+        ("max_tokens", HUGE, "max_tokens"),
+        ("max_tokens", "-1", "max_tokens"),
+        ("max_tokens", "0", "max_tokens"),
+        ("max_completion_tokens", "-5", "max_completion_tokens"),
+        ("max_completion_tokens", HUGE, "max_completion_tokens"),
+        ("max_completion_tokens", "1e999", "number"),
+        ("n", "0", "n"),
+        ("n", "129", "n"),
+        ("n", HUGE, "n"),
+        ("temperature", "2.5", "temperature"),
+        ("temperature", "-1", "temperature"),
+        ("temperature", "NaN", "number"),
+        ("temperature", "1e999", "number"),
+        ("top_p", "-0.5", "top_p"),
+        ("top_k", "-2", "top_k"),
+        ("top_k", HUGE, "top_k"),
+        ("stop", '["a", "b", "c", "d", "e"]', "stop"),
+        ("stop", "5", "stop"),
+        ("seed", HUGE, "seed"),
+        ("presence_penalty", "3", "presence_penalty"),
+        ("frequency_penalty", "-Infinity", "number"),
+        ("top_logprobs", "21", "top_logprobs"),
+        ("metadata", '{"x": Infinity}', "number"),
+    ],
+}
+BAD_VALUE_CASES = [
+    pytest.param(ingress, profile, field, value, mentions, id=f"{ingress}-{profile}-{field}={value[:12]}")
+    for ingress, cases in BAD_VALUES.items()
+    for profile in ("local", "claude")
+    for field, value, mentions in cases
+]
+
+
+@pytest.mark.parametrize(("ingress", "profile", "field", "value", "mentions"), BAD_VALUE_CASES)
+def test_a_bad_value_is_a_400_in_the_callers_envelope(
+    fresh: Stack, ingress: str, profile: str, field: str, value: str, mentions: str
+) -> None:
+    if ingress == "anthropic":
+        path, base = "/v1/messages", {"model": MODEL, "max_tokens": 16, "messages": HELLO}
+    else:
+        path, base = "/v1/chat/completions", {"model": "m", "messages": HELLO}
+    # A repeated key: the last one counts, as in every JSON reader the SDKs' servers use.
+    raw = json.dumps(base)[:-1] + f', "{field}": {value}}}'
+    response = _post(fresh, path, raw.encode(), **{"x-coderouter-profile": profile})
+    assert response.status_code == 400, response.text
+    error = _anthropic_error(response) if ingress == "anthropic" else _openai_error(response)
+    assert error["type"] == "invalid_request_error"
+    assert mentions in str(error["message"])
+    assert fresh.local.requests == [] and fresh.claude.requests == []
+    assert events(fresh.gateway, "internal-error") == []
 
 
 @pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions"])

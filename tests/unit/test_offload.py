@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+
+from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, run_step
+
+LARGE = LARGE_CONVERSATION + 1
+
+
+def _collector_on() -> bool:
+    return gc.isenabled()
+
+
+def test_a_large_step_runs_with_the_collector_paused_and_resumes_it() -> None:
+    assert gc.isenabled()
+    assert asyncio.run(run_step(LARGE, _collector_on)) is False
+    assert gc.isenabled()
+    assert asyncio.run(run_step(1, _collector_on)) is True
+    assert asyncio.run(run_step(LARGE_CONVERSATION, _collector_on)) is True
+
+
+def test_a_light_step_runs_inline_and_a_heavier_one_on_a_thread() -> None:
+    assert asyncio.run(run_step(1, threading.current_thread)) is threading.main_thread()
+    assert asyncio.run(run_step(LARGE, threading.current_thread)) is not threading.main_thread()
+
+
+def test_the_collector_stays_paused_until_the_last_overlapping_large_step_ends() -> None:
+    first_inside = threading.Event()
+    release_first = threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        first_inside.set()
+        release_first.wait(10)
+        seen.append(gc.isenabled())
+
+    def second() -> None:
+        first_inside.wait(10)
+        seen.append(gc.isenabled())
+
+    async def both() -> None:
+        running = asyncio.ensure_future(run_step(LARGE, first))
+        await run_step(LARGE, second)
+        assert not gc.isenabled()  # the first step still runs
+        release_first.set()
+        await running
+
+    asyncio.run(both())
+    assert seen == [False, False]
+    assert gc.isenabled()
+
+
+def test_a_collector_switched_off_by_someone_else_stays_off() -> None:
+    gc.disable()
+    try:
+        asyncio.run(run_step(LARGE, _collector_on))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
