@@ -265,7 +265,8 @@ async def hold_key_budget(
     request: Request, providers: Sequence[ProviderConfig], shape: RequestShape
 ) -> Reservation | None:
     """Reserve the request's worst case against the caller's key budget (same exact ledger as
-    providers, under ``key:NAME``); raises :class:`KeyBudgetExhausted` when it does not fit."""
+    providers, under ``key:NAME``); raises :class:`KeyBudgetExhausted` when it does not fit and
+    :class:`NoProviderLeft` when the state file cannot say (a budget that cannot be checked is not lifted)."""
     key: ClientKey | None = getattr(request.state, "client_key", None)
     if key is None or key.monthly_budget_usd is None:
         return None
@@ -273,9 +274,14 @@ async def hold_key_budget(
     if worst <= 0:
         return None  # only free providers in the chain: nothing to hold
     now = time.time()
-    hold = await gateway_of(request).facts.reserve_spend(
-        KEY_LEDGER_PREFIX + key.name, worst, key.monthly_budget_usd, now
-    )
+    facts = gateway_of(request).facts
+    hold = await facts.reserve_spend(KEY_LEDGER_PREFIX + key.name, worst, key.monthly_budget_usd, now)
+    if hold is None and facts.problem is not None:
+        emit_event("key-budget-unavailable", "warning", error=facts.problem)
+        raise NoProviderLeft(
+            f"client key {key.name!r} has a monthly budget, which cannot be checked while the state "
+            f"file is unusable: {facts.problem}"
+        )
     if hold is None:
         emit_event("key-budget-exceeded", "warning", monthly_budget_usd=key.monthly_budget_usd)
         raise KeyBudgetExhausted(

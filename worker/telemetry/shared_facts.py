@@ -46,6 +46,7 @@ from coderouter_supervisor.worker.routing.facts import (
     month_key,
 )
 from coderouter_supervisor.worker.telemetry.events import emit_event
+from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 
 SNAPSHOT_TTL_S = 0.5
 FLUSH_INTERVAL_S = 1.0
@@ -90,10 +91,13 @@ class SharedFacts:
         worker_id: Callable[[], int | None],
         flush_s: float = FLUSH_INTERVAL_S,
         share_observations: bool = True,
+        status: StateStatus | None = None,
     ) -> None:
         """Every ``flush_s`` the usage counted for later is written, and the latency observations
-        unless ``share_observations`` is off (then they stay in this worker's memory)."""
+        unless ``share_observations`` is off (then they stay in this worker's memory). Failures and
+        recoveries are reported to ``status``, which the rest of the worker shares."""
         self._store = store
+        self.status = status or StateStatus()
         self._flush_s = flush_s
         self._share_observations = share_observations
         self._usage: dict[tuple[str, str], Settlement] = {}
@@ -102,7 +106,11 @@ class SharedFacts:
         self._pending: deque[AttemptRecord] = deque()
         self._failing: set[str] = set()  # providers this worker saw fail since their last recorded success
         self._flusher: asyncio.Task[None] | None = None
-        self.problem: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the state file cannot be trusted now (see :class:`StateStatus`), or None."""
+        return self.status.problem
 
     async def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever(), name="facts-flush")
@@ -116,15 +124,10 @@ class SharedFacts:
         await self.flush()
 
     def _failed(self, what: str, error: StateError) -> None:
-        message = f"{what}: {error}"
-        if message != self.problem:
-            emit_event("state-unavailable", "error", operation=what, error=str(error))
-        self.problem = message
+        self.status.failed(what, error)
 
-    def _recovered(self) -> None:
-        if self.problem is not None:
-            emit_event("state-recovered", previous_error=self.problem)
-            self.problem = None
+    def _recovered(self, what: str) -> None:
+        self.status.succeeded(what, wrote=True)
 
     def _forget(self, provider: str) -> None:
         """Drop cached snapshots that include ``provider``: this worker just changed a fact about it."""
@@ -143,7 +146,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("read", error)
             return cached.facts if cached is not None else ChainFacts()
-        self._recovered()
+        self.status.succeeded("read", wrote=False)
         facts = chain_facts(read)
         # Observations this worker has not flushed yet count too.
         pending = tuple(
@@ -178,7 +181,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("reserve", error)
             return None
-        self._recovered()
+        self._recovered("reserve")
         # The cached budget may now be stale by this hold; the next reservation checks exactly.
         return None if reservation_id is None else Reservation(provider, month, amount_usd, reservation_id)
 
@@ -201,7 +204,7 @@ class SharedFacts:
                 cost_usd=spend.cost_usd if spend else 0.0,
             )
             return
-        self._recovered()
+        self._recovered("settle")
 
     async def record_spend(self, provider: str, spend: Spend, now: float) -> None:
         settlement = Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
@@ -211,7 +214,7 @@ class SharedFacts:
             self._failed("record-spend", error)
             emit_event("spend-not-recorded", "error", provider=provider, cost_usd=spend.cost_usd)
             return
-        self._recovered()
+        self._recovered("record-spend")
 
     async def _update_health(
         self, provider: str, transition: Callable[[ProviderHealth], ProviderHealth]
@@ -224,7 +227,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("health", error)
             return None
-        self._recovered()
+        self._recovered("health")
         self._forget(provider)
         old_state = HealthState(old.state) if old else HealthState.HEALTHY
         if old_state == HealthState(new.state):
@@ -254,7 +257,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("cooldown", error)
             return until
-        self._recovered()
+        self._recovered("cooldown")
         self._forget(provider)
         return until
 
@@ -288,7 +291,7 @@ class SharedFacts:
             except StateError as error:
                 self._failed("record-usage", error)
             else:
-                self._recovered()
+                self._recovered("record-usage")
         if not self._pending or not self._share_observations:
             return
         batch, self._pending = list(self._pending), deque()
@@ -297,7 +300,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("observations", error)
             return
-        self._recovered()
+        self._recovered("observations")
 
     async def _flush_forever(self) -> None:
         while True:
