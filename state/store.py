@@ -7,7 +7,6 @@ so a transaction never spans an ``await`` and the event loop never blocks on SQL
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -39,7 +38,7 @@ REOPEN_INTERVAL_S = 1.0
 # CANTOPEN. https://www.sqlite.org/rescode.html
 _WHOLE_FILE_CODES = frozenset({3, 8, 10, 13, 14})
 # A connection opened while the file could not be written is read-only for good (SQLite falls back to
-# O_RDONLY silently), so it is reopened rather than retried.
+# O_RDONLY silently), so after these the file is opened again.
 _REOPEN_CODES = frozenset({8, 14})
 
 
@@ -69,6 +68,7 @@ class StateStore:
         self._conn = conn
         self._open_error = open_error
         self._opened_at = time.monotonic()
+        self._reopen_due = False
         self._identity: FileIdentity | None = None
         self._closed = False
 
@@ -92,30 +92,33 @@ class StateStore:
         return cls(path, executor, conn)
 
     def _connection(self) -> sqlite3.Connection:
-        """On the state thread: the open connection, opening the file again if it had to be dropped."""
-        if self._conn is not None:
+        """On the state thread: the connection to use, opening the file (again) when due."""
+        if self._conn is not None and not self._reopen_due:
             return self._conn
-        if self._open_error is not None and time.monotonic() - self._opened_at < REOPEN_INTERVAL_S:
+        if time.monotonic() - self._opened_at < REOPEN_INTERVAL_S:
+            if self._conn is not None:
+                return self._conn
             raise StateUnavailable(str(self._open_error), whole_file=True)
         self._opened_at = time.monotonic()
         try:
-            self._conn = _open_checked(self.path)
+            fresh = _open_checked(self.path)
         except StateUnavailable as exc:
+            if self._conn is not None:
+                return self._conn  # still good for reading
             self._open_error = exc
             raise StateUnavailable(str(exc), whole_file=True) from exc
-        self._open_error = None
-        return self._conn
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._reopen_due, self._identity = fresh, False, None
+        return fresh
 
     def _unavailable(self, message: str, cause: sqlite3.Error) -> StateUnavailable:
-        """On the state thread: ``cause`` as a :class:`StateUnavailable`; drops a read-only connection."""
+        """On the state thread: ``cause`` as a :class:`StateUnavailable`. A connection SQLite opened
+        read-only stays so, so after such an error the file is opened again (at most every
+        :data:`REOPEN_INTERVAL_S`; the old connection serves reads meanwhile)."""
         code = getattr(cause, "sqlite_errorcode", 0) & 0xFF  # the primary result code
-        error = StateUnavailable(f"{self.path}: {message}", whole_file=code in _WHOLE_FILE_CODES)
-        if code in _REOPEN_CODES and self._conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.close()
-            self._conn, self._open_error, self._identity = None, error, None
-            self._opened_at = time.monotonic()
-        return error
+        self._reopen_due = self._reopen_due or code in _REOPEN_CODES
+        return StateUnavailable(f"{self.path}: {message}", whole_file=code in _WHOLE_FILE_CODES)
 
     async def _run(self, op: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:

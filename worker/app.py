@@ -71,7 +71,7 @@ class GatewayApp:
             facts = SharedFacts(
                 store, lambda: heartbeat.worker_id, writes.facts_flush_s, writes.share_observations, status
             )
-            metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s)
+            metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s, status)
             http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
             try:
                 await heartbeat.start()

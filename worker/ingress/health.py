@@ -20,9 +20,6 @@ async def healthz(request: Request) -> JSONResponse:
     """Answer from memory only: no upstream call, no database read."""
     gateway = gateway_of(request)
     problem = gateway.facts.problem
-    if problem is None and gateway.heartbeat.worker_id is None:
-        # Another write may have worked before the next beat registers; until then budgets are closed.
-        problem = "heartbeat: this worker has not registered in the state file yet"
     return JSONResponse(
         {
             # Still serving; "degraded" says shared state (budgets, health) cannot be trusted now.

@@ -109,7 +109,10 @@ class SharedFacts:
 
     @property
     def problem(self) -> str | None:
-        """Why the state file cannot be trusted now (see :class:`StateStatus`), or None."""
+        """Why the state file cannot be trusted now (see :class:`StateStatus`), or None. A worker not
+        registered yet counts: it cannot hold a budget until its heartbeat row exists."""
+        if self.status.problem is None and self._worker_id() is None:
+            return "heartbeat: this worker has not registered in the state file yet"
         return self.status.problem
 
     async def start(self) -> None:
