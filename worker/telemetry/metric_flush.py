@@ -30,6 +30,7 @@ NOTABLE_EVENTS = frozenset(
         "chain-paid-gate-blocked",
         "chain-budget-exceeded",
         "chain-memory-pressure-blocked",
+        "chain-state-unavailable",
         "backend-health-changed",
         "memory-pressure-detected",
         "tool-loop-detected",
