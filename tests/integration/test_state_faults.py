@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from support.fake_upstream import FakeUpstream, Reply, Usage
-from support.gateway_process import Gateway, start_gateway
+from support.gateway_process import Gateway, run_cli, start_gateway
 from support.ingress import events, send
 
 pytestmark = pytest.mark.integration
@@ -244,3 +244,43 @@ def test_a_deleted_wal_shows_in_healthz(tmp_path: Path, upstream: FakeUpstream) 
             ),
             what="/healthz degraded by the deleted WAL",
         )
+
+
+def test_a_key_budget_that_cannot_be_checked_leaves_only_free_providers(
+    tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    # One worker: single-process mode boots its gateway the same way.
+    added = run_cli(
+        tmp_path,
+        "keys",
+        "add",
+        "team",
+        "--monthly-budget-usd",
+        "5",
+        "--state",
+        str(tmp_path / "state" / "state.db"),
+    )
+    assert added.returncode == 0, added.stderr
+    team = {"authorization": f"Bearer {added.stdout.strip()}"}
+
+    def ask(profile: str) -> httpx.Response:
+        body = {"model": "m", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+        headers = {**team, "x-coderouter-profile": profile}
+        return httpx.post(f"{gateway.base_url}/v1/chat/completions", json=body, headers=headers, timeout=30)
+
+    with running(start_gateway(tmp_path, config_text=faults_config(upstream), workers=1)) as gateway:
+        assert ask("paid-first").headers["x-coderouter-provider"] == "paid"
+        wal = gateway.state_db.with_name(gateway.state_db.name + "-wal")
+        with immutable(gateway.state_db, wal):
+            wait_all_degraded(gateway, READ_ONLY)
+
+            served = ask("paid-first")
+            assert (served.status_code, served.headers["x-coderouter-provider"]) == (200, "free"), served.text
+            assert served.headers["x-coderouter-fallback-chain"] == "paid;skipped=state-unavailable, free;ok"
+            refused = ask("paid-only")
+            assert refused.status_code == 502
+            message = refused.json()["error"]["message"]
+            assert "monthly budget" in message and "state file is unusable" in message, message
+
+        wait_all_ok(gateway)
+        assert ask("paid-first").headers["x-coderouter-provider"] == "paid"

@@ -234,9 +234,10 @@ async def route_request(
         cache_control=request_has_cache_control(guarded),
     )
     key: ClientKey | None = getattr(request.state, "client_key", None)
+    calls, unchecked = drop_unchecked_spend(gateway.facts.problem, key, calls, shape)
     slot = await admit_key_request(gateway, key)
     try:
-        key_hold = await hold_key_budget(request, [attempt.provider for attempt in plan.attempts], shape)
+        key_hold = await hold_key_budget(request, [call.provider for call in calls], shape)
     except BaseException:
         if slot is not None:
             await slot.release()
@@ -246,7 +247,7 @@ async def route_request(
         body=guarded,
         parsed=parsed,
         calls=calls,
-        skipped=tuple(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips),
+        skipped=(*(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips), *unchecked),
         recorder=AttemptRecorder(
             gateway.facts,
             profile,
@@ -259,6 +260,32 @@ async def route_request(
 
 
 KEY_LEDGER_PREFIX = "key:"
+
+
+def drop_unchecked_spend(
+    problem: str | None, key: ClientKey | None, calls: tuple[ProviderCall, ...], shape: RequestShape
+) -> tuple[tuple[ProviderCall, ...], tuple[FailedAttempt, ...]]:
+    """While the state file is unusable (``problem``) a key's budget cannot be held, so that key's
+    request may only go to providers that cost nothing; the others are skipped as ``state-unavailable``.
+    Raises :class:`NoProviderLeft` naming the cause when none is left."""
+    if problem is None or key is None or key.monthly_budget_usd is None:
+        return calls, ()
+    free = tuple(call for call in calls if request_worst_case([call.provider], shape) <= 0)
+    if not free:
+        raise _budget_unchecked(key, problem)
+    return free, tuple(
+        FailedAttempt(call.name, skipped="state-unavailable", detail=problem)
+        for call in calls
+        if call not in free
+    )
+
+
+def _budget_unchecked(key: ClientKey, problem: str) -> NoProviderLeft:
+    emit_event("key-budget-unavailable", "warning", error=problem)
+    return NoProviderLeft(
+        f"client key {key.name!r} has a monthly budget, which cannot be checked while the state file "
+        f"is unusable: {problem}"
+    )
 
 
 async def hold_key_budget(
@@ -276,12 +303,8 @@ async def hold_key_budget(
     now = time.time()
     facts = gateway_of(request).facts
     hold = await facts.reserve_spend(KEY_LEDGER_PREFIX + key.name, worst, key.monthly_budget_usd, now)
-    if hold is None and facts.problem is not None:
-        emit_event("key-budget-unavailable", "warning", error=facts.problem)
-        raise NoProviderLeft(
-            f"client key {key.name!r} has a monthly budget, which cannot be checked while the state "
-            f"file is unusable: {facts.problem}"
-        )
+    if hold is None and facts.problem is not None:  # the state file failed since the request was planned
+        raise _budget_unchecked(key, facts.problem)
     if hold is None:
         emit_event("key-budget-exceeded", "warning", monthly_budget_usd=key.monthly_budget_usd)
         raise KeyBudgetExhausted(
