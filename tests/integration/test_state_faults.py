@@ -1,8 +1,9 @@
 """An unusable state file degrades the gateway, never stops it: a full disk, a read-only file and a
 deleted WAL, with the real supervisor and real workers, through worker restarts and SIGHUP.
 
-Runs as root (as CI does): a small tmpfs holds the state file for the full disk, ``chattr +i`` makes it
-read-only (root ignores mode bits). Fixtures undo both even when a test fails.
+Runs as root (as CI does): a small tmpfs holds the state file for the full disk, ``chattr +i`` makes
+it read-only (root ignores mode bits). Both are undone even when a test fails (the tmpfs once the
+gateway stopped).
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def assert_serves_free_and_names_the_cause(gateway: Gateway, causes: tuple[str, 
     assert events(gateway, "chain-state-unavailable") and not events(gateway, "chain-budget-exceeded")
 
 
-def assert_recovered(gateway: Gateway, upstream: FakeUpstream) -> None:
+def assert_recovered(gateway: Gateway) -> None:
     wait_all_ok(gateway)
     live = {w["pid"] for w in httpx.get(f"{gateway.admin_url}/status", timeout=5).json()["workers"]}
     assert set(health_of_each(gateway)) <= live  # every serving worker has its heartbeat row
@@ -201,7 +202,7 @@ def test_a_full_disk_degrades_workers_new_ones_boot_and_room_brings_it_back(
         assert gateway.proc.poll() is None
 
         filler.unlink()
-        assert_recovered(gateway, upstream)
+        assert_recovered(gateway)
 
 
 def test_a_read_only_state_file_survives_a_worker_restart_and_sighup(
@@ -227,7 +228,7 @@ def test_a_read_only_state_file_survives_a_worker_restart_and_sighup(
             assert_serves_free_and_names_the_cause(gateway, READ_ONLY)
             assert gateway.proc.poll() is None
 
-        assert_recovered(gateway, upstream)
+        assert_recovered(gateway)
 
 
 def test_a_deleted_wal_shows_in_healthz(tmp_path: Path, upstream: FakeUpstream) -> None:
