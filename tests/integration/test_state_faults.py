@@ -13,6 +13,7 @@ import errno
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,18 +76,38 @@ def immutable(*paths: Path) -> Iterator[None]:
         subprocess.run(["chattr", "-i", *map(str, paths)], check=False)
 
 
-def fill(directory: Path) -> Path:
-    """Write a file into ``directory`` until its filesystem has no room left."""
-    filler = directory / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+def _write_until_full(fd: int, chunk: int) -> None:
     try:
         while True:
-            os.write(fd, b"\0" * 65536)
+            os.write(fd, b"\0" * chunk)
     except OSError as exc:
-        assert exc.errno == errno.ENOSPC
+        if exc.errno != errno.ENOSPC:
+            raise
+
+
+@contextlib.contextmanager
+def kept_full(directory: Path) -> Iterator[None]:
+    """Keep the filesystem of ``directory`` full for the block: a file grows into any room that
+    appears (a WAL checkpoint truncates the WAL and frees its pages), then it is removed."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    done = threading.Event()
+
+    def top_up() -> None:
+        while not done.wait(0.005):
+            _write_until_full(fd, 4096)
+
+    _write_until_full(fd, 65536)
+    _write_until_full(fd, 4096)
+    thread = threading.Thread(target=top_up, name="disk-filler")
+    thread.start()
+    try:
+        yield
     finally:
+        done.set()
+        thread.join()
         os.close(fd)
-    return filler
+        filler.unlink()
 
 
 @contextlib.contextmanager
@@ -187,21 +208,19 @@ def test_a_full_disk_degrades_workers_new_ones_boot_and_room_brings_it_back(
             running(start_gateway(tmp_path, config_text=faults_config(upstream), workers=WORKERS))
         )
         assert send(gateway, "anthropic", False).provider == "paid"
-        filler = fill(state_dir)
+        with kept_full(state_dir):
+            wait_all_degraded(gateway, (FULL,))
+            assert_serves_free_and_names_the_cause(gateway, (FULL,))
 
-        wait_all_degraded(gateway, (FULL,))
-        assert_serves_free_and_names_the_cause(gateway, (FULL,))
+            replacement = replace_one_worker(gateway)
+            wait_all_degraded(gateway, (FULL,), pid=replacement)
+            change_config(tmp_path)  # the snapshot for the workers cannot be written: refused, old one kept
+            gateway.proc.send_signal(signal.SIGHUP)
+            gateway.wait_until(lambda: events(gateway, "reload-refused"), what="the reload refused")
+            assert "No space left on device" in str(events(gateway, "reload-refused")[-1]["error"])
+            assert_serves_free_and_names_the_cause(gateway, (FULL,))
+            assert gateway.proc.poll() is None
 
-        replacement = replace_one_worker(gateway)
-        wait_all_degraded(gateway, (FULL,), pid=replacement)
-        change_config(tmp_path)  # the snapshot for the workers cannot be written: refused, old one kept
-        gateway.proc.send_signal(signal.SIGHUP)
-        gateway.wait_until(lambda: events(gateway, "reload-refused"), what="the reload refused")
-        assert "No space left on device" in str(events(gateway, "reload-refused")[-1]["error"])
-        assert_serves_free_and_names_the_cause(gateway, (FULL,))
-        assert gateway.proc.poll() is None
-
-        filler.unlink()
         assert_recovered(gateway)
 
 
