@@ -57,7 +57,8 @@ class _BookHandler(logging.Handler):
 
 
 class MetricRecorder:
-    """Owns the book for one worker; :meth:`start` after the worker registered, :meth:`stop` at exit."""
+    """Owns the book for one worker; :meth:`start` with the worker, :meth:`stop` at exit. It writes once
+    the worker has registered its heartbeat (until then the counts wait in memory)."""
 
     def __init__(
         self,
