@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -63,14 +64,23 @@ def write_transaction(conn: sqlite3.Connection, op: Callable[[sqlite3.Connection
     try:
         result = op(conn)
     except BaseException:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise
     try:
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise StateUnavailable(f"cannot commit ({exc})") from exc
     return result
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """Roll back what is still open, without hiding the error being handled: after some errors
+    ("database or disk is full", I/O errors) SQLite has already rolled back, and a ROLLBACK would
+    fail with "no transaction is active" in place of the real cause."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 def on_own_connection(path: Path, what: str, op: Callable[[sqlite3.Connection], T]) -> T:

@@ -13,7 +13,16 @@ class StateError(Exception):
 
 
 class StateUnavailable(StateError):
-    """The state file cannot be opened, read or written."""
+    """The state file cannot be opened, read or written.
+
+    ``whole_file`` says the fault is the file's (disk full, read-only, I/O error, cannot open), so
+    every operation fails alike and one that succeeds again shows it gone; otherwise it may be one
+    operation's own (a damaged table).
+    """
+
+    def __init__(self, message: str, *, whole_file: bool = False) -> None:
+        super().__init__(message)
+        self.whole_file = whole_file
 
 
 class SchemaMismatch(StateError):

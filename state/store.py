@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,57 +26,135 @@ from coderouter_supervisor.state import (
 from coderouter_supervisor.state.budget_ledger import Settlement
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.state.errors import StateUnavailable
+from coderouter_supervisor.state.file_identity import FileIdentity, identity_problem
 from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import require_current_schema
 
 T = TypeVar("T")
 
+# A store that could not open its file (or lost a read-only connection) opens it again on its next
+# operation, at most this often: often enough to recover within a heartbeat, rare enough to cost nothing.
+REOPEN_INTERVAL_S = 1.0
+# SQLite primary result codes that are about the file, not one statement: PERM, READONLY, IOERR, FULL,
+# CANTOPEN. https://www.sqlite.org/rescode.html
+_WHOLE_FILE_CODES = frozenset({3, 8, 10, 13, 14})
+# A connection opened while the file could not be written is read-only for good (SQLite falls back to
+# O_RDONLY silently), so after these the file is opened again.
+_REOPEN_CODES = frozenset({8, 14})
+
+
+def _open_checked(path: Path) -> sqlite3.Connection:
+    conn = connect(path, create=False)
+    try:
+        require_current_schema(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
 
 class StateStore:
     """A worker's handle on the shared state file. Open with :meth:`open`."""
 
-    def __init__(self, path: Path, executor: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self,
+        path: Path,
+        executor: ThreadPoolExecutor,
+        conn: sqlite3.Connection | None,
+        open_error: StateUnavailable | None = None,
+    ) -> None:
         self.path = path
         self._executor = executor
-        self._conn: sqlite3.Connection | None = conn
+        # Touched only on the state thread once the store is built.
+        self._conn = conn
+        self._open_error = open_error
+        self._opened_at = time.monotonic()
+        self._reopen_due = False
+        self._identity: FileIdentity | None = None
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> StateStore:
         """Connect on a fresh state thread and check the schema.
 
-        Raises :class:`SchemaMismatch` or :class:`StateUnavailable`; the worker must then
-        refuse to start.
+        Raises :class:`SchemaMismatch`: the worker must then refuse to start. A file that cannot be
+        opened does not stop the worker: the store starts without a connection, each operation raises
+        :class:`StateUnavailable` with the cause, and the file is opened again (at most every
+        :data:`REOPEN_INTERVAL_S`) until that works.
         """
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state")
-
-        def open_checked() -> sqlite3.Connection:
-            conn = connect(path, create=False)
-            try:
-                require_current_schema(conn, path)
-            except BaseException:
-                conn.close()
-                raise
-            return conn
-
         try:
-            conn = await asyncio.get_running_loop().run_in_executor(executor, open_checked)
+            conn = await asyncio.get_running_loop().run_in_executor(executor, _open_checked, path)
+        except StateUnavailable as exc:
+            return cls(path, executor, None, exc)
         except BaseException:
             executor.shutdown(wait=False)
             raise
         return cls(path, executor, conn)
 
+    def _connection(self) -> sqlite3.Connection:
+        """On the state thread: the connection to use, opening the file (again) when due."""
+        if self._conn is not None and not self._reopen_due:
+            return self._conn
+        if time.monotonic() - self._opened_at < REOPEN_INTERVAL_S:
+            if self._conn is not None:
+                return self._conn
+            raise StateUnavailable(str(self._open_error), whole_file=True)
+        self._opened_at = time.monotonic()
+        try:
+            fresh = _open_checked(self.path)
+        except StateUnavailable as exc:
+            if self._conn is not None:
+                return self._conn  # still good for reading
+            self._open_error = exc
+            raise StateUnavailable(str(exc), whole_file=True) from exc
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._reopen_due, self._identity = fresh, False, None
+        return fresh
+
+    def _unavailable(self, message: str, cause: sqlite3.Error) -> StateUnavailable:
+        """On the state thread: ``cause`` as a :class:`StateUnavailable`. A connection SQLite opened
+        read-only stays so, so after such an error the file is opened again (at most every
+        :data:`REOPEN_INTERVAL_S`; the old connection serves reads meanwhile)."""
+        code = getattr(cause, "sqlite_errorcode", 0) & 0xFF  # the primary result code
+        self._reopen_due = self._reopen_due or code in _REOPEN_CODES
+        return StateUnavailable(f"{self.path}: {message}", whole_file=code in _WHOLE_FILE_CODES)
+
     async def _run(self, op: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._conn
-        if conn is None:
+        if self._closed:
             raise StateUnavailable(f"{self.path}: state store is closed")
 
         def call() -> T:
             try:
-                return op(conn)
+                return op(self._connection())
             except sqlite3.Error as exc:
-                raise StateUnavailable(f"{self.path}: {exc}") from exc
+                raise self._unavailable(str(exc), exc) from exc
+            except StateUnavailable as exc:
+                if isinstance(exc.__cause__, sqlite3.Error):  # from write_transaction: BEGIN or COMMIT
+                    raise self._unavailable(str(exc), exc.__cause__) from exc
+                raise
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def check_files(self) -> None:
+        """Raise :class:`StateUnavailable` when the database or its WAL on disk is no longer the file this
+        store's connection writes (deleted or replaced under it: SQLite keeps writing the orphan, and
+        every other process misses those writes). Two ``stat`` calls: for a periodic check."""
+
+        def check() -> None:
+            if self._conn is None:
+                return  # nothing open: the operations report why
+            now = FileIdentity.of(self.path)
+            known = self._identity or now
+            problem = identity_problem(known, now)
+            if problem is not None:
+                raise StateUnavailable(f"{self.path}: {problem}")
+            # A WAL that did not exist yet at the first check counts from when it appears.
+            self._identity = FileIdentity(known.database, known.wal or now.wal)
+
+        if not self._closed:
+            await asyncio.get_running_loop().run_in_executor(self._executor, check)
 
     async def register_worker(
         self, pid: int, now: float, beat_interval_s: float = heartbeats.HEARTBEAT_INTERVAL_S
@@ -200,7 +279,14 @@ class StateStore:
 
     async def close(self) -> None:
         """Close the connection and stop the state thread. Idempotent."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
+        if self._closed:
+            return
+        self._closed = True
+
+        def close_connection() -> None:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, close_connection)
         self._executor.shutdown(wait=True)

@@ -33,6 +33,10 @@ from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 from coderouter_supervisor.worker.version import VERSION
 
 ADMIN_HOST = "127.0.0.1"
+# uvicorn's default log config runs logging.config.dictConfig, which closes every handler already
+# installed, our event file included (it then writes to whatever reuses its descriptor). uvicorn's
+# loggers propagate to the root logger instead, whose last-resort handler prints warnings to stderr.
+UVICORN_LOG_CONFIG = None
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -155,7 +159,13 @@ class AdminEndpoint:
             LoopbackHostGuard(admin_app(self._store, self._config, self._state_db), enabled=True)
         )
         server_config = uvicorn.Config(
-            app, host=ADMIN_HOST, port=self._port, log_level="warning", access_log=False, lifespan="off"
+            app,
+            host=ADMIN_HOST,
+            port=self._port,
+            log_config=UVICORN_LOG_CONFIG,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         self._server = SignalFreeServer(server_config)
         self._task = asyncio.create_task(self._server.serve(), name="admin-endpoint")

@@ -14,7 +14,11 @@ import signal
 
 import uvicorn
 
-from coderouter_supervisor.supervisor.admin_endpoint import AdminEndpoint, SignalFreeServer
+from coderouter_supervisor.supervisor.admin_endpoint import (
+    UVICORN_LOG_CONFIG,
+    AdminEndpoint,
+    SignalFreeServer,
+)
 from coderouter_supervisor.supervisor.supervise import (
     Supervision,
     publish_config,
@@ -52,6 +56,7 @@ async def serve_in_process(job: Supervision) -> int:
             host=job.settings.host,
             port=job.settings.port,
             lifespan="on",
+            log_config=UVICORN_LOG_CONFIG,
             server_header=False,
             access_log=False,
             timeout_keep_alive=_KEEPALIVE_S,

@@ -168,7 +168,16 @@ def reload_validated(job: Supervision, apply: Callable[[LoadedConfig], None]) ->
         emit_event(
             "reload-supervisor-section-ignored", "warning", hint="restart to apply supervisor: changes"
         )
-    publish_config(job.files, fresh)
+    try:
+        publish_config(job.files, fresh)
+    except OSError as exc:  # the state directory is full or read-only: workers keep the old snapshot
+        emit_event(
+            "reload-refused",
+            "error",
+            error=f"cannot write {job.files.config_snapshot}: {exc.strerror or exc}",
+            keeping=job.config.digest,
+        )
+        return job.config
     apply(fresh)
     job.capabilities = capabilities
     emit_event("reload-accepted", config=fresh.digest, previous=job.config.digest)

@@ -26,6 +26,7 @@ from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rul
 from coderouter_supervisor.worker.telemetry import (
     MetricRecorder,
     SharedFacts,
+    StateStatus,
     configure_event_log,
     emit_event,
     events_path,
@@ -65,11 +66,12 @@ class GatewayApp:
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[dict[str, GatewaySlot]]:
             store = await StateStore.open(handoff.state_db)
-            heartbeat = Heartbeat(store, counter, writes.heartbeat_interval_s)
+            status = StateStatus()
+            heartbeat = Heartbeat(store, counter, writes.heartbeat_interval_s, status)
             facts = SharedFacts(
-                store, lambda: heartbeat.worker_id, writes.facts_flush_s, writes.share_observations
+                store, lambda: heartbeat.worker_id, writes.facts_flush_s, writes.share_observations, status
             )
-            metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s)
+            metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s, status)
             http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
             try:
                 await heartbeat.start()

@@ -10,7 +10,7 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from coderouter_supervisor.state import HEARTBEAT_INTERVAL_S, StateError, StateStore
-from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.telemetry import StateStatus
 
 
 class RequestCounter:
@@ -27,18 +27,26 @@ class RequestCounter:
 
 
 class Heartbeat:
-    """Registers the worker, beats every ``interval_s``, marks the exit.
+    """Registers the worker, beats every ``interval_s``, marks the exit; each beat also checks that the
+    state file is still the one this worker writes (see :meth:`StateStore.check_files`).
 
-    ``workers_alive`` is the live-worker count seen at the last beat, so answering
-    ``/healthz`` never touches the database.
+    ``workers_alive`` is the live-worker count seen at the last beat, so answering ``/healthz``
+    never touches the database. A state file that cannot be written does not stop the worker: it
+    serves without a heartbeat row (budgeted providers are skipped meanwhile, see ``worker_id``),
+    reports the cause to ``status``, and registers at the first beat that can write.
     """
 
     def __init__(
-        self, store: StateStore, counter: RequestCounter, interval_s: float = HEARTBEAT_INTERVAL_S
+        self,
+        store: StateStore,
+        counter: RequestCounter,
+        interval_s: float = HEARTBEAT_INTERVAL_S,
+        status: StateStatus | None = None,
     ) -> None:
         self._store = store
         self._interval_s = interval_s
         self._counter = counter
+        self._status = status or StateStatus()
         self._worker_id: int | None = None
         self._task: asyncio.Task[None] | None = None
         self.workers_alive = 1
@@ -49,21 +57,31 @@ class Heartbeat:
         return self._worker_id
 
     async def start(self) -> None:
-        now = time.time()
-        self._worker_id = await self._store.register_worker(os.getpid(), now, self._interval_s)
-        self.workers_alive = await self._store.record_heartbeat(self._worker_id, now, 0)
+        """Beat once (registering), then every ``interval_s``; never raises for the state file."""
+        await self._beat()
         self._task = asyncio.create_task(self._beat_forever(), name="heartbeat")
 
+    async def _beat(self) -> None:
+        try:
+            await self._store.check_files()
+        except StateError as exc:
+            self._status.failed("file-check", exc)
+        else:
+            self._status.succeeded("file-check", wrote=False)
+        now = time.time()
+        try:
+            if self._worker_id is None:
+                self._worker_id = await self._store.register_worker(os.getpid(), now, self._interval_s)
+            self.workers_alive = await self._store.record_heartbeat(self._worker_id, now, self._counter.count)
+        except StateError as exc:
+            self._status.failed("heartbeat", exc)
+        else:
+            self._status.succeeded("heartbeat", wrote=True)
+
     async def _beat_forever(self) -> None:
-        assert self._worker_id is not None
         while True:
             await asyncio.sleep(self._interval_s)
-            try:
-                self.workers_alive = await self._store.record_heartbeat(
-                    self._worker_id, time.time(), self._counter.count
-                )
-            except StateError as exc:
-                emit_event("heartbeat-failed", "warning", error=str(exc))
+            await self._beat()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -74,4 +92,4 @@ class Heartbeat:
             try:
                 await self._store.mark_worker_exited(self._worker_id, time.time(), self._counter.count)
             except StateError as exc:
-                emit_event("heartbeat-failed", "warning", error=str(exc))
+                self._status.failed("worker-exit", exc)

@@ -108,3 +108,30 @@ def test_an_unsafe_request_id_is_replaced_and_secrets_never_logged(logged: Logge
     for text in (logged.events_file.read_text(), logged.gateway.log()):
         assert PROVIDER_KEY not in text
         assert CLIENT_KEY not in text
+
+
+@pytest.mark.parametrize("workers", [pytest.param(1, id="single-process"), pytest.param(2, id="gunicorn")])
+def test_the_supervisors_own_events_reach_the_events_file(tmp_path: Path, workers: int) -> None:
+    # The admin endpoint and the single-process gateway start uvicorn after the event file is open;
+    # the supervisor's events from then on, up to its exit, must still land in the file.
+    events_file = tmp_path / "events.jsonl"
+    config = providers_yaml(
+        [{"name": "local", "kind": "openai_compat", "base_url": "http://127.0.0.1:9/v1", "model": "m"}],
+        {"default": ["local"]},
+        supervisor={"events_path": str(events_file)},
+    )
+    gateway = start_gateway(tmp_path, config_text=config, workers=workers)
+    assert gateway.terminate() == 0  # kills what is left if the drain does not end
+
+    supervisor_events = [
+        json.loads(line)["event"]
+        for line in events_file.read_text().splitlines()
+        if json.loads(line)["process"] == "supervisor"
+    ]
+    assert {
+        "admin-endpoint-started",
+        "supervisor-started",
+        "supervisor-draining",
+        "supervisor-stopped",
+    } <= set(supervisor_events)
+    assert "Logging error" not in gateway.log()

@@ -40,6 +40,14 @@ def value(book: MetricBook, name: str, **labels: object) -> float:
             id="skip",
         ),
         pytest.param(
+            "skip-state-unavailable",
+            {"provider": "a"},
+            "provider_skipped_total",
+            {"provider": "a", "reason": "state_unavailable"},
+            1,
+            id="skip-state-unavailable",
+        ),
+        pytest.param(
             "provider-failed",
             {"provider": "a", "reason": "http-429"},
             "fallbacks_total",

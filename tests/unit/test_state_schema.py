@@ -63,9 +63,18 @@ def test_store_refuses_an_unmigrated_file(tmp_path: Path) -> None:
         asyncio.run(StateStore.open(db))
 
 
-def test_store_refuses_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(StateUnavailable):
-        asyncio.run(StateStore.open(tmp_path / "absent.db"))
+def test_a_store_on_a_missing_file_opens_but_every_operation_says_why(tmp_path: Path) -> None:
+    # A worker must boot without its state file (it degrades); it never creates an empty one.
+    async def scenario() -> None:
+        store = await StateStore.open(tmp_path / "absent.db")
+        try:
+            with pytest.raises(StateUnavailable, match="cannot open state file") as raised:
+                await store.register_worker(pid=101, now=1000.0)
+            assert raised.value.whole_file
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
     assert not (tmp_path / "absent.db").exists()
 
 

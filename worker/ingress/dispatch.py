@@ -19,6 +19,7 @@ from coderouter_supervisor.state import ClientKey
 from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import (
     KeyBudgetExhausted,
+    NoProviderLeft,
     PermissionDenied,
     ToolLoopBroken,
 )
@@ -234,9 +235,10 @@ async def route_request(
         cache_control=request_has_cache_control(guarded),
     )
     key: ClientKey | None = getattr(request.state, "client_key", None)
+    calls, unchecked = drop_unchecked_spend(gateway.facts.problem, key, calls, shape)
     slot = await admit_key_request(gateway, key)
     try:
-        key_hold = await hold_key_budget(request, [attempt.provider for attempt in plan.attempts], shape)
+        key_hold = await hold_key_budget(request, [call.provider for call in calls], shape)
     except BaseException:
         if slot is not None:
             await slot.release()
@@ -246,7 +248,7 @@ async def route_request(
         body=guarded,
         parsed=parsed,
         calls=calls,
-        skipped=tuple(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips),
+        skipped=(*(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips), *unchecked),
         recorder=AttemptRecorder(
             gateway.facts,
             profile,
@@ -261,11 +263,38 @@ async def route_request(
 KEY_LEDGER_PREFIX = "key:"
 
 
+def drop_unchecked_spend(
+    problem: str | None, key: ClientKey | None, calls: tuple[ProviderCall, ...], shape: RequestShape
+) -> tuple[tuple[ProviderCall, ...], tuple[FailedAttempt, ...]]:
+    """While the state file is unusable (``problem``) a key's budget cannot be held, so that key's
+    request may only go to providers that cost nothing; the others are skipped as ``state-unavailable``.
+    Raises :class:`NoProviderLeft` naming the cause when none is left."""
+    if problem is None or key is None or key.monthly_budget_usd is None:
+        return calls, ()
+    free = tuple(call for call in calls if request_worst_case([call.provider], shape) <= 0)
+    if not free:
+        raise _budget_unchecked(key, problem)
+    return free, tuple(
+        FailedAttempt(call.name, skipped="state-unavailable", detail=problem)
+        for call in calls
+        if call not in free
+    )
+
+
+def _budget_unchecked(key: ClientKey, problem: str) -> NoProviderLeft:
+    emit_event("key-budget-unavailable", "warning", error=problem)
+    return NoProviderLeft(
+        f"client key {key.name!r} has a monthly budget, which cannot be checked while the state file "
+        f"is unusable: {problem}"
+    )
+
+
 async def hold_key_budget(
     request: Request, providers: Sequence[ProviderConfig], shape: RequestShape
 ) -> Reservation | None:
     """Reserve the request's worst case against the caller's key budget (same exact ledger as
-    providers, under ``key:NAME``); raises :class:`KeyBudgetExhausted` when it does not fit."""
+    providers, under ``key:NAME``); raises :class:`KeyBudgetExhausted` when it does not fit and
+    :class:`NoProviderLeft` when the state file cannot say (a budget that cannot be checked is not lifted)."""
     key: ClientKey | None = getattr(request.state, "client_key", None)
     if key is None or key.monthly_budget_usd is None:
         return None
@@ -273,9 +302,10 @@ async def hold_key_budget(
     if worst <= 0:
         return None  # only free providers in the chain: nothing to hold
     now = time.time()
-    hold = await gateway_of(request).facts.reserve_spend(
-        KEY_LEDGER_PREFIX + key.name, worst, key.monthly_budget_usd, now
-    )
+    facts = gateway_of(request).facts
+    hold = await facts.reserve_spend(KEY_LEDGER_PREFIX + key.name, worst, key.monthly_budget_usd, now)
+    if hold is None and facts.problem is not None:  # the state file failed since the request was planned
+        raise _budget_unchecked(key, facts.problem)
     if hold is None:
         emit_event("key-budget-exceeded", "warning", monthly_budget_usd=key.monthly_budget_usd)
         raise KeyBudgetExhausted(

@@ -19,6 +19,7 @@ from coderouter_supervisor.worker.errors import (
     UpstreamTimeout,
 )
 from coderouter_supervisor.worker.providers.call import ProviderCall
+from coderouter_supervisor.worker.routing.facts import NotAdmitted
 from coderouter_supervisor.worker.routing.plan_events import BUDGET_HINT
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.translate import TokenUsage
@@ -33,6 +34,7 @@ class FailedAttempt:
     provider: str
     error: UpstreamError | None = None
     skipped: str | None = None
+    detail: str | None = None  # why it was skipped, when the reason alone does not say
 
     @property
     def reason(self) -> str:
@@ -64,7 +66,8 @@ _REASONS: tuple[tuple[type[UpstreamError], str], ...] = (
 class AttemptObserver(Protocol):
     """Told about every attempt; decides whether a provider may be tried (its budget)."""
 
-    async def admit(self, provider: ProviderConfig) -> bool: ...
+    async def admit(self, provider: ProviderConfig) -> NotAdmitted | None:
+        """None when ``provider`` may be tried now, else why it is skipped."""
 
     async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None: ...
 
@@ -88,8 +91,9 @@ async def first_success(
     """
     passed: list[FailedAttempt] = list(skipped)
     for call in calls:
-        if not await observer.admit(call.provider):
-            passed.append(FailedAttempt(call.name, skipped="budget"))
+        refused = await observer.admit(call.provider)
+        if refused is not None:
+            passed.append(FailedAttempt(call.name, skipped=refused.reason, detail=refused.detail))
             continue
         try:
             result = await attempt(call)
@@ -112,6 +116,21 @@ async def first_success(
         return result, call, tuple(passed)
     errors = tuple(f.error for f in passed if f.error is not None)
     tried = ", ".join(f"{f.provider} ({f.reason})" for f in passed) or "none"
+    unusable = next((f.detail for f in passed if f.skipped == "state-unavailable"), None)
+    if unusable is not None:
+        # Not a spent budget: the budget could not be checked, so its providers were not tried.
+        emit_event(
+            "chain-state-unavailable",
+            "warning",
+            profile=calls[0].profile.name if calls else None,
+            blocked_providers=[f.provider for f in passed if f.skipped == "state-unavailable"],
+            error=unusable,
+        )
+        raise NoProviderLeft(
+            f"no provider could serve the request; tried: {tried}. Providers with a budget are skipped "
+            f"while the state file is unusable: {unusable}",
+            errors=errors,
+        )
     message = f"no provider could serve the request; tried: {tried}"
     if passed and all(f.skipped == "budget" for f in passed):
         emit_event(

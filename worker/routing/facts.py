@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from coderouter_supervisor.worker.guards import HealthState, Observation, ProviderHealth
 
@@ -77,6 +77,15 @@ class Spend:
 
 
 @dataclass(frozen=True)
+class NotAdmitted:
+    """Why a budgeted provider is not tried: its hold does not fit (``budget``), or the budget cannot
+    be checked because the state file is unusable (``state-unavailable``, ``detail`` says why)."""
+
+    reason: Literal["budget", "state-unavailable"]
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
 class HealthChange:
     provider: str
     old_state: HealthState
@@ -93,6 +102,10 @@ class FactStore(Protocol):
     cost (None: the attempt produced nothing to pay for), also when the hold was reclaimed meanwhile
     (its worker was taken for gone, or it expired): the attempt then counts once, at its real cost.
     """
+
+    @property
+    def problem(self) -> str | None:
+        """Why the store cannot be used right now (its real cause), or None."""
 
     async def snapshot(self, providers: Sequence[str], now: float, *, observations: bool) -> ChainFacts:
         """The facts about ``providers``; recent attempt observations only when asked (adaptive)."""

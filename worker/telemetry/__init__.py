@@ -23,6 +23,7 @@ from coderouter_supervisor.worker.telemetry.events import (
 )
 from coderouter_supervisor.worker.telemetry.metric_flush import MetricRecorder
 from coderouter_supervisor.worker.telemetry.shared_facts import SharedFacts
+from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 
 __all__ = [
     "EVENTS_PATH_VAR",
@@ -34,6 +35,7 @@ __all__ = [
     "MetricRecorder",
     "RequestShape",
     "SharedFacts",
+    "StateStatus",
     "cache_outcome",
     "configure_event_log",
     "current_client_key",

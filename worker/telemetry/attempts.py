@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamError, UpstreamOutOfMemory
 from coderouter_supervisor.worker.guards import Observation, counts_against_backend
-from coderouter_supervisor.worker.routing.facts import FactStore, HealthChange, Reservation, Spend, month_key
+from coderouter_supervisor.worker.routing.facts import (
+    FactStore,
+    HealthChange,
+    NotAdmitted,
+    Reservation,
+    Spend,
+    month_key,
+)
 from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage, worst_case_cost
 from coderouter_supervisor.worker.telemetry.events import emit_event
 from coderouter_supervisor.worker.translate import TokenUsage
@@ -76,21 +83,33 @@ class AttemptRecorder:
         self._started: dict[str, float] = {}
         self._settled: set[str] = set()
 
-    async def admit(self, provider: ProviderConfig) -> bool:
-        """Whether ``provider`` may be tried now; a budgeted one reserves its worst case first."""
+    async def admit(self, provider: ProviderConfig) -> NotAdmitted | None:
+        """None when ``provider`` may be tried now, else why not: a budgeted one reserves its worst
+        case first, and is skipped when that does not fit (``budget``) or the state file cannot say
+        (``state-unavailable``)."""
         self._started[provider.name] = time.monotonic()
         emit_event(
             "try-provider", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
         )
         cost = provider.cost
         if cost is None or cost.monthly_budget_usd is None:
-            return True
+            return None
         worst = worst_case_cost(
             cost, input_tokens=self._shape.input_tokens * _INPUT_MARGIN, max_tokens=self._shape.max_tokens
         )
         now = time.time()
         reservation = await self._facts.reserve_spend(provider.name, worst, cost.monthly_budget_usd, now)
         if reservation is None:
+            problem = self._facts.problem
+            if problem is not None:
+                emit_event(
+                    "skip-state-unavailable",
+                    "warning",
+                    provider=provider.name,
+                    profile=self._profile.name,
+                    error=problem,
+                )
+                return NotAdmitted("state-unavailable", problem)
             emit_event(
                 "skip-budget-exceeded",
                 provider=provider.name,
@@ -99,9 +118,9 @@ class AttemptRecorder:
                 request_worst_case_usd=round(worst, 6),
                 month=month_key(now),
             )
-            return False
+            return NotAdmitted("budget")
         self._reservations[provider.name] = reservation
-        return True
+        return None
 
     def _observe(self, provider: str, ok: bool) -> Observation:
         started = self._started.get(provider)

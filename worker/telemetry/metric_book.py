@@ -172,6 +172,7 @@ _HANDLERS: dict[str, Callable[[MetricBook, Mapping[str, Any]], None]] = {
     "skip-paid-provider": _skip("paid"),
     "skip-budget-exceeded": _skip("budget"),
     "skip-memory-pressure": _skip("memory_pressure"),
+    "skip-state-unavailable": _skip("state_unavailable"),
     "chain-paid-gate-blocked": _counter("chain_paid_gate_blocked_total"),
     "chain-budget-exceeded": _counter("chain_budget_exceeded_total"),
     "chain-memory-pressure-blocked": _counter("chain_memory_pressure_blocked_total"),

@@ -13,8 +13,9 @@ import logging
 from collections.abc import Callable
 
 from coderouter_supervisor.state import RecentEvent, StateError, StateStore
-from coderouter_supervisor.worker.telemetry.events import LOGGER_NAME, emit_event
+from coderouter_supervisor.worker.telemetry.events import LOGGER_NAME
 from coderouter_supervisor.worker.telemetry.metric_book import MetricBook, SeriesKey
+from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 
 FLUSH_INTERVAL_S = 1.0
 
@@ -29,6 +30,7 @@ NOTABLE_EVENTS = frozenset(
         "chain-paid-gate-blocked",
         "chain-budget-exceeded",
         "chain-memory-pressure-blocked",
+        "chain-state-unavailable",
         "backend-health-changed",
         "memory-pressure-detected",
         "tool-loop-detected",
@@ -55,12 +57,19 @@ class _BookHandler(logging.Handler):
 
 
 class MetricRecorder:
-    """Owns the book for one worker; :meth:`start` after the worker registered, :meth:`stop` at exit."""
+    """Owns the book for one worker; :meth:`start` with the worker, :meth:`stop` at exit. It writes once
+    the worker has registered its heartbeat (until then the counts wait in memory)."""
 
     def __init__(
-        self, store: StateStore, worker_id: Callable[[], int | None], flush_s: float = FLUSH_INTERVAL_S
+        self,
+        store: StateStore,
+        worker_id: Callable[[], int | None],
+        flush_s: float = FLUSH_INTERVAL_S,
+        status: StateStatus | None = None,
     ) -> None:
+        """A failed flush is reported to ``status`` (logged once per change, not once a second)."""
         self.book = MetricBook()
+        self._status = status or StateStatus()
         self._flush_s = flush_s
         self._store = store
         self._worker_id = worker_id
@@ -93,8 +102,9 @@ class MetricRecorder:
             if notable:
                 await self._store.append_recent_events(notable)
         except StateError as exc:
-            emit_event("metrics-flush-failed", "warning", error=str(exc))
+            self._status.failed("metrics", exc)
             return
+        self._status.succeeded("metrics", wrote=bool(changed or notable))
         self._written.update(changed)
 
     async def _flush_forever(self) -> None:

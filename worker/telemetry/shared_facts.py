@@ -46,6 +46,7 @@ from coderouter_supervisor.worker.routing.facts import (
     month_key,
 )
 from coderouter_supervisor.worker.telemetry.events import emit_event
+from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 
 SNAPSHOT_TTL_S = 0.5
 FLUSH_INTERVAL_S = 1.0
@@ -95,10 +96,13 @@ class SharedFacts:
         worker_id: Callable[[], int | None],
         flush_s: float = FLUSH_INTERVAL_S,
         share_observations: bool = True,
+        status: StateStatus | None = None,
     ) -> None:
         """Every ``flush_s`` the usage counted for later is written, and the latency observations
-        unless ``share_observations`` is off (then they stay in this worker's memory)."""
+        unless ``share_observations`` is off (then they stay in this worker's memory). Failures and
+        recoveries are reported to ``status``, which the rest of the worker shares."""
         self._store = store
+        self.status = status or StateStatus()
         self._flush_s = flush_s
         self._share_observations = share_observations
         self._usage: dict[tuple[str, str], Settlement] = {}
@@ -107,7 +111,14 @@ class SharedFacts:
         self._pending: deque[AttemptRecord] = deque()
         self._failing: set[str] = set()  # providers this worker saw fail since their last recorded success
         self._flusher: asyncio.Task[None] | None = None
-        self.problem: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the state file cannot be trusted now (see :class:`StateStatus`), or None. A worker not
+        registered yet counts: it cannot hold a budget until its heartbeat row exists."""
+        if self.status.problem is None and self._worker_id() is None:
+            return "heartbeat: this worker has not registered in the state file yet"
+        return self.status.problem
 
     async def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever(), name="facts-flush")
@@ -121,15 +132,10 @@ class SharedFacts:
         await self.flush()
 
     def _failed(self, what: str, error: StateError) -> None:
-        message = f"{what}: {error}"
-        if message != self.problem:
-            emit_event("state-unavailable", "error", operation=what, error=str(error))
-        self.problem = message
+        self.status.failed(what, error)
 
-    def _recovered(self) -> None:
-        if self.problem is not None:
-            emit_event("state-recovered", previous_error=self.problem)
-            self.problem = None
+    def _recovered(self, what: str) -> None:
+        self.status.succeeded(what, wrote=True)
 
     def _forget(self, provider: str) -> None:
         """Drop cached snapshots that include ``provider``: this worker just changed a fact about it."""
@@ -148,7 +154,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("read", error)
             return cached.facts if cached is not None else ChainFacts()
-        self._recovered()
+        self.status.succeeded("read", wrote=False)
         facts = chain_facts(read)
         # Observations this worker has not flushed yet count too.
         pending = tuple(
@@ -183,7 +189,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("reserve", error)
             return None
-        self._recovered()
+        self._recovered("reserve")
         for reclaimed in hold.reclaimed:
             # Charged at the hold: the upstream may have billed a request its worker never settled.
             emit_event(
@@ -219,7 +225,7 @@ class SharedFacts:
                 cost_usd=spend.cost_usd if spend else 0.0,
             )
             return
-        self._recovered()
+        self._recovered("settle")
         if settled.spent_usd > reservation.cap_usd:
             # A settle whose hold was gone, or that cost more than it held: the spend is recorded all
             # the same, and at or past the cap no reservation fits, so the ledger is closed for the
@@ -242,7 +248,7 @@ class SharedFacts:
             self._failed("record-spend", error)
             emit_event("spend-not-recorded", "error", provider=provider, cost_usd=spend.cost_usd)
             return
-        self._recovered()
+        self._recovered("record-spend")
 
     async def _update_health(
         self, provider: str, transition: Callable[[ProviderHealth], ProviderHealth]
@@ -255,7 +261,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("health", error)
             return None
-        self._recovered()
+        self._recovered("health")
         self._forget(provider)
         old_state = HealthState(old.state) if old else HealthState.HEALTHY
         if old_state == HealthState(new.state):
@@ -285,7 +291,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("cooldown", error)
             return until
-        self._recovered()
+        self._recovered("cooldown")
         self._forget(provider)
         return until
 
@@ -319,7 +325,7 @@ class SharedFacts:
             except StateError as error:
                 self._failed("record-usage", error)
             else:
-                self._recovered()
+                self._recovered("record-usage")
         if not self._pending or not self._share_observations:
             return
         batch, self._pending = list(self._pending), deque()
@@ -328,7 +334,7 @@ class SharedFacts:
         except StateError as error:
             self._failed("observations", error)
             return
-        self._recovered()
+        self._recovered("observations")
 
     async def _flush_forever(self) -> None:
         while True:
