@@ -48,9 +48,9 @@ from coderouter_supervisor.worker.telemetry import (
     RequestShape,
     current_client_key,
     emit_event,
+    request_worst_case,
 )
-from coderouter_supervisor.worker.telemetry.attempts import request_worst_case
-from coderouter_supervisor.worker.translate import estimate_tokens
+from coderouter_supervisor.worker.translate import input_token_bound
 
 IngressName = Literal["anthropic", "openai"]
 
@@ -190,9 +190,11 @@ async def route_request(
     model: str | None,
     max_tokens: int,
     streaming: bool,
+    choices: int = 1,
 ) -> RoutedRequest[M]:
     """Profile, tool-loop guard and chain for ``body`` (``parsed`` is it validated), and the
-    recorder for its attempts.
+    recorder for its attempts. ``max_tokens`` is the output limit every attempt sends upstream
+    (per choice; ``choices`` is OpenAI ``n``): budget holds reserve for it.
 
     Raises :class:`InvalidRequest` (unknown profile, or a body a guard rewrote into an invalid one),
     :class:`ToolLoopBroken`,
@@ -227,11 +229,13 @@ async def route_request(
         )
         for attempt in plan.attempts
     )
+    suffixes = [call.system_suffix or "" for call in calls]
     shape = RequestShape(
-        input_tokens=estimate_tokens(guarded),
+        input=input_token_bound(guarded, extra_text=max(suffixes, key=lambda text: len(text.encode()))),
         max_tokens=max_tokens,
         streaming=streaming,
         cache_control=request_has_cache_control(guarded),
+        choices=choices,
     )
     key: ClientKey | None = getattr(request.state, "client_key", None)
     slot = await admit_key_request(gateway, key)

@@ -13,10 +13,12 @@ from typing import Any
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
 from coderouter_supervisor.worker.providers.call import ProviderCall
+from coderouter_supervisor.worker.telemetry import is_priced
 from coderouter_supervisor.worker.translate import (
     OpenAITarget,
     ReasoningControl,
     anthropic_request_to_openai,
+    openai_output_limit,
     openai_request_to_anthropic,
     strip_unsigned_thinking,
 )
@@ -88,9 +90,16 @@ def anthropic_to_openai(request: MessagesRequest, call: ProviderCall) -> dict[st
 
 
 def openai_to_openai(request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
-    """Passthrough: every field the client set reaches the upstream (response_format, seed, n, …)."""
+    """Passthrough: every field the client set reaches the upstream (response_format, seed, n, …).
+
+    A priced provider is always sent an output limit, the one its budget hold reserved for
+    (``openai_output_limit``): without one, a server writes until the model's own limit. A free
+    one keeps its own default.
+    """
     body = request.to_wire()
     body.pop(PROFILE_FIELD, None)
+    if is_priced(call.provider.cost) and "max_tokens" not in body and "max_completion_tokens" not in body:
+        body["max_tokens"] = openai_output_limit(request)
     body["model"] = call.provider.model
     body["messages"] = _openai_messages_with_suffix(body["messages"], call.system_suffix)
     return _with_extra_body(body, call.provider)

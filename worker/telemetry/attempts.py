@@ -9,44 +9,24 @@ its stream ends. Decisions come from the pure guards; facts go to the :class:`Fa
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamError, UpstreamOutOfMemory
 from coderouter_supervisor.worker.guards import Observation, counts_against_backend
 from coderouter_supervisor.worker.routing.facts import FactStore, HealthChange, Reservation, Spend, month_key
-from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage, worst_case_cost
+from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage
 from coderouter_supervisor.worker.telemetry.events import emit_event
-from coderouter_supervisor.worker.translate import TokenUsage
+from coderouter_supervisor.worker.telemetry.spend_bound import (
+    RequestShape,
+    attempt_worst_case,
+    usage_to_record,
+)
+from coderouter_supervisor.worker.translate import UsageReport
 
-# A budget hold assumes up to twice the estimated input tokens: the estimate is four characters a
-# token, and tokenizers count code, JSON and non-Latin text at two or three. Output is bounded
-# exactly by max_tokens, so with this margin settled spend stays within the cap.
-_INPUT_MARGIN = 2
-
-
-@dataclass(frozen=True)
-class RequestShape:
-    """What the recorder needs to know about the request itself."""
-
-    input_tokens: int
-    max_tokens: int
-    streaming: bool
-    cache_control: bool
-
-
-def request_worst_case(providers: Sequence[ProviderConfig], shape: RequestShape) -> float:
-    """The most one request may cost on any of ``providers`` (0 when all are free)."""
-    return max(
-        (
-            worst_case_cost(
-                p.cost, input_tokens=shape.input_tokens * _INPUT_MARGIN, max_tokens=shape.max_tokens
-            )
-            for p in providers
-        ),
-        default=0.0,
-    )
+EstimateReason = Literal["answer-without-usage", "stream-without-usage", "stream-broken", "client-left"]
+"""Why an attempt's usage is not known in full (the ``reason`` of a ``spend-estimated`` event)."""
 
 
 class AttemptRecorder:
@@ -77,7 +57,8 @@ class AttemptRecorder:
         self._settled: set[str] = set()
 
     async def admit(self, provider: ProviderConfig) -> bool:
-        """Whether ``provider`` may be tried now; a budgeted one reserves its worst case first."""
+        """Whether ``provider`` may be tried now; a budgeted one first reserves the most the attempt
+        can cost (:func:`attempt_worst_case`)."""
         self._started[provider.name] = time.monotonic()
         emit_event(
             "try-provider", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
@@ -85,9 +66,7 @@ class AttemptRecorder:
         cost = provider.cost
         if cost is None or cost.monthly_budget_usd is None:
             return True
-        worst = worst_case_cost(
-            cost, input_tokens=self._shape.input_tokens * _INPUT_MARGIN, max_tokens=self._shape.max_tokens
-        )
+        worst = attempt_worst_case(provider, self._shape)
         now = time.time()
         reservation = await self._facts.reserve_spend(provider.name, worst, cost.monthly_budget_usd, now)
         if reservation is None:
@@ -135,10 +114,11 @@ class AttemptRecorder:
             change = await self._facts.record_failure(provider.name, profile.backend_health_threshold, now)
             self._health_changed(change)
 
-    async def succeeded(self, provider: ProviderConfig, usage: TokenUsage | None) -> None:
+    async def succeeded(self, provider: ProviderConfig, usage: UsageReport | None) -> None:
         """The provider answered (for a stream: its first content arrived).
 
-        ``usage`` settles the attempt now; a stream passes None and settles in :meth:`finished`.
+        ``usage`` (a whole answer's) settles the attempt now; a stream passes None and settles in
+        :meth:`finished`.
         """
         observation = self._observe(provider.name, ok=True)
         await self._facts.record_observation(observation)
@@ -152,15 +132,33 @@ class AttemptRecorder:
             latency_ms=None if observation.latency_ms is None else round(observation.latency_ms, 1),
         )
         if usage is not None:
-            await self.finished(provider, usage)
+            await self.finished(provider, usage, unknown_because="answer-without-usage")
 
-    async def finished(self, provider: ProviderConfig, usage: TokenUsage | None) -> None:
-        """Price what the provider produced and settle its budget hold. Idempotent per provider."""
+    async def finished(
+        self, provider: ProviderConfig, report: UsageReport, *, unknown_because: EstimateReason
+    ) -> None:
+        """Price what the provider produced and settle its budget hold. Idempotent per provider.
+
+        Usage the upstream did not report in full is recorded at :func:`usage_to_record`'s
+        estimate, with a ``spend-estimated`` event saying ``unknown_because``.
+        """
         if provider.name in self._settled:
             return
         self._settled.add(provider.name)
-        used = usage or TokenUsage()
+        used = usage_to_record(report, provider, self._shape)
+        usage = report.usage if report.final else None
         cost = price_usage(provider.cost, used)
+        if usage is None and is_priced(provider.cost):
+            emit_event(
+                "spend-estimated",
+                "warning",
+                provider=provider.name,
+                reason=unknown_because,
+                reported_input_tokens=None if report.usage is None else report.usage.total_input_tokens,
+                estimated_input_tokens=used.total_input_tokens,
+                estimated_output_tokens=used.output_tokens,
+                cost_usd=round(cost.total_usd, 6),
+            )
         spend = Spend(cost.total_usd, used.total_input_tokens, used.output_tokens)
         total = self._request_spend
         self._request_spend = Spend(
