@@ -23,7 +23,7 @@ from coderouter_supervisor.worker.telemetry.spend_bound import (
     attempt_worst_case,
     usage_to_record,
 )
-from coderouter_supervisor.worker.translate import UsageReport
+from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
 
 EstimateReason = Literal["answer-without-usage", "stream-without-usage", "stream-broken", "client-left"]
 """Why an attempt's usage is not known in full (the ``reason`` of a ``spend-estimated`` event)."""
@@ -53,6 +53,7 @@ class AttemptRecorder:
         self._release_slot = release_slot
         self._request_spend = Spend(0.0)
         self._reservations: dict[str, Reservation] = {}
+        self._in_flight: dict[str, ProviderConfig] = {}  # admitted, neither failed nor settled
         self._started: dict[str, float] = {}
         self._settled: set[str] = set()
 
@@ -65,6 +66,7 @@ class AttemptRecorder:
         )
         cost = provider.cost
         if cost is None or cost.monthly_budget_usd is None:
+            self._in_flight[provider.name] = provider
             return True
         worst = attempt_worst_case(provider, self._shape)
         now = time.time()
@@ -80,6 +82,7 @@ class AttemptRecorder:
             )
             return False
         self._reservations[provider.name] = reservation
+        self._in_flight[provider.name] = provider
         return True
 
     def _observe(self, provider: str, ok: bool) -> Observation:
@@ -88,7 +91,9 @@ class AttemptRecorder:
         return Observation(provider=provider, at=time.time(), latency_ms=latency_ms, ok=ok)
 
     async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None:
-        """An attempt failed (before or after the first byte): release its hold, update the facts."""
+        """An attempt failed before its first byte (the upstream answered an error, or never
+        answered): release its hold, update the facts."""
+        self._in_flight.pop(provider.name, None)
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
             await self._facts.settle_spend(reservation, None)
@@ -145,6 +150,7 @@ class AttemptRecorder:
         if provider.name in self._settled:
             return
         self._settled.add(provider.name)
+        self._in_flight.pop(provider.name, None)
         used = usage_to_record(report, provider, self._shape)
         usage = report.usage if report.final else None
         cost = price_usage(provider.cost, used)
@@ -185,15 +191,16 @@ class AttemptRecorder:
         )
 
     async def close(self) -> None:
-        """The request is over: release provider holds still open (attempts the client left before
-        they ended), free the key's concurrency slot and settle the key's hold with what the request
-        cost. Idempotent: whatever ended the request, the slot is released exactly once."""
+        """The request is over: settle attempts still in flight (the client left before they
+        ended; their request may have reached the upstream, which bills it) at their estimate,
+        free the key's concurrency slot and settle the key's hold with what the request cost.
+        Idempotent: whatever ended the request, the slot is released exactly once."""
         release, self._release_slot = self._release_slot, None
         if release is not None:
             await release()
-        while self._reservations:
-            _, reservation = self._reservations.popitem()
-            await self._facts.settle_spend(reservation, None)
+        while self._in_flight:
+            _, provider = self._in_flight.popitem()
+            await self.finished(provider, NO_USAGE, unknown_because="client-left")
         hold, self._key_hold = self._key_hold, None
         ledger, self._key_ledger = self._key_ledger, None
         if hold is not None:
