@@ -28,11 +28,11 @@ from coderouter_supervisor.worker.routing.facts import month_key
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Metered
 from support.gateway_process import Gateway, run_cli, start_gateway
-from support.ingress import events
+from support.ingress import events, wait_events
 
 pytestmark = pytest.mark.integration
 
-Row = Literal["n-choices", "no-max-tokens", "cjk-emoji", "client-leaves", "no-usage"]
+Row = Literal["n-choices", "no-max-tokens", "cjk-emoji", "client-leaves", "no-usage", "timeout"]
 Ingress = Literal["anthropic", "openai"]
 Kind = Literal["openai_compat", "anthropic"]
 Budget = Literal["provider", "key"]
@@ -46,6 +46,7 @@ RATES: dict[Row, tuple[float, float]] = {
     "cjk-emoji": (100.0, 1000.0),
     "client-leaves": (100.0, 1000.0),
     "no-usage": (100.0, 1000.0),
+    "timeout": (100.0, 1000.0),
 }
 CAP: dict[Row, float] = {row: (1.0 if row == "no-usage" else 3.0) for row in RATES}
 # Requests sent at once per case: enough that the gateway before this fix overspent.
@@ -55,6 +56,7 @@ BURST: dict[Row, int] = {
     "cjk-emoji": 8,
     "client-leaves": 4,
     "no-usage": 8,
+    "timeout": 8,
 }
 SCRIPT: dict[Row, Metered] = {
     "n-choices": Metered(),
@@ -63,7 +65,12 @@ SCRIPT: dict[Row, Metered] = {
     # The usage-bearing end of the stream comes long after the text: the client is gone by then.
     "client-leaves": Metered(tail_delay_s=5.0),
     "no-usage": Metered(omit_usage=True),
+    # Answers after the provider's timeout: the gateway moves on to the case's next provider,
+    # but the upstream had the request and bills it.
+    "timeout": Metered(headers_delay_s=3.0),
 }
+SLOW_TIMEOUT_S = 1.0
+NEXT = "-next"  # the provider after a timeout row's slow one
 CJK_EMOJI = "漢字かなカナ한국어🙂🚀" * 300
 
 
@@ -78,6 +85,11 @@ class Case:
     @property
     def name(self) -> str:
         return f"{self.row}-{self.ingress}-{self.kind}-{'stream' if self.stream else 'whole'}-{self.budget}"
+
+    @property
+    def providers(self) -> list[str]:
+        """The case's chain (a provider per case, so that its ledger and bill are its own)."""
+        return [self.name, self.name + NEXT] if self.row == "timeout" else [self.name]
 
 
 def _cases() -> list[Case]:
@@ -106,13 +118,20 @@ class Promise:
     keys: dict[str, str]  # case name (or "open", a key without budget) -> key
 
 
-def _provider(case: Case, upstream: FakeUpstream) -> dict[str, Any]:
+def _provider(case: Case, name: str, upstream: FakeUpstream) -> dict[str, Any]:
     rate_in, rate_out = RATES[case.row]
     cost: dict[str, Any] = {"input_tokens_per_million": rate_in, "output_tokens_per_million": rate_out}
     if case.budget == "provider":
         cost["monthly_budget_usd"] = CAP[case.row]
     base = upstream.anthropic_base_url if case.kind == "anthropic" else upstream.openai_base_url
-    return {"name": case.name, "kind": case.kind, "base_url": base, "model": case.name, "cost": cost}
+    provider = {"name": name, "kind": case.kind, "base_url": base, "model": name, "cost": cost}
+    if case.row == "timeout" and name == case.name:
+        provider["timeout_s"] = SLOW_TIMEOUT_S
+    return {**provider, "api_key_env": "ANTHROPIC_UPSTREAM_KEY"}
+
+
+def _script(model: str) -> Metered:
+    return Metered() if model.endswith(NEXT) else SCRIPT[_case_of(model).row]
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +147,10 @@ def promise(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Promise]:
                 state_db, f"capped{index}", budget=CAP[case.row], profiles=None, admin=False
             )
     with FakeUpstream() as upstream:
-        upstream.responder = lambda request: SCRIPT[_case_of(request.body["model"]).row]
+        upstream.responder = lambda request: _script(str(request.body["model"]))
         env = {"ANTHROPIC_UPSTREAM_KEY": "sk-test"}
-        providers = [{**_provider(c, upstream), "api_key_env": "ANTHROPIC_UPSTREAM_KEY"} for c in CASES]
-        text = providers_yaml(providers, {c.name: [c.name] for c in CASES})
+        providers = [_provider(c, name, upstream) for c in CASES for name in c.providers]
+        text = providers_yaml(providers, {c.name: c.providers for c in CASES})
         gateway = start_gateway(home, config_text=text, workers=4, env=env)
         try:
             yield Promise(gateway, upstream, state_db, keys)
@@ -187,15 +206,27 @@ def _one(promise: Promise, case: Case) -> int:
             return response.status_code
 
 
+def _billed(promise: Promise, case: Case, providers: list[str]) -> float:
+    """What the fake upstream billed the case's ``providers``, in USD."""
+    rate_in, rate_out = RATES[case.row]
+    bills = [b for b in promise.upstream.bills if b.model in providers]
+    return sum(b.input_tokens * rate_in + b.output_tokens * rate_out for b in bills) / 1_000_000
+
+
 def _ledger(promise: Promise, entry: str) -> LedgerEntry:
     found = read_ledger(promise.state_db, month_key(time.time()), (entry,))
     return found[0] if found else LedgerEntry(entry, month_key(time.time()))
 
 
-def _settled(promise: Promise, entry: str) -> LedgerEntry:
-    """The ledger once every hold is settled (a stream whose client left settles just after)."""
+def _settled(promise: Promise, entry: str, requests: int) -> LedgerEntry:
+    """The ledger once ``requests`` attempts (or requests, for a key) have been recorded and no
+    hold is left: a stream settles just after its last byte, and a hold can also vanish early
+    (reclaimed from a worker the loaded machine let fall silent), which must not end the wait."""
     deadline = time.monotonic() + 20
-    while (ledger := _ledger(promise, entry)).reservations and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        ledger = _ledger(promise, entry)
+        if ledger.requests >= requests and not ledger.reservations:
+            return ledger
         time.sleep(0.1)
     return ledger
 
@@ -206,16 +237,31 @@ def test_recorded_spend_is_within_billed_and_cap(promise: Promise, case: Case) -
         statuses = list(pool.map(lambda _: _one(promise, case), range(BURST[case.row])))
 
     assert 200 in statuses, statuses
-    assert set(statuses) <= {200, 429, 502}, statuses  # refusals: key budget, no provider left
-    rate_in, rate_out = RATES[case.row]
+    # Refusals: key budget (429), no provider left (502; 504 when the last one tried timed out).
+    assert set(statuses) <= {200, 429, 502, 504}, statuses
+    if case.budget == "provider":
+        ledgers = {name: [name] for name in case.providers}
+    else:
+        ledgers = {f"key:capped{CASES.index(case)}": case.providers}
+    for entry, providers in ledgers.items():
+        billed = _billed(promise, case, providers)
+        # Every billed attempt is recorded, and a key records each request it admitted once.
+        recorded = len([b for b in promise.upstream.bills if b.model in providers])
+        ledger = _settled(
+            promise, entry, recorded if case.budget == "provider" else len(statuses) - statuses.count(429)
+        )
+        assert ledger.reservations == 0
+        assert ledger.spent_usd <= CAP[case.row] + 1e-9
+        assert ledger.spent_usd >= billed - 1e-9, (
+            f"{entry}: recorded {ledger.spent_usd:.4f} < billed {billed:.4f}"
+        )
     bills = [b for b in promise.upstream.bills if b.model == case.name]
-    billed = sum(b.input_tokens * rate_in + b.output_tokens * rate_out for b in bills) / 1_000_000
-    entry = case.name if case.budget == "provider" else f"key:capped{CASES.index(case)}"
-    ledger = _settled(promise, entry)
-    assert ledger.reservations == 0
-    assert ledger.spent_usd <= CAP[case.row] + 1e-9
-    assert ledger.spent_usd >= billed - 1e-9, f"recorded {ledger.spent_usd:.4f} < billed {billed:.4f}"
-    assert len(bills) == statuses.count(200)
+    if case.row == "timeout":
+        assert len(bills) >= statuses.count(200) > 0
+        estimated = wait_events(promise.gateway, "spend-estimated", len(bills), provider=case.name)
+        assert {e["reason"] for e in estimated} == {"upstream-timeout"}
+    else:
+        assert len(bills) == statuses.count(200)
     if case.row == "no-max-tokens":
         # Without a limit from the client, the provider is sent the one its hold reserved.
         sent = {

@@ -109,6 +109,7 @@ class Metered:
     omit_usage: bool = False
     tail_delay_s: float = 0.0
     tokens_per_chunk: int = 100
+    headers_delay_s: float = 0.0  # before the response headers (it is thinking: the bill runs already)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def _metered_reply(body: dict[str, Any], metered: Metered) -> tuple[Reply, Bill]
         choices=choices,
         omit_usage=metered.omit_usage,
         tail_delay_s=metered.tail_delay_s,
+        headers_delay_s=metered.headers_delay_s,
     )
     return reply, Bill(str(body.get("model")), usage.input_tokens, usage.output_tokens)
 

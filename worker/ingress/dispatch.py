@@ -257,6 +257,7 @@ async def route_request(
             shape,
             key_ledger=None if key is None else KEY_LEDGER_PREFIX + key.name,
             key_hold=key_hold,
+            key_budget_usd=None if key is None else key.monthly_budget_usd,
             release_slot=None if slot is None else slot.release,
         ),
     )

@@ -13,7 +13,12 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
-from coderouter_supervisor.worker.errors import UpstreamError, UpstreamOutOfMemory
+from coderouter_supervisor.worker.errors import (
+    MidStreamFailure,
+    UpstreamError,
+    UpstreamOutOfMemory,
+    UpstreamTimeout,
+)
 from coderouter_supervisor.worker.guards import Observation, counts_against_backend
 from coderouter_supervisor.worker.routing.facts import FactStore, HealthChange, Reservation, Spend, month_key
 from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage
@@ -25,13 +30,27 @@ from coderouter_supervisor.worker.telemetry.spend_bound import (
 )
 from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
 
-EstimateReason = Literal["answer-without-usage", "stream-without-usage", "stream-broken", "client-left"]
+EstimateReason = Literal[
+    "answer-without-usage", "stream-without-usage", "stream-broken", "client-left", "upstream-timeout"
+]
 """Why an attempt's usage is not known in full (the ``reason`` of a ``spend-estimated`` event)."""
+
+
+def _maybe_billed(error: UpstreamError) -> EstimateReason | None:
+    """Why a failure before the first byte may still have been billed: the upstream had the request
+    and did not answer in time, or began a stream and ended it (it was generating). None when it
+    refused or was never reached (an error status, a failed connection)."""
+    if isinstance(error, UpstreamTimeout):
+        return "upstream-timeout"
+    if isinstance(error, MidStreamFailure):
+        return "stream-broken"
+    return None
 
 
 class AttemptRecorder:
     """``key_ledger`` names the client key's ledger entry (``key:NAME``); ``key_hold`` is that key's
-    budget reservation for the whole request. :meth:`close` settles it with what every attempt
+    budget reservation for the whole request (``key_budget_usd`` its cap), topped up before an
+    attempt when earlier ones were recorded at a cost. :meth:`close` settles it with what every attempt
     cost, or records the cost for a key without a budget; it also calls ``release_slot``, which frees
     the request's place among its key's ``max_concurrent``."""
 
@@ -43,6 +62,7 @@ class AttemptRecorder:
         *,
         key_ledger: str | None = None,
         key_hold: Reservation | None = None,
+        key_budget_usd: float | None = None,
         release_slot: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._facts = facts
@@ -50,6 +70,8 @@ class AttemptRecorder:
         self._shape = shape
         self._key_ledger = key_ledger
         self._key_hold = key_hold
+        self._key_budget_usd = key_budget_usd
+        self._key_top_ups: list[Reservation] = []
         self._release_slot = release_slot
         self._request_spend = Spend(0.0)
         self._reservations: dict[str, Reservation] = {}
@@ -64,6 +86,8 @@ class AttemptRecorder:
         emit_event(
             "try-provider", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
         )
+        if not await self._cover_key(provider):
+            return False
         cost = provider.cost
         if cost is None or cost.monthly_budget_usd is None:
             self._in_flight[provider.name] = provider
@@ -85,6 +109,23 @@ class AttemptRecorder:
         self._in_flight[provider.name] = provider
         return True
 
+    async def _cover_key(self, provider: ProviderConfig) -> bool:
+        """Whether the key's holds cover what the request has cost so far plus the most this attempt
+        can cost, reserving the difference when they do not (an earlier attempt may have been billed)."""
+        hold, ledger, cap = self._key_hold, self._key_ledger, self._key_budget_usd
+        if hold is None or ledger is None or cap is None:
+            return True
+        held = hold.amount_usd + sum(top_up.amount_usd for top_up in self._key_top_ups)
+        missing = self._request_spend.cost_usd + attempt_worst_case(provider, self._shape) - held
+        if missing <= 0:
+            return True
+        top_up = await self._facts.reserve_spend(ledger, missing, cap, time.time())
+        if top_up is None:
+            emit_event("key-budget-exceeded", "warning", monthly_budget_usd=cap, provider=provider.name)
+            return False
+        self._key_top_ups.append(top_up)
+        return True
+
     def _observe(self, provider: str, ok: bool) -> Observation:
         started = self._started.get(provider)
         latency_ms = (time.monotonic() - started) * 1000 if started is not None else None
@@ -92,7 +133,11 @@ class AttemptRecorder:
 
     async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None:
         """An attempt failed before its first byte (the upstream answered an error, or never
-        answered): release its hold, update the facts."""
+        answered): settle its hold at the estimate when it may have been billed, else release it;
+        update the facts."""
+        billed = _maybe_billed(error)
+        if billed is not None:
+            await self.finished(provider, NO_USAGE, unknown_because=billed)
         self._in_flight.pop(provider.name, None)
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
@@ -203,12 +248,16 @@ class AttemptRecorder:
             await self.finished(provider, NO_USAGE, unknown_because="client-left")
         hold, self._key_hold = self._key_hold, None
         ledger, self._key_ledger = self._key_ledger, None
+        top_ups, self._key_top_ups = self._key_top_ups, []
         if hold is not None:
             await self._facts.settle_spend(hold, self._request_spend)
         elif ledger is not None and self._request_spend.cost_usd > 0:
             await self._facts.record_spend(ledger, self._request_spend, time.time())
         elif ledger is not None:
             self._facts.count_usage(ledger, self._request_spend, time.time())
+        # Released only once the spend they covered is recorded, so no other request takes the room.
+        for top_up in top_ups:
+            await self._facts.settle_spend(top_up, None)
 
     def _health_changed(self, change: HealthChange | None) -> None:
         if change is None:

@@ -8,7 +8,8 @@ Pure. The promise: recorded spend is at least what the upstream billed and at mo
   provider) times the choices asked for (OpenAI ``n``, which only an OpenAI-compatible upstream
   answers). An upstream that honours its limit cannot bill more than its hold.
 * **Unknown usage is recorded at the bound, never at zero.** A stream that ends without usage,
-  an answer without it, an upstream that broke off, a client that left: the attempt is recorded
+  an answer without it, an upstream that broke off or timed out once it had the request, a
+  client that left: the attempt is recorded
   at the input the upstream reported (an Anthropic stream's ``message_start``) or the input
   bound, plus every output token it was allowed. A client that leaves does not stop the
   upstream at once: it generates until it notices the closed connection, and bills what it
