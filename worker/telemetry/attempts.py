@@ -15,6 +15,7 @@ from typing import Literal
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import (
     MidStreamFailure,
+    UpstreamAnswerTooLarge,
     UpstreamError,
     UpstreamOutOfMemory,
     UpstreamTimeout,
@@ -31,19 +32,27 @@ from coderouter_supervisor.worker.telemetry.spend_bound import (
 from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
 
 EstimateReason = Literal[
-    "answer-without-usage", "stream-without-usage", "stream-broken", "client-left", "upstream-timeout"
+    "answer-without-usage",
+    "stream-without-usage",
+    "stream-broken",
+    "client-left",
+    "upstream-timeout",
+    "answer-too-large",
 ]
 """Why an attempt's usage is not known in full (the ``reason`` of a ``spend-estimated`` event)."""
 
 
 def _maybe_billed(error: UpstreamError) -> EstimateReason | None:
     """Why a failure before the first byte may still have been billed: the upstream had the request
-    and did not answer in time, or began a stream and ended it (it was generating). None when it
-    refused or was never reached (an error status, a failed connection)."""
+    and did not answer in time, began a stream and ended it (it was generating), or answered more
+    than the gateway reads. None when it refused or was never reached (an error status, a failed
+    connection)."""
     if isinstance(error, UpstreamTimeout):
         return "upstream-timeout"
     if isinstance(error, MidStreamFailure):
         return "stream-broken"
+    if isinstance(error, UpstreamAnswerTooLarge):
+        return "answer-too-large"  # it wrote all that, and bills it
     return None
 
 
