@@ -32,6 +32,7 @@ from coderouter_supervisor.worker.guards import (
 )
 from coderouter_supervisor.worker.ingress.body import M, validate_body
 from coderouter_supervisor.worker.ingress.key_limits import admit_key_request
+from coderouter_supervisor.worker.offload import run_step
 from coderouter_supervisor.worker.providers import FailedAttempt, ProviderCall, read_api_key
 from coderouter_supervisor.worker.routing import (
     ChainPlan,
@@ -230,8 +231,12 @@ async def route_request(
         for attempt in plan.attempts
     )
     suffixes = [call.system_suffix or "" for call in calls]
+    longest_suffix = max(suffixes, key=lambda text: len(text.encode()))
+    messages = guarded.get("messages")
+    weight = len(messages) if isinstance(messages, list) else 0
     shape = RequestShape(
-        input=input_token_bound(guarded, extra_text=max(suffixes, key=lambda text: len(text.encode()))),
+        # Off the event loop for a long conversation: the bound walks and encodes every text.
+        input=await run_step(weight, input_token_bound, guarded, extra_text=longest_suffix),
         max_tokens=max_tokens,
         streaming=streaming,
         cache_control=request_has_cache_control(guarded),
