@@ -21,7 +21,7 @@ from pathlib import Path
 from coderouter_supervisor.state import StateStore, migrate_state_file, sqlite_library_version
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.telemetry import AttemptRecorder, RequestShape, SharedFacts
-from coderouter_supervisor.worker.translate import TokenUsage
+from coderouter_supervisor.worker.translate import InputBound, TokenUsage, UsageReport
 
 FREE = ProviderConfig(name="local", base_url="http://127.0.0.1:11434/v1", model="m")
 BUDGETED = ProviderConfig.model_validate(
@@ -34,8 +34,8 @@ BUDGETED = ProviderConfig.model_validate(
     }
 )
 PROFILE = ProfileConfig(name="bench", providers=("local", "claude"), backend_health_action="warn")
-SHAPE = RequestShape(input_tokens=2000, max_tokens=1024, streaming=True, cache_control=False)
-USAGE = TokenUsage(input_tokens=1800, output_tokens=300)
+SHAPE = RequestShape(input=InputBound(2000), max_tokens=1024, streaming=True, cache_control=False)
+USAGE = UsageReport(TokenUsage(input_tokens=1800, output_tokens=300), final=True)
 
 
 async def _run(path: Path, provider: ProviderConfig, requests: int) -> list[float]:

@@ -63,6 +63,9 @@ class Reply:
     error_after: int | None = None  # send the protocol's in-stream error event after this many events
     error_message: str = "Overloaded"
     stream_as_json: bool = False  # answer a streaming request with one JSON body (a backend ignoring stream)
+    choices: int = 1  # OpenAI ``n``: the text is answered this many times (``usage`` covers them all)
+    omit_usage: bool = False  # report no usage at all (a server that never does)
+    tail_delay_s: float = 0.0  # in a stream, between the last content and the events that end it
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,75 @@ class Gate:
     reply: Reply = Reply()
 
 
-Script = Reply | Failure | Hang | Gate
+@dataclass(frozen=True)
+class Metered:
+    """An answer sized and billed like a real model's, decided from the request it answers.
+
+    The model would write ``output_tokens`` per choice; it writes no more than the ``max_tokens``
+    (or ``max_completion_tokens``) it receives, and ``n`` choices when asked. Input is counted
+    with :func:`pessimistic_input_tokens`. Each answer is added to :attr:`FakeUpstream.bills`
+    when it starts: an upstream generates until it notices a client gone, which this one never
+    does before it has written everything, so a client that leaves early is billed in full.
+    """
+
+    output_tokens: int = 8_000
+    omit_usage: bool = False
+    tail_delay_s: float = 0.0
+    tokens_per_chunk: int = 100
+    headers_delay_s: float = 0.0  # before the response headers (it is thinking: the bill runs already)
+
+
+@dataclass(frozen=True)
+class Bill:
+    model: str
+    input_tokens: int
+    output_tokens: int
+
+
+Script = Reply | Failure | Hang | Gate | Metered
+
+_MESSAGE_TOKENS = 4  # role markers per message
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    return []
+
+
+def pessimistic_input_tokens(body: dict[str, Any]) -> int:
+    """Input tokens as a tokenizer worse than any real one counts them: 1.5 per character outside
+    ASCII (CJK, emoji), four ASCII characters a token, 4 per message, over every string the model
+    reads (system, messages, tools)."""
+    texts = _strings([body.get("system"), body.get("messages"), body.get("tools")])
+    wide = sum(1 for text in texts for ch in text if ord(ch) > 127)
+    narrow = sum(len(text) for text in texts) - wide
+    messages = body.get("messages")
+    count = len(messages) if isinstance(messages, list) else 0
+    return int(-(-(narrow + 6 * wide) // 4)) + _MESSAGE_TOKENS * count
+
+
+def _metered_reply(body: dict[str, Any], metered: Metered) -> tuple[Reply, Bill]:
+    asked = [body.get(k) for k in ("max_tokens", "max_completion_tokens")]
+    limits = [value for value in asked if isinstance(value, int)]
+    per_choice = min([metered.output_tokens, *limits])
+    choices = int(body.get("n") or 1)
+    usage = Usage(input_tokens=pessimistic_input_tokens(body), output_tokens=per_choice * choices)
+    reply = Reply(
+        text="word" * per_choice,  # four ASCII characters a token
+        usage=usage,
+        stop="max_tokens" if per_choice < metered.output_tokens else None,
+        chunk_chars=4 * metered.tokens_per_chunk,
+        choices=choices,
+        omit_usage=metered.omit_usage,
+        tail_delay_s=metered.tail_delay_s,
+        headers_delay_s=metered.headers_delay_s,
+    )
+    return reply, Bill(str(body.get("model")), usage.input_tokens, usage.output_tokens)
 
 
 @dataclass
@@ -165,14 +236,19 @@ def openai_completion(reply: Reply, model: str) -> dict[str, Any]:
             }
             for call in reply.tool_calls
         ]
-    return {
+    answer: dict[str, Any] = {
         "id": f"chatcmpl-fake{next(_ids)}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": _openai_finish(reply)}],
-        "usage": _openai_usage(reply.usage),
+        "choices": [
+            {"index": index, "message": message, "finish_reason": _openai_finish(reply)}
+            for index in range(reply.choices)
+        ],
     }
+    if not reply.omit_usage:
+        answer["usage"] = _openai_usage(reply.usage)
+    return answer
 
 
 def openai_chunks(reply: Reply, model: str, include_usage: bool) -> list[dict[str, Any]]:
@@ -183,21 +259,26 @@ def openai_chunks(reply: Reply, model: str, include_usage: bool) -> list[dict[st
         "model": model,
     }
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    def chunk(delta: dict[str, Any], finish: str | None = None, choice: int = 0) -> dict[str, Any]:
+        return {**base, "choices": [{"index": choice, "delta": delta, "finish_reason": finish}]}
 
-    chunks = [chunk({"role": "assistant", "content": ""})]
-    for piece in _pieces(reply.reasoning or "", reply.chunk_chars):
-        chunks.append(chunk({reply.reasoning_field: piece}))
-    for piece in _pieces(reply.text, reply.chunk_chars):
-        chunks.append(chunk({"content": piece}))
-    for index, call in enumerate(reply.tool_calls):
-        head = {"index": index, "id": _tool_id(call, "call_"), "type": "function"}
-        chunks.append(chunk({"tool_calls": [{**head, "function": {"name": call.name, "arguments": ""}}]}))
-        for piece in _pieces(json.dumps(call.arguments), reply.chunk_chars):
-            chunks.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
-    chunks.append(chunk({}, _openai_finish(reply)))
-    if include_usage:
+    chunks = []
+    for choice in range(reply.choices):
+        chunks.append(chunk({"role": "assistant", "content": ""}, choice=choice))
+        for piece in _pieces(reply.reasoning or "", reply.chunk_chars):
+            chunks.append(chunk({reply.reasoning_field: piece}, choice=choice))
+        for piece in _pieces(reply.text, reply.chunk_chars):
+            chunks.append(chunk({"content": piece}, choice=choice))
+        for index, call in enumerate(reply.tool_calls):
+            head = {"index": index, "id": _tool_id(call, "call_"), "type": "function"}
+            function = {"name": call.name, "arguments": ""}
+            chunks.append(chunk({"tool_calls": [{**head, "function": function}]}, choice=choice))
+            for piece in _pieces(json.dumps(call.arguments), reply.chunk_chars):
+                chunks.append(
+                    chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}, choice=choice)
+                )
+    chunks.extend(chunk({}, _openai_finish(reply), choice) for choice in range(reply.choices))
+    if include_usage and not reply.omit_usage:
         chunks.append({**base, "choices": [], "usage": _openai_usage(reply.usage)})
     return chunks
 
@@ -212,7 +293,7 @@ def anthropic_message(reply: Reply, model: str) -> dict[str, Any]:
         content.append(
             {"type": "tool_use", "id": _tool_id(call, "toolu_"), "name": call.name, "input": call.arguments}
         )
-    return {
+    message: dict[str, Any] = {
         "id": f"msg_fake{next(_ids)}",
         "type": "message",
         "role": "assistant",
@@ -220,13 +301,16 @@ def anthropic_message(reply: Reply, model: str) -> dict[str, Any]:
         "content": content,
         "stop_reason": _anthropic_stop(reply),
         "stop_sequence": None,
-        "usage": _anthropic_usage(reply.usage),
     }
+    if not reply.omit_usage:
+        message["usage"] = _anthropic_usage(reply.usage)
+    return message
 
 
 def anthropic_events(reply: Reply, model: str) -> list[tuple[str, dict[str, Any]]]:
-    start_usage = {**_anthropic_usage(reply.usage), "output_tokens": 1}
-    message = {**anthropic_message(reply, model), "content": [], "stop_reason": None, "usage": start_usage}
+    message = {**anthropic_message(reply, model), "content": [], "stop_reason": None}
+    if not reply.omit_usage:
+        message["usage"] = {**_anthropic_usage(reply.usage), "output_tokens": 1}
     events: list[tuple[str, dict[str, Any]]] = [
         ("message_start", {"type": "message_start", "message": message})
     ]
@@ -261,16 +345,13 @@ def anthropic_events(reply: Reply, model: str) -> list[tuple[str, dict[str, Any]
         start = {"type": "tool_use", "id": _tool_id(call, "toolu_"), "name": call.name, "input": {}}
         pieces = _pieces(json.dumps(call.arguments), reply.chunk_chars)
         block(start, [{"type": "input_json_delta", "partial_json": p} for p in pieces])
-    events.append(
-        (
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": _anthropic_stop(reply), "stop_sequence": None},
-                "usage": {"output_tokens": reply.usage.output_tokens},
-            },
-        )
-    )
+    delta: dict[str, Any] = {
+        "type": "message_delta",
+        "delta": {"stop_reason": _anthropic_stop(reply), "stop_sequence": None},
+    }
+    if not reply.omit_usage:
+        delta["usage"] = {"output_tokens": reply.usage.output_tokens}
+    events.append(("message_delta", delta))
     events.append(("message_stop", {"type": "message_stop"}))
     return events
 
@@ -313,6 +394,7 @@ class FakeUpstream:
         # POST /api/show (Ollama): 404 unless a context length is set.
         self.ollama_context_length: int | None = None
         self._script: deque[Script] = deque()
+        self.bills: list[Bill] = []  # what each Metered answer cost, as the upstream bills it
         self._lock = threading.Lock()
         self._gate = threading.Event()
         self.in_flight = 0  # requests being answered now (a stream until its last byte)
@@ -378,6 +460,7 @@ class FakeUpstream:
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.bills.clear()
             self.default = default if default is not None else Reply()
             self.max_in_flight = self.in_flight
             self._gate.clear()
@@ -411,13 +494,17 @@ class FakeUpstream:
             self.requests.append(recorded)
         return recorded
 
-    async def _record(self, request: Request) -> tuple[RecordedRequest, Script]:
+    async def _record(self, request: Request) -> tuple[RecordedRequest, Reply | Failure | Hang]:
         recorded = await self._record_only(request)
         with self._lock:
             if self.responder is not None:
                 script = self.responder(recorded)
             else:
                 script = self._script.popleft() if self._script else self.default
+        if isinstance(script, Metered):
+            script, bill = _metered_reply(recorded.body, script)
+            with self._lock:
+                self.bills.append(bill)
         if isinstance(script, Gate):
             while not self._gate.is_set():
                 await asyncio.sleep(0.01)
@@ -461,14 +548,13 @@ class FakeUpstream:
         model = str(recorded.body.get("model", self.model_name))
         if not recorded.stream or script.stream_as_json:
             return JSONResponse(openai_completion(script, model))
-        options = recorded.body.get("stream_options") or {}
-        frames = [
-            f"data: {json.dumps(c)}\n\n".encode()
-            for c in openai_chunks(script, model, bool(options.get("include_usage")))
-        ]
+        include_usage = bool((recorded.body.get("stream_options") or {}).get("include_usage"))
+        frames = [f"data: {json.dumps(c)}\n\n".encode() for c in openai_chunks(script, model, include_usage)]
         frames.append(b"data: [DONE]\n\n")
         error = {"error": {"message": script.error_message, "type": "server_error", "code": None}}
-        return _stream(frames, script, f"data: {json.dumps(error)}\n\n".encode())
+        # One finish chunk per choice, the usage chunk, [DONE].
+        tail = script.choices + (include_usage and not script.omit_usage) + 1
+        return _stream(frames, script, f"data: {json.dumps(error)}\n\n".encode(), tail=tail)
 
     async def _messages(self, request: Request) -> Response:
         recorded, script = await self._record(request)
@@ -482,7 +568,8 @@ class FakeUpstream:
             for name, data in anthropic_events(script, model)
         ]
         error = {"type": "error", "error": {"type": "overloaded_error", "message": script.error_message}}
-        return _stream(frames, script, f"event: error\ndata: {json.dumps(error)}\n\n".encode())
+        # The text block's stop, message_delta and message_stop end the stream.
+        return _stream(frames, script, f"event: error\ndata: {json.dumps(error)}\n\n".encode(), tail=3)
 
 
 def _openai_failure(script: Failure | Hang) -> Response:
@@ -503,11 +590,15 @@ def _anthropic_failure(script: Failure | Hang) -> Response:
     return Response(body, status_code=script.status, headers=script.headers, media_type="application/json")
 
 
-def _stream(frames: list[bytes], reply: Reply, error_frame: bytes) -> StreamingResponse:
+def _stream(frames: list[bytes], reply: Reply, error_frame: bytes, *, tail: int) -> StreamingResponse:
+    """``tail``: how many frames end the stream after its content (``tail_delay_s`` comes before them)."""
+
     async def body() -> AsyncIterator[bytes]:
         if reply.silence_s:
             await asyncio.sleep(reply.silence_s)
         for sent, frame in enumerate(frames):
+            if reply.tail_delay_s and sent == len(frames) - tail:
+                await asyncio.sleep(reply.tail_delay_s)
             if reply.drop_after is not None and sent >= reply.drop_after:
                 raise _Dropped
             if reply.error_after is not None and sent >= reply.error_after:

@@ -114,12 +114,19 @@ def test_event_fields_are_rounded_to_micro_dollars() -> None:
 @pytest.mark.parametrize(
     ("cost", "input_tokens", "max_tokens", "expected"),
     [
-        pytest.param(SONNET, 1_000_000, 64_000, 3.0 + 0.96, id="full-input-rate-plus-all-output"),
+        pytest.param(SONNET, 1_000_000, 64_000, 3.0 * 1.25 + 0.96, id="cache-write-rate-plus-all-output"),
+        pytest.param(
+            CostConfig(input_tokens_per_million=3.0, cache_creation_premium=0.5),
+            1_000_000,
+            0,
+            3.0,
+            id="full-input-rate-when-cache-writes-are-cheaper",
+        ),
         pytest.param(
             CostConfig(input_tokens_per_million=3.0, cache_read_discount=0.0),
             1_000_000,
             0,
-            3.0,
+            3.75,
             id="ignores-cache-discount",
         ),
         pytest.param(SONNET, -10, -10, 0.0, id="negative-counts-are-zero"),
@@ -133,10 +140,17 @@ def test_worst_case_cost(
     assert worst_case_cost(cost, input_tokens=input_tokens, max_tokens=max_tokens) == pytest.approx(expected)
 
 
-def test_worst_case_is_not_below_a_cache_free_answer() -> None:
+@pytest.mark.parametrize(
+    "used",
+    [
+        pytest.param(usage(100_000, 32_000, read=20_000), id="cache-read"),
+        pytest.param(usage(0, 32_000, create=120_000), id="all-input-written-to-cache"),
+        pytest.param(usage(120_000, 32_000), id="no-cache"),
+    ],
+)
+def test_worst_case_bounds_any_usage_within_its_counts(used: TokenUsage) -> None:
     reserved = worst_case_cost(SONNET, input_tokens=120_000, max_tokens=32_000)
-    actual = price_usage(SONNET, usage(100_000, 32_000, read=20_000))
-    assert reserved >= actual.total_usd
+    assert reserved >= price_usage(SONNET, used).total_usd
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.config import CostConfig, ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
 from coderouter_supervisor.worker.providers import ProviderCall, read_api_key
 from coderouter_supervisor.worker.providers.endpoints import (
@@ -128,3 +128,40 @@ def test_api_key_is_read_from_the_environment_each_time() -> None:
     assert read_api_key(provider, {}) is None
     assert read_api_key(provider, {"P_KEY": "  "}) is None
     assert read_api_key(provider, {"P_KEY": " k1 "}) == "k1"
+
+
+def priced_call(extra: dict[str, Any] | None = None) -> ProviderCall:
+    plain = call(extra=extra)
+    cost = CostConfig(input_tokens_per_million=3.0, output_tokens_per_million=15.0)
+    return ProviderCall(
+        plain.provider.model_copy(update={"cost": cost}), plain.profile, api_key="sk-provider"
+    )
+
+
+@pytest.mark.parametrize(
+    ("limits", "priced", "expected"),
+    [
+        pytest.param({}, True, {"max_tokens": 4096}, id="priced-without-limit-gets-the-held-one"),
+        pytest.param({}, False, {}, id="free-keeps-its-own-default"),
+        pytest.param({"max_tokens": 50}, True, {"max_tokens": 50}, id="client-limit-kept"),
+        pytest.param({"max_completion_tokens": 70}, True, {"max_completion_tokens": 70}, id="new-field-kept"),
+    ],
+)
+def test_a_priced_openai_upstream_is_always_sent_an_output_limit(
+    limits: dict[str, int], priced: bool, expected: dict[str, int]
+) -> None:
+    request = ChatCompletionRequest.model_validate({**OPENAI, **limits})
+    body = openai_to_openai(request, priced_call(extra={"max_tokens": 99_999}) if priced else call())
+    assert {k: body[k] for k in ("max_tokens", "max_completion_tokens") if k in body} == expected
+
+
+def test_translation_to_anthropic_sends_the_held_default() -> None:
+    body = openai_to_anthropic(ChatCompletionRequest.model_validate(OPENAI), call("anthropic"))
+    assert body["max_tokens"] == 4096
+
+
+def test_extra_body_cannot_widen_what_a_priced_provider_is_held_for() -> None:
+    request = ChatCompletionRequest.model_validate({**OPENAI, "max_tokens": 50})
+    body = openai_to_openai(request, priced_call(extra={"n": 8, "max_completion_tokens": 9_000}))
+    assert (body["max_tokens"], "n" in body, "max_completion_tokens" in body) == (50, False, False)
+    assert openai_to_openai(request, call(extra={"n": 8}))["n"] == 8  # a free provider keeps it

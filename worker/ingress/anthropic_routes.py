@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,7 +22,6 @@ from coderouter_supervisor.worker.protocol import (
     PING_FRAME,
     CountTokensRequest,
     MessagesRequest,
-    Usage,
     encode_anthropic_stream_error,
 )
 from coderouter_supervisor.worker.providers import (
@@ -34,12 +32,7 @@ from coderouter_supervisor.worker.providers import (
     stream_anthropic,
 )
 from coderouter_supervisor.worker.providers.count_tokens import count_tokens_upstream
-from coderouter_supervisor.worker.translate import TokenUsage, estimate_tokens, usage_from_anthropic
-
-
-def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
-    usage = reply.get("usage")
-    return usage_from_anthropic(Usage.model_validate(usage)) if isinstance(usage, dict) else None
+from coderouter_supervisor.worker.translate import estimate_tokens
 
 
 async def create_message(request: Request) -> Response:
@@ -76,16 +69,16 @@ async def create_message(request: Request) -> Response:
             error_frame=encode_anthropic_stream_error,
         )
     try:
-        reply, call, passed = await first_success(
+        done, call, passed = await first_success(
             routed.calls,
             lambda c: complete_anthropic(http, c, body),
             routed.recorder,
-            usage_of=_reply_usage,
+            usage_of=lambda d: d.usage,
             skipped=routed.skipped,
         )
     finally:
         await routed.recorder.close()
-    return JSONResponse(reply, headers=explain_headers(routed.profile, call, passed))
+    return JSONResponse(done.reply, headers=explain_headers(routed.profile, call, passed))
 
 
 async def count_tokens(request: Request) -> Response:

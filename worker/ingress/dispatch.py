@@ -33,6 +33,7 @@ from coderouter_supervisor.worker.guards import (
 )
 from coderouter_supervisor.worker.ingress.body import M, validate_body
 from coderouter_supervisor.worker.ingress.key_limits import admit_key_request
+from coderouter_supervisor.worker.offload import run_step
 from coderouter_supervisor.worker.providers import FailedAttempt, ProviderCall, read_api_key
 from coderouter_supervisor.worker.routing import (
     ChainPlan,
@@ -49,9 +50,9 @@ from coderouter_supervisor.worker.telemetry import (
     RequestShape,
     current_client_key,
     emit_event,
+    request_worst_case,
 )
-from coderouter_supervisor.worker.telemetry.attempts import request_worst_case
-from coderouter_supervisor.worker.translate import estimate_tokens
+from coderouter_supervisor.worker.translate import input_token_bound
 
 IngressName = Literal["anthropic", "openai"]
 
@@ -191,9 +192,11 @@ async def route_request(
     model: str | None,
     max_tokens: int,
     streaming: bool,
+    choices: int = 1,
 ) -> RoutedRequest[M]:
     """Profile, tool-loop guard and chain for ``body`` (``parsed`` is it validated), and the
-    recorder for its attempts.
+    recorder for its attempts. ``max_tokens`` is the output limit every attempt sends upstream
+    (per choice; ``choices`` is OpenAI ``n``): budget holds reserve for it.
 
     Raises :class:`InvalidRequest` (unknown profile, or a body a guard rewrote into an invalid one),
     :class:`ToolLoopBroken`,
@@ -228,11 +231,17 @@ async def route_request(
         )
         for attempt in plan.attempts
     )
+    suffixes = [call.system_suffix or "" for call in calls]
+    longest_suffix = max(suffixes, key=lambda text: len(text.encode()))
+    messages = guarded.get("messages")
+    weight = len(messages) if isinstance(messages, list) else 0
     shape = RequestShape(
-        input_tokens=estimate_tokens(guarded),
+        # Off the event loop for a long conversation: the bound walks and encodes every text.
+        input=await run_step(weight, input_token_bound, guarded, extra_text=longest_suffix),
         max_tokens=max_tokens,
         streaming=streaming,
         cache_control=request_has_cache_control(guarded),
+        choices=choices,
     )
     key: ClientKey | None = getattr(request.state, "client_key", None)
     calls, unchecked = drop_unchecked_spend(gateway.facts.problem, key, calls, shape)
@@ -255,6 +264,7 @@ async def route_request(
             shape,
             key_ledger=None if key is None else KEY_LEDGER_PREFIX + key.name,
             key_hold=key_hold,
+            key_budget_usd=None if key is None else key.monthly_budget_usd,
             release_slot=None if slot is None else slot.release,
         ),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,29 +19,16 @@ from coderouter_supervisor.worker.ingress.streaming import error_stream, streame
 from coderouter_supervisor.worker.protocol import (
     OPENAI_PING_FRAME,
     ChatCompletionRequest,
-    CompletionUsage,
     encode_openai_stream_error,
 )
 from coderouter_supervisor.worker.providers import complete_openai, first_success, stream_openai
 from coderouter_supervisor.worker.telemetry import emit_event
-from coderouter_supervisor.worker.translate import (
-    DEFAULT_MAX_TOKENS,
-    TokenUsage,
-    unsupported_openai_fields,
-    usage_from_openai,
-)
-
-
-def _reply_usage(reply: dict[str, Any]) -> TokenUsage | None:
-    usage = reply.get("usage")
-    return usage_from_openai(CompletionUsage.model_validate(usage)) if isinstance(usage, dict) else None
+from coderouter_supervisor.worker.translate import openai_output_limit, unsupported_openai_fields
 
 
 async def create_chat_completion(request: Request) -> Response:
     await authorize(request)
     data, body = await read_body(request, ChatCompletionRequest, gateway_of(request).max_body_bytes)
-    # Without a limit from the client, budget holds assume the most a translated request may ask for.
-    max_tokens = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_TOKENS
     try:
         routed = await route_request(
             request,
@@ -50,8 +36,9 @@ async def create_chat_completion(request: Request) -> Response:
             body,
             ingress="openai",
             model=body.model,
-            max_tokens=max_tokens,
+            max_tokens=openai_output_limit(body),
             streaming=bool(body.stream),
+            choices=body.n or 1,
         )
     except ToolLoopBroken as refused:
         if body.stream:
@@ -78,13 +65,13 @@ async def create_chat_completion(request: Request) -> Response:
         )
     created = int(time.time())
     try:
-        reply, call, passed = await first_success(
+        done, call, passed = await first_success(
             routed.calls,
             lambda c: complete_openai(http, c, body, created=created),
             routed.recorder,
-            usage_of=_reply_usage,
+            usage_of=lambda d: d.usage,
             skipped=routed.skipped,
         )
     finally:
         await routed.recorder.close()
-    return JSONResponse(reply, headers=explain_headers(routed.profile, call, passed))
+    return JSONResponse(done.reply, headers=explain_headers(routed.profile, call, passed))

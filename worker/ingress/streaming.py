@@ -9,7 +9,9 @@ so the next provider can still take over; if none does, the stream ends with the
 
 However the response ends (finished, broken upstream, client gone, even before its body began), one
 close-out runs: the attempts stop, the upstream connection closes, what the provider produced is priced
-and its budget hold settled, other holds are released, and a break counts against the provider.
+and its budget hold settled, other holds are released, and a break counts against the provider. Usage the
+upstream did not report in full (a client that left, a cut stream, a stream without usage) is recorded
+at its estimate (see ``telemetry.spend_bound``), never at zero.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from coderouter_supervisor.worker.errors import GatewayError, NoProviderLeft, choose_reported_error
 from coderouter_supervisor.worker.ingress.dispatch import RoutedRequest, explain_headers
 from coderouter_supervisor.worker.providers import PING_INTERVAL_S, FailedAttempt, ProviderCall, StreamRelay
-from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.telemetry import EstimateReason, emit_event
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -61,7 +63,9 @@ async def streamed_response(
                 error=failure.message[:500],
             )
             await routed.recorder.broke(call.provider, failure)
-        await routed.recorder.finished(call.provider, relay.client.usage)
+        await routed.recorder.finished(
+            call.provider, relay.client.report, unknown_because=_why_unknown(relay)
+        )
         await routed.recorder.close()
 
     if done:
@@ -80,6 +84,13 @@ async def streamed_response(
         media_type="text/event-stream",
         headers={**SSE_HEADERS, "x-coderouter-profile": routed.profile.name},
     )
+
+
+def _why_unknown(relay: StreamRelay) -> EstimateReason:
+    """Why a stream's usage may be incomplete, if it is."""
+    if relay.failure is not None:
+        return "stream-broken"
+    return "stream-without-usage" if relay.completed else "client-left"
 
 
 def error_stream(error: GatewayError, error_frame: Callable[[GatewayError], bytes]) -> Response:

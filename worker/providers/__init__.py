@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from coderouter_supervisor.worker.providers.call import ProviderCall, read_api_key
 from coderouter_supervisor.worker.providers.exchange import (
+    Completion,
     complete_anthropic,
     complete_openai,
     stream_anthropic,
@@ -26,6 +27,7 @@ from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, Stream
 
 __all__ = [
     "PING_INTERVAL_S",
+    "Completion",
     "FailedAttempt",
     "ProviderCall",
     "StreamRelay",

@@ -32,10 +32,12 @@ from coderouter_supervisor.worker.protocol import (
 )
 from coderouter_supervisor.worker.providers.transport import UpstreamEvent
 from coderouter_supervisor.worker.translate import (
+    NO_USAGE,
     AnthropicToOpenAIStream,
     FilterChain,
     OpenAIToAnthropicStream,
     TokenUsage,
+    UsageReport,
     build_filter_chain,
     usage_from_anthropic,
     usage_from_openai,
@@ -50,7 +52,8 @@ class ClientStream(Protocol):
         """Whether frames other than pings went to the client (failover is then impossible)."""
 
     @property
-    def usage(self) -> TokenUsage: ...
+    def report(self) -> UsageReport:
+        """What the upstream has reported about usage so far."""
 
     def feed(self, event: UpstreamEvent) -> bytes: ...
 
@@ -100,8 +103,8 @@ class AnthropicFromOpenAI:
         return self._translator.started
 
     @property
-    def usage(self) -> TokenUsage:
-        return self._translator.usage
+    def report(self) -> UsageReport:
+        return self._translator.report
 
     def feed(self, event: UpstreamEvent) -> bytes:
         self._finished_choice = self._finished_choice or _has_finish_reason(event.payload)
@@ -126,7 +129,7 @@ class AnthropicFromAnthropic:
         self._provider = provider.name
         self._filter_names = provider.output_filters
         self._filters: dict[int, FilterChain] = {}
-        self._usage = TokenUsage()
+        self._report = NO_USAGE
         self._started = False
         self._stopped = False
 
@@ -135,8 +138,8 @@ class AnthropicFromAnthropic:
         return self._started
 
     @property
-    def usage(self) -> TokenUsage:
-        return self._usage
+    def report(self) -> UsageReport:
+        return self._report
 
     def feed(self, event: UpstreamEvent) -> bytes:
         payload = event.payload
@@ -183,19 +186,25 @@ class AnthropicFromAnthropic:
     def _track_start(self, payload: dict[str, Any]) -> None:
         usage = (payload.get("message") or {}).get("usage")
         if isinstance(usage, dict):
-            self._usage = usage_from_anthropic(Usage.model_validate(usage))
+            with contextlib.suppress(ValidationError):
+                self._report = UsageReport(usage_from_anthropic(Usage.model_validate(usage)))
 
     def _track_delta(self, payload: dict[str, Any]) -> None:
         usage = payload.get("usage")
         if not isinstance(usage, dict):
             return
-        delta = usage_from_anthropic(MessageDeltaUsage.model_validate(usage))
-        self._usage = TokenUsage(
-            input_tokens=delta.input_tokens or self._usage.input_tokens,
+        try:
+            delta = usage_from_anthropic(MessageDeltaUsage.model_validate(usage))
+        except ValidationError:
+            return
+        start = self._report.usage or TokenUsage()
+        final = TokenUsage(
+            input_tokens=delta.input_tokens or start.input_tokens,
             output_tokens=delta.output_tokens,
-            cache_read_tokens=delta.cache_read_tokens or self._usage.cache_read_tokens,
-            cache_creation_tokens=delta.cache_creation_tokens or self._usage.cache_creation_tokens,
+            cache_read_tokens=delta.cache_read_tokens or start.cache_read_tokens,
+            cache_creation_tokens=delta.cache_creation_tokens or start.cache_creation_tokens,
         )
+        self._report = UsageReport(final, final=True)
 
     def finish(self, upstream_completed: bool) -> bytes:
         if not self._stopped:
@@ -226,8 +235,8 @@ class OpenAIFromAnthropic:
         return self._translator.started
 
     @property
-    def usage(self) -> TokenUsage:
-        return self._translator.usage
+    def report(self) -> UsageReport:
+        return self._translator.report
 
     def feed(self, event: UpstreamEvent) -> bytes:
         if event.payload.get("type") == "message_stop":
@@ -257,7 +266,7 @@ class OpenAIFromOpenAI:
         self._provider = provider.name
         self._include_usage = include_usage
         self._filter = _filters(provider)
-        self._usage = TokenUsage()
+        self._report = NO_USAGE
         self._started = False
         self._finished_choice = False
         self._last: dict[str, Any] = {}
@@ -267,8 +276,8 @@ class OpenAIFromOpenAI:
         return self._started
 
     @property
-    def usage(self) -> TokenUsage:
-        return self._usage
+    def report(self) -> UsageReport:
+        return self._report
 
     def feed(self, event: UpstreamEvent) -> bytes:
         payload = event.payload
@@ -278,8 +287,12 @@ class OpenAIFromOpenAI:
         self._last = payload
         usage = payload.get("usage")
         if isinstance(usage, dict):
+            # Final only at the end of the answer: some servers report running usage in every chunk.
+            final = self._finished_choice or _has_finish_reason(payload) or payload.get("choices") == []
             with contextlib.suppress(ValidationError):  # odd usage from a server must not break the answer
-                self._usage = usage_from_openai(CompletionUsage.model_validate(usage))
+                self._report = UsageReport(
+                    usage_from_openai(CompletionUsage.model_validate(usage)), final=final
+                )
         if not self._include_usage and "usage" in payload:
             payload = {key: value for key, value in payload.items() if key != "usage"}
             if not payload.get("choices"):

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypedDict, TypeVar
 
 import httpx
+from pydantic import ValidationError
 
 from coderouter_supervisor.worker.errors import UpstreamError, redact
 from coderouter_supervisor.worker.offload import run_step
-from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
+from coderouter_supervisor.worker.protocol import (
+    ChatCompletionRequest,
+    CompletionUsage,
+    MessagesRequest,
+    Usage,
+)
 from coderouter_supervisor.worker.providers import inbound, outbound
 from coderouter_supervisor.worker.providers.call import ProviderCall
 from coderouter_supervisor.worker.providers.client_streams import (
@@ -28,6 +36,32 @@ from coderouter_supervisor.worker.providers.endpoints import (
 from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
 from coderouter_supervisor.worker.providers.transport import open_stream, post_json
 from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.translate import (
+    NO_USAGE,
+    UsageReport,
+    usage_from_anthropic,
+    usage_from_openai,
+)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole answer in the client's protocol, and the usage its upstream reported (read from the
+    upstream's own answer: a translated answer shows zeros where the upstream said nothing)."""
+
+    reply: dict[str, Any]
+    usage: UsageReport
+
+
+def _reported_usage(payload: dict[str, Any], call: ProviderCall) -> UsageReport:
+    usage = payload.get("usage")
+    if not isinstance(usage, dict):
+        return NO_USAGE
+    with contextlib.suppress(ValidationError):
+        if call.provider.kind == "anthropic":
+            return UsageReport(usage_from_anthropic(Usage.model_validate(usage)), final=True)
+        return UsageReport(usage_from_openai(CompletionUsage.model_validate(usage)), final=True)
+    return NO_USAGE
 
 
 def _declared_tools_anthropic(request: MessagesRequest) -> frozenset[str]:
@@ -107,18 +141,20 @@ async def _relay(
 
 async def complete_anthropic(
     http: httpx.AsyncClient, call: ProviderCall, request: MessagesRequest
-) -> dict[str, Any]:
+) -> Completion:
     """A non-streamed Anthropic answer from ``call``'s provider."""
     provider = call.provider
     if provider.kind == "anthropic":
         body = {**await _shaped(outbound.anthropic_to_anthropic, request, call), "stream": False}
-        return inbound.anthropic_from_anthropic(await _post(http, call, body), provider)
+        payload = await _post(http, call, body)
+        return Completion(inbound.anthropic_from_anthropic(payload, provider), _reported_usage(payload, call))
     body = {**await _shaped(outbound.anthropic_to_openai, request, call), "stream": False}
     body.pop("stream_options", None)
     payload = await _post(http, call, body)
-    return inbound.anthropic_from_openai(
+    reply = inbound.anthropic_from_openai(
         payload, provider, requested_model=request.model, declared_tools=_declared_tools_anthropic(request)
     )
+    return Completion(reply, _reported_usage(payload, call))
 
 
 async def stream_anthropic(
@@ -144,16 +180,20 @@ async def stream_anthropic(
 
 async def complete_openai(
     http: httpx.AsyncClient, call: ProviderCall, request: ChatCompletionRequest, *, created: int
-) -> dict[str, Any]:
+) -> Completion:
     """A non-streamed OpenAI answer from ``call``'s provider."""
     provider = call.provider
     if provider.kind == "anthropic":
         body = {**await _shaped(outbound.openai_to_anthropic, request, call), "stream": False}
-        return inbound.openai_from_anthropic(await _post(http, call, body), provider, created=created)
+        payload = await _post(http, call, body)
+        return Completion(
+            inbound.openai_from_anthropic(payload, provider, created=created), _reported_usage(payload, call)
+        )
     body = {**await _shaped(outbound.openai_to_openai, request, call), "stream": False}
     body.pop("stream_options", None)
     payload = await _post(http, call, body)
-    return inbound.openai_from_openai(payload, provider, declared_tools=_declared_tools_openai(request))
+    reply = inbound.openai_from_openai(payload, provider, declared_tools=_declared_tools_openai(request))
+    return Completion(reply, _reported_usage(payload, call))
 
 
 async def stream_openai(

@@ -22,7 +22,7 @@ from coderouter_supervisor.worker.providers.call import ProviderCall
 from coderouter_supervisor.worker.routing.facts import NotAdmitted
 from coderouter_supervisor.worker.routing.plan_events import BUDGET_HINT
 from coderouter_supervisor.worker.telemetry import emit_event
-from coderouter_supervisor.worker.translate import TokenUsage
+from coderouter_supervisor.worker.translate import UsageReport
 
 T = TypeVar("T")
 
@@ -71,7 +71,7 @@ class AttemptObserver(Protocol):
 
     async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None: ...
 
-    async def succeeded(self, provider: ProviderConfig, usage: TokenUsage | None) -> None: ...
+    async def succeeded(self, provider: ProviderConfig, usage: UsageReport | None) -> None: ...
 
 
 async def first_success(
@@ -79,7 +79,7 @@ async def first_success(
     attempt: Callable[[ProviderCall], Awaitable[T]],
     observer: AttemptObserver,
     *,
-    usage_of: Callable[[T], TokenUsage | None],
+    usage_of: Callable[[T], UsageReport | None],
     skipped: Sequence[FailedAttempt] = (),
 ) -> tuple[T, ProviderCall, tuple[FailedAttempt, ...]]:
     """The first provider's result that did not fail, with the skips and failures before it.

@@ -13,15 +13,18 @@ from typing import Any
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
 from coderouter_supervisor.worker.providers.call import ProviderCall
+from coderouter_supervisor.worker.telemetry import is_priced
 from coderouter_supervisor.worker.translate import (
     OpenAITarget,
     ReasoningControl,
     anthropic_request_to_openai,
+    openai_output_limit,
     openai_request_to_anthropic,
     strip_unsigned_thinking,
 )
 
 PROFILE_FIELD = "profile"
+_HELD_FIELDS = frozenset({"max_tokens", "max_completion_tokens", "n"})  # what a budget hold is sized by
 
 
 def _with_extra_body(body: dict[str, Any], provider: ProviderConfig) -> dict[str, Any]:
@@ -88,12 +91,24 @@ def anthropic_to_openai(request: MessagesRequest, call: ProviderCall) -> dict[st
 
 
 def openai_to_openai(request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
-    """Passthrough: every field the client set reaches the upstream (response_format, seed, n, …)."""
+    """Passthrough: every field the client set reaches the upstream (response_format, seed, n, …).
+
+    A priced provider is always sent an output limit, the one its budget hold reserved for
+    (``openai_output_limit``): without one, a server writes until the model's own limit. A free
+    one keeps its own default. ``extra_body`` cannot widen a priced provider's limit or ``n``.
+    """
     body = request.to_wire()
     body.pop(PROFILE_FIELD, None)
+    priced = is_priced(call.provider.cost)
+    if priced and "max_tokens" not in body and "max_completion_tokens" not in body:
+        body["max_tokens"] = openai_output_limit(request)
     body["model"] = call.provider.model
     body["messages"] = _openai_messages_with_suffix(body["messages"], call.system_suffix)
-    return _with_extra_body(body, call.provider)
+    merged = _with_extra_body(body, call.provider)
+    if priced:  # what the hold covers comes from the request alone, never from extra_body
+        for field in _HELD_FIELDS.difference(body):
+            merged.pop(field, None)
+    return merged
 
 
 def openai_to_anthropic(request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class StreamRelay:
         self._primed: list[bytes] = []
         self._ended = False
         self.failure: UpstreamError | None = None
+        self.completed = False  # the upstream's body ended (not cut short by the client or a failure)
 
     @property
     def client(self) -> ClientStream:
@@ -93,7 +94,7 @@ class StreamRelay:
                         )
                     return
                 if event is None:
-                    self._ended = True
+                    self._ended = self.completed = True
                     if not self._upstream.saw_done and not self._client.started:
                         raise MidStreamFailure(
                             f"provider {self._provider} ended the stream before any content",
@@ -134,6 +135,7 @@ class StreamRelay:
                     yield self._client.ping_frame
                     continue
                 if event is None:
+                    self.completed = True
                     break
                 try:
                     frames = self._client.feed(event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.telemetry.attempts import AttemptRecorder, RequestShape
+from coderouter_supervisor.worker.telemetry.attempts import AttemptRecorder, EstimateReason
 from coderouter_supervisor.worker.telemetry.cost import (
     FREE,
     AttemptCost,
@@ -23,6 +23,12 @@ from coderouter_supervisor.worker.telemetry.events import (
 )
 from coderouter_supervisor.worker.telemetry.metric_flush import MetricRecorder
 from coderouter_supervisor.worker.telemetry.shared_facts import SharedFacts
+from coderouter_supervisor.worker.telemetry.spend_bound import (
+    RequestShape,
+    attempt_worst_case,
+    request_worst_case,
+    usage_to_record,
+)
 from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 
 __all__ = [
@@ -31,11 +37,13 @@ __all__ = [
     "AttemptCost",
     "AttemptRecorder",
     "CacheOutcome",
+    "EstimateReason",
     "JsonLineFormatter",
     "MetricRecorder",
     "RequestShape",
     "SharedFacts",
     "StateStatus",
+    "attempt_worst_case",
     "cache_outcome",
     "configure_event_log",
     "current_client_key",
@@ -44,5 +52,7 @@ __all__ = [
     "events_path",
     "is_priced",
     "price_usage",
+    "request_worst_case",
+    "usage_to_record",
     "worst_case_cost",
 ]

@@ -9,11 +9,17 @@ its stream ends. Decisions come from the pure guards; facts go to the :class:`Fa
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
-from coderouter_supervisor.worker.errors import UpstreamError, UpstreamOutOfMemory
+from coderouter_supervisor.worker.errors import (
+    MidStreamFailure,
+    UpstreamAnswerTooLarge,
+    UpstreamError,
+    UpstreamOutOfMemory,
+    UpstreamTimeout,
+)
 from coderouter_supervisor.worker.guards import Observation, counts_against_backend
 from coderouter_supervisor.worker.routing.facts import (
     FactStore,
@@ -23,42 +29,44 @@ from coderouter_supervisor.worker.routing.facts import (
     Spend,
     month_key,
 )
-from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage, worst_case_cost
+from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage
 from coderouter_supervisor.worker.telemetry.events import emit_event
-from coderouter_supervisor.worker.translate import TokenUsage
+from coderouter_supervisor.worker.telemetry.spend_bound import (
+    RequestShape,
+    attempt_worst_case,
+    usage_to_record,
+)
+from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
 
-# A budget hold assumes up to twice the estimated input tokens: the estimate is four characters a
-# token, and tokenizers count code, JSON and non-Latin text at two or three. Output is bounded
-# exactly by max_tokens, so with this margin settled spend stays within the cap.
-_INPUT_MARGIN = 2
+EstimateReason = Literal[
+    "answer-without-usage",
+    "stream-without-usage",
+    "stream-broken",
+    "client-left",
+    "upstream-timeout",
+    "answer-too-large",
+]
+"""Why an attempt's usage is not known in full (the ``reason`` of a ``spend-estimated`` event)."""
 
 
-@dataclass(frozen=True)
-class RequestShape:
-    """What the recorder needs to know about the request itself."""
-
-    input_tokens: int
-    max_tokens: int
-    streaming: bool
-    cache_control: bool
-
-
-def request_worst_case(providers: Sequence[ProviderConfig], shape: RequestShape) -> float:
-    """The most one request may cost on any of ``providers`` (0 when all are free)."""
-    return max(
-        (
-            worst_case_cost(
-                p.cost, input_tokens=shape.input_tokens * _INPUT_MARGIN, max_tokens=shape.max_tokens
-            )
-            for p in providers
-        ),
-        default=0.0,
-    )
+def _maybe_billed(error: UpstreamError) -> EstimateReason | None:
+    """Why a failure before the first byte may still have been billed: the upstream had the request
+    and did not answer in time, began a stream and ended it (it was generating), or answered more
+    than the gateway reads. None when it refused or was never reached (an error status, a failed
+    connection)."""
+    if isinstance(error, UpstreamTimeout):
+        return "upstream-timeout"
+    if isinstance(error, MidStreamFailure):
+        return "stream-broken"
+    if isinstance(error, UpstreamAnswerTooLarge):
+        return "answer-too-large"  # it wrote all that, and bills it
+    return None
 
 
 class AttemptRecorder:
     """``key_ledger`` names the client key's ledger entry (``key:NAME``); ``key_hold`` is that key's
-    budget reservation for the whole request. :meth:`close` settles it with what every attempt
+    budget reservation for the whole request (``key_budget_usd`` its cap), topped up before an
+    attempt when earlier ones were recorded at a cost. :meth:`close` settles it with what every attempt
     cost, or records the cost for a key without a budget; it also calls ``release_slot``, which frees
     the request's place among its key's ``max_concurrent``."""
 
@@ -70,6 +78,7 @@ class AttemptRecorder:
         *,
         key_ledger: str | None = None,
         key_hold: Reservation | None = None,
+        key_budget_usd: float | None = None,
         release_slot: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._facts = facts
@@ -77,26 +86,31 @@ class AttemptRecorder:
         self._shape = shape
         self._key_ledger = key_ledger
         self._key_hold = key_hold
+        self._key_budget_usd = key_budget_usd
+        self._key_top_ups: list[Reservation] = []
         self._release_slot = release_slot
         self._request_spend = Spend(0.0)
         self._reservations: dict[str, Reservation] = {}
+        self._in_flight: dict[str, ProviderConfig] = {}  # admitted, neither failed nor settled
         self._started: dict[str, float] = {}
         self._settled: set[str] = set()
 
     async def admit(self, provider: ProviderConfig) -> NotAdmitted | None:
-        """None when ``provider`` may be tried now, else why not: a budgeted one reserves its worst
-        case first, and is skipped when that does not fit (``budget``) or the state file cannot say
-        (``state-unavailable``)."""
+        """None when ``provider`` may be tried now, else why not: a budgeted one first reserves the
+        most the attempt can cost (:func:`attempt_worst_case`), and is skipped when that does not fit
+        (``budget``) or the state file cannot say (``state-unavailable``)."""
         self._started[provider.name] = time.monotonic()
         emit_event(
             "try-provider", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
         )
+        refused = await self._cover_key(provider)
+        if refused is not None:
+            return refused
         cost = provider.cost
         if cost is None or cost.monthly_budget_usd is None:
+            self._in_flight[provider.name] = provider
             return None
-        worst = worst_case_cost(
-            cost, input_tokens=self._shape.input_tokens * _INPUT_MARGIN, max_tokens=self._shape.max_tokens
-        )
+        worst = attempt_worst_case(provider, self._shape)
         now = time.time()
         reservation = await self._facts.reserve_spend(provider.name, worst, cost.monthly_budget_usd, now)
         if reservation is None:
@@ -120,6 +134,28 @@ class AttemptRecorder:
             )
             return NotAdmitted("budget")
         self._reservations[provider.name] = reservation
+        self._in_flight[provider.name] = provider
+        return None
+
+    async def _cover_key(self, provider: ProviderConfig) -> NotAdmitted | None:
+        """None when the key's holds cover what the request has cost so far plus the most this
+        attempt can cost, reserving the difference when they do not (an earlier attempt may have been
+        billed); else why the attempt may not go ahead."""
+        hold, ledger, cap = self._key_hold, self._key_ledger, self._key_budget_usd
+        if hold is None or ledger is None or cap is None:
+            return None
+        held = hold.amount_usd + sum(top_up.amount_usd for top_up in self._key_top_ups)
+        missing = self._request_spend.cost_usd + attempt_worst_case(provider, self._shape) - held
+        if missing <= 0:
+            return None
+        top_up = await self._facts.reserve_spend(ledger, missing, cap, time.time())
+        if top_up is None:
+            problem = self._facts.problem
+            if problem is not None:
+                return NotAdmitted("state-unavailable", problem)
+            emit_event("key-budget-exceeded", "warning", monthly_budget_usd=cap, provider=provider.name)
+            return NotAdmitted("budget")
+        self._key_top_ups.append(top_up)
         return None
 
     def _observe(self, provider: str, ok: bool) -> Observation:
@@ -128,7 +164,13 @@ class AttemptRecorder:
         return Observation(provider=provider, at=time.time(), latency_ms=latency_ms, ok=ok)
 
     async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None:
-        """An attempt failed (before or after the first byte): release its hold, update the facts."""
+        """An attempt failed before its first byte (the upstream answered an error, or never
+        answered): settle its hold at the estimate when it may have been billed, else release it;
+        update the facts."""
+        billed = _maybe_billed(error)
+        if billed is not None:
+            await self.finished(provider, NO_USAGE, unknown_because=billed)
+        self._in_flight.pop(provider.name, None)
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
             await self._facts.settle_spend(reservation, None)
@@ -154,10 +196,11 @@ class AttemptRecorder:
             change = await self._facts.record_failure(provider.name, profile.backend_health_threshold, now)
             self._health_changed(change)
 
-    async def succeeded(self, provider: ProviderConfig, usage: TokenUsage | None) -> None:
+    async def succeeded(self, provider: ProviderConfig, usage: UsageReport | None) -> None:
         """The provider answered (for a stream: its first content arrived).
 
-        ``usage`` settles the attempt now; a stream passes None and settles in :meth:`finished`.
+        ``usage`` (a whole answer's) settles the attempt now; a stream passes None and settles in
+        :meth:`finished`.
         """
         observation = self._observe(provider.name, ok=True)
         await self._facts.record_observation(observation)
@@ -171,15 +214,34 @@ class AttemptRecorder:
             latency_ms=None if observation.latency_ms is None else round(observation.latency_ms, 1),
         )
         if usage is not None:
-            await self.finished(provider, usage)
+            await self.finished(provider, usage, unknown_because="answer-without-usage")
 
-    async def finished(self, provider: ProviderConfig, usage: TokenUsage | None) -> None:
-        """Price what the provider produced and settle its budget hold. Idempotent per provider."""
+    async def finished(
+        self, provider: ProviderConfig, report: UsageReport, *, unknown_because: EstimateReason
+    ) -> None:
+        """Price what the provider produced and settle its budget hold. Idempotent per provider.
+
+        Usage the upstream did not report in full is recorded at :func:`usage_to_record`'s
+        estimate, with a ``spend-estimated`` event saying ``unknown_because``.
+        """
         if provider.name in self._settled:
             return
         self._settled.add(provider.name)
-        used = usage or TokenUsage()
+        self._in_flight.pop(provider.name, None)
+        used = usage_to_record(report, provider, self._shape)
+        usage = report.usage if report.final else None
         cost = price_usage(provider.cost, used)
+        if usage is None and is_priced(provider.cost):
+            emit_event(
+                "spend-estimated",
+                "warning",
+                provider=provider.name,
+                reason=unknown_because,
+                reported_input_tokens=None if report.usage is None else report.usage.total_input_tokens,
+                estimated_input_tokens=used.total_input_tokens,
+                estimated_output_tokens=used.output_tokens,
+                cost_usd=round(cost.total_usd, 6),
+            )
         spend = Spend(cost.total_usd, used.total_input_tokens, used.output_tokens)
         total = self._request_spend
         self._request_spend = Spend(
@@ -206,23 +268,28 @@ class AttemptRecorder:
         )
 
     async def close(self) -> None:
-        """The request is over: release provider holds still open (attempts the client left before
-        they ended), free the key's concurrency slot and settle the key's hold with what the request
-        cost. Idempotent: whatever ended the request, the slot is released exactly once."""
+        """The request is over: settle attempts still in flight (the client left before they
+        ended; their request may have reached the upstream, which bills it) at their estimate,
+        free the key's concurrency slot and settle the key's hold with what the request cost.
+        Idempotent: whatever ended the request, the slot is released exactly once."""
         release, self._release_slot = self._release_slot, None
         if release is not None:
             await release()
-        while self._reservations:
-            _, reservation = self._reservations.popitem()
-            await self._facts.settle_spend(reservation, None)
+        while self._in_flight:
+            _, provider = self._in_flight.popitem()
+            await self.finished(provider, NO_USAGE, unknown_because="client-left")
         hold, self._key_hold = self._key_hold, None
         ledger, self._key_ledger = self._key_ledger, None
+        top_ups, self._key_top_ups = self._key_top_ups, []
         if hold is not None:
             await self._facts.settle_spend(hold, self._request_spend)
         elif ledger is not None and self._request_spend.cost_usd > 0:
             await self._facts.record_spend(ledger, self._request_spend, time.time())
         elif ledger is not None:
             self._facts.count_usage(ledger, self._request_spend, time.time())
+        # Released only once the spend they covered is recorded, so no other request takes the room.
+        for top_up in top_ups:
+            await self._facts.settle_spend(top_up, None)
 
     def _health_changed(self, change: HealthChange | None) -> None:
         if change is None:

@@ -90,17 +90,18 @@ def price_usage(cost: CostConfig | None, usage: TokenUsage) -> AttemptCost:
 
 
 def worst_case_cost(cost: CostConfig | None, *, input_tokens: int, max_tokens: int) -> float:
-    """What a request is expected to cost at most before its usage is known, for reserving budget.
+    """The most an answer of at most ``input_tokens`` in and ``max_tokens`` out can cost.
 
-    All input is priced at the full input rate (no cache discount assumed) and every allowed output token
-    is assumed produced. A response that writes a prompt cache bills those tokens at
-    ``cache_creation_premium`` (1.25 by default) and so can exceed this, which is why callers settle
-    a reservation against ``price_usage`` of the real usage. Negative counts count as zero.
+    Every input token is priced at the dearest way it can be billed (the full input rate, or the
+    cache write rate when ``cache_creation_premium`` is above 1), and every allowed output token is
+    assumed produced, so ``price_usage`` of any usage within those counts is at most this.
+    Negative counts count as zero.
     """
     if cost is None:
         return 0.0
     in_rate, out_rate = _rates(cost)
-    return max(input_tokens, 0) * in_rate + max(max_tokens, 0) * out_rate
+    dearest_input = in_rate * max(1.0, cost.cache_creation_premium)
+    return max(input_tokens, 0) * dearest_input + max(max_tokens, 0) * out_rate
 
 
 def cache_outcome(usage: TokenUsage | None) -> CacheOutcome:

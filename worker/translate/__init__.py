@@ -18,6 +18,7 @@ from coderouter_supervisor.worker.translate.openai_response_to_anthropic import 
 from coderouter_supervisor.worker.translate.openai_target import OpenAITarget, ReasoningControl
 from coderouter_supervisor.worker.translate.openai_to_anthropic import (
     DEFAULT_MAX_TOKENS,
+    openai_output_limit,
     openai_request_to_anthropic,
     unsupported_openai_fields,
 )
@@ -40,7 +41,11 @@ from coderouter_supervisor.worker.translate.stream_anthropic_to_openai import An
 from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.thinking_hygiene import strip_unsigned_thinking
-from coderouter_supervisor.worker.translate.token_estimate import estimate_tokens
+from coderouter_supervisor.worker.translate.token_estimate import (
+    InputBound,
+    estimate_tokens,
+    input_token_bound,
+)
 from coderouter_supervisor.worker.translate.tool_repair import (
     RepairedCall,
     ToolRepair,
@@ -48,7 +53,9 @@ from coderouter_supervisor.worker.translate.tool_repair import (
     repair_tool_calls,
 )
 from coderouter_supervisor.worker.translate.usage import (
+    NO_USAGE,
     TokenUsage,
+    UsageReport,
     anthropic_usage,
     openai_usage,
     usage_from_anthropic,
@@ -58,9 +65,11 @@ from coderouter_supervisor.worker.translate.usage import (
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_STOP_MARKERS",
+    "NO_USAGE",
     "RAW_ARGUMENTS_KEY",
     "AnthropicToOpenAIStream",
     "FilterChain",
+    "InputBound",
     "OpenAITarget",
     "OpenAIToAnthropicStream",
     "OutputFilterName",
@@ -72,6 +81,7 @@ __all__ = [
     "ThinkingFilter",
     "TokenUsage",
     "ToolRepair",
+    "UsageReport",
     "anthropic_message_to_openai",
     "anthropic_request_to_openai",
     "anthropic_usage",
@@ -79,7 +89,9 @@ __all__ = [
     "build_filter_chain",
     "estimate_tokens",
     "finish_reason_from_stop",
+    "input_token_bound",
     "openai_completion_to_anthropic",
+    "openai_output_limit",
     "openai_request_to_anthropic",
     "openai_usage",
     "repair_completion",

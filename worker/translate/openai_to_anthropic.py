@@ -63,6 +63,13 @@ _UNSUPPORTED = (
 )
 
 
+def openai_output_limit(request: ChatCompletionRequest) -> int:
+    """The output limit an OpenAI request asks for: the larger of ``max_completion_tokens`` and
+    ``max_tokens`` (an upstream may honour either), or :data:`DEFAULT_MAX_TOKENS` when it gives none
+    (what a priced provider is sent, and what budget holds reserve)."""
+    return max(request.max_completion_tokens or 0, request.max_tokens or 0) or DEFAULT_MAX_TOKENS
+
+
 def unsupported_openai_fields(request: ChatCompletionRequest) -> tuple[str, ...]:
     """Fields of ``request`` that an Anthropic upstream cannot honour (``n: 1`` is harmless)."""
     # Read field by field: dumping the whole request would copy every message for nothing.
@@ -177,12 +184,10 @@ def _output_config(request: ChatCompletionRequest) -> dict[str, Any] | None:
     return {"format": {"type": "json_schema", "schema": schema}}
 
 
-def openai_request_to_anthropic(
-    request: ChatCompletionRequest, *, model: str, default_max_tokens: int = DEFAULT_MAX_TOKENS
-) -> MessagesRequest:
+def openai_request_to_anthropic(request: ChatCompletionRequest, *, model: str) -> MessagesRequest:
     """The Anthropic request for ``request`` sent to ``model``; see the module docstring."""
     system, turns = anthropic_conversation(request)
-    max_tokens = request.max_completion_tokens or request.max_tokens or default_max_tokens
+    max_tokens = openai_output_limit(request)
     tools = [
         ToolDefinition(
             name=tool.function.name,

@@ -40,7 +40,12 @@ from coderouter_supervisor.worker.protocol import (
 )
 from coderouter_supervisor.worker.translate.ids import completion_id, tool_call_id
 from coderouter_supervisor.worker.translate.stop_reasons import finish_reason_from_stop
-from coderouter_supervisor.worker.translate.usage import TokenUsage, openai_usage, usage_from_anthropic
+from coderouter_supervisor.worker.translate.usage import (
+    TokenUsage,
+    UsageReport,
+    openai_usage,
+    usage_from_anthropic,
+)
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(StreamEvent)
 
@@ -71,6 +76,8 @@ class AnthropicToOpenAIStream:
         self._tool_index_by_block: dict[int, int] = {}
         self._stop_reason: str | None = None
         self._usage = TokenUsage()
+        self._usage_seen = False
+        self._usage_final = False
         self.skipped_events = 0
 
     @property
@@ -82,6 +89,11 @@ class AnthropicToOpenAIStream:
     def usage(self) -> TokenUsage:
         """Usage so far, as the upstream reported it (input at start, output cumulative)."""
         return self._usage
+
+    @property
+    def report(self) -> UsageReport:
+        """What the upstream reported: input from ``message_start``, final with ``message_delta``."""
+        return UsageReport(self._usage if self._usage_seen else None, final=self._usage_final)
 
     def feed(self, event: Mapping[str, Any]) -> list[ChatCompletionChunk]:
         """Chunks for one upstream event (often none).
@@ -104,6 +116,7 @@ class AnthropicToOpenAIStream:
             self._id = self._id or completion_id(parsed.message.id)
             self._model = parsed.message.model or self._model
             self._usage = usage_from_anthropic(parsed.message.usage)
+            self._usage_seen = True
         elif isinstance(parsed, ContentBlockStartEvent):
             self._start_block(parsed, chunks)
         elif isinstance(parsed, ContentBlockDeltaEvent):
@@ -191,6 +204,7 @@ class AnthropicToOpenAIStream:
     def _merge_usage(self, event: MessageDeltaEvent) -> None:
         reported = event.usage
         current = self._usage
+        self._usage_seen = self._usage_final = True
         self._usage = TokenUsage(
             input_tokens=reported.input_tokens if reported.input_tokens is not None else current.input_tokens,
             output_tokens=reported.output_tokens,

@@ -51,7 +51,7 @@ from coderouter_supervisor.worker.translate.ids import anthropic_message_id, too
 from coderouter_supervisor.worker.translate.stop_reasons import stop_reason_from_finish
 from coderouter_supervisor.worker.translate.stream_tool_repair import Piece, StreamingToolRepair
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
-from coderouter_supervisor.worker.translate.usage import TokenUsage, usage_from_openai
+from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport, usage_from_openai
 
 _CHARS_PER_TOKEN = 4
 
@@ -108,6 +108,14 @@ class OpenAIToAnthropicStream:
             return self._reported
         estimate = -(-self._emitted_chars // _CHARS_PER_TOKEN)
         return TokenUsage(input_tokens=self._input_estimate, output_tokens=estimate)
+
+    @property
+    def report(self) -> UsageReport:
+        """What the upstream reported; final once the answer finished (some servers report
+        running usage in every chunk)."""
+        return UsageReport(
+            self._reported, final=self._reported is not None and self._finish_reason is not None
+        )
 
     def feed(self, chunk: Mapping[str, Any]) -> list[AnthropicEvent]:
         """Events for one upstream chunk (often none).

@@ -35,6 +35,22 @@ class TokenUsage:
         return self.input_tokens + self.cache_read_tokens + self.cache_creation_tokens
 
 
+@dataclass(frozen=True)
+class UsageReport:
+    """What an upstream has said about one answer's usage so far.
+
+    ``usage`` is None while it said nothing. ``final`` once the count is complete: an OpenAI
+    upstream reports usage once, at the end; an Anthropic stream reports input in
+    ``message_start`` (``usage`` set, not final) and output in ``message_delta`` (final).
+    """
+
+    usage: TokenUsage | None = None
+    final: bool = False
+
+
+NO_USAGE = UsageReport()
+
+
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 

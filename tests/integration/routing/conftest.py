@@ -2,7 +2,7 @@
 
 Providers: ``primary`` and ``backup`` (OpenAI-compatible fakes), ``claude-paid`` (Anthropic fake,
 ``paid: true``), ``thinker`` (the same Anthropic fake, free, a model that can think), ``dead``
-(nothing listens), ``metered`` (the primary fake, priced at $1 per token with a $50 monthly cap),
+(nothing listens), ``metered`` (the primary fake, priced at $1 per token with an $80 monthly cap),
 ``priced-claude`` (the Anthropic fake at Sonnet list prices, no cap).
 Stateless tests share one gateway per module (``lab``); tests of provider facts (budget, health,
 cooldown, adaptive order) start their own (``fresh_lab``), since facts are per provider.
@@ -23,7 +23,9 @@ from support.fake_upstream import FakeUpstream
 from support.gateway_process import Gateway, free_port, start_gateway
 
 PER_TOKEN = {"input_tokens_per_million": 1_000_000, "output_tokens_per_million": 1_000_000}
-BUDGET_USD = 50
+# A "hello" request with max_tokens 16 holds $52.25 (29 input tokens of bound at the cache-write
+# rate, 16 out) and costs $19 (12 in, 7 out): two fit under $80, a third does not.
+BUDGET_USD = 80
 
 PROFILES: dict[str, dict[str, Any]] = {
     "fallback": {"providers": ["primary", "backup"]},
