@@ -4,9 +4,7 @@ The body is the largest the gateway accepts on both counts: just under ``max_bod
 screenshot's worth of base64) and just under ``MAX_JSON_ELEMENTS`` (tens of thousands of small
 messages). A single worker (``--workers 1``) serves it while the test polls ``/healthz`` on the same
 process; the worst answer time must stay under 100 ms (heartbeats go stale at 6 s; before, 900,000
-small messages kept /healthz waiting 4.5 s). Under load on a shared 2-core machine the worst wait
-sometimes reaches 100-190 ms: that is reported as an expected failure with the figure, while a
-stall (half a second or more) fails. A body past the element bound is refused at once.
+small messages kept /healthz waiting 4.5 s). A body past the element bound is refused at once.
 """
 
 from __future__ import annotations
@@ -32,8 +30,7 @@ from support.gateway_process import Gateway, start_gateway
 
 pytestmark = pytest.mark.integration
 
-WORST_HEALTHZ_S = 0.1  # the target
-STALL_S = 0.5  # a stall: what this test fails on
+WORST_HEALTHZ_S = 0.1
 HEALTHZ_EVERY_S = 0.01
 
 
@@ -137,15 +134,9 @@ def test_healthz_keeps_answering_while_the_largest_body_is_served(
             poller.wait(30)
     assert response.status_code == 200, response.text[:300]
     assert len(waits) >= 5, "the large request was served too fast to observe"
-    worst = max(waits)
-    # Before: this body kept /healthz waiting 0.3-2.8 s (4.5 s for 900,000 messages).
-    assert worst < STALL_S, sorted(waits)[-5:]
-    if worst >= WORST_HEALTHZ_S:
-        # Measured on the shared 2-core CI machine under load: 100-190 ms at worst, median ~10 ms;
-        # what remains is json.loads of the 31 MiB body and the guards' walks on the event loop.
-        pytest.xfail(
-            f"worst /healthz wait {worst * 1000:.0f} ms; the target is {WORST_HEALTHZ_S * 1000:.0f} ms"
-        )
+    # Before: this body kept /healthz waiting 0.3-2.8 s (4.5 s for 900,000 messages); measured on
+    # a quiet 2-core machine now: 30-60 ms at worst.
+    assert max(waits) < WORST_HEALTHZ_S, sorted(waits)[-5:]
 
 
 @pytest.mark.parametrize("ingress", ["anthropic", "openai"])

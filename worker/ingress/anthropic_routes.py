@@ -14,10 +14,12 @@ from coderouter_supervisor.worker.ingress.dispatch import (
     authorize,
     choose_profile,
     explain_headers,
+    message_count,
     plan_chain,
     route_request,
 )
 from coderouter_supervisor.worker.ingress.streaming import error_stream, streamed_response
+from coderouter_supervisor.worker.offload import run_step
 from coderouter_supervisor.worker.protocol import (
     PING_FRAME,
     CountTokensRequest,
@@ -32,6 +34,7 @@ from coderouter_supervisor.worker.providers import (
     stream_anthropic,
 )
 from coderouter_supervisor.worker.providers.count_tokens import count_tokens_upstream
+from coderouter_supervisor.worker.routing import request_has_cache_control
 from coderouter_supervisor.worker.translate import estimate_tokens
 
 
@@ -86,7 +89,8 @@ async def count_tokens(request: Request) -> Response:
     await authorize(request)
     data, body = await read_body(request, CountTokensRequest, gateway_of(request).max_body_bytes)
     profile = choose_profile(request, data, body.model)
-    plan = await plan_chain(request, profile, data, "anthropic")
+    markers = await run_step(message_count(data), request_has_cache_control, data)
+    plan = await plan_chain(request, profile, data, "anthropic", cache_control=markers)
     if plan.attempts and plan.attempts[0].provider.kind == "anthropic":
         first = plan.attempts[0].provider
         call = ProviderCall(

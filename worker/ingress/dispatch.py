@@ -151,17 +151,29 @@ def _thinking(body: dict[str, Any]) -> Literal["enabled", "adaptive"] | None:
     return "enabled" if isinstance(effort, str) and effort not in ("none", "minimal") else None
 
 
-def _traits(body: dict[str, Any], ingress: IngressName) -> RequestTraits:
+def _traits(body: dict[str, Any], ingress: IngressName, cache_control: bool) -> RequestTraits:
     # Cache markers are an Anthropic feature: translation to an OpenAI-compatible backend drops them.
     # OpenAI-shaped markers (OpenRouter's) pass through verbatim, so nothing is lost there.
-    markers = ingress == "anthropic" and request_has_cache_control(body)
+    markers = ingress == "anthropic" and cache_control
     return RequestTraits(thinking=_thinking(body), cache_control=markers)
 
 
+def message_count(body: dict[str, Any]) -> int:
+    """How many messages ``body`` carries: the weight :func:`run_step` gives a walk over it."""
+    messages = body.get("messages")
+    return len(messages) if isinstance(messages, list) else 0
+
+
 async def plan_chain(
-    request: Request, profile: ProfileConfig, body: dict[str, Any], ingress: IngressName
+    request: Request,
+    profile: ProfileConfig,
+    body: dict[str, Any],
+    ingress: IngressName,
+    *,
+    cache_control: bool,
 ) -> ChainPlan:
-    """The profile's chain after every gate and reorder, each explained by one event."""
+    """The profile's chain after every gate and reorder, each explained by one event.
+    ``cache_control``: whether ``body`` carries prompt-cache markers (the caller has walked it)."""
     gateway = gateway_of(request)
     now = time.time()
     facts = await gateway.facts.snapshot(profile.providers, now, observations=profile.adaptive)
@@ -171,7 +183,7 @@ async def plan_chain(
         profile,
         facts,
         now,
-        traits=_traits(body, ingress),
+        traits=_traits(body, ingress, cache_control),
         registry=gateway.capabilities,
         rank_memory=gateway.rank_memory.get(profile.name),
         missing_keys=_missing_keys(config, profile),
@@ -206,11 +218,14 @@ async def route_request(
     """
     gateway = gateway_of(request)
     profile = choose_profile(request, body, model)
-    guarded = guard_tool_loop(profile, body, ingress)
+    # Walks over every message run off the event loop for a long conversation (see ``offload``).
+    weight = message_count(body)
+    guarded = await run_step(weight, guard_tool_loop, profile, body, ingress)
     if guarded is not body:
         # Before any slot or hold is taken, so a refusal here has nothing to give back.
         parsed = validate_body(type(parsed), guarded)
-    plan = await plan_chain(request, profile, guarded, ingress)
+    cache_control = await run_step(weight, request_has_cache_control, guarded)
+    plan = await plan_chain(request, profile, guarded, ingress, cache_control=cache_control)
     if not plan.attempts:
         raise blocked_error(plan)
     tuning = gateway.config.config.supervisor.providers
@@ -233,14 +248,11 @@ async def route_request(
     )
     suffixes = [call.system_suffix or "" for call in calls]
     longest_suffix = max(suffixes, key=lambda text: len(text.encode()))
-    messages = guarded.get("messages")
-    weight = len(messages) if isinstance(messages, list) else 0
     shape = RequestShape(
-        # Off the event loop for a long conversation: the bound walks and encodes every text.
         input=await run_step(weight, input_token_bound, guarded, extra_text=longest_suffix),
         max_tokens=max_tokens,
         streaming=streaming,
-        cache_control=request_has_cache_control(guarded),
+        cache_control=cache_control,
         choices=choices,
     )
     key: ClientKey | None = getattr(request.state, "client_key", None)
