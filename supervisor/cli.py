@@ -1,7 +1,8 @@
 """The `coderouter-supervisor` command. Only this module decides exit codes.
 
-Exit codes: 0 success; 1 runtime failure (not running, so `stop` stopped nothing; port taken;
-state file unusable); 2 invalid config or setting (also a refused `reload`); `status` exits 3
+Exit codes: 0 success; 1 runtime failure that may pass (not running, so `stop` stopped nothing;
+port taken; state file unusable); 2 what no restart can fix (invalid config or setting, a refused
+`reload`, a public bind without client keys, a state file of a newer version); `status` exits 3
 when no instance is running (LSB); `doctor` exits 1 when its worst check is a WARN and 2 on any
 FAIL.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 import click
 
 from coderouter_supervisor.state import (
+    SchemaMismatch,
     StateError,
     list_workers,
     mark_gone_workers,
@@ -126,11 +128,13 @@ def start(
         fail(f"already running (pid {running}) with state {settings.state_db}", EXIT_FAILURE)
     try:
         previous = migrate_state_file(settings.state_db)
-    except StateError as exc:
+    except SchemaMismatch as exc:  # a newer install's file: no restart can read it
+        fail(str(exc), EXIT_INVALID)
+    except StateError as exc:  # a full disk or a lock may pass, so systemd may try again
         fail(str(exc), EXIT_FAILURE)
     refusal = auth_refusal(settings, loaded.config.supervisor, insecure_no_auth)
-    if refusal is not None:
-        fail(refusal, EXIT_FAILURE)
+    if refusal is not None:  # only a config change or a new key lifts it: exit 2 stops systemd restarts
+        fail(refusal, EXIT_INVALID)
     version = sqlite_library_version()
     emit_event(
         "state-ready",

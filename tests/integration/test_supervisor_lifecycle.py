@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -126,6 +127,19 @@ def test_start_refuses_a_broken_config_without_traceback(gateway_factory: StartG
     log = gateway.log()
     assert "providers.yaml" in log
     assert "Traceback" not in log
+
+
+def test_start_refuses_a_state_file_of_a_newer_version_with_exit_2(
+    gateway_factory: StartGateway, tmp_path: Path
+) -> None:
+    state_db = tmp_path / "state" / "state.db"
+    state_db.parent.mkdir()
+    with sqlite3.connect(state_db) as conn:
+        conn.execute("PRAGMA user_version = 9999")
+    gateway = gateway_factory(wait=False)
+    # systemd's RestartPreventExitStatus=2: restarting cannot downgrade the file.
+    assert gateway.proc.wait(20) == 2
+    assert "newer coderouter-supervisor" in gateway.log()
 
 
 def test_start_refuses_a_second_instance_and_a_taken_port(gateway_factory: StartGateway) -> None:
