@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,7 +52,12 @@ from coderouter_supervisor.supervisor.instance import (
     write_pid_file,
 )
 from coderouter_supervisor.supervisor.keys_command import keys
-from coderouter_supervisor.supervisor.preflight import auth_refusal, port_problem, sqlite_has_wal_reset_bug
+from coderouter_supervisor.supervisor.preflight import (
+    Refusal,
+    auth_refusal,
+    port_problem,
+    sqlite_has_wal_reset_bug,
+)
 from coderouter_supervisor.supervisor.reload_outcome import read_reload_outcome
 from coderouter_supervisor.supervisor.settings import (
     SupervisorFlags,
@@ -133,8 +139,8 @@ def start(
     except StateError as exc:  # a full disk or a lock may pass, so systemd may try again
         fail(str(exc), EXIT_FAILURE)
     refusal = auth_refusal(settings, loaded.config.supervisor, insecure_no_auth)
-    if refusal is not None:  # only a config change or a new key lifts it: exit 2 stops systemd restarts
-        fail(refusal, EXIT_INVALID)
+    if refusal is not None:
+        refuse(refusal)
     version = sqlite_library_version()
     emit_event(
         "state-ready",
@@ -148,9 +154,10 @@ def start(
     if problem is None and settings.admin_port:
         problem = port_problem(ADMIN_HOST, settings.admin_port)
         if problem is not None:
-            problem = f"admin endpoint: {problem} (choose another with --admin-port, or 0 to turn it off)"
+            hint = "choose another with --admin-port, or 0 to turn it off"
+            problem = replace(problem, reason=f"admin endpoint: {problem.reason} ({hint})")
     if problem is not None:
-        fail(problem, EXIT_FAILURE)
+        refuse(problem)
     forget_gone_workers(settings.state_db)
 
     env = dict(os.environ)
@@ -166,6 +173,11 @@ def start(
     finally:
         remove_pid_file(files)
     sys.exit(code)
+
+
+def refuse(refusal: Refusal) -> None:
+    # Exit 2 only when no restart can lift it: the systemd units restart on anything else.
+    fail(refusal.reason, EXIT_INVALID if refusal.lasting else EXIT_FAILURE)
 
 
 def forget_gone_workers(state_db: Path) -> None:
