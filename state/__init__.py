@@ -19,6 +19,8 @@ from coderouter_supervisor.state.budget_ledger import (
 from coderouter_supervisor.state.client_keys import (
     ClientKey,
     KeyNameTaken,
+    KeySetting,
+    KeyValue,
     change_key_limits,
     read_keys,
     store_key,
@@ -54,6 +56,8 @@ __all__ = [
     "KeyLimit",
     "KeyLoad",
     "KeyNameTaken",
+    "KeySetting",
+    "KeyValue",
     "LedgerEntry",
     "ProviderFacts",
     "RecentEvent",

@@ -11,13 +11,18 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from coderouter_supervisor.state.connection import on_own_connection, write_transaction
 from coderouter_supervisor.state.errors import StateError
 from coderouter_supervisor.state.key_admissions import KeyLimit
 
 T = TypeVar("T")
+
+# What `keys set` may change: the request limits, the monthly budget, the profiles allowed.
+KeySetting = KeyLimit | Literal["monthly_budget_usd", "profiles"]
+KeyValue = int | float | tuple[str, ...] | None
+_SETTABLE = (*get_args(KeyLimit), "monthly_budget_usd", "profiles")
 
 
 class KeyNameTaken(StateError):
@@ -107,9 +112,10 @@ def revoke_key(conn: sqlite3.Connection, name: str, now: float) -> bool:
     return write_transaction(conn, op)
 
 
-def set_limits(conn: sqlite3.Connection, name: str, limits: Mapping[KeyLimit, int | None]) -> bool:
-    """Change the given limits of the active key ``name`` (None lifts one); False when there is no
-    active key of that name. Every worker applies the change within a second."""
+def set_limits(conn: sqlite3.Connection, name: str, limits: Mapping[KeySetting, KeyValue]) -> bool:
+    """Change the given settings of the active key ``name`` (None lifts a limit or budget, or allows
+    every profile); False when there is no active key of that name. Every worker applies the change
+    within a second."""
 
     def op(c: sqlite3.Connection) -> bool:
         if not c.execute(
@@ -117,9 +123,10 @@ def set_limits(conn: sqlite3.Connection, name: str, limits: Mapping[KeyLimit, in
         ).fetchone():
             return False
         for column, value in limits.items():
-            if column not in get_args(KeyLimit):
-                raise ValueError(f"{column!r} is not a key limit")
-            c.execute(f"UPDATE client_key SET {column} = ? WHERE name = ?", (value, name))  # noqa: S608
+            if column not in _SETTABLE:
+                raise ValueError(f"{column!r} is not a key setting")
+            stored = json.dumps(list(value)) if isinstance(value, tuple) else value
+            c.execute(f"UPDATE client_key SET {column} = ? WHERE name = ?", (stored, name))  # noqa: S608
         return True
 
     return write_transaction(conn, op)
@@ -135,9 +142,9 @@ def withdraw_key(path: Path, name: str, now: float) -> bool:
     return on_own_connection(path, "revoke the key", lambda c: revoke_key(c, name, now))
 
 
-def change_key_limits(path: Path, name: str, limits: Mapping[KeyLimit, int | None]) -> bool:
+def change_key_limits(path: Path, name: str, limits: Mapping[KeySetting, KeyValue]) -> bool:
     """:func:`set_limits` on its own connection (for the CLI)."""
-    return on_own_connection(path, "change the key's limits", lambda c: set_limits(c, name, limits))
+    return on_own_connection(path, "change the key's settings", lambda c: set_limits(c, name, limits))
 
 
 def read_keys(path: Path) -> list[ClientKey]:

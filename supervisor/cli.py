@@ -1,8 +1,10 @@
 """The `coderouter-supervisor` command. Only this module decides exit codes.
 
-Exit codes: 0 success; 1 runtime failure (not running, port taken, state file unusable);
-2 invalid config or setting; `status` exits 3 when no instance is running (LSB); `doctor` exits
-1 when its worst check is a WARN and 2 on any FAIL.
+Exit codes: 0 success; 1 runtime failure that may pass (not running, so `stop` stopped nothing;
+port taken; state file unusable); 2 what no restart can fix (invalid config or setting, a refused
+`reload`, a public bind without client keys, a state file of a newer version); `status` exits 3
+when no instance is running (LSB); `doctor` exits 1 when its worst check is a WARN and 2 on any
+FAIL.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from coderouter_supervisor.state import (
+    SchemaMismatch,
     StateError,
     list_workers,
     mark_gone_workers,
@@ -32,6 +36,7 @@ from coderouter_supervisor.supervisor.cli_support import (
     config_option,
     fail,
     instance_files,
+    instance_registry,
     load,
     settings_for,
     state_option,
@@ -41,12 +46,19 @@ from coderouter_supervisor.supervisor.doctor_command import doctor
 from coderouter_supervisor.supervisor.install_service import install_service
 from coderouter_supervisor.supervisor.instance import (
     InstanceFiles,
+    register_instance,
     remove_pid_file,
     running_supervisor_pid,
     write_pid_file,
 )
 from coderouter_supervisor.supervisor.keys_command import keys
-from coderouter_supervisor.supervisor.preflight import auth_refusal, port_problem, sqlite_has_wal_reset_bug
+from coderouter_supervisor.supervisor.preflight import (
+    Refusal,
+    auth_refusal,
+    port_problem,
+    sqlite_has_wal_reset_bug,
+)
+from coderouter_supervisor.supervisor.reload_outcome import read_reload_outcome
 from coderouter_supervisor.supervisor.settings import (
     SupervisorFlags,
 )
@@ -122,11 +134,13 @@ def start(
         fail(f"already running (pid {running}) with state {settings.state_db}", EXIT_FAILURE)
     try:
         previous = migrate_state_file(settings.state_db)
-    except StateError as exc:
+    except SchemaMismatch as exc:  # a newer install's file: no restart can read it
+        fail(str(exc), EXIT_INVALID)
+    except StateError as exc:  # a full disk or a lock may pass, so systemd may try again
         fail(str(exc), EXIT_FAILURE)
     refusal = auth_refusal(settings, loaded.config.supervisor, insecure_no_auth)
     if refusal is not None:
-        fail(refusal, EXIT_FAILURE)
+        refuse(refusal)
     version = sqlite_library_version()
     emit_event(
         "state-ready",
@@ -140,9 +154,10 @@ def start(
     if problem is None and settings.admin_port:
         problem = port_problem(ADMIN_HOST, settings.admin_port)
         if problem is not None:
-            problem = f"admin endpoint: {problem} (choose another with --admin-port, or 0 to turn it off)"
+            hint = "choose another with --admin-port, or 0 to turn it off"
+            problem = replace(problem, reason=f"admin endpoint: {problem.reason} ({hint})")
     if problem is not None:
-        fail(problem, EXIT_FAILURE)
+        refuse(problem)
     forget_gone_workers(settings.state_db)
 
     env = dict(os.environ)
@@ -150,12 +165,19 @@ def start(
         settings, files, loaded, lambda: validated(path, env), env=env, capabilities=capabilities
     )
     write_pid_file(files)
+    if path is not None:
+        register_instance(instance_registry(), path, files)
     try:
         # One worker needs no arbiter: the gateway runs in this process (half the memory).
         code = run_single_process(job) if settings.workers == 1 else run_supervisor(job)
     finally:
         remove_pid_file(files)
     sys.exit(code)
+
+
+def refuse(refusal: Refusal) -> None:
+    # Exit 2 only when no restart can lift it: the systemd units restart on anything else.
+    fail(refusal.reason, EXIT_INVALID if refusal.lasting else EXIT_FAILURE)
 
 
 def forget_gone_workers(state_db: Path) -> None:
@@ -222,7 +244,7 @@ def stop(config: str | None, state: str | None, timeout: float) -> None:
     files = instance_files(config, state)
     pid = running_supervisor_pid(files)
     if pid is None:
-        click.echo(f"not running (state {files.state_db})")
+        fail(f"not running (state {files.state_db}); nothing was stopped", EXIT_FAILURE)
         return
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -237,15 +259,32 @@ def stop(config: str | None, state: str | None, timeout: float) -> None:
 @main.command()
 @config_option
 @state_option
-def reload(config: str | None, state: str | None) -> None:
-    """Re-read the config (SIGHUP): applied if valid, refused and logged if not."""
+@click.option(
+    "--timeout", type=click.FloatRange(0), default=30.0, show_default=True,
+    help="Seconds to wait for the answer.",
+)
+def reload(config: str | None, state: str | None, timeout: float) -> None:
+    """Re-read the config (SIGHUP) and say whether it was applied (exit 0) or refused and why (exit 2)."""
     files = instance_files(config, state)
     pid = running_supervisor_pid(files)
     if pid is None:
         fail(f"not running (state {files.state_db})", EXIT_FAILURE)
         return
+    before = read_reload_outcome(files.reload_outcome)
     os.kill(pid, signal.SIGHUP)
-    click.echo(f"reload requested (pid {pid}); the supervisor logs reload-accepted or reload-refused")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        outcome = read_reload_outcome(files.reload_outcome)
+        if outcome is not None and outcome != before:
+            if outcome.result == "refused":
+                fail(f"reload refused, still serving config {outcome.config}: {outcome.reason}", EXIT_INVALID)
+            click.echo(f"reload {outcome.result} (pid {pid}): serving config {outcome.config}")
+            return
+        time.sleep(0.1)
+    fail(
+        f"pid {pid} gave no answer within {timeout:g}s; its log says reload-accepted or reload-refused",
+        EXIT_FAILURE,
+    )
 
 
 main.add_command(budget)

@@ -6,13 +6,15 @@ and an exit status.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from coderouter_supervisor.supervisor.instance import InstanceFiles
+from coderouter_supervisor.state import default_state_path
+from coderouter_supervisor.supervisor.instance import InstanceFiles, registered_instance
 from coderouter_supervisor.supervisor.settings import (
     SettingError,
     SupervisorFlags,
@@ -40,6 +42,10 @@ def fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def warn(message: str) -> None:
+    click.echo(f"coderouter-supervisor: warning: {message}", err=True)
+
+
 def validated(path: Path | None, env: dict[str, str]) -> LoadedConfig:
     """The config at ``path`` and the user's capability rules, both checked before any worker sees them."""
     loaded = load_config(path, env)
@@ -61,12 +67,26 @@ def settings_for(flags: SupervisorFlags, section: SupervisorSection) -> Supervis
         raise AssertionError("unreachable") from exc
 
 
+def instance_registry() -> Path:
+    """Where `start` registers which state file each config's instance uses (see :mod:`.instance`)."""
+    return default_state_path(os.environ, Path.home()).parent / "instances"
+
+
 def instance_files(config: str | None, state: str | None) -> InstanceFiles:
-    """Find an instance's files the way `start` would, tolerating a config that no longer loads."""
+    """Find an instance's files: ``--state``, else the running instance registered for the config,
+    else the way `start` would. A config that no longer loads is reported as a warning."""
+    env = dict(os.environ)
+    path = Path(config).expanduser() if config else None
+    section = SupervisorSection()
     try:
-        section = load(config)[1].config.supervisor
-    except ConfigError:
-        section = SupervisorSection()
+        path = find_config_file(config, env, Path.cwd(), Path.home())
+        section = validated(path, env).config.supervisor
+    except ConfigError as exc:
+        warn(str(exc))
+    if state is None and path is not None:
+        registered = registered_instance(instance_registry(), path)
+        if registered is not None:
+            return registered
     return InstanceFiles(settings_for(SupervisorFlags(state=state), section).state_db)
 
 
@@ -79,15 +99,20 @@ state_option = click.option(
 
 
 def instance_and_config(config: str | None, state: str | None) -> tuple[CodeRouterConfig | None, Path]:
-    """The caps to show (from ``--config``, else the config the instance last ran, else the search)
-    and the state file; a config that no longer loads shows spend without caps."""
+    """The caps to show (from ``--config`` if it loads, else the config the instance last ran, else
+    the search) and the state file; with none of them loading, spend shows without caps."""
     files = instance_files(config, state)
+    if config is not None:
+        with contextlib.suppress(ConfigError):  # instance_files has reported why
+            return load(config)[1].config, files.state_db
     try:
-        if config is None and files.config_snapshot.exists():
+        if files.config_snapshot.exists():
             snapshot = files.config_snapshot
             return parse_config(
                 snapshot.read_text(encoding="utf-8"), str(snapshot), os.environ
             ).config, files.state_db
-        return load(config)[1].config, files.state_db
+        if config is None:
+            return load(None)[1].config, files.state_db
     except (ConfigError, OSError):
-        return None, files.state_db
+        pass
+    return None, files.state_db

@@ -43,7 +43,7 @@ from coderouter_supervisor.supervisor.doctor_results import (
     render_summary,
     worst,
 )
-from coderouter_supervisor.supervisor.preflight import auth_refusal, sqlite_has_wal_reset_bug
+from coderouter_supervisor.supervisor.preflight import Refusal, auth_refusal, sqlite_has_wal_reset_bug
 from coderouter_supervisor.supervisor.settings import SupervisorFlags, SupervisorSettings
 from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, ProviderConfig
@@ -120,9 +120,13 @@ def check_box(settings: SupervisorSettings, loaded: LoadedConfig) -> list[CheckR
             settings.bind,
             loopback=is_loopback(settings.host),
             auth_off=section.auth == "none",
-            refusal=auth_refusal(settings, section, waived=False),
+            refusal=_reason(auth_refusal(settings, section, waived=False)),
         ),
     ]
+
+
+def _reason(refusal: Refusal | None) -> str | None:
+    return None if refusal is None else refusal.reason
 
 
 def _scrub(text: str, secrets: Iterable[str | None]) -> str:

@@ -224,6 +224,24 @@ def _account_exists(name: str) -> bool:
     return True
 
 
+def _warn_hidden_from_sandbox(request: UnitRequest) -> None:
+    """Say what a system unit's sandbox would hide, and the fix for each: the program is reinstalled,
+    the config moved."""
+    program = Path(request.command[0])
+    for warning in sandbox_warnings(
+        PurePosixPath(p) for p in (program, program.resolve(), Path(sys.executable).resolve())
+    ):
+        click.echo(
+            f"warning: {warning}; install into /opt or /usr/local (python3 -m venv /opt/coderouter)",
+            err=True,
+        )
+    for warning in sandbox_warnings([PurePosixPath(request.config)] if request.config else []):
+        click.echo(
+            f"warning: {warning}; move the config to /etc/coderouter/providers.yaml and pass that",
+            err=True,
+        )
+
+
 @click.command("install-service")
 @click.option(
     "--user", "user_unit", is_flag=True, help="A user unit (~/.config/systemd/user), no root needed."
@@ -256,21 +274,12 @@ def install_service(
     template = resources.files("coderouter_supervisor.etc").joinpath(name).read_text(encoding="utf-8")
     unit = render_unit(template, request)
     if scope == "system":
-        seen = [Path(request.command[0]), Path(request.command[0]).resolve(), Path(sys.executable).resolve()]
-        seen += [config_path] if config_path else []
-        for warning in sandbox_warnings(PurePosixPath(p) for p in seen):
-            click.echo(
-                f"warning: {warning}; install into /opt or /usr/local (python3 -m venv /opt/coderouter)",
-                err=True,
-            )
+        _warn_hidden_from_sandbox(request)
     if dry_run:
         click.echo(unit, nl=False)
         return
-    directory = (
-        Path(output)
-        if output
-        else (user_unit_dir(dict(os.environ), Path.home()) if user_unit else SYSTEM_UNIT_DIR)
-    )
+    systemd_dir = user_unit_dir(dict(os.environ), Path.home()) if user_unit else SYSTEM_UNIT_DIR
+    directory = Path(output) if output else systemd_dir
     target = directory.absolute() / name
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -284,6 +293,9 @@ def install_service(
         click.echo("create the account it runs as:")
         click.echo(f"  useradd --system --home-dir /var/lib/coderouter --shell /usr/sbin/nologin {account}")
     click.echo("enable and start it:")
+    if target.parent.resolve() != systemd_dir.resolve():
+        # systemd reads units only from its own directories.
+        click.echo(f"  install -D -m 0644 {target} {systemd_dir.absolute() / name}")
     for command in enable_commands(scope, name):
         click.echo(f"  {command}")
     if user_unit:

@@ -1,12 +1,15 @@
-"""One running instance's files, all beside its state database.
+"""One running instance's files, all beside its state database, and the registry that finds them.
 
 Two instances under one user differ by state file, so nothing of theirs collides: each
-has its own pid file and config snapshot (and gunicorn's control socket is off).
+has its own pid file, config snapshot and reload outcome (and gunicorn's control socket is off).
+The state file may be named by the config itself, so `start` registers it under the config's
+path: the admin commands then find a running instance even after its config stopped loading.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,32 @@ class InstanceFiles:
     @property
     def config_snapshot(self) -> Path:
         return self.state_db.with_name(self.state_db.stem + ".active-config.yaml")
+
+    @property
+    def reload_outcome(self) -> Path:
+        return self.state_db.with_name(self.state_db.stem + ".reload-outcome.json")
+
+
+def _registration(registry: Path, config_path: Path) -> Path:
+    return registry / (hashlib.sha256(str(config_path.resolve()).encode()).hexdigest()[:16] + ".state-path")
+
+
+def register_instance(registry: Path, config_path: Path, files: InstanceFiles) -> None:
+    """Record which state file the instance started from ``config_path`` uses (best effort: without
+    it, admin commands still find the instance while its config loads)."""
+    with contextlib.suppress(OSError):
+        registry.mkdir(parents=True, exist_ok=True)
+        write_atomically(_registration(registry, config_path), f"{files.state_db}\n")
+
+
+def registered_instance(registry: Path, config_path: Path) -> InstanceFiles | None:
+    """The files of the instance last started from ``config_path``, if it is still running."""
+    try:
+        state_db = Path(_registration(registry, config_path).read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
+    files = InstanceFiles(state_db)
+    return files if state_db.is_absolute() and running_supervisor_pid(files) is not None else None
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -11,7 +11,8 @@ import click
 
 from coderouter_supervisor.state import (
     ClientKey,
-    KeyLimit,
+    KeySetting,
+    KeyValue,
     LedgerEntry,
     StateError,
     change_key_limits,
@@ -91,6 +92,37 @@ def parse_limit(text: str, option: str) -> int | None:
     return number
 
 
+def parse_budget(text: str) -> float | None:
+    """A monthly budget given to ``keys set``: dollars (0 or more), or ``none`` to lift it."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        dollars = float(text)
+    except ValueError:
+        dollars = -1.0
+    if not 0 <= dollars < float("inf"):
+        raise click.BadParameter(
+            f"{text!r}: give dollars (0 or more), or 'none'", param_hint="--monthly-budget-usd"
+        )
+    return dollars
+
+
+def parse_profiles(text: str, allow_all: bool) -> tuple[str, ...] | None:
+    """``A,B`` as profile names; ``all`` (for ``keys set``) allows every profile again."""
+    if allow_all and text.strip().lower() == "all":
+        return None
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not names:
+        hint = "give profile names as A,B" + (", or 'all'" if allow_all else "")
+        raise click.BadParameter(f"{text!r}: {hint}", param_hint="--profiles")
+    return names
+
+
+def _dollars(value: float) -> str:
+    # A key's budget can be a tenth of a cent: show it as given, not rounded to cents.
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
 def _limit(value: int | None) -> str:
     return "-" if value is None else str(value)
 
@@ -121,7 +153,7 @@ def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = No
             (
                 key.name,
                 "active" if key.active else "revoked",
-                "-" if key.monthly_budget_usd is None else f"{key.monthly_budget_usd:.2f}",
+                "-" if key.monthly_budget_usd is None else _dollars(key.monthly_budget_usd),
                 f"{used.spent_usd:.4f}",
                 str(used.requests),
                 str(used.input_tokens + used.output_tokens),
@@ -180,7 +212,7 @@ def keys_add(
     files = instance_files(config, state)
     try:
         migrate_state_file(files.state_db)
-        chosen = tuple(p.strip() for p in profiles.split(",") if p.strip()) if profiles else None
+        chosen = parse_profiles(profiles, allow_all=False) if profiles else None
         key = add_key(
             files.state_db,
             name,
@@ -222,21 +254,33 @@ def keys_list(config: str | None, state: str | None) -> None:
 @click.option(
     "--requests-per-minute", metavar="N|none", help="At most N requests in any 60 s ('none': no limit)."
 )
+@click.option(
+    "--monthly-budget-usd", metavar="USD|none", help="Cap this key's spend per UTC month ('none' lifts it)."
+)
+@click.option("--profiles", metavar="A,B|all", help="Only these profiles ('all': every profile).")
 def keys_set(
     name: str,
     config: str | None,
     state: str | None,
     max_concurrent: str | None,
     requests_per_minute: str | None,
+    monthly_budget_usd: str | None,
+    profiles: str | None,
 ) -> None:
-    """Change NAME's request limits; every worker applies them within a second."""
-    given: dict[KeyLimit, int | None] = {}
+    """Change NAME's limits, budget or profiles; every worker applies them within a second."""
+    given: dict[KeySetting, KeyValue] = {}
     if max_concurrent is not None:
         given["max_concurrent"] = parse_limit(max_concurrent, "--max-concurrent")
     if requests_per_minute is not None:
         given["requests_per_minute"] = parse_limit(requests_per_minute, "--requests-per-minute")
+    if monthly_budget_usd is not None:
+        given["monthly_budget_usd"] = parse_budget(monthly_budget_usd)
+    if profiles is not None:
+        given["profiles"] = parse_profiles(profiles, allow_all=True)
     if not given:
-        raise click.UsageError("give --max-concurrent and/or --requests-per-minute")
+        raise click.UsageError(
+            "give --max-concurrent, --requests-per-minute, --monthly-budget-usd and/or --profiles"
+        )
     files = instance_files(config, state)
     try:
         changed = change_key_limits(files.state_db, name, given)
@@ -245,8 +289,18 @@ def keys_set(
         return
     if not changed:
         raise click.ClickException(f"no active key named {name!r} (see `coderouter-supervisor keys list`)")
-    shown = ", ".join(f"{limit.replace('_', '-')} {value or 'none'}" for limit, value in given.items())
+    shown = ", ".join(_shown(setting, value) for setting, value in given.items())
     click.echo(f"{name}: {shown}; every worker applies it within a second")
+
+
+def _shown(setting: KeySetting, value: KeyValue) -> str:
+    if isinstance(value, tuple):
+        text = ",".join(value)
+    elif value is None:
+        text = "all" if setting == "profiles" else "none"
+    else:
+        text = _dollars(value) if setting == "monthly_budget_usd" else str(value)
+    return f"{setting.replace('_', '-')} {text}"
 
 
 @keys.command("revoke")

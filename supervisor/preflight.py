@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from dataclasses import dataclass
 
 from coderouter_supervisor.state import StateError, read_keys
 from coderouter_supervisor.supervisor.settings import SupervisorSettings
@@ -24,29 +25,44 @@ def sqlite_has_wal_reset_bug(version: str) -> bool:
     return not any(parts[:2] == fix[:2] and parts >= fix for fix in _WAL_RESET_BACKPORTS)
 
 
-def port_problem(host: str, port: int) -> str | None:
+@dataclass(frozen=True)
+class Refusal:
+    """Why `start` will not serve; ``lasting`` when no restart can lift it (the CLI exits 2 then,
+    which the systemd units do not restart)."""
+
+    reason: str
+    lasting: bool
+
+
+def bind_refusal(host: str, port: int, exc: OSError) -> Refusal:
+    """What a failed bind of ``host:port`` means: a taken port may be freed and an address may
+    come up, a privileged port stays privileged."""
+    if exc.errno == errno.EADDRINUSE:
+        return Refusal(
+            f"{host}:{port} is already in use (another gateway? try `coderouter-supervisor status`)", False
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return Refusal(f"{host} is not an address of this machine", False)
+    if exc.errno == errno.EACCES:
+        return Refusal(f"no permission to bind port {port} (ports below 1024 need privileges)", True)
+    return Refusal(f"cannot bind {host}:{port}: {exc.strerror}", False)
+
+
+def port_problem(host: str, port: int) -> Refusal | None:
     """Why ``host:port`` cannot be bound right now, or None if it can."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host.strip("[]"), port))
+        except socket.gaierror as exc:  # before OSError: it is one
+            return Refusal(f"cannot resolve host {host!r}: {exc}", False)
         except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return (
-                    f"{host}:{port} is already in use (another gateway? try `coderouter-supervisor status`)"
-                )
-            if exc.errno == errno.EADDRNOTAVAIL:
-                return f"{host} is not an address of this machine"
-            if exc.errno == errno.EACCES:
-                return f"no permission to bind port {port} (ports below 1024 need privileges)"
-            return f"cannot bind {host}:{port}: {exc.strerror}"
-        except socket.gaierror as exc:
-            return f"cannot resolve host {host!r}: {exc}"
+            return bind_refusal(host, port, exc)
     return None
 
 
-def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waived: bool) -> str | None:
+def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waived: bool) -> Refusal | None:
     """Why the gateway must not start: listening beyond this machine with nobody's key required."""
     if is_loopback(settings.host) or waived or section.auth == "none":
         return None
@@ -55,12 +71,13 @@ def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waive
         keys = read_keys(settings.state_db) if settings.state_db.exists() else []
         active = [key for key in keys if key.active]
     except StateError as exc:
-        return f"cannot check client keys before listening on {settings.host}: {exc}"
+        return Refusal(f"cannot check client keys before listening on {settings.host}: {exc}", False)
     if active:
         return None
-    return (
+    return Refusal(
         f"refusing to listen on {settings.host} without client keys: anyone who reaches it could spend "
         "your provider keys. Add one with "
         f"`coderouter-supervisor keys add NAME --state {settings.state_db}`, "
-        "or pass --insecure-no-auth (supervisor.auth: none) if the network is yours alone"
+        "or pass --insecure-no-auth (supervisor.auth: none) if the network is yours alone",
+        True,
     )

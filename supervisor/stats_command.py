@@ -46,10 +46,12 @@ def render_stats(stats: dict[str, Any]) -> str:
     by_status = counters["client_requests_by_status"]
     errors = sum(n for status, n in by_status.items() if not str(status).startswith("2"))
     workers = next((g["value"] for g in stats["gauges"] if g["name"] == "workers_alive"), 0)
+    # The month's ledger, not the lifetime cost counter: a `budget reset` shows here at once.
+    month_spent = sum(p["budget"]["spent_usd"] or 0.0 for p in stats["providers"])
     lines = [
         f"requests {counters['client_requests_total']:.0f} ({errors:.0f} errors), "
         f"attempts {counters['requests_total']:.0f}, workers alive {workers:.0f}, "
-        f"spent ${counters['cost_total_usd_aggregate']:.4f}, "
+        f"spent this month ${month_spent:.4f}, "
         f"saved ${counters['cost_savings_usd_aggregate']:.4f}",
         "",
     ]

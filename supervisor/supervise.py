@@ -25,6 +25,7 @@ from coderouter_supervisor.supervisor.arbiter import (
     gunicorn_config_path,
 )
 from coderouter_supervisor.supervisor.instance import InstanceFiles, write_atomically
+from coderouter_supervisor.supervisor.reload_outcome import record_reload_outcome
 from coderouter_supervisor.supervisor.settings import SupervisorSettings
 from coderouter_supervisor.supervisor.wal_keeper import WalKeeper
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, SupervisorSection
@@ -157,10 +158,12 @@ def reload_validated(job: Supervision, apply: Callable[[LoadedConfig], None]) ->
         capabilities = load_registry(Path.home())
     except ConfigError as exc:
         emit_event("reload-refused", "error", error=str(exc), keeping=job.config.digest)
+        record_reload_outcome(job.files, "refused", job.config.digest, str(exc))
         return job.config
     if _runs_already(job, fresh, capabilities):
         # Rolling every worker for nothing would cut their streams at graceful_timeout.
         emit_event("reload-unchanged", config=fresh.digest)
+        record_reload_outcome(job.files, "unchanged", fresh.digest)
         return job.config
     # Per-provider tuning and the body limit are read by the workers, so a reload applies them;
     # the rest needs a restart.
@@ -171,16 +174,14 @@ def reload_validated(job: Supervision, apply: Callable[[LoadedConfig], None]) ->
     try:
         publish_config(job.files, fresh)
     except OSError as exc:  # the state directory is full or read-only: workers keep the old snapshot
-        emit_event(
-            "reload-refused",
-            "error",
-            error=f"cannot write {job.files.config_snapshot}: {exc.strerror or exc}",
-            keeping=job.config.digest,
-        )
+        error = f"cannot write {job.files.config_snapshot}: {exc.strerror or exc}"
+        emit_event("reload-refused", "error", error=error, keeping=job.config.digest)
+        record_reload_outcome(job.files, "refused", job.config.digest, error)
         return job.config
     apply(fresh)
     job.capabilities = capabilities
     emit_event("reload-accepted", config=fresh.digest, previous=job.config.digest)
+    record_reload_outcome(job.files, "accepted", fresh.digest)
     return fresh
 
 

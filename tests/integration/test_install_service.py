@@ -109,6 +109,41 @@ def test_config_is_checked_and_passed_as_an_absolute_path(tmp_path: Path) -> Non
     assert not out.exists()
 
 
+@pytest.mark.parametrize("user", [True, False], ids=["user", "system"])
+def test_a_unit_written_elsewhere_is_installed_where_systemd_looks_before_enabling(
+    tmp_path: Path, user: bool
+) -> None:
+    out = tmp_path / "units"
+    result = install_service(tmp_path, *(["--user"] if user else []), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    target = out / "coderouter-supervisor.service"
+    where = tmp_path / "home" / ".config" / "systemd" / "user" if user else Path("/etc/systemd/system")
+    systemctl = "systemctl --user" if user else "systemctl"
+    lines = result.stdout.splitlines()
+    install_line = f"  install -D -m 0644 {target} {where / 'coderouter-supervisor.service'}"
+    assert install_line in lines
+    assert lines.index(install_line) < lines.index(f"  {systemctl} daemon-reload")
+    assert lines.index(f"  {systemctl} daemon-reload") < lines.index(
+        f"  {systemctl} enable --now coderouter-supervisor.service"
+    )
+
+
+def test_a_unit_written_where_systemd_looks_needs_no_copy(tmp_path: Path) -> None:
+    result = install_service(tmp_path, "--user")
+    assert result.returncode == 0, result.stderr
+    assert "install -D" not in result.stdout
+
+
+def test_a_config_the_sandbox_hides_is_to_be_moved_not_the_install(tmp_path: Path) -> None:
+    config = tmp_path / "providers.yaml"  # under /tmp: PrivateTmp= hides it from the service
+    shutil.copy(ROOT / "etc" / "providers.yaml", config)
+    result = install_service(tmp_path, "--dry-run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if str(config) in line]
+    assert "/etc/coderouter/providers.yaml" in warning
+    assert "venv" not in warning
+
+
 def test_dry_run_prints_the_unit_and_writes_nothing(tmp_path: Path) -> None:
     result = install_service(tmp_path, "--user", "--dry-run")
     assert result.returncode == 0, result.stderr

@@ -159,3 +159,8 @@ def test_spend_and_health_gauges_follow_what_happens(metered: Metered) -> None:
     assert rows["local"][1:5] == ["unhealthy", "4", "0", "4"]
     assert rows["cloud"][-2:] == ["0.0520", "100.00"]
     assert "main: local -> cloud" in table.stdout  # the unhealthy provider is not demoted (action: warn)
+    assert "spent this month $0.0520" in table.stdout.splitlines()[0]
+    reset = metered.gateway.cli("budget", "reset", "cloud", "--yes")
+    assert reset.returncode == 0, reset.stderr
+    after = metered.gateway.cli("stats")
+    assert "spent this month $0.0000" in after.stdout.splitlines()[0]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from support.gateway_process import StartGateway, alive, descendants, free_port
+from support.gateway_process import CLI, Gateway, StartGateway, alive, descendants, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -127,6 +129,19 @@ def test_start_refuses_a_broken_config_without_traceback(gateway_factory: StartG
     assert "Traceback" not in log
 
 
+def test_start_refuses_a_state_file_of_a_newer_version_with_exit_2(
+    gateway_factory: StartGateway, tmp_path: Path
+) -> None:
+    state_db = tmp_path / "state" / "state.db"
+    state_db.parent.mkdir()
+    with sqlite3.connect(state_db) as conn:
+        conn.execute("PRAGMA user_version = 9999")
+    gateway = gateway_factory(wait=False)
+    # systemd's RestartPreventExitStatus=2: restarting cannot downgrade the file.
+    assert gateway.proc.wait(20) == 2
+    assert "newer coderouter-supervisor" in gateway.log()
+
+
 def test_start_refuses_a_second_instance_and_a_taken_port(gateway_factory: StartGateway) -> None:
     first = gateway_factory()
     second = gateway_factory(port=free_port(), wait=False)  # same state file
@@ -152,3 +167,57 @@ profiles:
   - name: default
     providers: [local]
 """
+
+
+def _cli_without_state(gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
+    """An admin command as a user types it: ``--config`` only, no ``--state``."""
+    return subprocess.run(
+        [*CLI, *args],
+        env=gateway.env,
+        cwd=gateway.cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("workers", [2, 1])
+def test_admin_commands_find_the_instance_of_a_config_that_no_longer_loads(
+    gateway_factory: StartGateway, tmp_path: Path, workers: int
+) -> None:
+    config_path = tmp_path / "providers.yaml"
+    gateway = gateway_factory(workers=workers, config_text=VALID_CONFIG)
+    # The instance's state file is not the default one, so only a registration can lead to it.
+    config_path.write_text(VALID_CONFIG.replace("providers: [local]", "providers: [missing]"))
+
+    status = _cli_without_state(gateway, "status", "--config", str(config_path))
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert f"supervisor pid {gateway.proc.pid}" in status.stdout
+    assert "unknown provider 'missing'" in status.stderr
+
+    stats = _cli_without_state(gateway, "stats", "--config", str(config_path))
+    assert "unknown provider 'missing'" in stats.stderr
+    assert stats.returncode == 0, stats.stdout + stats.stderr
+    assert "local" in stats.stdout  # named by the config the instance runs
+
+    reload = _cli_without_state(gateway, "reload", "--config", str(config_path))
+    assert reload.returncode == 2, reload.stdout + reload.stderr
+    assert "refused" in reload.stderr
+    assert "unknown provider 'missing'" in reload.stderr
+
+    config_path.write_text(VALID_CONFIG.replace("timeout_s: 30", "timeout_s: 45"))
+    accepted = _cli_without_state(gateway, "reload", "--config", str(config_path))
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "accepted" in accepted.stdout
+    unchanged = _cli_without_state(gateway, "reload", "--config", str(config_path))
+    assert unchanged.returncode == 0, unchanged.stdout + unchanged.stderr
+    assert "unchanged" in unchanged.stdout
+
+    config_path.write_text("providers: [")
+    stop = _cli_without_state(gateway, "stop", "--config", str(config_path))
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert gateway.proc.wait(10) == 0
+    again = _cli_without_state(gateway, "stop", "--config", str(config_path))
+    assert again.returncode == 1
+    assert "not running" in again.stderr

@@ -55,7 +55,7 @@ def test_refuses_to_listen_beyond_loopback_without_keys(tmp_path: Path) -> None:
     with FakeUpstream() as upstream:
         gateway = start_gateway(tmp_path, "--host", ANY_ADDRESS, config_text=config(upstream), wait=False)
         code = gateway.proc.wait(30)
-    assert code != 0
+    assert code == 2  # systemd's RestartPreventExitStatus=2: a restart cannot add a key
     assert "refusing to listen on 0.0.0.0 without client keys" in gateway.log()
     assert "keys add NAME" in gateway.log()
     assert "Traceback" not in gateway.log()
@@ -254,3 +254,34 @@ def test_a_key_budget_holds_across_workers_and_restarts(tmp_path: Path) -> None:
         finally:
             if gateway.proc.poll() is None:
                 gateway.terminate()
+
+
+def test_keys_set_changes_a_budget_and_profiles_and_list_shows_them_unrounded(tmp_path: Path) -> None:
+    state = ("--state", str(tmp_path / "state.db"))
+
+    def alice() -> list[str]:
+        listed = run_cli(tmp_path, "keys", "list", *state)
+        assert listed.returncode == 0, listed.stderr
+        # NAME STATE BUDGET SPENT REQUESTS TOKENS PROFILES ...
+        return next(line.split() for line in listed.stdout.splitlines() if line.startswith("alice "))
+
+    added = run_cli(tmp_path, "keys", "add", "alice", "--monthly-budget-usd", "0.001", *state)
+    assert added.returncode == 0, added.stderr
+    assert alice()[2] == "0.001"
+
+    changed = run_cli(
+        tmp_path, "keys", "set", "alice", "--monthly-budget-usd", "2.5", "--profiles", "coding, chat", *state
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert (alice()[2], alice()[6]) == ("2.5", "coding,chat")
+
+    cleared = run_cli(
+        tmp_path, "keys", "set", "alice", "--monthly-budget-usd", "none", "--profiles", "all", *state
+    )
+    assert cleared.returncode == 0, cleared.stderr
+    assert (alice()[2], alice()[6]) == ("-", "all")
+
+    for bad in (("--monthly-budget-usd", "-1"), ("--monthly-budget-usd", "lots"), ("--profiles", ",")):
+        refused = run_cli(tmp_path, "keys", "set", "alice", *bad, *state)
+        assert refused.returncode == 2, (bad, refused.stdout, refused.stderr)
+    assert run_cli(tmp_path, "keys", "set", "bob", "--profiles", "all", *state).returncode == 1

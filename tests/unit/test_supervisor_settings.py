@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
 from pathlib import Path
 from typing import Literal
@@ -15,7 +17,12 @@ from coderouter_supervisor.supervisor.instance import (
     write_atomically,
     write_pid_file,
 )
-from coderouter_supervisor.supervisor.preflight import port_problem, sqlite_has_wal_reset_bug
+from coderouter_supervisor.supervisor.preflight import (
+    auth_refusal,
+    bind_refusal,
+    port_problem,
+    sqlite_has_wal_reset_bug,
+)
 from coderouter_supervisor.supervisor.settings import (
     DEFAULT_GRACEFUL_TIMEOUT_S,
     SettingError,
@@ -148,9 +155,35 @@ def test_port_problem_names_a_taken_port() -> None:
         port = holder.getsockname()[1]
         problem = port_problem("127.0.0.1", port)
     assert problem is not None
-    assert "already in use" in problem
+    assert "already in use" in problem.reason
     assert port_problem("127.0.0.1", port) is None
-    assert "not an address of this machine" in str(port_problem("192.0.2.1", port))
+    unbound = port_problem("192.0.2.1", port)
+    assert unbound is not None
+    assert "not an address of this machine" in unbound.reason
+
+
+@pytest.mark.parametrize(
+    ("error", "lasting"),
+    [
+        pytest.param(errno.EADDRINUSE, False, id="taken-may-be-freed"),
+        pytest.param(errno.EADDRNOTAVAIL, False, id="address-may-come-up"),
+        pytest.param(errno.EACCES, True, id="privileged-port-stays-privileged"),
+        pytest.param(errno.EINVAL, False, id="other"),
+    ],
+)
+def test_a_bind_refusal_says_whether_a_restart_can_lift_it(error: int, lasting: bool) -> None:
+    assert bind_refusal("127.0.0.1", 80, OSError(error, os.strerror(error))).lasting is lasting
+
+
+def test_an_auth_refusal_lasts_but_an_unreadable_key_list_may_pass(tmp_path: Path) -> None:
+    flags = SupervisorFlags(host="0.0.0.0", state=str(tmp_path / "state.db"))
+    public = resolve_settings(flags, SupervisorSection(), {}, tmp_path)
+    refusal = auth_refusal(public, SupervisorSection(), waived=False)
+    assert refusal is not None and refusal.lasting
+    (tmp_path / "state.db").mkdir()  # unreadable as a database: perhaps a moment's fault
+    unreadable = auth_refusal(public, SupervisorSection(), waived=False)
+    assert unreadable is not None and not unreadable.lasting
+    assert "cannot check client keys" in unreadable.reason
 
 
 def test_pid_file_round_trip_and_stale_pid(tmp_path: Path) -> None:
