@@ -46,7 +46,12 @@ from coderouter_supervisor.supervisor.instance import (
     write_pid_file,
 )
 from coderouter_supervisor.supervisor.keys_command import keys
-from coderouter_supervisor.supervisor.preflight import auth_refusal, port_problem, sqlite_has_wal_reset_bug
+from coderouter_supervisor.supervisor.preflight import (
+    auth_refusal,
+    open_to_anyone,
+    port_problem,
+    sqlite_has_wal_reset_bug,
+)
 from coderouter_supervisor.supervisor.settings import (
     SupervisorFlags,
 )
@@ -127,6 +132,13 @@ def start(
     refusal = auth_refusal(settings, loaded.config.supervisor, insecure_no_auth)
     if refusal is not None:
         fail(refusal, EXIT_FAILURE)
+    if open_to_anyone(settings, loaded.config.supervisor, insecure_no_auth):
+        emit_event(
+            "auth-off-beyond-loopback",
+            "warning",
+            bind=settings.bind,
+            hint="anyone who reaches this address can spend your provider keys; add a client key",
+        )
     version = sqlite_library_version()
     emit_event(
         "state-ready",
