@@ -47,7 +47,11 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "coderouter_supervisor.worker.telemetry.JsonLineFormatter", "process": "arbiter"}
+        "json": {
+            "()": "coderouter_supervisor.worker.telemetry.JsonLineFormatter",
+            "process": "arbiter",
+            "forked": "worker",
+        }
     },
     "handlers": {
         "json-stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}

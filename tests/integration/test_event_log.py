@@ -173,6 +173,9 @@ def test_every_line_is_a_json_event_and_an_open_public_bind_warns(tmp_path: Path
     parsed = [json.loads(line) for line in lines]  # fails on the first plain-text line
     assert all(isinstance(record.get("event"), str) for record in parsed)
     if workers > 1:
-        assert any(r["event"] == "server-log" and r["logger"] == "gunicorn.error" for r in parsed)
+        server_lines = [r for r in parsed if r["event"] == "server-log" and r["logger"] == "gunicorn.error"]
+        (arbiter,) = {r["arbiter_pid"] for r in parsed if r["event"] == "supervisor-started"}
+        assert {r["process"] for r in server_lines if r["pid"] == arbiter} == {"arbiter"}
+        assert {r["process"] for r in server_lines if r["pid"] != arbiter} == {"worker"}  # "Booting worker"
     warnings = [r for r in parsed if r["event"] == "auth-off-beyond-loopback"]
     assert [(w["level"], w["bind"]) for w in warnings] == [("warning", f"0.0.0.0:{gateway.port}")]

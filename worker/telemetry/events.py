@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -47,9 +48,13 @@ _LEVELS: dict[Level, int] = {
 class JsonLineFormatter(logging.Formatter):
     """Render a record as ``{"ts", "level", "event", "process", **fields}`` on one line."""
 
-    def __init__(self, process: str) -> None:
+    def __init__(self, process: str, forked: str | None = None) -> None:
+        """``forked``: how to tag records of a child forked from this process before it configures
+        its own logging (gunicorn's workers log their first lines through the arbiter's handlers)."""
         super().__init__()
         self.process = process
+        self.forked = forked
+        self._pid = os.getpid()
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
@@ -57,7 +62,7 @@ class JsonLineFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "event": record.getMessage(),
-            "process": self.process,
+            "process": self.process if self.forked is None or record.process == self._pid else self.forked,
             "pid": record.process,
         }
         fields = getattr(record, "fields", None)
