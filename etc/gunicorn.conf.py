@@ -39,6 +39,30 @@ accesslog = None
 errorlog = "-"
 loglevel = "info"
 
+# The arbiter's lines as JSON events (``server-log``), like every other line the gateway prints.
+# Workers inherit this at fork; their app factory then routes these loggers, uvicorn's and the root
+# logger to the worker's own handlers (coderouter_supervisor.worker.telemetry.configure_event_log).
+_json_stderr = ["json-stderr"]
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "coderouter_supervisor.worker.telemetry.JsonLineFormatter",
+            "process": "arbiter",
+            "forked": "worker",
+        }
+    },
+    "handlers": {
+        "json-stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    },
+    "root": {"level": "WARNING", "handlers": _json_stderr},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": _json_stderr, "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": _json_stderr, "propagate": False},
+    },
+}
+
 
 def child_exit(server, worker):
     """Mark a reaped worker exited at once, so `status` need not wait for its heartbeat to age."""

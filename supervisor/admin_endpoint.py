@@ -35,7 +35,7 @@ from coderouter_supervisor.worker.version import VERSION
 ADMIN_HOST = "127.0.0.1"
 # uvicorn's default log config runs logging.config.dictConfig, which closes every handler already
 # installed, our event file included (it then writes to whatever reuses its descriptor). uvicorn's
-# loggers propagate to the root logger instead, whose last-resort handler prints warnings to stderr.
+# loggers get our JSON handlers from configure_event_log instead.
 UVICORN_LOG_CONFIG = None
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

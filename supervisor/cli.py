@@ -55,12 +55,14 @@ from coderouter_supervisor.supervisor.keys_command import keys
 from coderouter_supervisor.supervisor.preflight import (
     Refusal,
     auth_refusal,
+    open_to_anyone,
     port_problem,
     sqlite_has_wal_reset_bug,
 )
 from coderouter_supervisor.supervisor.reload_outcome import read_reload_outcome
 from coderouter_supervisor.supervisor.settings import (
     SupervisorFlags,
+    SupervisorSettings,
 )
 from coderouter_supervisor.supervisor.single_process import run_single_process
 from coderouter_supervisor.supervisor.stats_command import stats
@@ -69,6 +71,7 @@ from coderouter_supervisor.supervisor.supervise import Supervision, run_supervis
 from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import (
     ConfigError,
+    SupervisorSection,
 )
 from coderouter_supervisor.worker.routing import load_registry
 from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event, events_path
@@ -138,9 +141,7 @@ def start(
         fail(str(exc), EXIT_INVALID)
     except StateError as exc:  # a full disk or a lock may pass, so systemd may try again
         fail(str(exc), EXIT_FAILURE)
-    refusal = auth_refusal(settings, loaded.config.supervisor, insecure_no_auth)
-    if refusal is not None:
-        refuse(refusal)
+    check_auth(settings, loaded.config.supervisor, insecure_no_auth)
     version = sqlite_library_version()
     emit_event(
         "state-ready",
@@ -173,6 +174,20 @@ def start(
     finally:
         remove_pid_file(files)
     sys.exit(code)
+
+
+def check_auth(settings: SupervisorSettings, section: SupervisorSection, insecure_no_auth: bool) -> None:
+    """Refuse a bind beyond loopback that asks nobody for a key; warn when one was allowed anyway."""
+    refusal = auth_refusal(settings, section, insecure_no_auth)
+    if refusal is not None:
+        refuse(refusal)
+    if open_to_anyone(settings, section, insecure_no_auth):
+        emit_event(
+            "auth-off-beyond-loopback",
+            "warning",
+            bind=settings.bind,
+            hint="anyone who reaches this address can spend your provider keys; add a client key",
+        )
 
 
 def refuse(refusal: Refusal) -> None:

@@ -5,6 +5,9 @@ Pure, like ``doctor_checks``: the command gathers the facts and these functions 
 
 from __future__ import annotations
 
+import errno
+from dataclasses import dataclass
+
 from coderouter_supervisor.supervisor.doctor_results import CheckResult, Verdict
 
 NETWORK_FILESYSTEMS = frozenset(
@@ -30,20 +33,61 @@ def judge_sqlite(version: str, workers: int, *, wal_reset_bug: bool, protection:
     return CheckResult("sqlite", "OK", f"SQLite {version}, {workers} worker{plural}: {library}{protection}")
 
 
-def judge_state_location(state: str, fstype: str | None, writable: bool) -> CheckResult:
-    """``fstype``: the filesystem type holding the state file's directory (None when unknown)."""
+@dataclass(frozen=True)
+class WriteRefusal:
+    """A write the state file needs was refused: at ``path`` (the file, or a file beside it), with
+    ``errno`` and its ``strerror``."""
+
+    path: str
+    errno: int
+    strerror: str
+
+
+def _refused_write(state: str, refusal: WriteRefusal, move: str) -> CheckResult:
+    """Name the cause the kernel gave: a full disk, a read-only mount, an immutable file, permissions."""
+    at = refusal.path
+    if refusal.errno in (errno.ENOSPC, errno.EDQUOT):
+        full = "is full" if refusal.errno == errno.ENOSPC else "is over its quota"
+        return CheckResult(
+            "state file",
+            "FAIL",
+            f"{state} cannot grow: the disk holding it {full}",
+            f"free some space, or {move}",
+        )
+    if refusal.errno == errno.EROFS:
+        return CheckResult(
+            "state file",
+            "FAIL",
+            f"{state} is on a read-only file system",
+            f"remount it read-write, or {move}",
+        )
+    if refusal.errno == errno.EPERM:  # root included: on Linux, the immutable or append-only flag
+        return CheckResult(
+            "state file",
+            "FAIL",
+            f"{at} is immutable (chattr +i) or append-only: nobody may write it, root included",
+            f"`chattr -i -a {at}`, or {move}",
+        )
+    if refusal.errno == errno.EACCES:
+        return CheckResult(
+            "state file",
+            "FAIL",
+            f"{at} is not writable by this user",
+            f"fix the permissions of {state} and its directory, or {move}",
+        )
+    return CheckResult("state file", "FAIL", f"cannot write {at}: {refusal.strerror}", move)
+
+
+def judge_state_location(state: str, fstype: str | None, refusal: WriteRefusal | None) -> CheckResult:
+    """``fstype``: the filesystem type holding the state file's directory (None when unknown);
+    ``refusal``: why a write the state file needs failed, or None when writing works."""
     move = "choose a state file on a local disk: --state PATH (or supervisor.state)"
     if fstype is not None and fstype.lower() in NETWORK_FILESYSTEMS:
         return CheckResult(
             "state file", "FAIL", f"{state} is on {fstype}: SQLite WAL needs a local filesystem", move
         )
-    if not writable:
-        return CheckResult(
-            "state file",
-            "FAIL",
-            f"{state} is not writable by this user",
-            f"fix the permissions of {state} and its directory, or {move}",
-        )
+    if refusal is not None:
+        return _refused_write(state, refusal, move)
     on = f" ({fstype})" if fstype else ""
     return CheckResult("state file", "OK", f"{state}{on}, writable")
 

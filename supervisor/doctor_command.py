@@ -28,6 +28,7 @@ from coderouter_supervisor.supervisor.cli_support import (
     state_option,
 )
 from coderouter_supervisor.supervisor.doctor_box import (
+    WriteRefusal,
     judge_bind,
     judge_free_disk,
     judge_python,
@@ -93,12 +94,35 @@ def _filesystem_type(path: Path) -> str | None:
     return best[1] if best else None
 
 
-def _writable(state: Path) -> bool:
-    """SQLite writes the file and, beside it, its ``-wal`` and ``-shm`` files."""
-    directory = _existing_ancestor(state.parent)
+# What one SQLite write may need beside the file (a WAL frame per page, the -shm index).
+_PROBE_BYTES = 64 * 1024
+
+
+def _refusal(path: Path, exc: OSError) -> WriteRefusal:
+    return WriteRefusal(str(path), exc.errno or 0, exc.strerror or str(exc))
+
+
+def _write_refusal(state: Path) -> WriteRefusal | None:
+    """Try the writes the state file needs: open it for writing, and create and fill a file beside
+    it (SQLite creates its ``-wal`` and ``-shm`` there). The probe file is removed again."""
     if state.exists():
-        return os.access(state, os.W_OK) and os.access(state.parent, os.W_OK)
-    return os.access(directory, os.W_OK)
+        try:
+            os.close(os.open(state, os.O_WRONLY | os.O_CLOEXEC))
+        except OSError as exc:
+            return _refusal(state, exc)
+    probe = _existing_ancestor(state.parent) / f".{state.name}.doctor-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        return _refusal(probe.parent, exc)
+    try:
+        os.write(fd, b"\0" * _PROBE_BYTES)
+    except OSError as exc:
+        return _refusal(probe.parent, exc)
+    finally:
+        os.close(fd)
+        probe.unlink(missing_ok=True)
+    return None
 
 
 def check_box(settings: SupervisorSettings, loaded: LoadedConfig) -> list[CheckResult]:
@@ -114,7 +138,7 @@ def check_box(settings: SupervisorSettings, loaded: LoadedConfig) -> list[CheckR
             wal_reset_bug=sqlite_has_wal_reset_bug(version),
             protection=describe_protection(write_policy(settings.write_profile)),
         ),
-        judge_state_location(str(state), _filesystem_type(where), _writable(state)),
+        judge_state_location(str(state), _filesystem_type(where), _write_refusal(state)),
         judge_free_disk(str(where), shutil.disk_usage(where).free),
         judge_bind(
             settings.bind,

@@ -81,3 +81,11 @@ def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waive
         "or pass --insecure-no-auth (supervisor.auth: none) if the network is yours alone",
         True,
     )
+
+
+def open_to_anyone(settings: SupervisorSettings, section: SupervisorSection, waived: bool) -> bool:
+    """Whether a non-loopback address will be served without asking for a key: ``auth: none``, or
+    ``--insecure-no-auth`` waiving the refusal while no key is active."""
+    if is_loopback(settings.host):
+        return False
+    return section.auth == "none" or (waived and auth_refusal(settings, section, False) is not None)

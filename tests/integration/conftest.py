@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from support.gateway_process import Gateway, StartGateway, start_gateway
+from support.system_tools import install_hint, missing_message, missing_tools
 
 
 @pytest.fixture
@@ -25,3 +26,26 @@ def gateway_factory(tmp_path: Path) -> Iterator[StartGateway]:
                 gateway.terminate()
             except Exception:
                 gateway.kill_all()
+
+
+def _required(item: pytest.Item) -> list[str]:
+    return [str(name) for marker in item.iter_markers("requires") for name in marker.args]
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """Say before the first test runs which collected tests cannot run here, and what to install."""
+    lines: list[str] = []
+    for tool in missing_tools(name for item in items for name in _required(item)):
+        needing = sorted({item.nodeid.split("::")[0] for item in items if tool.program in _required(item)})
+        lines.append(
+            f"MISSING {tool.program} ({tool.purpose}): {', '.join(needing)} will fail at once; "
+            f"install with `{install_hint([tool])}`"
+        )
+    return lines
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture starts a gateway: the test fails now, saying what to install.
+    missing = missing_tools(_required(item))
+    if missing:
+        pytest.fail(missing_message(missing), pytrace=False)

@@ -148,7 +148,13 @@ def test_every_endpoint_answers_bad_input_with_a_4xx(gateway: Gateway) -> None:
     silent = {kind for (_, _, kind), status in answers.items() if status is None}
     assert silent <= {*CUT_SHORT, HALF_CLOSED}
     assert answers[("gateway", "/v1/messages", CUT_SHORT[0])] is None
-    wrong = {key: status for key, status in answers.items() if status is not None and not 400 <= status < 500}
+    # A valid request half-closed after its body is served (200) when the answer goes out before the
+    # server sees the half-close, unanswered otherwise: which one is a race, and both are right.
+    wrong = {
+        (where, path, kind): status
+        for (where, path, kind), status in answers.items()
+        if status is not None and not 400 <= status < 500 and not (kind == HALF_CLOSED and status == 200)
+    }
     assert wrong == {}
 
     assert answers[("gateway", "/v1/messages", "oversized body")] == 413

@@ -17,7 +17,7 @@ from support.claude_code import ClaudeRun, run_claude
 from support.fake_upstream import Reply, ToolCall
 from support.stack import CLIENT_KEY, PROVIDER_KEY, Stack, running_stack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.requires("npm")]
 
 PROFILES = [
     pytest.param("local", id="openai_compat-upstream"),

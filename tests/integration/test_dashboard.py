@@ -28,6 +28,7 @@ def provider_row(dom: str, provider: str) -> list[str]:
     return re.findall(r"<td[^>]*>(.*?)</td>", match.group(1))
 
 
+@pytest.mark.requires("chromium")
 def test_dashboard_renders_the_aggregate_and_follows_the_traffic(tmp_path: Path) -> None:
     with running_stack(tmp_path, workers=2) as stack:
         stack.local.reset(Reply(text="hi"))

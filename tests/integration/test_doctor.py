@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from support.configs import providers_yaml
+from support.disk_faults import immutable, kept_full, mounted_tmpfs
 from support.fake_upstream import Failure, FakeUpstream, Hang, RecordedRequest, Reply, Script, ToolCall, Usage
 from support.gateway_process import run_cli
 
@@ -122,6 +124,7 @@ def run_doctor(
     *args: str,
     env: dict[str, str] | None = None,
     supervisor: dict[str, Any] | None = None,
+    state_db: Path | None = None,
 ) -> DoctorRun:
     config = tmp_path / "providers.yaml"
     names = [p["name"] for p in providers]
@@ -130,7 +133,7 @@ def run_doctor(
     config.write_text(providers_yaml(providers, {"main": names}, supervisor=section))
     result = run_cli(
         tmp_path,
-        *("doctor", "--config", str(config), "--state", str(tmp_path / "state.db"), *args),
+        *("doctor", "--config", str(config), "--state", str(state_db or tmp_path / "state.db"), *args),
         env={"CLAUDE_KEY": "sk-ant-test-key", **(env or {})},
         timeout=90,
     )
@@ -437,3 +440,37 @@ def test_a_backend_that_never_answers_fails_within_the_probe_timeout(
     assert line.verdict == "FAIL"
     assert "no answer in time" in line.detail
     assert line.fix is not None and "`timeout_s` on provider local" in line.fix
+
+
+def _created_state(tmp_path: Path, state_db: Path) -> Path:
+    done = run_cli(tmp_path, "keys", "add", "someone", "--state", str(state_db))
+    assert done.returncode == 0, done.stderr
+    return state_db
+
+
+@pytest.mark.parametrize("fault", ["disk-full", "read-only-mount", "immutable-file"])
+def test_an_unwritable_state_file_is_named_by_its_real_cause(
+    tmp_path: Path, upstream: FakeUpstream, fault: str
+) -> None:
+    state_dir = tmp_path / "state"
+    state_db = state_dir / "state.db"
+    with contextlib.ExitStack() as stack:
+        if fault == "disk-full":
+            stack.enter_context(mounted_tmpfs(state_dir, "4m"))
+            _created_state(tmp_path, state_db)
+            stack.enter_context(kept_full(state_dir))
+            cause, fix = f"{state_db} cannot grow: the disk holding it is full", "free some space"
+        elif fault == "read-only-mount":
+            stack.enter_context(mounted_tmpfs(state_dir, "1m", read_only=True))
+            cause, fix = f"{state_db} is on a read-only file system", "remount it read-write"
+        else:
+            stack.enter_context(immutable(_created_state(tmp_path, state_db)))
+            cause, fix = f"{state_db} is immutable (chattr +i)", f"chattr -i -a {state_db}"
+        run = run_doctor(tmp_path, [openai_provider(upstream)], state_db=state_db)
+
+    line = run.section("this machine")["state file"]
+    assert line.verdict == "FAIL"
+    assert cause in line.detail
+    assert line.fix is not None and fix in line.fix
+    assert "not writable by this user" not in line.detail
+    assert run.code == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -135,3 +136,46 @@ def test_the_supervisors_own_events_reach_the_events_file(tmp_path: Path, worker
         "supervisor-stopped",
     } <= set(supervisor_events)
     assert "Logging error" not in gateway.log()
+
+
+@pytest.mark.parametrize("workers", [pytest.param(1, id="single-process"), pytest.param(2, id="gunicorn")])
+def test_every_line_is_a_json_event_and_an_open_public_bind_warns(tmp_path: Path, workers: int) -> None:
+    # gunicorn's and uvicorn's own lines (boot, reload, worker exits, shutdown) included.
+    def config(model: str) -> str:
+        return providers_yaml(
+            [{"name": "local", "kind": "openai_compat", "base_url": "http://127.0.0.1:9/v1", "model": model}],
+            {"default": ["local"]},
+        )
+
+    gateway = start_gateway(
+        tmp_path, "--host", "0.0.0.0", "--insecure-no-auth", config_text=config("m"), workers=workers
+    )
+    try:
+        (tmp_path / "providers.yaml").write_text(config("changed"))
+        gateway.proc.send_signal(signal.SIGHUP)
+        gateway.wait_until(
+            lambda: gateway.log().count('"worker-started"') >= 2 * workers or workers == 1,
+            what="the reloaded workers",
+        )
+        gateway.wait_until(lambda: '"reload-accepted"' in gateway.log(), what="the reload")
+        gateway.wait_ready()
+        answer = httpx.post(
+            f"{gateway.base_url}/v1/chat/completions",
+            json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=30,
+        )
+        assert answer.status_code == 502  # nothing listens upstream: an error path, logged too
+    finally:
+        code = gateway.terminate()
+    assert code == 0
+
+    lines = gateway.log().splitlines()
+    parsed = [json.loads(line) for line in lines]  # fails on the first plain-text line
+    assert all(isinstance(record.get("event"), str) for record in parsed)
+    if workers > 1:
+        server_lines = [r for r in parsed if r["event"] == "server-log" and r["logger"] == "gunicorn.error"]
+        (arbiter,) = {r["arbiter_pid"] for r in parsed if r["event"] == "supervisor-started"}
+        assert {r["process"] for r in server_lines if r["pid"] == arbiter} == {"arbiter"}
+        assert {r["process"] for r in server_lines if r["pid"] != arbiter} == {"worker"}  # "Booting worker"
+    warnings = [r for r in parsed if r["event"] == "auth-off-beyond-loopback"]
+    assert [(w["level"], w["bind"]) for w in warnings] == [("warning", f"0.0.0.0:{gateway.port}")]

@@ -9,11 +9,8 @@ gateway stopped).
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import signal
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import httpx
 import pytest
 import yaml
 
+from support.disk_faults import immutable, kept_full, mounted_tmpfs
 from support.fake_upstream import FakeUpstream, Reply, Usage
 from support.gateway_process import Gateway, run_cli, start_gateway
 from support.ingress import events, send
@@ -54,60 +52,6 @@ def change_config(tmp_path: Path) -> None:
     """Edit the config start_gateway wrote, so a SIGHUP has something to apply."""
     config_path = tmp_path / "providers.yaml"
     config_path.write_text(config_path.read_text() + "# changed\n")
-
-
-@contextlib.contextmanager
-def mounted_tmpfs(at: Path, size: str) -> Iterator[Path]:
-    at.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(at)], check=True)
-    try:
-        yield at
-    finally:
-        if subprocess.run(["umount", str(at)], check=False).returncode != 0:
-            subprocess.run(["umount", "--lazy", str(at)], check=False)
-
-
-@contextlib.contextmanager
-def immutable(*paths: Path) -> Iterator[None]:
-    subprocess.run(["chattr", "+i", *map(str, paths)], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", *map(str, paths)], check=False)
-
-
-def _write_until_full(fd: int, chunk: int) -> None:
-    try:
-        while True:
-            os.write(fd, b"\0" * chunk)
-    except OSError as exc:
-        if exc.errno != errno.ENOSPC:
-            raise
-
-
-@contextlib.contextmanager
-def kept_full(directory: Path) -> Iterator[None]:
-    """Keep the filesystem of ``directory`` full for the block: a file grows into any room that
-    appears (a WAL checkpoint truncates the WAL and frees its pages), then it is removed."""
-    filler = directory / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    done = threading.Event()
-
-    def top_up() -> None:
-        while not done.wait(0.005):
-            _write_until_full(fd, 4096)
-
-    _write_until_full(fd, 65536)
-    _write_until_full(fd, 4096)
-    thread = threading.Thread(target=top_up, name="disk-filler")
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-        os.close(fd)
-        filler.unlink()
 
 
 @contextlib.contextmanager

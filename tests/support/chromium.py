@@ -3,9 +3,10 @@ scripts ran, or a screenshot."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
+
+from support.system_tools import find_chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Virtual time lets the page's fetches and timers run without the test waiting in real time.
@@ -19,7 +20,7 @@ _FLAGS = (
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     if found is None:
         raise RuntimeError("chromium is needed for the dashboard test (apt-get install chromium)")
     return found

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from support.system_tools import CLAUDE_CODE_CACHE
+
 # Pinned so a new CLI release cannot change what these tests mean; bump deliberately.
 CLAUDE_CODE_VERSION = "2.1.197"
-_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "claude-code"
 
 
 def claude_code_binary() -> Path:
@@ -23,12 +24,12 @@ def claude_code_binary() -> Path:
     configured = os.environ.get("CLAUDE_CODE_BIN")
     if configured:
         return Path(configured)
-    binary = _CACHE / "node_modules" / ".bin" / "claude"
+    binary = CLAUDE_CODE_CACHE / "node_modules" / ".bin" / "claude"
     if not binary.exists():
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("npm is needed to install Claude Code for the end-to-end tests")
-        _CACHE.mkdir(parents=True, exist_ok=True)
+        CLAUDE_CODE_CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [
                 npm,
@@ -36,7 +37,7 @@ def claude_code_binary() -> Path:
                 "--no-audit",
                 "--no-fund",
                 "--prefix",
-                str(_CACHE),
+                str(CLAUDE_CODE_CACHE),
                 f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}",
             ],
             check=True,

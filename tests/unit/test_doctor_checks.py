@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from coderouter_supervisor.supervisor.doctor_answers import (
 from coderouter_supervisor.supervisor.doctor_box import (
     DISK_FAIL_BYTES,
     DISK_WARN_BYTES,
+    WriteRefusal,
     judge_bind,
     judge_free_disk,
     judge_python,
@@ -531,19 +534,38 @@ def test_python_before_3_11_fails() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fstype", "writable", "verdict"),
+    ("fstype", "refused", "verdict"),
     [
-        pytest.param("ext4", True, "OK", id="local"),
-        pytest.param(None, True, "OK", id="unknown-fs"),
-        pytest.param("nfs4", True, "FAIL", id="nfs"),
-        pytest.param("cifs", True, "FAIL", id="smb"),
-        pytest.param("ext4", False, "FAIL", id="read-only"),
+        pytest.param("ext4", None, "OK", id="local"),
+        pytest.param(None, None, "OK", id="unknown-fs"),
+        pytest.param("nfs4", None, "FAIL", id="nfs"),
+        pytest.param("cifs", None, "FAIL", id="smb"),
+        pytest.param("ext4", errno.EACCES, "FAIL", id="permissions"),
     ],
 )
-def test_state_location(fstype: str | None, writable: bool, verdict: Verdict) -> None:
-    result = judge_state_location("/s/state.db", fstype, writable)
+def test_state_location(fstype: str | None, refused: int | None, verdict: Verdict) -> None:
+    refusal = None if refused is None else WriteRefusal("/s/state.db", refused, os.strerror(refused))
+    result = judge_state_location("/s/state.db", fstype, refusal)
     assert result.verdict == verdict
     assert (result.fix is not None and "--state" in result.fix) is (verdict == "FAIL")
+
+
+@pytest.mark.parametrize(
+    ("refused", "cause", "fix"),
+    [
+        pytest.param(errno.ENOSPC, "the disk holding it is full", "free some space", id="full"),
+        pytest.param(errno.EDQUOT, "the disk holding it is over its quota", "free some space", id="quota"),
+        pytest.param(errno.EROFS, "/s/state.db is on a read-only file system", "remount", id="read-only-fs"),
+        pytest.param(errno.EPERM, "/s is immutable (chattr +i)", "`chattr -i -a /s`", id="immutable"),
+        pytest.param(errno.EACCES, "/s is not writable by this user", "permissions", id="permissions"),
+        pytest.param(errno.EIO, "cannot write /s: Input/output error", "--state", id="other"),
+    ],
+)
+def test_a_refused_write_names_its_cause(refused: int, cause: str, fix: str) -> None:
+    result = judge_state_location("/s/state.db", "ext4", WriteRefusal("/s", refused, os.strerror(refused)))
+    assert result.verdict == "FAIL"
+    assert cause in result.detail
+    assert result.fix is not None and fix in result.fix
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,20 @@ def test_the_current_request_id_rides_on_every_event() -> None:
         current_request_id.reset(token)
 
 
+def test_a_servers_own_record_is_an_event_with_its_text_as_message() -> None:
+    formatter = JsonLineFormatter("arbiter")
+    record = logging.LogRecord(
+        "gunicorn.error", logging.INFO, __file__, 1, "Booting worker with pid: %s", (42,), None
+    )
+    rendered = json.loads(formatter.format(record))
+    assert (rendered["event"], rendered["logger"], rendered["message"]) == (
+        "server-log",
+        "gunicorn.error",
+        "Booting worker with pid: 42",
+    )
+    assert rendered["process"] == "arbiter"
+
+
 @pytest.mark.parametrize(
     ("header", "kept"),
     [

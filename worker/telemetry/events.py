@@ -4,12 +4,16 @@ Event names are the stable interface for log consumers (``reload-refused``,
 ``worker-started``, …). Fields are plain JSON values; secrets are never passed in. An event
 logged while a client request is being served carries that request's ``request_id``.
 With an events path, every line also goes to a JSONL file (see :mod:`.event_file`).
+
+The servers we run under (gunicorn, uvicorn) and any library warning reaching the root logger go
+through the same handlers, as ``server-log`` events, so every line a process prints is JSON.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -22,6 +26,11 @@ from coderouter_supervisor.worker.telemetry.event_file import EventFileHandler
 Level = Literal["debug", "info", "warning", "error"]
 
 LOGGER_NAME = "coderouter"
+# Where a foreign record (gunicorn, uvicorn, a library) is rendered: the event, its text in ``message``.
+SERVER_LOG_EVENT = "server-log"
+# Loggers that would otherwise print plain text: the servers' own ("access" ones are off, but if a
+# setting turns them on they stay JSON) and the root logger, which catches any library's warnings.
+SERVER_LOGGERS = ("gunicorn.error", "gunicorn.access", "uvicorn.error", "uvicorn.access")
 EVENTS_PATH_VAR = "CODEROUTER_EVENTS_PATH"
 
 # The id of the client request being served in this context (asyncio copies it into tasks).
@@ -39,9 +48,13 @@ _LEVELS: dict[Level, int] = {
 class JsonLineFormatter(logging.Formatter):
     """Render a record as ``{"ts", "level", "event", "process", **fields}`` on one line."""
 
-    def __init__(self, process: str) -> None:
+    def __init__(self, process: str, forked: str | None = None) -> None:
+        """``forked``: how to tag records of a child forked from this process before it configures
+        its own logging (gunicorn's workers log their first lines through the arbiter's handlers)."""
         super().__init__()
         self.process = process
+        self.forked = forked
+        self._pid = os.getpid()
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
@@ -49,36 +62,47 @@ class JsonLineFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "event": record.getMessage(),
-            "process": self.process,
+            "process": self.process if self.forked is None or record.process == self._pid else self.forked,
             "pid": record.process,
         }
+        fields = getattr(record, "fields", None)
+        if not isinstance(fields, dict):  # not one of our events: keep its text out of ``event``
+            line["event"] = SERVER_LOG_EVENT
+            line["logger"] = record.name
+            line["message"] = record.getMessage()
+            fields = {"exception": self.formatException(record.exc_info)} if record.exc_info else {}
         request_id = current_request_id.get()
         if request_id is not None:
             line["request_id"] = request_id
         client = current_client_key.get()
         if client is not None:
             line["key"] = client
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            line.update(fields)
+        line.update(fields)
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
 def configure_event_log(process: str, events_path: Path | None = None) -> None:
     """Send events to stderr as JSON lines tagged with ``process``, and to ``events_path`` too when
-    given; replaces earlier setup. Raises ``OSError`` when the events file cannot be opened."""
-    logger = logging.getLogger(LOGGER_NAME)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+    given, with the servers' and the root logger's records; replaces earlier setup (levels of the
+    servers' loggers stay as their server set them). Raises ``OSError`` when the events file cannot
+    be opened."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if events_path is not None:
         handlers.append(EventFileHandler(events_path))
-    for old in list(logger.handlers):
-        logger.removeHandler(old)
-        old.close()
     for handler in handlers:
         handler.setFormatter(JsonLineFormatter(process))
-        logger.addHandler(handler)
+    logging.getLogger(LOGGER_NAME).setLevel(logging.INFO)
+    replaced: set[logging.Handler] = set()
+    for name in (LOGGER_NAME, *SERVER_LOGGERS, None):
+        logger = logging.getLogger(name)
+        replaced.update(logger.handlers)
+        # A fresh list each: a uvicorn worker shares one list object between gunicorn's and uvicorn's
+        # loggers, which clearing in place would empty twice.
+        logger.handlers = list(handlers)
+        if name is not None:
+            logger.propagate = False  # or the root logger would print it a second time
+    for old in replaced - set(handlers):
+        old.close()
 
 
 def events_path(env: Mapping[str, str], configured: str | None) -> Path | None:

@@ -1,0 +1,63 @@
+"""System programs some integration tests run, and the Debian packages that provide them.
+
+A test that needs one is marked ``@pytest.mark.requires("chromium")``. When a program is absent the
+run says so right after collection, and each test needing it fails at setup with what to install,
+instead of failing late and obscurely. ``.ci/run`` installs these packages.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+# Where the end-to-end tests install Claude Code from the npm registry.
+CLAUDE_CODE_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "claude-code"
+
+
+def find_chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _claude_code_installable() -> bool:
+    # An install already there (or named by CLAUDE_CODE_BIN) needs no npm.
+    return bool(
+        os.environ.get("CLAUDE_CODE_BIN")
+        or (CLAUDE_CODE_CACHE / "node_modules" / ".bin" / "claude").exists()
+        or shutil.which("npm")
+    )
+
+
+@dataclass(frozen=True)
+class SystemTool:
+    program: str
+    packages: tuple[str, ...]  # Debian's
+    purpose: str
+    present: Callable[[], bool]
+
+
+TOOLS: dict[str, SystemTool] = {
+    "chromium": SystemTool(
+        "chromium", ("chromium",), "renders the dashboard", lambda: find_chromium() is not None
+    ),
+    "npm": SystemTool(
+        "npm", ("nodejs", "npm"), "installs the real Claude Code CLI", _claude_code_installable
+    ),
+}
+
+
+def missing_tools(names: Iterable[str]) -> list[SystemTool]:
+    """The tools among ``names`` that are not available here. Raises ``KeyError`` on an unknown name."""
+    return [TOOLS[name] for name in dict.fromkeys(names) if not TOOLS[name].present()]
+
+
+def install_hint(tools: Iterable[SystemTool]) -> str:
+    packages = dict.fromkeys(package for tool in tools for package in tool.packages)
+    return f"apt-get install {' '.join(packages)}"
+
+
+def missing_message(tools: list[SystemTool]) -> str:
+    described = ", ".join(f"{tool.program} ({tool.purpose})" for tool in tools)
+    return f"missing system programs: {described}; install them with `{install_hint(tools)}`"
