@@ -66,7 +66,7 @@ from coderouter_supervisor.supervisor.settings import (
 )
 from coderouter_supervisor.supervisor.single_process import run_single_process
 from coderouter_supervisor.supervisor.stats_command import stats
-from coderouter_supervisor.supervisor.summary import render_summary
+from coderouter_supervisor.supervisor.summary import render_summary, unset_key_warnings
 from coderouter_supervisor.supervisor.supervise import Supervision, run_supervisor
 from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import (
@@ -217,6 +217,8 @@ def check(config: str | None) -> None:
         fail(str(exc), EXIT_INVALID)
         return
     click.echo(render_summary(loaded))
+    for warning in unset_key_warnings(loaded.config, os.environ):
+        click.echo(warning, err=True)
 
 
 def _format_time(ts: float) -> str:

@@ -52,6 +52,11 @@ class FailedAttempt:
     def verb(self) -> str:
         return "failed" if self.error is not None else "skipped"
 
+    @property
+    def chain_entry(self) -> str:
+        """This attempt in the ``X-CodeRouter-Fallback-Chain`` header: ``name;failed=connect``."""
+        return f"{self.provider};{self.verb}={self.reason}"
+
 
 _REASONS: tuple[tuple[type[UpstreamError], str], ...] = (
     (ContextOverflow, "context-overflow"),
@@ -115,6 +120,7 @@ async def first_success(
         await observer.succeeded(call.provider, usage_of(result))
         return result, call, tuple(passed)
     errors = tuple(f.error for f in passed if f.error is not None)
+    chain = tuple(f.chain_entry for f in passed)
     tried = ", ".join(f"{f.provider} ({f.reason})" for f in passed) or "none"
     unusable = next((f.detail for f in passed if f.skipped == "state-unavailable"), None)
     if unusable is not None:
@@ -130,6 +136,7 @@ async def first_success(
             f"no provider could serve the request; tried: {tried}. Providers with a budget are skipped "
             f"while the state file is unusable: {unusable}",
             errors=errors,
+            chain=chain,
         )
     message = f"no provider could serve the request; tried: {tried}"
     if passed and all(f.skipped == "budget" for f in passed):
@@ -141,4 +148,4 @@ async def first_success(
             hint=BUDGET_HINT,
         )
         message += f": {BUDGET_HINT}"
-    raise NoProviderLeft(message, errors=errors)
+    raise NoProviderLeft(message, errors=errors, chain=chain)

@@ -24,6 +24,7 @@ from coderouter_supervisor.worker.routing.chain import (
     PlannedAttempt,
     RequestTraits,
     Skip,
+    missing_keys,
     resolve_chain,
 )
 from coderouter_supervisor.worker.routing.facts import (
@@ -66,6 +67,7 @@ __all__ = [
     "bundled_rules",
     "classify",
     "load_registry",
+    "missing_keys",
     "month_key",
     "parse_registry",
     "plan_events",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig, read_api_key
 from coderouter_supervisor.worker.guards import (
     AdaptiveOrder,
     RankMemory,
@@ -89,6 +89,14 @@ def _can_think(provider: ProviderConfig, registry: CapabilityRegistry) -> bool:
         return registry.lookup(provider.model, provider.kind).thinking is not False
     # An OpenAI-compatible backend with a reasoning control gets the request translated into it.
     return provider.capabilities.reasoning_control != "none"
+
+
+def missing_keys(config: CodeRouterConfig, profile: ProfileConfig, env: Mapping[str, str]) -> frozenset[str]:
+    """The profile's providers that need a key ``env`` does not hold. Read per request by the
+    gateway, so a key exported into a service's environment file counts after a restart, a rotated
+    one at once; read by the views of the chain too, so they show the same skips."""
+    needing = (config.provider(name) for name in profile.providers)
+    return frozenset(p.name for p in needing if p.api_key_env and read_api_key(p, env) is None)
 
 
 def _gate(

@@ -136,4 +136,5 @@ def blocked_error(plan: ChainPlan) -> NoProviderLeft:
         message += f"; budgets reset at {month_resets_at(plan.month)}"
     cooldowns = [skip.seconds_until_eligible for skip in plan.skips if skip.reason == "cooldown"]
     retry_after = float(max(1, min(cooldowns))) if reason == "cooldown" and cooldowns else None
-    return NoProviderLeft(message, retry_after=retry_after)
+    chain = tuple(f"{skip.provider};skipped={skip.reason}" for skip in plan.skips)
+    return NoProviderLeft(message, retry_after=retry_after, chain=chain)
