@@ -264,7 +264,11 @@ async def route_request(
         body=guarded,
         parsed=parsed,
         calls=calls,
-        skipped=(*(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips), *unchecked),
+        skipped=(
+            *(FailedAttempt(name, deferred="thinking") for name in plan.deferred_for_thinking),
+            *(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips),
+            *unchecked,
+        ),
         recorder=AttemptRecorder(
             gateway.facts,
             profile,

@@ -93,6 +93,14 @@ def plan_events(plan: ChainPlan) -> list[RoutingEvent]:
             "stats": stats,
         }
         events.append(RoutingEvent("adaptive-routing-applied", "info", fields))
+    if plan.deferred_for_thinking:
+        fields = {
+            "profile": plan.profile,
+            "deferred": list(plan.deferred_for_thinking),
+            "effective_order": list(plan.names),
+            "reason": "thinking-requested",
+        }
+        events.append(RoutingEvent("chain-reordered-for-thinking", "info", fields))
     for attempt in plan.attempts:
         if attempt.drop_thinking:
             fields = {
