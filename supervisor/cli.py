@@ -55,6 +55,7 @@ from coderouter_supervisor.supervisor.keys_command import keys
 from coderouter_supervisor.supervisor.preflight import (
     Refusal,
     auth_refusal,
+    keys_required_notice,
     open_to_anyone,
     port_problem,
     sqlite_has_wal_reset_bug,
@@ -142,6 +143,8 @@ def start(
     except StateError as exc:  # a full disk or a lock may pass, so systemd may try again
         fail(str(exc), EXIT_FAILURE)
     check_auth(settings, loaded.config.supervisor, insecure_no_auth)
+    if (notice := keys_required_notice(settings, loaded.config.supervisor)) is not None:
+        emit_event("client-keys-required", "warning", **notice)
     version = sqlite_library_version()
     emit_event(
         "state-ready",

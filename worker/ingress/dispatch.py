@@ -93,9 +93,13 @@ class RoutedRequest(Generic[M]):
 def choose_profile(request: Request, body: dict[str, Any], model: str | None) -> ProfileConfig:
     """The profile for ``body``; emits how it was chosen when a mode alias or the auto router did."""
     config = gateway_of(request).config.config
-    choice = select_profile(config, body=body, headers=request.headers, model=model)
+    key: ClientKey | None = getattr(request.state, "client_key", None)
+    allowed = None if key is None else key.profiles
+    choice = select_profile(config, body=body, headers=request.headers, model=model, allowed=allowed)
     request.state.profile = choice.profile.name  # for the headers of an error answer
     check_profile(request, choice.profile)
+    if choice.from_key:
+        emit_event("client-key-profile", profile=choice.profile.name)
     if choice.mode is not None:
         emit_event("mode-alias-resolved", mode=choice.mode, profile=choice.profile.name)
     if choice.auto is not None:
