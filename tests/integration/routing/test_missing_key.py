@@ -69,5 +69,8 @@ def test_a_skipped_provider_shows_in_the_error_and_in_the_chains_now(tmp_path: P
         [main] = [p for p in metrics["profiles"] if p["name"] == "main"]
         assert main["effective_order"] == ["local"]
         assert main["skipped"] == [{"provider": "cloud", "reason": "no-key"}]
+        table = gateway.cli("stats")
+        assert table.returncode == 0, table.stderr
+        assert "  main: local   skipped: cloud (no-key)" in table.stdout.splitlines()
     finally:
         gateway.terminate()
