@@ -42,6 +42,8 @@ def test_a_provider_without_its_key_is_skipped_with_the_variable_named(tmp_path:
             refused = send(gateway, "openai", False, profile="keyed-only")
             assert refused.status == 502  # nothing was left to try
             assert refused.error is not None and "api_key_env" in refused.error["message"]
+            assert refused.fallback_chain == "keyed;skipped=no-key"
+            assert refused.headers.get("x-coderouter-profile") == "keyed-only"
             assert keyed.requests == []
         finally:
             gateway.terminate()
