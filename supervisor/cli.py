@@ -55,6 +55,7 @@ from coderouter_supervisor.supervisor.keys_command import keys
 from coderouter_supervisor.supervisor.preflight import (
     Refusal,
     auth_refusal,
+    keys_required_notice,
     open_to_anyone,
     port_problem,
     sqlite_has_wal_reset_bug,
@@ -66,7 +67,7 @@ from coderouter_supervisor.supervisor.settings import (
 )
 from coderouter_supervisor.supervisor.single_process import run_single_process
 from coderouter_supervisor.supervisor.stats_command import stats
-from coderouter_supervisor.supervisor.summary import render_summary
+from coderouter_supervisor.supervisor.summary import render_summary, unset_key_warnings
 from coderouter_supervisor.supervisor.supervise import Supervision, run_supervisor
 from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import (
@@ -142,6 +143,8 @@ def start(
     except StateError as exc:  # a full disk or a lock may pass, so systemd may try again
         fail(str(exc), EXIT_FAILURE)
     check_auth(settings, loaded.config.supervisor, insecure_no_auth)
+    if (notice := keys_required_notice(settings, loaded.config.supervisor)) is not None:
+        emit_event("client-keys-required", "warning", **notice)
     version = sqlite_library_version()
     emit_event(
         "state-ready",
@@ -217,6 +220,8 @@ def check(config: str | None) -> None:
         fail(str(exc), EXIT_INVALID)
         return
     click.echo(render_summary(loaded))
+    for warning in unset_key_warnings(loaded.config, os.environ):
+        click.echo(warning, err=True)
 
 
 def _format_time(ts: float) -> str:

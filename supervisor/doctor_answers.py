@@ -210,7 +210,8 @@ def _anthropic_reasoning(
             "thinking was requested but no thinking block came back",
             f"set {entry(provider, _NOT_THINKING)} or use a model that thinks",
         )
-    return CheckResult("reasoning", "OK", "not requested (the provider is not declared to think)")
+    # Anthropic providers think unless marked not to (``can_think``), the same rule routing uses.
+    return CheckResult("reasoning", "OK", "not requested (marked not to think: routing removes thinking)")
 
 
 def _openai_reasoning(

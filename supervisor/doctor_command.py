@@ -50,7 +50,7 @@ from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, ProviderConfig
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback
 from coderouter_supervisor.worker.providers import read_api_key
-from coderouter_supervisor.worker.routing import load_registry, supports_thinking
+from coderouter_supervisor.worker.routing import can_think, load_registry
 from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 DEFAULT_PROBE_TIMEOUT_S = 15.0
@@ -203,7 +203,7 @@ def doctor(config: str | None, state: str | None, provider_name: str | None, tim
     settings = settings_for(SupervisorFlags(state=state), loaded.config.supervisor)
     env = dict(os.environ)
     keys = {p.name: read_api_key(p, env) for p in providers}
-    thinking = {p.name: supports_thinking(p, registry) for p in providers}
+    thinking = {p.name: can_think(p, registry) for p in providers}
     observed = asyncio.run(observe_providers(providers, keys, thinking, timeout_s=timeout))
     judged = [
         (

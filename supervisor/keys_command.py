@@ -37,6 +37,12 @@ KEY_PREFIX = "crs-"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
+KEYS_NOW_REQUIRED = (
+    "note: with a client key stored, every request needs one, from 127.0.0.1 too: "
+    "an agent that sent any string (ANTHROPIC_API_KEY=anything) now gets 401 until given a key"
+)
+
+
 def new_key() -> str:
     """A fresh client key: the prefix and 192 random bits, URL-safe."""
     return KEY_PREFIX + secrets.token_urlsafe(24)
@@ -229,6 +235,7 @@ def keys_add(
     click.echo(
         f"key for {name}: shown only now, store it safely; give it as ANTHROPIC_API_KEY or api_key", err=True
     )
+    click.echo(KEYS_NOW_REQUIRED, err=True)
 
 
 @keys.command("list")

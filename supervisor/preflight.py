@@ -62,14 +62,42 @@ def port_problem(host: str, port: int) -> Refusal | None:
     return None
 
 
+def _active_keys(settings: SupervisorSettings) -> int:
+    """How many client keys are active; raises ``StateError``. No state file yet (doctor before the
+    first start): no keys either."""
+    if not settings.state_db.exists():
+        return 0
+    return sum(key.active for key in read_keys(settings.state_db))
+
+
+def keys_required_notice(
+    settings: SupervisorSettings, section: SupervisorSection
+) -> dict[str, object] | None:
+    """The fields of the ``client-keys-required`` event when keys are in force, else None: once a
+    key exists every caller needs one, on loopback too, so a setup that sent any string as its key
+    (the quick start's ``ANTHROPIC_API_KEY=anything``) starts getting 401s."""
+    if section.auth == "none":
+        return None
+    try:
+        active = _active_keys(settings)
+    except StateError:
+        return None  # the state file's own problem is reported where the gateway uses it
+    if not active:
+        return None
+    return {
+        "active_keys": active,
+        "loopback_needs_key": True,
+        "hint": "every request, from 127.0.0.1 too, must send a client key (x-api-key or Authorization: "
+        "Bearer); give each local agent one from `coderouter-supervisor keys add`",
+    }
+
+
 def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waived: bool) -> Refusal | None:
     """Why the gateway must not start: listening beyond this machine with nobody's key required."""
     if is_loopback(settings.host) or waived or section.auth == "none":
         return None
     try:
-        # No state file yet (doctor before the first start): no keys either.
-        keys = read_keys(settings.state_db) if settings.state_db.exists() else []
-        active = [key for key in keys if key.active]
+        active = _active_keys(settings)
     except StateError as exc:
         return Refusal(f"cannot check client keys before listening on {settings.host}: {exc}", False)
     if active:

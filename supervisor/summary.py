@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.config import LoadedConfig, RuleMatcher
+from collections.abc import Mapping
+
+from coderouter_supervisor.worker.config import CodeRouterConfig, LoadedConfig, RuleMatcher, read_api_key
 
 
 def _matcher_text(match: RuleMatcher) -> str:
@@ -46,3 +48,14 @@ def render_summary(loaded: LoadedConfig) -> str:
     if process:
         lines.append("supervisor: " + ", ".join(f"{key}={value}" for key, value in process.items()))
     return "\n".join(lines)
+
+
+def unset_key_warnings(config: CodeRouterConfig, env: Mapping[str, str]) -> list[str]:
+    """One line per provider whose ``api_key_env`` is unset or empty in ``env``: a valid config,
+    but every request will skip that provider (``skip-missing-api-key``) until the key is set."""
+    return [
+        f"warning: provider {p.name!r} takes its key from ${p.api_key_env}, which is not set here; "
+        "requests skip it until it is set where the gateway runs"
+        for p in config.providers
+        if p.api_key_env and read_api_key(p, env) is None
+    ]

@@ -21,7 +21,7 @@ from coderouter_supervisor.worker.ingress.client_auth import KeyRing, is_loopbac
 from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
 from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
 from coderouter_supervisor.worker.ingress.request_id import RequestId
-from coderouter_supervisor.worker.ingress.request_log import RequestLog
+from coderouter_supervisor.worker.ingress.request_log import RequestLog, is_model_call
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
 from coderouter_supervisor.worker.telemetry import (
     MetricRecorder,
@@ -100,7 +100,7 @@ class GatewayApp:
 
         app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
         guarded = LoopbackHostGuard(app, enabled=is_loopback(handoff.bind_host))
-        counter = RequestCounter(RequestId(RequestLog(HeaderLimits(guarded))))
+        counter = RequestCounter(RequestId(RequestLog(HeaderLimits(guarded))), counted=is_model_call)
         self.asgi = counter
 
     def reload(self, config: LoadedConfig) -> None:

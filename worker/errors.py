@@ -323,17 +323,25 @@ class NoProviderLeft(GatewayError):
     """Every provider in the chain was skipped or failed.
 
     ``errors`` holds each attempt's error in attempt order (empty when all were skipped);
-    :func:`choose_reported_error` picks the one worth showing the client.
+    :func:`choose_reported_error` picks the one worth showing the client. ``chain`` is every
+    provider passed over, as ``name;skipped=reason`` or ``name;failed=reason`` (the
+    ``X-CodeRouter-Fallback-Chain`` header), whichever error is reported.
     """
 
     status = 502
     kind: ErrorKind = "api_error"
 
     def __init__(
-        self, message: str, *, errors: tuple[GatewayError, ...] = (), retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        errors: tuple[GatewayError, ...] = (),
+        retry_after: float | None = None,
+        chain: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.errors = errors
+        self.chain = chain
         if not errors:
             # Only gates refused (budget, paid gate, missing key, cooldown): a retry meets the same
             # gate, unless it is a cooldown that ends in ``retry_after`` seconds.

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -14,14 +15,17 @@ from coderouter_supervisor.worker.telemetry import StateStatus
 
 
 class RequestCounter:
-    """ASGI middleware counting HTTP requests served by this worker."""
+    """ASGI middleware counting the HTTP requests served by this worker whose path ``counted`` accepts
+    (the requests ``status`` shows: model calls, not the health checks and scrapes polled every few
+    seconds)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, counted: Callable[[str], bool]) -> None:
         self.app = app
         self.count = 0
+        self._counted = counted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and self._counted(scope.get("path", "")):
             self.count += 1
         await self.app(scope, receive, send)
 

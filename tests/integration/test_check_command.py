@@ -50,3 +50,18 @@ def test_check_rejects_with_exit_2_and_one_message(tmp_path: Path, text: str, ex
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_check_warns_about_an_unset_key_variable_and_still_passes(tmp_path: Path) -> None:
+    path = tmp_path / "providers.yaml"
+    path.write_text(
+        "providers:\n"
+        "  - name: local\n    base_url: http://127.0.0.1:11434/v1\n    model: m\n"
+        "  - name: cloud\n    base_url: https://openrouter.ai/api/v1\n    model: m\n"
+        "    api_key_env: CHECK_TEST_CLOUD_KEY\n"
+        "profiles:\n  - name: default\n    providers: [local, cloud]\n"
+    )
+    result = run_check(tmp_path, "--config", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "'cloud'" in result.stderr and "$CHECK_TEST_CLOUD_KEY" in result.stderr
+    assert "'local'" not in result.stderr

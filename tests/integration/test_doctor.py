@@ -474,3 +474,25 @@ def test_an_unwritable_state_file_is_named_by_its_real_cause(
     assert line.fix is not None and fix in line.fix
     assert "not writable by this user" not in line.detail
     assert run.code == 2
+
+
+@pytest.mark.parametrize(
+    ("capabilities", "thinks"),
+    [
+        pytest.param({"tools": True}, True, id="anthropic-thinks-unless-marked"),
+        pytest.param({"tools": True, "thinking": False}, False, id="marked-not-to-think"),
+    ],
+)
+def test_doctor_asks_to_think_exactly_where_routing_sends_thinking(
+    tmp_path: Path, upstream: FakeUpstream, capabilities: dict[str, Any], thinks: bool
+) -> None:
+    """An Anthropic provider whose model no rule knows: routing counts it as able to think (a
+    thinking request goes to it first), so doctor must ask it to think too, not call it undeclared."""
+    run = run_doctor(tmp_path, [anthropic_provider(upstream, capabilities=capabilities)])
+    asked = [r for r in upstream.calls("/v1/messages") if "thinking" in r.body]
+    reasoning = run.provider("claude")["reasoning"]
+    if thinks:
+        assert asked, "doctor did not ask the provider to think"
+        assert reasoning.verdict == "OK" and reasoning.detail == "a thinking block came back"
+    else:
+        assert asked == []

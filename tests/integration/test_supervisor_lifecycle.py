@@ -68,6 +68,22 @@ def test_workers_status_and_stop(gateway_factory: StartGateway, workers: int, ho
     assert gateway.cli("status").returncode == 3
 
 
+def test_status_counts_model_calls_not_health_polls(gateway_factory: StartGateway) -> None:
+    gateway = gateway_factory(workers=1)
+    for _ in range(5):
+        gateway.healthz()
+    assert httpx.get(f"{gateway.base_url}/metrics.json", timeout=10).status_code == 200
+    refused = httpx.post(f"{gateway.base_url}/v1/chat/completions", json={}, timeout=10)
+    assert refused.status_code == 400  # a model call all the same
+
+    def requests_shown() -> int:
+        status = gateway.cli("status")
+        return int(status.stdout.splitlines()[2].split()[-1])
+
+    gateway.wait_until(lambda: requests_shown() >= 1, 15, "the model call in status")
+    assert requests_shown() == 1
+
+
 @pytest.mark.parametrize("workers", [2, 1])
 def test_sighup_refuses_a_broken_config_and_applies_a_valid_one(
     gateway_factory: StartGateway, tmp_path: Path, workers: int

@@ -139,6 +139,28 @@ def test_a_key_limited_to_some_profiles_gets_403_elsewhere(team: Team) -> None:
     assert refused.json()["error"]["type"] == "permission_error"
     assert "allowed: chat" in refused.json()["error"]["message"]
 
+    # Naming no profile, bob is served by his own (the default, coding, is not his).
+    unnamed = post(team, "/v1/messages", bob)
+    assert unnamed.status_code == 200, unnamed.text
+    assert unnamed.headers["x-coderouter-profile"] == "chat"
+    assert events(team.gateway, "client-key-profile", key="bob", profile="chat")
+
+
+def test_adding_a_key_says_loopback_callers_now_need_one_and_start_logs_it(tmp_path: Path) -> None:
+    added = cli(tmp_path, "keys", "add", "alice")
+    assert added.returncode == 0, added.stderr
+    assert "from 127.0.0.1 too" in added.stderr and "401" in added.stderr
+    with FakeUpstream() as upstream:
+        upstream.reset(Reply(text="hi"))
+        gateway = start_gateway(tmp_path, config_text=config(upstream))  # loopback, the default
+        try:
+            [notice] = events(gateway, "client-keys-required")
+            assert notice["active_keys"] == 1 and notice["loopback_needs_key"] is True
+            quick_start = post(Team(gateway, upstream, {}), "/v1/messages", {"x-api-key": "anything"})
+            assert quick_start.status_code == 401
+        finally:
+            gateway.terminate()
+
 
 def test_revocation_reaches_every_worker_within_a_second(team: Team) -> None:
     alice = {"x-api-key": team.keys["alice"]}

@@ -16,6 +16,7 @@ from coderouter_supervisor.worker.routing.capabilities import (
     ModelCapabilities,
     RegistryCapabilities,
     bundled_rules,
+    can_think,
     load_registry,
     parse_registry,
     request_has_cache_control,
@@ -356,6 +357,31 @@ def test_load_rejects_a_directory_in_place_of_the_file(tmp_path: Path) -> None:
 )
 def test_supports_thinking(config: ProviderConfig, registry: CapabilityRegistry, expected: bool) -> None:
     assert supports_thinking(config, registry) is expected
+
+
+@pytest.mark.parametrize(
+    ("config", "registry", "expected"),
+    [
+        pytest.param(provider("plain", thinking=True), EMPTY, True, id="declared"),
+        pytest.param(provider("my-claude", "anthropic"), EMPTY, True, id="anthropic-thinks-unless-marked"),
+        pytest.param(
+            provider("my-claude", "anthropic", thinking=False),
+            EMPTY,
+            False,
+            id="anthropic-marked-not-to-think",
+        ),
+        pytest.param(provider("claude-3-5-haiku-x", "anthropic"), BUNDLED, False, id="anthropic-registry-no"),
+        pytest.param(
+            provider("claude-sonnet-5", "anthropic", thinking=False), BUNDLED, True, id="registry-yes-wins"
+        ),
+        pytest.param(provider("llama3.2:3b"), BUNDLED, False, id="openai-compat-undeclared"),
+        pytest.param(provider("m", reasoning_control="openai"), EMPTY, True, id="openai-reasoning-control"),
+    ],
+)
+def test_can_think_is_the_one_rule(
+    config: ProviderConfig, registry: CapabilityRegistry, expected: bool
+) -> None:
+    assert can_think(config, registry) is expected
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,7 @@ def test_public_api_is_pinned() -> None:
             "find_config_file",
             "load_config",
             "parse_config",
+            "read_api_key",
         ]
     )
     for name in config_package.__all__:

@@ -149,11 +149,18 @@ def test_explicit_thinking_puts_capable_providers_first() -> None:
     }
     degraded = [e.fields["provider"] for e in plan_events(plan) if e.name == "capability-degraded"]
     assert degraded == ["local", "free"]
+    # Only local went behind another provider; free was last already.
+    assert plan.deferred_for_thinking == ("local",)
+    [event] = [e for e in plan_events(plan) if e.name == "chain-reordered-for-thinking"]
+    assert event.fields["deferred"] == ["local"]
+    assert event.fields["effective_order"] == ["cloud", "capped", "local", "free"]
 
 
 def test_adaptive_thinking_never_reorders() -> None:
     plan = resolve("main", env={"ALLOW_PAID": "1"}, traits=RequestTraits(thinking="adaptive"))
     assert plan.names == ("local", "cloud", "capped", "free")
+    assert plan.deferred_for_thinking == ()
+    assert not [e for e in plan_events(plan) if e.name == "chain-reordered-for-thinking"]
 
 
 def test_cache_markers_are_lossy_only_where_the_provider_cannot_cache() -> None:

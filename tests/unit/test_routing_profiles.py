@@ -116,3 +116,24 @@ def test_explicit_header_skips_the_auto_router() -> None:
         config(text=AUTO_TEXT), body=body, headers={"x-coderouter-profile": "coding"}, model=None
     )
     assert (choice.profile.name, choice.auto) == ("coding", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "headers", "allowed", "expected", "from_key"),
+    [
+        pytest.param(CONFIG_TEXT, {}, ("quick", "paid-only"), "quick", True, id="default-not-allowed"),
+        pytest.param(CONFIG_TEXT, {}, ("paid-only", "coding"), "coding", False, id="default-allowed"),
+        pytest.param(CONFIG_TEXT, {}, None, "coding", False, id="no-limit"),
+        pytest.param(
+            CONFIG_TEXT, {"x-coderouter-profile": "paid-only"}, ("quick",), "paid-only", False, id="named"
+        ),
+        pytest.param(AUTO_TEXT, {}, ("paid-only",), "paid-only", True, id="auto-choice-not-allowed"),
+        pytest.param(AUTO_TEXT, {}, ("quick",), "quick", False, id="auto-choice-allowed"),
+    ],
+)
+def test_a_limited_key_that_names_no_profile_gets_its_first_allowed(
+    text: str, headers: dict[str, str], allowed: tuple[str, ...] | None, expected: str, from_key: bool
+) -> None:
+    body = {"messages": [{"role": "user", "content": "hello"}]}
+    choice = select_profile(config(text=text), body=body, headers=headers, model=None, allowed=allowed)
+    assert (choice.profile.name, choice.from_key) == (expected, from_key)

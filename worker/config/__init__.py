@@ -16,6 +16,7 @@ from coderouter_supervisor.worker.config.auto_router import (
     AutoRouteRule,
     RuleMatcher,
 )
+from coderouter_supervisor.worker.config.env import read_api_key
 from coderouter_supervisor.worker.config.errors import ConfigError, ConfigProblem
 from coderouter_supervisor.worker.config.loader import (
     EMBEDDED_SOURCE,
@@ -54,4 +55,5 @@ __all__ = [
     "find_config_file",
     "load_config",
     "parse_config",
+    "read_api_key",
 ]

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from coderouter_supervisor.worker.config.errors import ConfigError
 from coderouter_supervisor.worker.config.profiles import AUTO_PROFILE
+from coderouter_supervisor.worker.config.providers import ProviderConfig
 
 ALLOW_PAID_VAR = "ALLOW_PAID"
 MODE_VAR = "CODEROUTER_MODE"
@@ -63,3 +64,11 @@ def apply_mode_override(data: dict[str, object], env: Mapping[str, str], source:
         f"environment variable {MODE_VAR}={mode!r} names no profile or mode "
         f"(profiles: {', '.join(names) or 'none declared'}, or '{AUTO_PROFILE}'; modes: {modes})",
     )
+
+
+def read_api_key(provider: ProviderConfig, env: Mapping[str, str]) -> str | None:
+    """The provider's key from the environment, stripped; None when unset or empty."""
+    if not provider.api_key_env:
+        return None
+    value = env.get(provider.api_key_env, "").strip()
+    return value or None

@@ -16,7 +16,7 @@ from typing import Any, Generic, Literal
 from starlette.requests import Request
 
 from coderouter_supervisor.state import ClientKey
-from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import (
     KeyBudgetExhausted,
     NoProviderLeft,
@@ -40,6 +40,7 @@ from coderouter_supervisor.worker.routing import (
     RequestTraits,
     Reservation,
     blocked_error,
+    missing_keys,
     plan_events,
     request_has_cache_control,
     resolve_chain,
@@ -92,8 +93,13 @@ class RoutedRequest(Generic[M]):
 def choose_profile(request: Request, body: dict[str, Any], model: str | None) -> ProfileConfig:
     """The profile for ``body``; emits how it was chosen when a mode alias or the auto router did."""
     config = gateway_of(request).config.config
-    choice = select_profile(config, body=body, headers=request.headers, model=model)
+    key: ClientKey | None = getattr(request.state, "client_key", None)
+    allowed = None if key is None else key.profiles
+    choice = select_profile(config, body=body, headers=request.headers, model=model, allowed=allowed)
+    request.state.profile = choice.profile.name  # for the headers of an error answer
     check_profile(request, choice.profile)
+    if choice.from_key:
+        emit_event("client-key-profile", profile=choice.profile.name)
     if choice.mode is not None:
         emit_event("mode-alias-resolved", mode=choice.mode, profile=choice.profile.name)
     if choice.auto is not None:
@@ -130,13 +136,6 @@ def guard_tool_loop(profile: ProfileConfig, body: dict[str, Any], ingress: Ingre
     if profile.tool_loop_action == "inject":
         return inject_hint_anthropic(body) if ingress == "anthropic" else inject_hint_openai(body)
     return body
-
-
-def _missing_keys(config: CodeRouterConfig, profile: ProfileConfig) -> frozenset[str]:
-    """The profile's providers that need a key the environment does not hold (read per request, so a
-    key exported into a service's environment file counts after a restart, a rotated one at once)."""
-    needing = (config.provider(name) for name in profile.providers)
-    return frozenset(p.name for p in needing if p.api_key_env and read_api_key(p, os.environ) is None)
 
 
 def _thinking(body: dict[str, Any]) -> Literal["enabled", "adaptive"] | None:
@@ -186,7 +185,7 @@ async def plan_chain(
         traits=_traits(body, ingress, cache_control),
         registry=gateway.capabilities,
         rank_memory=gateway.rank_memory.get(profile.name),
-        missing_keys=_missing_keys(config, profile),
+        missing_keys=missing_keys(config, profile, os.environ),
     )
     if plan.adaptive is not None:
         gateway.rank_memory[profile.name] = plan.adaptive.memory
@@ -269,7 +268,11 @@ async def route_request(
         body=guarded,
         parsed=parsed,
         calls=calls,
-        skipped=(*(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips), *unchecked),
+        skipped=(
+            *(FailedAttempt(name, deferred="thinking") for name in plan.deferred_for_thinking),
+            *(FailedAttempt(skip.provider, skipped=skip.reason) for skip in plan.skips),
+            *unchecked,
+        ),
         recorder=AttemptRecorder(
             gateway.facts,
             profile,
@@ -350,6 +353,6 @@ def explain_headers(
     """``X-CodeRouter-*`` headers: which profile and provider answered, and what was passed over first."""
     headers = {"x-coderouter-profile": profile.name, "x-coderouter-provider": call.name}
     if passed:
-        tried = [f"{f.provider};{f.verb}={f.reason}" for f in passed]
+        tried = [f.chain_entry for f in passed]
         headers["x-coderouter-fallback-chain"] = ", ".join([*tried, f"{call.name};ok"])
     return headers

@@ -23,10 +23,17 @@ from coderouter_supervisor.worker.protocol import (
 from coderouter_supervisor.worker.telemetry import emit_event
 
 
-def error_response(error: GatewayError, ingress: Ingress) -> JSONResponse:
+def error_response(error: GatewayError, ingress: Ingress, *, profile: str | None = None) -> JSONResponse:
+    """``error`` in ``ingress``'s envelope. Once a profile was chosen the answer names it, and a chain
+    that was exhausted is listed whole (skips included), as a successful answer would list it."""
+    explain: dict[str, str] = {}
+    if profile is not None:
+        explain["x-coderouter-profile"] = profile
     if isinstance(error, NoProviderLeft):
+        if error.chain:
+            explain["x-coderouter-fallback-chain"] = ", ".join(error.chain)
         error = choose_reported_error(error)
-    headers = error_headers(error)
+    headers = {**error_headers(error), **explain}
     if ingress == "openai":
         return JSONResponse(
             openai_error_envelope(error).to_wire(), status_code=openai_status(error), headers=headers
@@ -36,7 +43,7 @@ def error_response(error: GatewayError, ingress: Ingress) -> JSONResponse:
 
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
-    return error_response(exc, ingress_of(request))
+    return error_response(exc, ingress_of(request), profile=getattr(request.state, "profile", None))
 
 
 class _HTTPStatusError(GatewayError):

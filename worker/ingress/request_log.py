@@ -22,6 +22,11 @@ def ingress_of(path: str) -> str | None:
     return None
 
 
+def is_model_call(path: str) -> bool:
+    """Whether ``path`` is a model call (one ``request-completed`` event), not a health check or scrape."""
+    return ingress_of(path) is not None
+
+
 class RequestLog:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

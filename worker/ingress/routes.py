@@ -8,7 +8,7 @@ from coderouter_supervisor.worker.ingress.anthropic_routes import count_tokens, 
 from coderouter_supervisor.worker.ingress.dashboard import dashboard
 from coderouter_supervisor.worker.ingress.health import healthz, root
 from coderouter_supervisor.worker.ingress.metrics_routes import metrics, metrics_as_json
-from coderouter_supervisor.worker.ingress.models_route import list_models
+from coderouter_supervisor.worker.ingress.models_route import list_models, retrieve_model
 from coderouter_supervisor.worker.ingress.openai_routes import create_chat_completion
 
 
@@ -18,6 +18,7 @@ def gateway_routes() -> list[BaseRoute]:
         ("/messages/count_tokens", count_tokens, "POST"),
         ("/chat/completions", create_chat_completion, "POST"),
         ("/models", list_models, "GET"),
+        ("/models/{model_id:path}", retrieve_model, "GET"),
     ]
     routes: list[BaseRoute] = [
         Route("/", root, methods=["GET", "HEAD"]),

@@ -7,7 +7,8 @@ stream) into the client's protocol.
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.providers.call import ProviderCall, read_api_key
+from coderouter_supervisor.worker.config import read_api_key
+from coderouter_supervisor.worker.providers.call import ProviderCall
 from coderouter_supervisor.worker.providers.exchange import (
     Completion,
     complete_anthropic,

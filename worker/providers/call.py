@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
@@ -47,11 +46,3 @@ class ProviderCall:
         if suffix is None:
             suffix = self.provider.append_system_prompt
         return suffix or None
-
-
-def read_api_key(provider: ProviderConfig, env: Mapping[str, str]) -> str | None:
-    """The provider's key from the environment, stripped; None when unset or empty."""
-    if not provider.api_key_env:
-        return None
-    value = env.get(provider.api_key_env, "").strip()
-    return value or None

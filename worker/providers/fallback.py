@@ -29,16 +29,20 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FailedAttempt:
-    """A provider that did not serve the request: it failed (``error``) or was skipped (``skipped``)."""
+    """A provider that did not serve the request: it failed (``error``), was skipped (``skipped``), or
+    was put behind others (``deferred``: it is tried later, when those fail)."""
 
     provider: str
     error: UpstreamError | None = None
     skipped: str | None = None
     detail: str | None = None  # why it was skipped, when the reason alone does not say
+    deferred: str | None = None
 
     @property
     def reason(self) -> str:
         """A short token for headers and events: ``connect``, ``timeout``, ``http-429``, ``budget``, …"""
+        if self.deferred is not None:
+            return self.deferred
         if self.error is None:
             return self.skipped or "skipped"
         if isinstance(self.error, UpstreamHTTPError):
@@ -50,7 +54,14 @@ class FailedAttempt:
 
     @property
     def verb(self) -> str:
+        if self.deferred is not None:
+            return "deferred"
         return "failed" if self.error is not None else "skipped"
+
+    @property
+    def chain_entry(self) -> str:
+        """This attempt in the ``X-CodeRouter-Fallback-Chain`` header: ``name;failed=connect``."""
+        return f"{self.provider};{self.verb}={self.reason}"
 
 
 _REASONS: tuple[tuple[type[UpstreamError], str], ...] = (
@@ -115,6 +126,8 @@ async def first_success(
         await observer.succeeded(call.provider, usage_of(result))
         return result, call, tuple(passed)
     errors = tuple(f.error for f in passed if f.error is not None)
+    chain = tuple(f.chain_entry for f in passed)
+    passed = [f for f in passed if f.deferred is None]  # each of those was tried (or skipped) later
     tried = ", ".join(f"{f.provider} ({f.reason})" for f in passed) or "none"
     unusable = next((f.detail for f in passed if f.skipped == "state-unavailable"), None)
     if unusable is not None:
@@ -130,6 +143,7 @@ async def first_success(
             f"no provider could serve the request; tried: {tried}. Providers with a budget are skipped "
             f"while the state file is unusable: {unusable}",
             errors=errors,
+            chain=chain,
         )
     message = f"no provider could serve the request; tried: {tried}"
     if passed and all(f.skipped == "budget" for f in passed):
@@ -141,4 +155,4 @@ async def first_success(
             hint=BUDGET_HINT,
         )
         message += f": {BUDGET_HINT}"
-    raise NoProviderLeft(message, errors=errors)
+    raise NoProviderLeft(message, errors=errors, chain=chain)

@@ -12,6 +12,7 @@ from coderouter_supervisor.worker.routing.capabilities import (
     CapabilityRegistry,
     ModelCapabilities,
     bundled_rules,
+    can_think,
     load_registry,
     parse_registry,
     request_has_cache_control,
@@ -24,6 +25,7 @@ from coderouter_supervisor.worker.routing.chain import (
     PlannedAttempt,
     RequestTraits,
     Skip,
+    missing_keys,
     resolve_chain,
 )
 from coderouter_supervisor.worker.routing.facts import (
@@ -64,8 +66,10 @@ __all__ = [
     "Spend",
     "blocked_error",
     "bundled_rules",
+    "can_think",
     "classify",
     "load_registry",
+    "missing_keys",
     "month_key",
     "parse_registry",
     "plan_events",

@@ -180,6 +180,21 @@ def supports_thinking(provider: ProviderConfig, registry: CapabilityRegistry) ->
     return registry.lookup(provider.model, provider.kind).thinking is True
 
 
+def can_think(provider: ProviderConfig, registry: CapabilityRegistry) -> bool:
+    """The one rule for "this provider can take a thinking request", for routing and ``doctor`` alike:
+    declared (``capabilities.thinking`` or the registry), else for ``kind: anthropic`` every model not
+    marked otherwise (a ``thinking: false`` written in its ``capabilities:`` or a registry rule), since
+    Anthropic's API takes thinking on every current model and says so plainly when it does not (a 400
+    that falls through), else for an OpenAI-compatible backend a ``reasoning_control`` the request
+    can be translated into."""
+    if supports_thinking(provider, registry):
+        return True
+    if provider.kind == "anthropic":
+        marked_not = "thinking" in provider.capabilities.model_fields_set
+        return not marked_not and registry.lookup(provider.model, provider.kind).thinking is not False
+    return provider.capabilities.reasoning_control != "none"
+
+
 def supports_cache_control(provider: ProviderConfig, registry: CapabilityRegistry) -> bool:
     """``capabilities.prompt_cache: true``, else what the registry says, else whether the provider speaks
     Anthropic's protocol natively (translation to OpenAI's drops the markers)."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.config import CodeRouterConfig, ProfileConfig, ProviderConfig, read_api_key
 from coderouter_supervisor.worker.guards import (
     AdaptiveOrder,
     RankMemory,
@@ -24,8 +24,8 @@ from coderouter_supervisor.worker.guards import (
 )
 from coderouter_supervisor.worker.routing.capabilities import (
     CapabilityRegistry,
+    can_think,
     supports_cache_control,
-    supports_thinking,
 )
 from coderouter_supervisor.worker.routing.facts import ChainFacts, month_key
 
@@ -74,21 +74,20 @@ class ChainPlan:
     demoted: tuple[str, ...] = ()
     adaptive: AdaptiveOrder | None = None
     static_order: tuple[str, ...] = field(default=())
+    # Providers moved behind the ones that can think, for a request with a thinking budget.
+    deferred_for_thinking: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(attempt.name for attempt in self.attempts)
 
 
-def _can_think(provider: ProviderConfig, registry: CapabilityRegistry) -> bool:
-    if supports_thinking(provider, registry):
-        return True
-    if provider.kind == "anthropic":
-        # Anthropic's API takes thinking on every current model and says so plainly when it does not
-        # (a 400 that falls through); only models known not to think get it removed.
-        return registry.lookup(provider.model, provider.kind).thinking is not False
-    # An OpenAI-compatible backend with a reasoning control gets the request translated into it.
-    return provider.capabilities.reasoning_control != "none"
+def missing_keys(config: CodeRouterConfig, profile: ProfileConfig, env: Mapping[str, str]) -> frozenset[str]:
+    """The profile's providers that need a key ``env`` does not hold. Read per request by the
+    gateway, so a key exported into a service's environment file counts after a restart, a rotated
+    one at once; read by the views of the chain too, so they show the same skips."""
+    needing = (config.provider(name) for name in profile.providers)
+    return frozenset(p.name for p in needing if p.api_key_env and read_api_key(p, env) is None)
 
 
 def _gate(
@@ -157,15 +156,18 @@ def resolve_chain(
     attempts = [
         PlannedAttempt(
             by_name[name],
-            drop_thinking=traits.thinking is not None and not _can_think(by_name[name], registry),
+            drop_thinking=traits.thinking is not None and not can_think(by_name[name], registry),
             lossy_cache_control=traits.cache_control and not supports_cache_control(by_name[name], registry),
         )
         for name in order
     ]
+    deferred: tuple[str, ...] = ()
     if traits.thinking == "enabled":
         # An explicit thinking budget: providers that can think go first (stable). Adaptive thinking
         # is the model's choice, so it never reorders the user's chain.
+        before = [attempt.name for attempt in attempts]
         attempts.sort(key=lambda attempt: attempt.drop_thinking)
+        deferred = _moved_back(before, attempts)
     return ChainPlan(
         profile=profile.name,
         month=month_key(now),
@@ -174,4 +176,11 @@ def resolve_chain(
         demoted=demoted,
         adaptive=adaptive,
         static_order=static_order,
+        deferred_for_thinking=deferred,
     )
+
+
+def _moved_back(before: list[str], after: list[PlannedAttempt]) -> tuple[str, ...]:
+    """The providers that went behind another one because they cannot think, in their old order."""
+    position = {attempt.name: index for index, attempt in enumerate(after)}
+    return tuple(name for index, name in enumerate(before) if position[name] > index)

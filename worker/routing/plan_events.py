@@ -93,6 +93,14 @@ def plan_events(plan: ChainPlan) -> list[RoutingEvent]:
             "stats": stats,
         }
         events.append(RoutingEvent("adaptive-routing-applied", "info", fields))
+    if plan.deferred_for_thinking:
+        fields = {
+            "profile": plan.profile,
+            "deferred": list(plan.deferred_for_thinking),
+            "effective_order": list(plan.names),
+            "reason": "thinking-requested",
+        }
+        events.append(RoutingEvent("chain-reordered-for-thinking", "info", fields))
     for attempt in plan.attempts:
         if attempt.drop_thinking:
             fields = {
@@ -136,4 +144,5 @@ def blocked_error(plan: ChainPlan) -> NoProviderLeft:
         message += f"; budgets reset at {month_resets_at(plan.month)}"
     cooldowns = [skip.seconds_until_eligible for skip in plan.skips if skip.reason == "cooldown"]
     retry_after = float(max(1, min(cooldowns))) if reason == "cooldown" and cooldowns else None
-    return NoProviderLeft(message, retry_after=retry_after)
+    chain = tuple(f"{skip.provider};skipped={skip.reason}" for skip in plan.skips)
+    return NoProviderLeft(message, retry_after=retry_after, chain=chain)

@@ -30,22 +30,51 @@ def _named(config: CodeRouterConfig, name: str, where: str) -> ProfileConfig:
 
 @dataclass(frozen=True)
 class ProfileChoice:
-    """The profile, and how it was chosen when that is worth an event (a mode alias, the auto router)."""
+    """The profile, and how it was chosen when that is worth an event (a mode alias, the auto router,
+    the caller's client key in place of a default it may not use)."""
 
     profile: ProfileConfig
     mode: str | None = None
     auto: AutoRoute | None = None
+    from_key: bool = False
 
 
 def select_profile(
-    config: CodeRouterConfig, *, body: Mapping[str, Any], headers: Mapping[str, str], model: str | None
+    config: CodeRouterConfig,
+    *,
+    body: Mapping[str, Any],
+    headers: Mapping[str, str],
+    model: str | None,
+    allowed: tuple[str, ...] | None = None,
 ) -> ProfileChoice:
     """Body ``profile`` > ``X-CodeRouter-Profile`` > ``X-CodeRouter-Mode`` (via ``mode_aliases``)
     > a ``model`` that names a profile > the auto router (``default_profile: auto``) > ``default_profile``.
 
+    ``allowed``: the profiles the caller's client key is limited to. A profile the request did not
+    name (the auto router's, the default) outside them gives way to the first allowed one, so a
+    limited key works without naming its profile; a profile the request names is kept as asked.
+
     Raises :class:`InvalidRequest` listing what exists when a named profile or mode is unknown,
     or when the auto router picks a profile that does not exist.
     """
+    explicit = _explicit_choice(config, body=body, headers=headers, model=model)
+    if explicit is not None:
+        return explicit
+    if config.default_profile == AUTO_PROFILE:
+        route = classify(body, config.auto_router)
+        where = f"auto_router rule {route.rule_id!r}" if route.rule_id else "auto_router fallthrough"
+        implicit = ProfileChoice(_named(config, route.profile, where), auto=route)
+    else:
+        implicit = ProfileChoice(_named(config, config.default_profile, "default_profile"))
+    if allowed and implicit.profile.name not in allowed:
+        return ProfileChoice(_named(config, allowed[0], "the client key's profiles"), from_key=True)
+    return implicit
+
+
+def _explicit_choice(
+    config: CodeRouterConfig, *, body: Mapping[str, Any], headers: Mapping[str, str], model: str | None
+) -> ProfileChoice | None:
+    """The profile the request names (body, header, mode, model), or None when it names none."""
     body_profile = body.get("profile")
     if body_profile is not None:
         if not isinstance(body_profile, str) or not body_profile:
@@ -63,8 +92,4 @@ def select_profile(
         return ProfileChoice(_named(config, target, f"mode_aliases[{mode.strip()!r}]"), mode=mode.strip())
     if model and any(profile.name == model for profile in config.profiles):
         return ProfileChoice(config.profile(model))
-    if config.default_profile == AUTO_PROFILE:
-        route = classify(body, config.auto_router)
-        where = f"auto_router rule {route.rule_id!r}" if route.rule_id else "auto_router fallthrough"
-        return ProfileChoice(_named(config, route.profile, where), auto=route)
-    return ProfileChoice(_named(config, config.default_profile, "default_profile"))
+    return None

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 from coderouter_supervisor.state import StateStore
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.guards import WINDOW_S
-from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, resolve_chain
+from coderouter_supervisor.worker.routing import (
+    CapabilityRegistry,
+    bundled_rules,
+    missing_keys,
+    resolve_chain,
+)
 from coderouter_supervisor.worker.routing.facts import month_key
 from coderouter_supervisor.worker.telemetry.exposition import (
     HEALTH_LEVEL,
@@ -48,7 +55,14 @@ async def collect_snapshot(store: StateStore, config: CodeRouterConfig, now: flo
     routing_facts = chain_facts(facts)
     profiles = []
     for profile in config.profiles:
-        plan = resolve_chain(config, profile, routing_facts, now, registry=_REGISTRY)
+        plan = resolve_chain(
+            config,
+            profile,
+            routing_facts,
+            now,
+            registry=_REGISTRY,
+            missing_keys=missing_keys(config, profile, os.environ),
+        )
         skipped = tuple((skip.provider, skip.reason) for skip in plan.skips)
         profiles.append(ProfileOrder(profile.name, profile.providers, plan.names, skipped))
     return MetricsSnapshot(series, tuple(gauges), now, tuple(profiles), tuple(recent))

@@ -359,6 +359,24 @@ def test_models_list_in_both_shapes(fresh: Stack) -> None:
     assert fresh.local.requests == [] and fresh.claude.requests == []
 
 
+def test_one_model_is_answered_in_each_shape_as_the_list_has_it(fresh: Stack) -> None:
+    anthropic_client, openai_client = fresh.anthropic_client(), fresh.openai_client()
+    one = anthropic_client.models.retrieve("local-then-claude")
+    assert one.model_dump() == next(
+        m.model_dump() for m in anthropic_client.models.list().data if m.id == "local-then-claude"
+    )
+    assert one.type == "model" and one.display_name == "local-then-claude"
+    same = openai_client.models.retrieve("anthropic-direct")
+    assert (same.id, same.object, same.owned_by) == ("anthropic-direct", "model", "coderouter")
+
+    with pytest.raises(anthropic.NotFoundError) as missing:
+        anthropic_client.models.retrieve("nope")
+    assert "local-then-claude" in str(missing.value)
+    with pytest.raises(openai.NotFoundError):
+        openai_client.models.retrieve("nope")
+    assert fresh.local.requests == [] and fresh.claude.requests == []
+
+
 def test_count_tokens_estimate_grows_with_tools_and_tool_content(fresh: Stack) -> None:
     client = fresh.anthropic_client()
     small = client.messages.count_tokens(model=MODEL, messages=HELLO)  # type: ignore[arg-type]
@@ -399,6 +417,19 @@ def test_count_tokens_asks_an_anthropic_upstream(fresh: Stack) -> None:
     assert sent.path == "/v1/messages/count_tokens"
     assert sent.body["model"] == "claude-fake"
     assert CLIENT_KEY not in json.dumps(sent.headers)
+
+
+@pytest.mark.parametrize("version", [None, "2023-01-01"])
+def test_count_tokens_and_messages_send_the_same_anthropic_version(fresh: Stack, version: str | None) -> None:
+    fresh.claude.count_tokens_answer = 7
+    fresh.claude.reset(Reply(text="hi"))
+    headers = {"x-coderouter-profile": "claude", **({"anthropic-version": version} if version else {})}
+    body = {"model": MODEL, "max_tokens": 5, "messages": HELLO}
+    assert _post(fresh, "/v1/messages/count_tokens", body, **headers).status_code == 200
+    counted = fresh.claude.last.headers["anthropic-version"]
+    assert _post(fresh, "/v1/messages", body, **headers).status_code == 200
+    assert fresh.claude.last.path == "/v1/messages"
+    assert fresh.claude.last.headers["anthropic-version"] == counted == (version or "2023-06-01")
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,10 @@ def test_thinking_request_goes_to_a_provider_that_can_think_first(
     assert lab.primary.requests == []
     assert lab.claude.requests[-1].body["thinking"]["type"] == "enabled"
     assert events(lab.gateway, "capability-degraded", provider="primary", reason="provider-does-not-support")
+    # Not silent: the answer and the log say the chain was reordered, and what went back.
+    assert answer.fallback_chain == "primary;deferred=thinking, thinker;ok"
+    [*_, reordered] = events(lab.gateway, "chain-reordered-for-thinking", profile="thinking")
+    assert reordered["deferred"] == ["primary"] and reordered["effective_order"] == ["thinker", "primary"]
 
 
 @pytest.mark.parametrize("stream", [False, True])
