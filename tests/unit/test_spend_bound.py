@@ -195,3 +195,17 @@ def test_an_estimate_never_exceeds_the_hold() -> None:
     for report in (NO_USAGE, UsageReport(SEEN_INPUT)):
         recorded = price_usage(PAID, usage_to_record(report, OPENAI, shape(choices=3))).total_usd
         assert 0 < recorded <= held
+
+
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        pytest.param(NO_USAGE, TokenUsage(), id="nothing-reported"),
+        pytest.param(UsageReport(SEEN_INPUT), SEEN_INPUT, id="partial-as-seen"),
+    ],
+)
+def test_a_free_providers_unknown_usage_is_recorded_as_seen(
+    report: UsageReport, expected: TokenUsage
+) -> None:
+    # Nothing to pay for: an estimate would only inflate a local model's token counts.
+    assert usage_to_record(report, FREE, shape(choices=2)) == expected

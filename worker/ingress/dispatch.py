@@ -51,9 +51,10 @@ from coderouter_supervisor.worker.telemetry import (
     RequestShape,
     current_client_key,
     emit_event,
+    is_priced,
     request_worst_case,
 )
-from coderouter_supervisor.worker.translate import input_token_bound
+from coderouter_supervisor.worker.translate import InputBound, input_token_bound
 
 IngressName = Literal["anthropic", "openai"]
 
@@ -247,8 +248,12 @@ async def route_request(
     )
     suffixes = [call.system_suffix or "" for call in calls]
     longest_suffix = max(suffixes, key=lambda text: len(text.encode()))
+    priced = any(is_priced(call.provider.cost) for call in calls)
     shape = RequestShape(
-        input=await run_step(weight, input_token_bound, guarded, extra_text=longest_suffix),
+        # Only a priced provider's hold or estimate reads the bound, and it walks every text.
+        input=await run_step(weight, input_token_bound, guarded, extra_text=longest_suffix)
+        if priced
+        else InputBound(0),
         max_tokens=max_tokens,
         streaming=streaming,
         cache_control=cache_control,

@@ -17,6 +17,8 @@ Pure. The promise: recorded spend is at least what the upstream billed and at mo
   the client no longer wants and keep a connection per abandoned request; settling at the
   allowed output is what keeps recorded ≥ billed whatever the upstream does, at the cost of
   over-recording a request the client abandoned.
+* **Only money needs the bound.** A request whose chain is all free is not measured (a walk over
+  every text of every request), and a free provider's unknown usage is recorded as seen.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coderouter_supervisor.worker.config import ProviderConfig
-from coderouter_supervisor.worker.telemetry.cost import worst_case_cost
+from coderouter_supervisor.worker.telemetry.cost import is_priced, worst_case_cost
 from coderouter_supervisor.worker.translate import InputBound, TokenUsage, UsageReport
 
 
@@ -68,6 +70,8 @@ def usage_to_record(report: UsageReport, provider: ProviderConfig, shape: Reques
     seen = report.usage
     if report.final and seen is not None:
         return seen
+    if not is_priced(provider.cost):
+        return seen or TokenUsage()  # costs nothing; an estimate would only inflate its token counts
     limit = allowed_output_tokens(provider, shape)
     if seen is None or seen.total_input_tokens == 0:
         return TokenUsage(input_tokens=shape.input.tokens_for(provider.kind), output_tokens=limit)
