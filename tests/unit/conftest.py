@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from coderouter_supervisor.state import migrate_state_file
+from coderouter_supervisor.state import state_admin
 from coderouter_supervisor.state.connection import connect
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "state.db"
-    migrate_state_file(path)
+    state_admin(path).migrate()
     return path
 
 

@@ -14,9 +14,7 @@ from coderouter_supervisor.state import (
     ClientKey,
     KeyLoad,
     Refused,
-    migrate_state_file,
-    read_keys,
-    store_key,
+    state_admin,
 )
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.state.heartbeats import mark_worker_exited, record_heartbeat, register_worker
@@ -208,9 +206,9 @@ def test_concurrent_admissions_from_many_connections_never_pass_the_limit(db: Pa
 
 
 def test_limits_are_stored_with_the_key(db: Path) -> None:
-    store_key(db, ClientKey("alice", "h1", NOW, max_concurrent=3, requests_per_minute=30))
-    store_key(db, ClientKey("bob", "h2", NOW + 1))
-    alice, bob = read_keys(db)
+    state_admin(db).add_key(ClientKey("alice", "h1", NOW, max_concurrent=3, requests_per_minute=30))
+    state_admin(db).add_key(ClientKey("bob", "h2", NOW + 1))
+    alice, bob = state_admin(db).read_keys()
     assert (alice.max_concurrent, alice.requests_per_minute, alice.rate_limited) == (3, 30, True)
     assert (bob.max_concurrent, bob.requests_per_minute, bob.rate_limited) == (None, None, False)
 
@@ -227,8 +225,8 @@ def test_migration_from_the_previous_schema_keeps_keys_without_limits(tmp_path: 
     old.commit()
     old.close()
 
-    assert migrate_state_file(path) == SCHEMA_VERSION - 1
-    [key] = read_keys(path)
+    assert state_admin(path).migrate() == SCHEMA_VERSION - 1
+    [key] = state_admin(path).read_keys()
     assert (key.name, key.monthly_budget_usd, key.max_concurrent, key.requests_per_minute) == (
         "a",
         5.0,

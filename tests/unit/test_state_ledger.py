@@ -15,23 +15,21 @@ from coderouter_supervisor.state import (
     HealthRecord,
     LedgerEntry,
     Settlement,
-    migrate_state_file,
-    read_ledger,
-    reset_ledger,
+    state_admin,
 )
 from coderouter_supervisor.state.budget_ledger import (
     RECLAIMED_KEPT_S,
     ReclaimedHold,
     Settled,
-    ledger_month,
+    read_ledger,
     record_spend,
     reserve_spend,
-    reset_month,
+    reset_ledger,
     settle_spend,
 )
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.state.heartbeats import process_exists, register_worker
-from coderouter_supervisor.state.provider_facts import (
+from coderouter_supervisor.state.provider_observations import (
     append_attempts,
     read_provider_facts,
     start_cooldown,
@@ -75,7 +73,7 @@ def test_reservations_and_spend_never_pass_the_cap(conn: sqlite3.Connection) -> 
     settle_spend(conn, first, "claude", MONTH, Settlement(1.5, 100, 20))
     third = reserve(conn, 4.0, worker)  # 1.5 settled + 4 held + 4 = 9.5
     assert third is not None
-    [entry] = ledger_month(conn, MONTH)
+    [entry] = read_ledger(conn, MONTH)
     assert entry == LedgerEntry("claude", MONTH, 1.5, 8.0, 2, 100, 20, 1)
 
 
@@ -84,7 +82,7 @@ def test_a_failed_attempt_releases_its_hold_without_spend(conn: sqlite3.Connecti
     held = reserve(conn, 9.0, worker)
     assert held is not None
     settle_spend(conn, held, "claude", MONTH, None)
-    assert ledger_month(conn, MONTH) == []
+    assert read_ledger(conn, MONTH) == []
     assert reserve(conn, 9.0, worker) is not None
 
 
@@ -99,7 +97,7 @@ def test_a_paused_worker_keeps_its_holds_however_stale_its_heartbeat(conn: sqlit
     much_later = NOW + 500  # far past three missed beats, still before the hold expires
     beat(conn, other, much_later)
     assert reserve(conn, 9.0, other, now=much_later) is None  # pid 100 still exists: the hold stands
-    [entry] = ledger_month(conn, MONTH)
+    [entry] = read_ledger(conn, MONTH)
     assert (entry.spent_usd, entry.reserved_usd, entry.reservations) == (0.0, 9.0, 1)
     assert conn.execute("SELECT exited_at FROM worker_heartbeat WHERE id = ?", (paused,)).fetchone() == (
         None,
@@ -125,7 +123,7 @@ def test_a_dead_workers_hold_is_charged_at_the_hold_not_given_back(conn: sqlite3
     )
     assert hold.reservation_id is not None  # 6 charged + 3 held fit under 10
     assert hold.reclaimed == (ReclaimedHold("claude", MONTH, 6.0, dead, "worker-gone"),)
-    [entry] = ledger_month(conn, MONTH)
+    [entry] = read_ledger(conn, MONTH)
     assert (entry.spent_usd, entry.reserved_usd, entry.requests) == (6.0, 3.0, 1)
     assert reserve(conn, 1.5, other, now=later) is None  # 6 + 3 + 1.5 > 10: nothing was given back
     # The worker is now known gone, for `status` too.
@@ -138,7 +136,7 @@ def test_a_worker_the_arbiter_marked_exited_loses_its_holds_at_once(conn: sqlite
     assert reserve(conn, 6.0, killed) is not None
     conn.execute("UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", (NOW + 1, killed))
     assert reserve(conn, 6.0, other, now=NOW + 1) is None  # its heartbeat is fresh, yet 6 is charged
-    assert ledger_month(conn, MONTH)[0].spent_usd == 6.0
+    assert read_ledger(conn, MONTH)[0].spent_usd == 6.0
 
 
 def test_an_expired_hold_is_charged_at_its_amount(conn: sqlite3.Connection) -> None:
@@ -147,7 +145,7 @@ def test_an_expired_hold_is_charged_at_its_amount(conn: sqlite3.Connection) -> N
     later = NOW + 601
     beat(conn, worker, later)
     assert reserve(conn, 4.0, worker, now=later) is not None
-    [entry] = ledger_month(conn, MONTH)
+    [entry] = read_ledger(conn, MONTH)
     assert (entry.spent_usd, entry.reserved_usd) == (4.0, 4.0)
 
 
@@ -158,11 +156,11 @@ def test_a_late_settle_replaces_the_reclaimed_charge_instead_of_adding(conn: sql
     assert held is not None and released is not None
     later = NOW + 601  # both expired while the worker was busy
     assert reserve(conn, 1.0, worker, now=later) is not None
-    assert ledger_month(conn, MONTH)[0].spent_usd == 6.0
+    assert read_ledger(conn, MONTH)[0].spent_usd == 6.0
 
     assert settle_spend(conn, held, "claude", MONTH, Settlement(1.25, 10, 5)) == Settled(3.25, "reclaimed")
     assert settle_spend(conn, released, "claude", MONTH, None) == Settled(1.25, "reclaimed")
-    [entry] = ledger_month(conn, MONTH)
+    [entry] = read_ledger(conn, MONTH)
     assert (entry.spent_usd, entry.reserved_usd, entry.requests) == (1.25, 1.0, 1)
     assert (entry.input_tokens, entry.output_tokens) == (10, 5)
     # Settled once: a second settle of the same hold finds it gone and adds nothing more.
@@ -181,7 +179,7 @@ def test_a_reclaimed_hold_is_kept_marked_for_a_week_then_pruned(conn: sqlite3.Co
     assert conn.execute(marked, (held,)).fetchall() == [(gone_at,)]
     reserve(conn, 0.1, worker, now=gone_at + RECLAIMED_KEPT_S + 1)
     assert conn.execute(marked, (held,)).fetchall() == []
-    assert ledger_month(conn, MONTH)[0].spent_usd == 4.0 + 1.0 + 0.1  # each charged, none given back
+    assert read_ledger(conn, MONTH)[0].spent_usd == 4.0 + 1.0 + 0.1  # each charged, none given back
 
 
 def test_a_settle_whose_hold_is_gone_is_recorded_even_past_the_cap(conn: sqlite3.Connection) -> None:
@@ -189,19 +187,19 @@ def test_a_settle_whose_hold_is_gone_is_recorded_even_past_the_cap(conn: sqlite3
     held = reserve(conn, 2.0, worker)
     assert held is not None
     reserve(conn, 9.0, worker, now=NOW + 601)  # the hold expires and is charged: 2 spent
-    reset_month(conn, "claude", MONTH)  # cleared by `budget reset`: the marked row is gone too
+    reset_ledger(conn, "claude", MONTH)  # cleared by `budget reset`: the marked row is gone too
     record_spend(conn, [("claude", MONTH, Settlement(9.5))])
     assert settle_spend(conn, held, "claude", MONTH, Settlement(1.25)) == Settled(10.75, "gone")
-    assert ledger_month(conn, MONTH)[0].spent_usd == 10.75
+    assert read_ledger(conn, MONTH)[0].spent_usd == 10.75
     assert reserve(conn, 0.01, worker, now=NOW + 602) is None  # past the cap: closed for the month
 
 
 def test_a_new_month_starts_a_fresh_ledger_and_keeps_the_old_one(conn: sqlite3.Connection) -> None:
     record_spend(conn, [("claude", "2025-11", Settlement(9.5, 10, 10))])
     record_spend(conn, [("claude", MONTH, Settlement(0.5))])
-    assert [e.spent_usd for e in ledger_month(conn, "2025-11")] == [9.5]
-    assert [e.spent_usd for e in ledger_month(conn, MONTH)] == [0.5]
-    assert ledger_month(conn, "2026-01", ("claude",)) == [LedgerEntry("claude", "2026-01")]
+    assert [e.spent_usd for e in read_ledger(conn, "2025-11")] == [9.5]
+    assert [e.spent_usd for e in read_ledger(conn, MONTH)] == [0.5]
+    assert read_ledger(conn, "2026-01", ("claude",)) == [LedgerEntry("claude", "2026-01")]
 
 
 def test_reset_clears_one_provider_one_month(conn: sqlite3.Connection) -> None:
@@ -210,10 +208,10 @@ def test_reset_clears_one_provider_one_month(conn: sqlite3.Connection) -> None:
     record_spend(conn, [("claude", "2025-11", Settlement(7.0))])
     record_spend(conn, [("gpt", MONTH, Settlement(1.0))])
     reserve(conn, 1.0, worker)
-    cleared = reset_month(conn, "claude", MONTH)
+    cleared = reset_ledger(conn, "claude", MONTH)
     assert (cleared.spent_usd, cleared.reserved_usd) == (3.0, 1.0)
-    assert [e.provider for e in ledger_month(conn, MONTH)] == ["gpt"]
-    assert ledger_month(conn, "2025-11")[0].spent_usd == 7.0
+    assert [e.provider for e in read_ledger(conn, MONTH)] == ["gpt"]
+    assert read_ledger(conn, "2025-11")[0].spent_usd == 7.0
 
 
 def test_concurrent_reservations_from_many_connections_hold_the_cap(db: Path) -> None:
@@ -241,7 +239,7 @@ def test_concurrent_reservations_from_many_connections_hold_the_cap(db: Path) ->
     for thread in threads:
         thread.join()
     check = connect(db, create=False)
-    [entry] = ledger_month(check, MONTH)
+    [entry] = read_ledger(check, MONTH)
     check.close()
     assert entry.spent_usd <= 10.0
     assert entry.requests == len(granted)
@@ -292,12 +290,12 @@ def test_migration_from_the_previous_schema_keeps_heartbeats(tmp_path: Path) -> 
     old.commit()
     old.close()
 
-    assert migrate_state_file(path) == 1
+    assert state_admin(path).migrate() == 1
     conn = connect(path, create=False)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT pid, requests FROM worker_heartbeat").fetchall() == [(7, 3)]
-        assert ledger_month(conn, MONTH) == []
+        assert read_ledger(conn, MONTH) == []
     finally:
         conn.close()
 
@@ -306,12 +304,13 @@ def test_path_level_read_and_reset_for_the_cli(db: Path) -> None:
     conn = connect(db, create=False)
     record_spend(conn, [("claude", MONTH, Settlement(2.5, 40, 4))])
     conn.close()
-    assert read_ledger(db, MONTH, ("claude", "gpt")) == [
+    admin = state_admin(db)
+    assert admin.read_ledger(MONTH, ("claude", "gpt")) == [
         LedgerEntry("claude", MONTH, 2.5, 0.0, 0, 40, 4, 1),
         LedgerEntry("gpt", MONTH),
     ]
-    assert reset_ledger(db, "claude", MONTH).spent_usd == 2.5
-    assert read_ledger(db, MONTH) == []
+    assert admin.reset_ledger("claude", MONTH).spent_usd == 2.5
+    assert admin.read_ledger(MONTH) == []
 
 
 def test_a_process_that_was_reaped_no_longer_exists() -> None:
@@ -338,11 +337,11 @@ def test_migration_keeps_holds_in_flight_as_holds(tmp_path: Path) -> None:
     old.commit()
     old.close()
 
-    assert migrate_state_file(path) == 6
+    assert state_admin(path).migrate() == 6
     conn = connect(path, create=False)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
-        [entry] = ledger_month(conn, MONTH)
+        [entry] = read_ledger(conn, MONTH)
         assert (entry.spent_usd, entry.reserved_usd) == (0.0, 2.5)
     finally:
         conn.close()
