@@ -21,13 +21,13 @@ from coderouter_supervisor.state.budget_ledger import (
 from coderouter_supervisor.state.client_keys import ClientKey, KeyNameTaken, KeySetting, KeyValue
 from coderouter_supervisor.state.errors import SchemaMismatch, StateError, StateUnavailable
 from coderouter_supervisor.state.heartbeats import DEAD_AFTER_S, HEARTBEAT_INTERVAL_S, WorkerHeartbeat
-from coderouter_supervisor.state.key_admissions import Admitted, KeyLimit, KeyLoad, Refused
+from coderouter_supervisor.state.key_admissions import Admitted, Refused
 from coderouter_supervisor.state.metric_series import RecentEvent, SeriesKey
 from coderouter_supervisor.state.paths import default_state_path
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, sqlite_library_version
 from coderouter_supervisor.state.sqlite_store import SqliteStateStore
-from coderouter_supervisor.state.wal_checkpoint import CheckpointOutcome, wal_bytes
+from coderouter_supervisor.state.wal_checkpoint import wal_bytes
 
 __all__ = [
     "DEAD_AFTER_S",
@@ -35,12 +35,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "Admitted",
     "AttemptRecord",
-    "CheckpointOutcome",
     "ClientKey",
     "HealthRecord",
     "Hold",
-    "KeyLimit",
-    "KeyLoad",
     "KeyNameTaken",
     "KeySetting",
     "KeyValue",

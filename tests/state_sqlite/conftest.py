@@ -1,4 +1,5 @@
-"""A migrated state file (``db``) and a connection to it (``conn``) for the state tests."""
+"""A migrated SQLite state file (``db``) and a connection to it (``conn``): tests of the SQLite backend's
+internals, beside the backend-neutral contract suite in tests/state_contract/."""
 
 from __future__ import annotations
 
