@@ -9,7 +9,7 @@ schema version refuses to start.
 
 from __future__ import annotations
 
-from coderouter_supervisor.state.backend import StateAdmin, StateBackend
+from coderouter_supervisor.state.backend import StateAdmin, StateBackend, StoreDescription
 from coderouter_supervisor.state.backends import StateLocation, open_state, state_admin
 from coderouter_supervisor.state.budget_ledger import (
     Hold,
@@ -56,6 +56,7 @@ __all__ = [
     "StateError",
     "StateLocation",
     "StateUnavailable",
+    "StoreDescription",
     "WorkerHeartbeat",
     "default_state_path",
     "open_state",

@@ -17,6 +17,7 @@ months are the caller's ``YYYY-MM`` keys, and ids (worker, reservation, admissio
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from coderouter_supervisor.state.budget_ledger import Hold, LedgerEntry, Settled, Settlement
@@ -25,6 +26,15 @@ from coderouter_supervisor.state.heartbeats import WorkerHeartbeat
 from coderouter_supervisor.state.key_admissions import Admitted, Refused
 from coderouter_supervisor.state.metric_series import RecentEvent, SeriesKey
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
+
+
+@dataclass(frozen=True)
+class StoreDescription:
+    """A store as ``doctor`` reports it: its backend kind, the engine's version, its schema version."""
+
+    kind: str
+    engine_version: str
+    schema_version: int
 
 
 class StateBackend(Protocol):
@@ -137,8 +147,9 @@ class StateAdmin(Protocol):
         """Create or upgrade the store to :data:`SCHEMA_VERSION`; return the version it was at.
         Idempotent. Raises :class:`SchemaMismatch` for a store newer than this code."""
 
-    def schema_version(self) -> int:
-        """The store's schema version (0: never migrated)."""
+    def describe(self) -> StoreDescription:
+        """What the store is, read from it: for ``doctor`` and ``status``. Raises
+        :class:`StateUnavailable` when it cannot be reached."""
 
     # Budget ledger
     def read_ledger(self, month: str, providers: tuple[str, ...] | None = None) -> list[LedgerEntry]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coderouter_supervisor.state import budget_ledger, client_keys, heartbeats, schema
+from coderouter_supervisor.state.backend import StoreDescription
 from coderouter_supervisor.state.connection import on_own_connection
 from coderouter_supervisor.state.heartbeats import WorkerHeartbeat, process_exists
 
@@ -19,8 +20,9 @@ class SqliteStateAdmin:
     def migrate(self) -> int:
         return schema.migrate_state_file(self.path)
 
-    def schema_version(self) -> int:
-        return on_own_connection(self.path, "read the schema version", schema.schema_version)
+    def describe(self) -> StoreDescription:
+        version = on_own_connection(self.path, "read the schema version", schema.schema_version)
+        return StoreDescription("sqlite", schema.sqlite_library_version(), version)
 
     def read_ledger(
         self, month: str, providers: tuple[str, ...] | None = None
