@@ -38,9 +38,9 @@ class StoreDescription:
 
 
 class StateBackend(Protocol):
-    """A process's handle on the shared state. :meth:`close` is idempotent; after it every other
-    operation raises :class:`StateUnavailable`. A handle whose store cannot be reached still opens;
-    its operations raise :class:`StateUnavailable` until the store is back."""
+    """A process's handle on the shared state. :meth:`close` is idempotent; after it every operation
+    that reads or writes raises :class:`StateUnavailable`. A handle whose store cannot be reached still
+    opens; its operations raise :class:`StateUnavailable` until the store is back."""
 
     async def check_store(self) -> None:
         """Raise :class:`StateUnavailable` when writes through this handle would no longer reach the
