@@ -96,3 +96,22 @@ def test_a_store_on_a_missing_file_opens_but_every_operation_says_why(tmp_path: 
 )
 def test_default_state_path(env: dict[str, str], expected: str) -> None:
     assert default_state_path(env, Path("home")) == Path(expected)
+
+
+def test_the_store_check_notices_its_wal_deleted_under_it(tmp_path: Path) -> None:
+    # SQLite keeps writing the orphaned inode: other processes would never see this worker's writes.
+    db = tmp_path / "state.db"
+    state_admin(db).migrate()
+
+    async def scenario() -> None:
+        store = await SqliteStateStore.open(db)
+        try:
+            await store.register_worker(pid=101, now=1000.0)
+            await store.check_store()
+            db.with_name(db.name + "-wal").unlink()
+            with pytest.raises(StateUnavailable, match="WAL file was deleted"):
+                await store.check_store()
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
