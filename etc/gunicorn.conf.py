@@ -71,9 +71,9 @@ def child_exit(server, worker):
         return
     from pathlib import Path
 
-    from coderouter_supervisor.state import StateError, mark_pid_exited
+    from coderouter_supervisor.state import StateError, state_admin
 
     try:
-        mark_pid_exited(Path(state_db), worker.pid, time.time())
+        state_admin(Path(state_db)).mark_pid_exited(worker.pid, time.time())
     except StateError as exc:
         server.log.warning("cannot mark worker %s exited: %s", worker.pid, exc)

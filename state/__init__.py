@@ -1,47 +1,33 @@
-"""The shared SQLite WAL store: connection, schema migrations and typed accessors.
+"""Shared state: budgets, provider facts, client keys, heartbeats and metrics every worker agrees on.
 
-This package is the only code that imports ``sqlite3``. Every process opens its own
-connection after fork; the supervisor migrates the schema once before any worker starts,
-and a worker that finds another schema version refuses to start.
+Callers go through the backend seam (:mod:`.backend`): :func:`open_state` gives a process its
+:class:`StateBackend` (after fork), :func:`state_admin` the one-off operations of the CLI and the
+arbiter. SQLite is the backend today, and this package is the only code that imports ``sqlite3``.
+The supervisor migrates the store once before any worker starts, and a worker that finds another
+schema version refuses to start.
 """
 
 from __future__ import annotations
 
+from coderouter_supervisor.state.backend import StateAdmin, StateBackend, StoreDescription
+from coderouter_supervisor.state.backends import StateLocation, open_state, state_admin
 from coderouter_supervisor.state.budget_ledger import (
     Hold,
     LedgerEntry,
     ReclaimedHold,
     Settled,
     Settlement,
-    read_ledger,
-    reset_ledger,
 )
-from coderouter_supervisor.state.client_keys import (
-    ClientKey,
-    KeyNameTaken,
-    KeySetting,
-    KeyValue,
-    change_key_limits,
-    read_keys,
-    store_key,
-    withdraw_key,
-)
+from coderouter_supervisor.state.client_keys import ClientKey, KeyNameTaken, KeySetting, KeyValue
 from coderouter_supervisor.state.errors import SchemaMismatch, StateError, StateUnavailable
-from coderouter_supervisor.state.heartbeats import (
-    DEAD_AFTER_S,
-    HEARTBEAT_INTERVAL_S,
-    WorkerHeartbeat,
-    list_workers,
-    mark_gone_workers,
-    mark_pid_exited,
-)
-from coderouter_supervisor.state.key_admissions import Admitted, KeyLimit, KeyLoad, Refused
-from coderouter_supervisor.state.metric_series import RecentEvent
+from coderouter_supervisor.state.heartbeats import DEAD_AFTER_S, HEARTBEAT_INTERVAL_S, WorkerHeartbeat
+from coderouter_supervisor.state.key_admissions import Admitted, Refused
+from coderouter_supervisor.state.metric_series import RecentEvent, SeriesKey
 from coderouter_supervisor.state.paths import default_state_path
-from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
-from coderouter_supervisor.state.schema import SCHEMA_VERSION, migrate_state_file, sqlite_library_version
-from coderouter_supervisor.state.store import StateStore
-from coderouter_supervisor.state.wal_checkpoint import CheckpointOutcome, wal_bytes
+from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
+from coderouter_supervisor.state.schema import SCHEMA_VERSION, sqlite_library_version
+from coderouter_supervisor.state.sqlite_store import SqliteStateStore
+from coderouter_supervisor.state.wal_checkpoint import wal_bytes
 
 __all__ = [
     "DEAD_AFTER_S",
@@ -49,12 +35,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "Admitted",
     "AttemptRecord",
-    "CheckpointOutcome",
     "ClientKey",
     "HealthRecord",
     "Hold",
-    "KeyLimit",
-    "KeyLoad",
     "KeyNameTaken",
     "KeySetting",
     "KeyValue",
@@ -64,23 +47,20 @@ __all__ = [
     "ReclaimedHold",
     "Refused",
     "SchemaMismatch",
+    "SeriesKey",
     "Settled",
     "Settlement",
+    "SqliteStateStore",
+    "StateAdmin",
+    "StateBackend",
     "StateError",
-    "StateStore",
+    "StateLocation",
     "StateUnavailable",
+    "StoreDescription",
     "WorkerHeartbeat",
-    "change_key_limits",
     "default_state_path",
-    "list_workers",
-    "mark_gone_workers",
-    "mark_pid_exited",
-    "migrate_state_file",
-    "read_keys",
-    "read_ledger",
-    "reset_ledger",
+    "open_state",
     "sqlite_library_version",
-    "store_key",
+    "state_admin",
     "wal_bytes",
-    "withdraw_key",
 ]

@@ -21,10 +21,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from coderouter_supervisor.state.connection import on_own_connection, write_transaction
+from coderouter_supervisor.state.connection import write_transaction
 from coderouter_supervisor.state.heartbeats import process_exists
 
 # How long a reclaimed hold stays marked so that its worker's late settle replaces the charge. Only a
@@ -233,7 +232,7 @@ def record_spend(conn: sqlite3.Connection, entries: Sequence[tuple[str, str, Set
     write_transaction(conn, op)
 
 
-def ledger_month(
+def read_ledger(
     conn: sqlite3.Connection, month: str, providers: tuple[str, ...] | None = None
 ) -> list[LedgerEntry]:
     """Every provider with spend or reservations in ``month`` (or exactly ``providers``), by name."""
@@ -266,23 +265,13 @@ def ledger_month(
     return [rows.get(name, LedgerEntry(name, month)) for name in names]
 
 
-def reset_month(conn: sqlite3.Connection, provider: str, month: str) -> LedgerEntry:
+def reset_ledger(conn: sqlite3.Connection, provider: str, month: str) -> LedgerEntry:
     """Clear ``provider``'s spend and reservations for ``month``; returns what was cleared."""
 
     def op(c: sqlite3.Connection) -> LedgerEntry:
-        [before] = ledger_month(c, month, (provider,))
+        [before] = read_ledger(c, month, (provider,))
         c.execute("DELETE FROM budget_ledger WHERE provider = ? AND month = ?", (provider, month))
         c.execute("DELETE FROM budget_reservation WHERE provider = ? AND month = ?", (provider, month))
         return before
 
     return write_transaction(conn, op)
-
-
-def read_ledger(path: Path, month: str, providers: tuple[str, ...] | None = None) -> list[LedgerEntry]:
-    """:func:`ledger_month` on its own short connection (for the CLI)."""
-    return on_own_connection(path, "read the budget ledger", lambda c: ledger_month(c, month, providers))
-
-
-def reset_ledger(path: Path, provider: str, month: str) -> LedgerEntry:
-    """:func:`reset_month` on its own short connection (for the CLI)."""
-    return on_own_connection(path, "reset the budget ledger", lambda c: reset_month(c, provider, month))

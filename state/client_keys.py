@@ -10,14 +10,11 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, get_args
 
-from coderouter_supervisor.state.connection import on_own_connection, write_transaction
+from coderouter_supervisor.state.connection import write_transaction
 from coderouter_supervisor.state.errors import StateError
 from coderouter_supervisor.state.key_admissions import KeyLimit
-
-T = TypeVar("T")
 
 # What `keys set` may change: the request limits, the monthly budget, the profiles allowed.
 KeySetting = KeyLimit | Literal["monthly_budget_usd", "profiles"]
@@ -72,8 +69,15 @@ _COLUMNS = (
 )
 
 
-def all_keys(conn: sqlite3.Connection) -> list[ClientKey]:
+def read_keys(conn: sqlite3.Connection) -> list[ClientKey]:
+    """Every key, revoked ones too, oldest first."""
     return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM client_key ORDER BY created_at")]  # noqa: S608
+
+
+def read_key(conn: sqlite3.Connection, name: str) -> ClientKey | None:
+    """The key ``name`` (revoked or not), or None when there is none."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM client_key WHERE name = ?", (name,)).fetchone()  # noqa: S608
+    return None if row is None else _row(row)
 
 
 def add_key(conn: sqlite3.Connection, key: ClientKey) -> None:
@@ -112,7 +116,7 @@ def revoke_key(conn: sqlite3.Connection, name: str, now: float) -> bool:
     return write_transaction(conn, op)
 
 
-def set_limits(conn: sqlite3.Connection, name: str, limits: Mapping[KeySetting, KeyValue]) -> bool:
+def change_key_limits(conn: sqlite3.Connection, name: str, limits: Mapping[KeySetting, KeyValue]) -> bool:
     """Change the given settings of the active key ``name`` (None lifts a limit or budget, or allows
     every profile); False when there is no active key of that name. Every worker applies the change
     within a second."""
@@ -130,23 +134,3 @@ def set_limits(conn: sqlite3.Connection, name: str, limits: Mapping[KeySetting, 
         return True
 
     return write_transaction(conn, op)
-
-
-def store_key(path: Path, key: ClientKey) -> None:
-    """:func:`add_key` on its own connection (for the CLI)."""
-    on_own_connection(path, "add the key", lambda c: add_key(c, key))
-
-
-def withdraw_key(path: Path, name: str, now: float) -> bool:
-    """:func:`revoke_key` on its own connection (for the CLI)."""
-    return on_own_connection(path, "revoke the key", lambda c: revoke_key(c, name, now))
-
-
-def change_key_limits(path: Path, name: str, limits: Mapping[KeySetting, KeyValue]) -> bool:
-    """:func:`set_limits` on its own connection (for the CLI)."""
-    return on_own_connection(path, "change the key's settings", lambda c: set_limits(c, name, limits))
-
-
-def read_keys(path: Path) -> list[ClientKey]:
-    """:func:`all_keys` on its own connection (for the CLI)."""
-    return on_own_connection(path, "read the keys", all_keys)

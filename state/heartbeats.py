@@ -6,9 +6,8 @@ import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from coderouter_supervisor.state.connection import on_own_connection, write_transaction
+from coderouter_supervisor.state.connection import write_transaction
 
 HEARTBEAT_INTERVAL_S = 2.0
 # A worker that missed this many beats is taken for dead even before anyone marks it so.
@@ -103,55 +102,42 @@ def _count_alive(conn: sqlite3.Connection, now: float) -> int:
     return int(row[0])
 
 
-def mark_pid_exited(path: Path, pid: int, now: float) -> None:
-    """Mark the live row of ``pid`` as exited; for the arbiter after it reaped a worker.
-
-    Opens and closes its own connection, so the (forking) arbiter never keeps one.
-    """
-    on_own_connection(
-        path,
-        f"mark worker {pid} exited",
-        lambda conn: write_transaction(
-            conn,
-            lambda c: c.execute(
-                "UPDATE worker_heartbeat SET exited_at = ? WHERE pid = ? AND exited_at IS NULL",
-                (now, pid),
-            ),
+def mark_pid_exited(conn: sqlite3.Connection, pid: int, now: float) -> None:
+    """Mark the live row of ``pid`` as exited; for the arbiter after it reaped a worker."""
+    write_transaction(
+        conn,
+        lambda c: c.execute(
+            "UPDATE worker_heartbeat SET exited_at = ? WHERE pid = ? AND exited_at IS NULL", (now, pid)
         ),
     )
 
 
 def mark_gone_workers(
-    path: Path, now: float, exists: Callable[[int], bool] = process_exists
+    conn: sqlite3.Connection, now: float, exists: Callable[[int], bool] = process_exists
 ) -> list[WorkerHeartbeat]:
     """Mark exited every worker not marked so whose process no longer exists; return them as they
     were. For the supervisor before it starts workers: rows a previous run left behind (killed with
     its arbiter) stop counting as workers, and their budget holds are reclaimed at the next reservation."""
 
     def op(c: sqlite3.Connection) -> list[WorkerHeartbeat]:
-        gone = [w for w in all_workers(c) if w.exited_at is None and not exists(w.pid)]
+        gone = [
+            w for w in list_workers(c, now, include_exited=True) if w.exited_at is None and not exists(w.pid)
+        ]
         c.executemany(
             "UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", [(now, w.worker_id) for w in gone]
         )
         return gone
 
-    return on_own_connection(path, "mark gone workers exited", lambda conn: write_transaction(conn, op))
+    return write_transaction(conn, op)
 
 
-def all_workers(conn: sqlite3.Connection) -> list[WorkerHeartbeat]:
+def list_workers(
+    conn: sqlite3.Connection, now: float, *, include_exited: bool = False
+) -> list[WorkerHeartbeat]:
+    """Workers alive as of ``now`` (and, if asked, those that exited), oldest first."""
     rows = conn.execute(
         "SELECT id, pid, started_at, last_seen, requests, exited_at, dead_after_s"
         " FROM worker_heartbeat ORDER BY id"
     ).fetchall()
-    return [WorkerHeartbeat(*row) for row in rows]
-
-
-def live_workers(conn: sqlite3.Connection, now: float) -> list[WorkerHeartbeat]:
-    """Workers alive as of ``now``, oldest first."""
-    return [w for w in all_workers(conn) if w.alive(now)]
-
-
-def list_workers(path: Path, now: float, *, include_exited: bool = False) -> list[WorkerHeartbeat]:
-    """Workers alive as of ``now`` (and, if asked, those that exited), oldest first."""
-    workers = on_own_connection(path, "read worker heartbeats", all_workers)
+    workers = [WorkerHeartbeat(*row) for row in rows]
     return [w for w in workers if include_exited or w.alive(now)]

@@ -35,7 +35,7 @@ def _decode(text: str) -> Labels:
     return tuple((str(k), str(v)) for k, v in json.loads(text))
 
 
-def write_series(conn: sqlite3.Connection, worker_id: int, series: Mapping[SeriesKey, float]) -> None:
+def write_metric_series(conn: sqlite3.Connection, worker_id: int, series: Mapping[SeriesKey, float]) -> None:
     """Store ``series`` as worker ``worker_id``'s current values (one transaction)."""
 
     def op(c: sqlite3.Connection) -> None:

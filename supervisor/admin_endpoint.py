@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from coderouter_supervisor.state import StateError, StateStore, sqlite_library_version
+from coderouter_supervisor.state import StateBackend, StateError, open_state, sqlite_library_version
 from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.ingress.client_auth import KeyRing
@@ -51,7 +51,7 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
-def admin_app(store: StateStore, config: Callable[[], LoadedConfig], state_db: Path) -> Starlette:
+def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db: Path) -> Starlette:
     """``/metrics``, ``/metrics.json``, ``/status`` and ``/dashboard``; ``config`` gives the active
     config (reloads). It listens on loopback only; ``supervisor.admin_requires_key`` asks for an
     admin key anyway."""
@@ -98,7 +98,7 @@ def admin_app(store: StateStore, config: Callable[[], LoadedConfig], state_db: P
     async def status(request: Request) -> Response:
         now = time.time()
         try:
-            workers = await store.list_live_workers(now)
+            workers = await store.list_workers(now)
         except StateError as exc:
             return await unavailable(exc)
         active = config()
@@ -150,10 +150,10 @@ class AdminEndpoint:
         self._config = config
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
-        self._store: StateStore | None = None
+        self._store: StateBackend | None = None
 
     async def start(self) -> None:
-        self._store = await StateStore.open(self._state_db)
+        self._store = await open_state(self._state_db)
         # Loopback only, so like the gateway it answers only for loopback host names (DNS rebinding).
         app = HeaderLimits(
             LoopbackHostGuard(admin_app(self._store, self._config, self._state_db), enabled=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from coderouter_supervisor.state import LedgerEntry, StateError, read_ledger, reset_ledger
+from coderouter_supervisor.state import LedgerEntry, StateError, state_admin
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -61,8 +61,8 @@ def budget_lines(config: CodeRouterConfig | None, state_db: Path, month: str) ->
         for p in providers
         if p.cost is not None and p.cost.monthly_budget_usd is not None
     }
-    entries = {entry.provider: entry for entry in read_ledger(state_db, month, tuple(caps))}
-    for entry in read_ledger(state_db, month):
+    entries = {entry.provider: entry for entry in state_admin(state_db).read_ledger(month, tuple(caps))}
+    for entry in state_admin(state_db).read_ledger(month):
         if not entry.provider.startswith(KEY_LEDGER_PREFIX):  # client keys: see `keys list`
             entries.setdefault(entry.provider, entry)
     return [BudgetLine(entry, caps.get(name)) for name, entry in entries.items()]
@@ -116,7 +116,7 @@ def reset_provider(state_db: Path, provider: str, month: str, *, confirmed: bool
             f"Clear {provider}'s spend and reservations for {month}? Its budget starts over.", abort=True
         )
     try:
-        cleared = reset_ledger(state_db, provider, month)
+        cleared = state_admin(state_db).reset_ledger(provider, month)
     except StateError as exc:
         raise click.ClickException(str(exc)) from exc
     return f"cleared {provider} for {month}: {_usd(cleared.spent_usd)} USD spent, {cleared.requests} requests"
@@ -158,7 +158,9 @@ def budget_reset(provider: str, config: str | None, state: str | None, month: st
     chosen = check_month(month)
     configured = tuple(p.name for p in loaded.providers) if loaded is not None else ()
     try:
-        recorded = tuple(e.provider for e in read_ledger(state_db, chosen)) if state_db.exists() else ()
+        recorded = (
+            tuple(e.provider for e in state_admin(state_db).read_ledger(chosen)) if state_db.exists() else ()
+        )
     except StateError as exc:
         fail(str(exc), EXIT_FAILURE)
         return

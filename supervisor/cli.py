@@ -22,10 +22,8 @@ import click
 from coderouter_supervisor.state import (
     SchemaMismatch,
     StateError,
-    list_workers,
-    mark_gone_workers,
-    migrate_state_file,
     sqlite_library_version,
+    state_admin,
 )
 from coderouter_supervisor.supervisor.admin_endpoint import ADMIN_HOST
 from coderouter_supervisor.supervisor.budget_command import budget
@@ -137,7 +135,7 @@ def start(
     if running is not None:
         fail(f"already running (pid {running}) with state {settings.state_db}", EXIT_FAILURE)
     try:
-        previous = migrate_state_file(settings.state_db)
+        previous = state_admin(settings.state_db).migrate()
     except SchemaMismatch as exc:  # a newer install's file: no restart can read it
         fail(str(exc), EXIT_INVALID)
     except StateError as exc:  # a full disk or a lock may pass, so systemd may try again
@@ -202,7 +200,7 @@ def forget_gone_workers(state_db: Path) -> None:
     """Mark exited the workers a previous run left behind whose processes are gone (an arbiter
     killed with its workers never saw them exit), so `status` and budget holds stop waiting on them."""
     try:
-        gone = mark_gone_workers(state_db, time.time())
+        gone = state_admin(state_db).mark_gone_workers(time.time())
     except StateError as exc:
         emit_event("state-unavailable", "warning", operation="mark gone workers", error=str(exc))
         return
@@ -240,7 +238,7 @@ def status(config: str | None, state: str | None) -> None:
         sys.exit(EXIT_NOT_RUNNING)
     now = time.time()
     try:
-        workers = list_workers(files.state_db, now)
+        workers = state_admin(files.state_db).list_workers(now)
     except StateError as exc:
         fail(str(exc), EXIT_FAILURE)
         return

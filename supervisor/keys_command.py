@@ -15,12 +15,7 @@ from coderouter_supervisor.state import (
     KeyValue,
     LedgerEntry,
     StateError,
-    change_key_limits,
-    migrate_state_file,
-    read_keys,
-    read_ledger,
-    store_key,
-    withdraw_key,
+    state_admin,
 )
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
@@ -69,8 +64,7 @@ def add_key(
 ) -> str:
     """Store a new key named ``name``; returns the key, which is shown once and never again."""
     key = new_key()
-    store_key(
-        state_db,
+    state_admin(state_db).add_key(
         ClientKey(
             check_name(name),
             key_hash(key),
@@ -175,7 +169,7 @@ def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = No
 
 
 def revoke(state_db: Path, name: str) -> str:
-    if not withdraw_key(state_db, name, time.time()):
+    if not state_admin(state_db).revoke_key(name, time.time()):
         raise click.ClickException(f"no active key named {name!r} (see `coderouter-supervisor keys list`)")
     return f"revoked {name}: every worker refuses it within a second"
 
@@ -184,10 +178,12 @@ def list_keys(state_db: Path) -> str:
     month = month_key(time.time())
     usage = {
         entry.provider.removeprefix(KEY_LEDGER_PREFIX): entry
-        for entry in read_ledger(state_db, month)
+        for entry in state_admin(state_db).read_ledger(month)
         if entry.provider.startswith(KEY_LEDGER_PREFIX)
     }
-    return f"keys, with usage in {month} (UTC):\n" + render_keys(read_keys(state_db), usage, month)
+    return f"keys, with usage in {month} (UTC):\n" + render_keys(
+        state_admin(state_db).read_keys(), usage, month
+    )
 
 
 @click.group()
@@ -217,7 +213,7 @@ def keys_add(
     """Create a key for NAME and print it once."""
     files = instance_files(config, state)
     try:
-        migrate_state_file(files.state_db)
+        state_admin(files.state_db).migrate()
         chosen = parse_profiles(profiles, allow_all=False) if profiles else None
         key = add_key(
             files.state_db,
@@ -290,7 +286,7 @@ def keys_set(
         )
     files = instance_files(config, state)
     try:
-        changed = change_key_limits(files.state_db, name, given)
+        changed = state_admin(files.state_db).change_key_limits(name, given)
     except StateError as exc:
         fail(str(exc), EXIT_FAILURE)
         return

@@ -7,7 +7,7 @@ import errno
 import socket
 from dataclasses import dataclass
 
-from coderouter_supervisor.state import StateError, read_keys
+from coderouter_supervisor.state import StateError, state_admin
 from coderouter_supervisor.supervisor.settings import SupervisorSettings
 from coderouter_supervisor.worker.config import SupervisorSection
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback
@@ -67,7 +67,7 @@ def _active_keys(settings: SupervisorSettings) -> int:
     first start): no keys either."""
     if not settings.state_db.exists():
         return 0
-    return sum(key.active for key in read_keys(settings.state_db))
+    return sum(key.active for key in state_admin(settings.state_db).read_keys())
 
 
 def keys_required_notice(

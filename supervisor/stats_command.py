@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from coderouter_supervisor.state import StateError, StateStore
+from coderouter_supervisor.state import StateError, open_state
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -25,7 +25,7 @@ from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 
 
 async def _read(state_db: Path, config: CodeRouterConfig) -> dict[str, Any]:
-    store = await StateStore.open(state_db)
+    store = await open_state(state_db)
     try:
         return metrics_json(await collect_snapshot(store, config, time.time()))
     finally:

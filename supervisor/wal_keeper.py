@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from coderouter_supervisor.state import StateError, StateStore, wal_bytes
+from coderouter_supervisor.state import SqliteStateStore, StateError, wal_bytes
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.telemetry.write_policy import WritePolicy
 
@@ -59,18 +59,18 @@ class WalKeeper:
         self._policy = policy
         self._clock = clock
         self._poll_s = poll_s
-        self._store: StateStore | None = None
+        self._store: SqliteStateStore | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         try:
-            self._store = await StateStore.open(self._state_db)
+            self._store = await SqliteStateStore.open(self._state_db)
         except StateError as exc:
             emit_event("wal-checkpointer-unavailable", "error", error=str(exc))
             return
         self._task = asyncio.create_task(self._keep_bounded(self._store), name="wal-checkpointer")
 
-    async def _keep_bounded(self, store: StateStore) -> None:
+    async def _keep_bounded(self, store: SqliteStateStore) -> None:
         last = self._clock()
         incomplete = False
         while True:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 from starlette.applications import Starlette
 
-from coderouter_supervisor.state import StateStore
+from coderouter_supervisor.state import StateBackend, open_state
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, parse_config
 from coderouter_supervisor.worker.gateway import Gateway, GatewaySlot
 from coderouter_supervisor.worker.handoff import WorkerHandoff
@@ -65,7 +65,7 @@ class GatewayApp:
 
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[dict[str, GatewaySlot]]:
-            store = await StateStore.open(handoff.state_db)
+            store = await open_state(handoff.state_db)
             status = StateStatus()
             heartbeat = Heartbeat(store, counter, writes.heartbeat_interval_s, status)
             facts = SharedFacts(
@@ -118,7 +118,7 @@ class GatewayApp:
         )
 
 
-def _key_ring(store: StateStore, config: LoadedConfig) -> KeyRing:
+def _key_ring(store: StateBackend, config: LoadedConfig) -> KeyRing:
     return KeyRing(store, auth_off=config.config.supervisor.auth == "none")
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 from starlette.requests import Request
 
-from coderouter_supervisor.state import StateStore
+from coderouter_supervisor.state import StateBackend
 from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.config.supervisor_section import (
     DEFAULT_MAX_BODY_MIB,
@@ -30,7 +30,7 @@ class Gateway:
     ``rank_memory`` (each profile's adaptive ranks, kept by this worker between requests)."""
 
     config: LoadedConfig
-    store: StateStore
+    store: StateBackend
     http: httpx.AsyncClient
     heartbeat: Heartbeat
     facts: SharedFacts

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from coderouter_supervisor.state import HEARTBEAT_INTERVAL_S, StateError, StateStore
+from coderouter_supervisor.state import HEARTBEAT_INTERVAL_S, StateBackend, StateError
 from coderouter_supervisor.worker.telemetry import StateStatus
 
 
@@ -32,7 +32,7 @@ class RequestCounter:
 
 class Heartbeat:
     """Registers the worker, beats every ``interval_s``, marks the exit; each beat also checks that the
-    state file is still the one this worker writes (see :meth:`StateStore.check_files`).
+    state file is still the one this worker writes (see :meth:`StateBackend.check_store`).
 
     ``workers_alive`` is the live-worker count seen at the last beat, so answering ``/healthz``
     never touches the database. A state file that cannot be written does not stop the worker: it
@@ -42,7 +42,7 @@ class Heartbeat:
 
     def __init__(
         self,
-        store: StateStore,
+        store: StateBackend,
         counter: RequestCounter,
         interval_s: float = HEARTBEAT_INTERVAL_S,
         status: StateStatus | None = None,
@@ -67,7 +67,7 @@ class Heartbeat:
 
     async def _beat(self) -> None:
         try:
-            await self._store.check_files()
+            await self._store.check_store()
         except StateError as exc:
             self._status.failed("file-check", exc)
         else:

@@ -1,6 +1,6 @@
 """What the shared state costs a request, in microseconds: ``python tests/bench/bench_state.py``.
 
-Runs the worker's real state path (``SharedFacts`` over ``StateStore`` on a real WAL file) the way
+Runs the worker's real state path (``SharedFacts`` over ``StateBackend`` on a real WAL file) the way
 one request uses it: read the chain's facts, then for a free provider record a success (an
 observation, batched), for a budgeted one reserve before and settle after. Each "worker" is its own
 process with its own connection and state thread, all on one state file, like gunicorn's workers.
@@ -18,7 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from coderouter_supervisor.state import StateStore, migrate_state_file, sqlite_library_version
+from coderouter_supervisor.state import (
+    open_state,
+    sqlite_library_version,
+    state_admin,
+)
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.telemetry import AttemptRecorder, RequestShape, SharedFacts
 from coderouter_supervisor.worker.translate import InputBound, TokenUsage, UsageReport
@@ -39,7 +43,7 @@ USAGE = UsageReport(TokenUsage(input_tokens=1800, output_tokens=300), final=True
 
 
 async def _run(path: Path, provider: ProviderConfig, requests: int) -> list[float]:
-    store = await StateStore.open(path)
+    store = await open_state(path)
     worker_id = await store.register_worker(multiprocessing.current_process().pid or 0, time.time())
     await store.record_heartbeat(worker_id, time.time(), 0)
     facts = SharedFacts(store, lambda: worker_id)
@@ -70,7 +74,7 @@ def measure(workers: int, budgeted: bool, requests: int) -> tuple[float, float, 
     """(median µs, p95 µs, requests per second over all workers)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "state.db"
-        migrate_state_file(path)
+        state_admin(path).migrate()
         ctx = multiprocessing.get_context("spawn")
         out: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
         procs = [

@@ -22,7 +22,7 @@ from typing import Literal
 import httpx
 import pytest
 
-from coderouter_supervisor.state import DEAD_AFTER_S, LedgerEntry, read_ledger
+from coderouter_supervisor.state import DEAD_AFTER_S, LedgerEntry, state_admin
 from coderouter_supervisor.worker.routing import month_key
 
 from support.configs import providers_yaml
@@ -58,7 +58,7 @@ class Faults:
         return "metered" if self.kind == "provider" else "key:team"
 
     def ledger(self) -> LedgerEntry:
-        [entry] = read_ledger(self.gateway.state_db, month_key(time.time()), (self.ledger_name,))
+        [entry] = state_admin(self.gateway.state_db).read_ledger(month_key(time.time()), (self.ledger_name,))
         return entry
 
     def billed(self) -> float:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from coderouter_supervisor.state import LedgerEntry, read_ledger
+from coderouter_supervisor.state import LedgerEntry, state_admin
 from coderouter_supervisor.supervisor.keys_command import add_key
 from coderouter_supervisor.worker.routing.facts import month_key
 
@@ -214,7 +214,7 @@ def _billed(promise: Promise, case: Case, providers: list[str]) -> float:
 
 
 def _ledger(promise: Promise, entry: str) -> LedgerEntry:
-    found = read_ledger(promise.state_db, month_key(time.time()), (entry,))
+    found = state_admin(promise.state_db).read_ledger(month_key(time.time()), (entry,))
     return found[0] if found else LedgerEntry(entry, month_key(time.time()))
 
 

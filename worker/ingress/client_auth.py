@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from coderouter_supervisor.state import ClientKey, StateError, StateStore
+from coderouter_supervisor.state import ClientKey, StateBackend, StateError
 from coderouter_supervisor.worker.errors import AuthenticationFailed, PermissionDenied
 from coderouter_supervisor.worker.telemetry import emit_event
 
@@ -56,7 +56,7 @@ class _Cached:
 class KeyRing:
     """This worker's view of the key table. ``auth_off`` is ``supervisor.auth: none``."""
 
-    def __init__(self, store: StateStore, *, auth_off: bool) -> None:
+    def __init__(self, store: StateBackend, *, auth_off: bool) -> None:
         self._store = store
         self._auth_off = auth_off
         self._cached: _Cached | None = None
@@ -66,7 +66,7 @@ class KeyRing:
         if cached is not None and time.monotonic() - cached.read_at < KEYS_TTL_S:
             return cached.keys
         try:
-            keys = await self._store.client_keys()
+            keys = await self._store.read_keys()
         except StateError as exc:
             if cached is None:
                 # Fail closed: without the table nobody can be told apart.

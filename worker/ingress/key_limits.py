@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from coderouter_supervisor.state import ClientKey, Refused, StateError, StateStore, StateUnavailable
+from coderouter_supervisor.state import ClientKey, Refused, StateBackend, StateError, StateUnavailable
 from coderouter_supervisor.worker.errors import GatewayError, KeyRateLimited
 from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.telemetry import emit_event
@@ -39,7 +39,7 @@ def refusal_message(key_name: str, refused: Refused) -> str:
 class KeySlot:
     """One admitted request's place among its key's ``max_concurrent``."""
 
-    store: StateStore
+    store: StateBackend
     admission_id: int
     key_name: str
     released: bool = False

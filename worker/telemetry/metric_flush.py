@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from coderouter_supervisor.state import RecentEvent, StateError, StateStore
+from coderouter_supervisor.state import RecentEvent, StateBackend, StateError
 from coderouter_supervisor.worker.telemetry.events import LOGGER_NAME
 from coderouter_supervisor.worker.telemetry.metric_book import MetricBook, SeriesKey
 from coderouter_supervisor.worker.telemetry.state_status import StateStatus
@@ -62,7 +62,7 @@ class MetricRecorder:
 
     def __init__(
         self,
-        store: StateStore,
+        store: StateBackend,
         worker_id: Callable[[], int | None],
         flush_s: float = FLUSH_INTERVAL_S,
         status: StateStatus | None = None,

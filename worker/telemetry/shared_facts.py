@@ -25,8 +25,8 @@ from coderouter_supervisor.state import (
     HealthRecord,
     ProviderFacts,
     Settlement,
+    StateBackend,
     StateError,
-    StateStore,
 )
 from coderouter_supervisor.worker.guards import (
     WINDOW_S,
@@ -88,11 +88,11 @@ class _Cached:
 
 
 class SharedFacts:
-    """Open with the worker's :class:`StateStore` and its heartbeat id; :meth:`start` the flusher."""
+    """Open with the worker's :class:`StateBackend` and its heartbeat id; :meth:`start` the flusher."""
 
     def __init__(
         self,
-        store: StateStore,
+        store: StateBackend,
         worker_id: Callable[[], int | None],
         flush_s: float = FLUSH_INTERVAL_S,
         share_observations: bool = True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from coderouter_supervisor.state import StateStore
+from coderouter_supervisor.state import StateBackend
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.guards import WINDOW_S
 from coderouter_supervisor.worker.routing import (
@@ -27,7 +27,7 @@ from coderouter_supervisor.worker.telemetry.shared_facts import chain_facts
 _REGISTRY = CapabilityRegistry(bundled_rules())
 
 
-async def collect_snapshot(store: StateStore, config: CodeRouterConfig, now: float) -> MetricsSnapshot:
+async def collect_snapshot(store: StateBackend, config: CodeRouterConfig, now: float) -> MetricsSnapshot:
     """Raises ``StateError`` when the state file cannot be read."""
     names = [provider.name for provider in config.providers]
     series = await store.metric_totals()
@@ -35,7 +35,7 @@ async def collect_snapshot(store: StateStore, config: CodeRouterConfig, now: flo
     facts = await store.read_provider_facts(
         names, month=month_key(now), attempts_since=now - WINDOW_S if adaptive else None
     )
-    workers = await store.list_live_workers(now)
+    workers = await store.list_workers(now)
     recent = await store.recent_events()
     gauges: list[Gauge] = [Gauge("workers_alive", float(len(workers)))]
     for provider in config.providers:

@@ -4,7 +4,7 @@ the event log.
 Every part of the worker that touches the state file reports here. A failure is kept per operation
 until that operation succeeds again; a failure of the whole file (disk full, read-only, I/O error)
 is over as soon as any write succeeds, because every write needs the same file. The periodic file
-check (:meth:`StateStore.check_files`) reports under its own name and is only cleared by itself.
+check (:meth:`StateBackend.check_store`) reports under its own name and is only cleared by itself.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from coderouter_supervisor.state.budget_ledger import LedgerEntry, ledger_month
+from coderouter_supervisor.state.budget_ledger import LedgerEntry, read_ledger
 from coderouter_supervisor.state.connection import write_transaction
 
 
@@ -76,7 +76,7 @@ def read_provider_facts(
                 names,
             )
         }
-        ledger = {entry.provider: entry for entry in ledger_month(conn, month, names)}
+        ledger = {entry.provider: entry for entry in read_ledger(conn, month, names)}
         attempts: list[AttemptRecord] = []
         for name in names if attempts_since is not None else ():
             rows = conn.execute(

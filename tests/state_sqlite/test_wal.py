@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from coderouter_supervisor.state import StateStore, migrate_state_file, wal_bytes
+from coderouter_supervisor.state import (
+    SqliteStateStore,
+    state_admin,
+    wal_bytes,
+)
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.supervisor.wal_keeper import MAX_WAL_BYTES, WalKeeper, checkpoint_due
 from coderouter_supervisor.worker.telemetry.write_policy import write_policy
@@ -30,7 +34,7 @@ def _fill(conn: sqlite3.Connection) -> None:
 
 def test_connections_never_checkpoint_on_their_own(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
-    migrate_state_file(db)
+    state_admin(db).migrate()
     conn = connect(db, create=False)
     try:
         assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
@@ -44,11 +48,11 @@ def test_connections_never_checkpoint_on_their_own(tmp_path: Path) -> None:
 
 def test_the_store_checkpoint_truncates_the_wal(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
-    migrate_state_file(db)
+    state_admin(db).migrate()
     writer = connect(db, create=False)
 
     async def checkpoint() -> tuple[bool, int]:
-        store = await StateStore.open(db)
+        store = await SqliteStateStore.open(db)
         try:
             outcome = await store.checkpoint_wal()
         finally:
@@ -66,7 +70,7 @@ def test_the_store_checkpoint_truncates_the_wal(tmp_path: Path) -> None:
 
 def test_the_keeper_leaves_an_idle_wal_alone_and_empties_a_written_one(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
-    migrate_state_file(db)
+    state_admin(db).migrate()
     worker = connect(db, create=False)  # a worker's connection, open throughout
     wal = db.with_name(db.name + "-wal")
     shm = db.with_name(db.name + "-shm")

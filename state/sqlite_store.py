@@ -1,4 +1,4 @@
-"""The async face of the state file for a worker: one connection on one thread.
+"""The SQLite state backend's async face (:class:`~.backend.StateBackend`): one connection on one thread.
 
 Every operation is a short synchronous function run whole on the store's single thread,
 so a transaction never spans an ``await`` and the event loop never blocks on SQLite.
@@ -20,14 +20,14 @@ from coderouter_supervisor.state import (
     heartbeats,
     key_admissions,
     metric_series,
-    provider_facts,
+    provider_observations,
     wal_checkpoint,
 )
 from coderouter_supervisor.state.budget_ledger import Settlement
 from coderouter_supervisor.state.connection import connect
 from coderouter_supervisor.state.errors import StateUnavailable
 from coderouter_supervisor.state.file_identity import FileIdentity, identity_problem
-from coderouter_supervisor.state.provider_facts import AttemptRecord, HealthRecord, ProviderFacts
+from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import require_current_schema
 
 T = TypeVar("T")
@@ -53,8 +53,8 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class StateStore:
-    """A worker's handle on the shared state file. Open with :meth:`open`."""
+class SqliteStateStore:
+    """A process's handle on the shared state file. Open with :meth:`open`."""
 
     def __init__(
         self,
@@ -74,7 +74,7 @@ class StateStore:
         self._closed = False
 
     @classmethod
-    async def open(cls, path: Path) -> StateStore:
+    async def open(cls, path: Path) -> SqliteStateStore:
         """Connect on a fresh state thread and check the schema.
 
         Raises :class:`SchemaMismatch`: the worker must then refuse to start. A file that cannot be
@@ -137,7 +137,7 @@ class StateStore:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    async def check_files(self) -> None:
+    async def check_store(self) -> None:
         """Raise :class:`StateUnavailable` when the database or its WAL on disk is no longer the file this
         store's connection writes (deleted or replaced under it: SQLite keeps writing the orphan, and
         every other process misses those writes). Two ``stat`` calls: for a periodic check."""
@@ -172,7 +172,7 @@ class StateStore:
         self, providers: Sequence[str], *, month: str, attempts_since: float | None
     ) -> ProviderFacts:
         return await self._run(
-            lambda c: provider_facts.read_provider_facts(
+            lambda c: provider_observations.read_provider_facts(
                 c, providers, month=month, attempts_since=attempts_since
             )
         )
@@ -216,16 +216,16 @@ class StateStore:
     async def update_health(
         self, provider: str, transition: Callable[[HealthRecord | None], HealthRecord]
     ) -> tuple[HealthRecord | None, HealthRecord]:
-        return await self._run(lambda c: provider_facts.update_health(c, provider, transition))
+        return await self._run(lambda c: provider_observations.update_health(c, provider, transition))
 
     async def start_cooldown(self, provider: str, until: float) -> float:
-        return await self._run(lambda c: provider_facts.start_cooldown(c, provider, until))
+        return await self._run(lambda c: provider_observations.start_cooldown(c, provider, until))
 
     async def append_attempts(self, attempts: Sequence[AttemptRecord], *, keep_since: float) -> None:
-        await self._run(lambda c: provider_facts.append_attempts(c, attempts, keep_since=keep_since))
+        await self._run(lambda c: provider_observations.append_attempts(c, attempts, keep_since=keep_since))
 
     async def write_metric_series(self, worker_id: int, series: dict[metric_series.SeriesKey, float]) -> None:
-        await self._run(lambda c: metric_series.write_series(c, worker_id, series))
+        await self._run(lambda c: metric_series.write_metric_series(c, worker_id, series))
 
     async def metric_totals(self) -> dict[metric_series.SeriesKey, float]:
         return await self._run(metric_series.metric_totals)
@@ -236,14 +236,14 @@ class StateStore:
     async def recent_events(self, limit: int = 50) -> list[metric_series.RecentEvent]:
         return await self._run(lambda c: metric_series.recent_events(c, limit))
 
-    async def read_provider_ledger(self, month: str) -> list[budget_ledger.LedgerEntry]:
-        return await self._run(lambda c: budget_ledger.ledger_month(c, month))
+    async def read_ledger(self, month: str) -> list[budget_ledger.LedgerEntry]:
+        return await self._run(lambda c: budget_ledger.read_ledger(c, month))
 
-    async def list_live_workers(self, now: float) -> list[heartbeats.WorkerHeartbeat]:
-        return await self._run(lambda c: heartbeats.live_workers(c, now))
+    async def list_workers(self, now: float) -> list[heartbeats.WorkerHeartbeat]:
+        return await self._run(lambda c: heartbeats.list_workers(c, now))
 
-    async def client_keys(self) -> list[client_keys.ClientKey]:
-        return await self._run(client_keys.all_keys)
+    async def read_keys(self) -> list[client_keys.ClientKey]:
+        return await self._run(client_keys.read_keys)
 
     async def admit_request(
         self,
@@ -274,7 +274,7 @@ class StateStore:
 
     async def checkpoint_wal(self) -> wal_checkpoint.CheckpointOutcome:
         """See :func:`wal_checkpoint.checkpoint_wal`: only the supervisor's checkpointer calls it, on a
-        store of its own (it may wait the busy timeout)."""
+        store of its own (it may wait the busy timeout). SQLite's alone: not part of the backend seam."""
         return await self._run(wal_checkpoint.checkpoint_wal)
 
     async def close(self) -> None:

@@ -1,4 +1,5 @@
-"""A migrated state file (``db``) and a connection to it (``conn``) for the state tests."""
+"""A migrated SQLite state file (``db``) and a connection to it (``conn``): tests of the SQLite backend's
+internals, beside the backend-neutral contract suite in tests/state_contract/."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from coderouter_supervisor.state import migrate_state_file
+from coderouter_supervisor.state import state_admin
 from coderouter_supervisor.state.connection import connect
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "state.db"
-    migrate_state_file(path)
+    state_admin(path).migrate()
     return path
 
 

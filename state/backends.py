@@ -1,0 +1,63 @@
+"""Which backend serves a state location: one row per kind, chosen by the location's form.
+
+A file path is SQLite. A URL (``scheme://…``) names its backend by its scheme; a scheme without a row
+here is refused with a :class:`StateUnavailable` naming only the scheme (a URL may carry a password).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from coderouter_supervisor.state.backend import StateAdmin, StateBackend
+from coderouter_supervisor.state.errors import StateUnavailable
+from coderouter_supervisor.state.sqlite_admin import SqliteStateAdmin
+from coderouter_supervisor.state.sqlite_store import SqliteStateStore
+
+StateLocation = Path | str
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    """How to reach one kind of store: a long-lived async handle, and the one-off operations."""
+
+    open: Callable[[StateLocation], Awaitable[StateBackend]]
+    admin: Callable[[StateLocation], StateAdmin]
+
+
+async def _open_sqlite(location: StateLocation) -> StateBackend:
+    return await SqliteStateStore.open(Path(location))
+
+
+BACKENDS: dict[str, BackendKind] = {
+    "sqlite": BackendKind(open=_open_sqlite, admin=lambda location: SqliteStateAdmin(Path(location))),
+}
+
+
+# URL schemes and the backend each names; a location without a scheme is a SQLite file path.
+URL_SCHEMES: dict[str, str] = {}
+
+
+def backend_kind(location: StateLocation) -> str:
+    """The :data:`BACKENDS` key serving ``location``; raises :class:`StateUnavailable` for none."""
+    text = str(location)
+    if "://" not in text:
+        return "sqlite"
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in URL_SCHEMES:
+        raise StateUnavailable(f"{scheme}://…: no state backend for this kind of location (use a file path)")
+    return URL_SCHEMES[scheme]
+
+
+async def open_state(location: StateLocation) -> StateBackend:
+    """Open a long-lived handle on the state at ``location``, in the process (after fork) that uses it.
+
+    Raises :class:`SchemaMismatch` when the store's schema is not this code's (the worker must then
+    refuse to start); a store that cannot be reached still opens, see :class:`StateBackend`."""
+    return await BACKENDS[backend_kind(location)].open(location)
+
+
+def state_admin(location: StateLocation) -> StateAdmin:
+    """The one-off operations on the state at ``location``; connects nothing until called."""
+    return BACKENDS[backend_kind(location)].admin(location)
