@@ -21,6 +21,21 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def postgres_bin_dir() -> Path | None:
+    """Where ``initdb`` and ``postgres`` are: beside an ``initdb`` on PATH, else Debian's versioned
+    directory (the newest)."""
+    on_path = shutil.which("initdb")
+    if on_path is not None:
+        return Path(on_path).resolve().parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=_major_version)
+    return candidates[-1].parent if candidates else None
+
+
+def _major_version(initdb: Path) -> int:
+    version = initdb.parts[-3]
+    return int(version) if version.isdigit() else 0
+
+
 def _claude_code_installable() -> bool:
     # An install already there (or named by CLAUDE_CODE_BIN) needs no npm.
     return bool(
@@ -41,6 +56,12 @@ class SystemTool:
 TOOLS: dict[str, SystemTool] = {
     "chromium": SystemTool(
         "chromium", ("chromium",), "renders the dashboard", lambda: find_chromium() is not None
+    ),
+    "postgresql": SystemTool(
+        "postgres",
+        ("postgresql",),
+        "runs a throwaway PostgreSQL server for the state backend tests",
+        lambda: postgres_bin_dir() is not None,
     ),
     "npm": SystemTool(
         "npm", ("nodejs", "npm"), "installs the real Claude Code CLI", _claude_code_installable
