@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import anyio
 import httpx
 from starlette.applications import Starlette
 
@@ -22,6 +23,7 @@ from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
 from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
 from coderouter_supervisor.worker.ingress.request_id import RequestId
 from coderouter_supervisor.worker.ingress.request_log import RequestLog, is_model_call
+from coderouter_supervisor.worker.offload import FreeOffLoop
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
 from coderouter_supervisor.worker.telemetry import (
     MetricRecorder,
@@ -74,6 +76,9 @@ class GatewayApp:
             metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s, status)
             http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
             try:
+                # httpx's first connection would import anyio's event-loop backend (~100 ms) while
+                # serving a request; this imports it now.
+                await anyio.sleep(0)
                 await heartbeat.start()
                 await metrics.start()
                 await facts.start()
@@ -99,7 +104,7 @@ class GatewayApp:
                 await store.close()
 
         app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-        guarded = LoopbackHostGuard(app, enabled=is_loopback(handoff.bind_host))
+        guarded = LoopbackHostGuard(FreeOffLoop(app), enabled=is_loopback(handoff.bind_host))
         counter = RequestCounter(RequestId(RequestLog(HeaderLimits(guarded))), counted=is_model_call)
         self.asgi = counter
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+from typing import ClassVar
 
-from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, run_step
+from starlette.types import Receive, Scope, Send
+
+from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, FreeOffLoop, run_step
 
 LARGE = LARGE_CONVERSATION + 1
 
@@ -59,3 +62,49 @@ def test_a_collector_switched_off_by_someone_else_stays_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _Large:
+    """Records the thread that frees it."""
+
+    freed_on: ClassVar[list[threading.Thread]] = []
+
+    def __del__(self) -> None:
+        _Large.freed_on.append(threading.current_thread())
+
+
+def test_what_a_large_step_returned_is_freed_on_a_thread_once_the_request_ends() -> None:
+    _Large.freed_on.clear()
+
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        large = await run_step(LARGE, _Large)
+        small = await run_step(1, _Large)
+        del large, small  # the small one is freed here, on the loop; the large one is kept
+
+    async def serve() -> None:
+        async def nothing() -> dict[str, object]:
+            return {}
+
+        async def ignore(message: object) -> None:
+            return None
+
+        await FreeOffLoop(handler)({"type": "http"}, nothing, ignore)
+        assert _Large.freed_on == [threading.main_thread()]
+        for _ in range(100):  # the release is not awaited by the request
+            if len(_Large.freed_on) == 2:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(serve())
+    assert len(_Large.freed_on) == 2
+    assert _Large.freed_on[1] is not threading.main_thread()
+
+
+def test_outside_a_request_a_large_step_result_is_not_kept() -> None:
+    _Large.freed_on.clear()
+
+    async def step() -> None:
+        await run_step(LARGE, _Large)  # result dropped at once, on the loop
+
+    asyncio.run(step())
+    assert _Large.freed_on == [threading.main_thread()]
