@@ -150,13 +150,12 @@ async def _send(
 ) -> httpx.Response:
     method, content = ("GET", None) if body is None else ("POST", await _encoded(body))
     sent_headers = dict(headers)
+    sent: bytes | _InPieces | None = content
     if content is not None and len(content) > _SEND_SLICE:
         # Declared, so httpx sends the pieces as one body rather than chunked.
         sent_headers["content-length"] = str(len(content))
-        content = _InPieces(content)
-    request = http.build_request(
-        method, url, headers=sent_headers, content=content, timeout=_timeout(timeout_s)
-    )
+        sent = _InPieces(content)
+    request = http.build_request(method, url, headers=sent_headers, content=sent, timeout=_timeout(timeout_s))
     try:
         response = await http.send(request, stream=True)
     except httpx.HTTPError as exc:
