@@ -22,10 +22,7 @@ def gateway_factory(tmp_path: Path) -> Iterator[StartGateway]:
     yield start
     for gateway in started:
         if gateway.proc.poll() is None:
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()
 
 
 def _required(item: pytest.Item) -> list[str]:

@@ -106,10 +106,7 @@ def _stop(gateway: Gateway, metered: FakeUpstream) -> None:
     metered.open_gate()
     for pid in gateway.worker_pids() if gateway.proc.poll() is None else ():
         os.kill(pid, signal.SIGCONT)
-    try:
-        gateway.terminate()
-    except Exception:
-        gateway.kill_all()
+    gateway.shut_down()
 
 
 @pytest.fixture

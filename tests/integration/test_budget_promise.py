@@ -155,10 +155,7 @@ def promise(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Promise]:
         try:
             yield Promise(gateway, upstream, state_db, keys)
         finally:
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()
 
 
 def _case_of(model: str) -> Case:

@@ -53,10 +53,7 @@ def logged(tmp_path: Path) -> Iterator[Logged]:
         try:
             yield Logged(gateway, upstream, events_file)
         finally:
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()
 
 
 def ask(gateway: Gateway, request_id: str, *, stream: bool) -> httpx.Response:

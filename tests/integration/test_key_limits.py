@@ -57,10 +57,7 @@ def limited(tmp_path: Path) -> Iterator[Limited]:
             yield Limited(gateway, upstream, keys)
         finally:
             upstream.open_gate()
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()
 
 
 def post(limited: Limited, path: str, key: str, *, stream: bool = False) -> httpx.Response:
@@ -252,10 +249,7 @@ def spent(tmp_path: Path) -> Iterator[Spent]:
         try:
             yield Spent(gateway, upstream, capped_key, open_key)
         finally:
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()
 
 
 def refusal_of(call: Callable[[], object]) -> Exception:

@@ -69,10 +69,7 @@ def metered(tmp_path: Path) -> Iterator[Metered]:
         try:
             yield Metered(gateway, paid, local)
         finally:
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()
 
 
 def test_client_requests_are_counted_once_across_workers_and_kills(metered: Metered) -> None:

@@ -93,10 +93,7 @@ def shared(tmp_path: Path) -> Iterator[Shared]:
         try:
             yield started
         finally:
-            try:
-                started.gateway.terminate()
-            except Exception:
-                started.gateway.kill_all()
+            started.gateway.shut_down()
 
 
 def served_by(gateway: Gateway, event: str, **match: object) -> set[int]:

@@ -59,10 +59,7 @@ def running(gateway: Gateway) -> Iterator[Gateway]:
     try:
         yield gateway
     finally:
-        try:
-            gateway.terminate()
-        except Exception:
-            gateway.kill_all()
+        gateway.shut_down()
 
 
 @pytest.fixture

@@ -73,10 +73,7 @@ def team(tmp_path: Path) -> Iterator[Team]:
         try:
             yield Team(gateway, upstream, keys)
         finally:
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()
 
 
 def post(team: Team, path: str, headers: dict[str, str]) -> httpx.Response:

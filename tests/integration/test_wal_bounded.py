@@ -79,10 +79,7 @@ def loaded(tmp_path: Path) -> Iterator[tuple[Gateway, FakeUpstream]]:
         try:
             yield gateway, upstream
         finally:
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()
 
 
 def test_the_wal_stays_bounded_under_multi_worker_load(loaded: tuple[Gateway, FakeUpstream]) -> None:
@@ -124,7 +121,4 @@ def test_one_process_checkpoints_its_own_wal(tmp_path: Path) -> None:
             assert events(gateway, "supervisor-started", mode="single-process")
             gateway.wait_until(lambda: wal_size(gateway) == 0, timeout=20, what="the WAL truncated")
         finally:
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()

@@ -114,7 +114,4 @@ def running_stack(tmp_path: Path, **gateway_options: object) -> Iterator[Stack]:
             yield stack
         finally:
             stack.close_clients()
-            try:
-                gateway.terminate()
-            except Exception:
-                gateway.kill_all()
+            gateway.shut_down()

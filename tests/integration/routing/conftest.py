@@ -115,10 +115,7 @@ def start_lab(stack: ExitStack, home: Path, **top: Any) -> Lab:
 
 
 def _stop(gateway: Gateway) -> None:
-    try:
-        gateway.terminate()
-    except Exception:
-        gateway.kill_all()
+    gateway.shut_down()
 
 
 @pytest.fixture(scope="module")
