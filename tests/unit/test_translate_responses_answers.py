@@ -114,13 +114,16 @@ def test_anthropic_message_to_response() -> None:
     )
     response = anthropic_message_to_response(message, created_at=1)
     parsed = openai.types.responses.Response.model_validate(response.to_wire())
-    assert [item.type for item in parsed.output] == ["reasoning", "message"]
+    assert [item.type for item in parsed.output] == ["reasoning", "reasoning", "message"]
     assert parsed.output_text == "Answer."
+    thinking, redacted = parsed.output[0], parsed.output[1]
+    assert thinking.type == redacted.type == "reasoning"
+    assert thinking.encrypted_content is not None  # the signature, for the next turn
+    assert (redacted.summary, redacted.encrypted_content is not None) == ([], True)
     assert parsed.usage is not None
     assert parsed.usage.input_tokens == 45
     assert parsed.usage.input_tokens_details.cached_tokens == 30
     assert parsed.usage.input_tokens_details.cache_write_tokens == 5
-    assert "opaque" not in str(response.to_wire())
 
 
 RESPONSE: dict[str, Any] = {

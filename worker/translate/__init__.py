@@ -6,6 +6,13 @@ Pure: every function takes wire models (or parsed stream payloads) and returns w
 
 from __future__ import annotations
 
+from coderouter_supervisor.worker.translate.anthropic_reasoning import (
+    ANTHROPIC_REASONING_PREFIX,
+    is_anthropic_reasoning,
+    pack_thinking,
+    unpack_thinking,
+    without_anthropic_reasoning,
+)
 from coderouter_supervisor.worker.translate.anthropic_response_to_openai import anthropic_message_to_openai
 from coderouter_supervisor.worker.translate.anthropic_to_openai import (
     ReasoningFields,
@@ -119,6 +126,7 @@ from coderouter_supervisor.worker.translate.usage import (
 )
 
 __all__ = [
+    "ANTHROPIC_REASONING_PREFIX",
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_STOP_MARKERS",
     "NAMESPACE_SEPARATOR",
@@ -164,6 +172,7 @@ __all__ = [
     "flatten_tools",
     "function_call_item",
     "input_token_bound",
+    "is_anthropic_reasoning",
     "item_id",
     "openai_completion_to_anthropic",
     "openai_completion_to_response",
@@ -171,6 +180,7 @@ __all__ = [
     "openai_request_to_anthropic",
     "openai_request_to_responses",
     "openai_usage",
+    "pack_thinking",
     "repair_completion",
     "repair_tool_calls",
     "response_id",
@@ -185,8 +195,10 @@ __all__ = [
     "strip_thinking",
     "strip_unsigned_thinking",
     "tool_input",
+    "unpack_thinking",
     "unsupported_openai_fields",
     "usage_from_anthropic",
     "usage_from_openai",
     "usage_from_responses",
+    "without_anthropic_reasoning",
 ]

@@ -1,13 +1,14 @@
 """Anthropic message or chat completion -> Responses ``Response`` (non-streaming).
 
 Items come in the message's block order: thinking -> a ``reasoning`` item whose summary is the
-thinking text; text -> one ``message`` item with ``output_text``; ``tool_use`` -> a
-``function_call`` item (``call_id`` the block id, arguments as JSON, the name mapped back to the
-client's namespace and name). Redacted thinking and server-tool blocks have no Responses form
-and are left out. ``max_tokens`` makes the response ``incomplete`` (``max_output_tokens``), a
-``refusal`` ``incomplete`` (``content_filter``). A chat completion goes through
-:func:`openai_completion_to_anthropic` first, so the rules are written once; its usage is read
-directly, to keep reasoning tokens.
+thinking text and whose ``encrypted_content`` carries a signed block back to Anthropic
+(:mod:`anthropic_reasoning`; redacted thinking travels there alone); text -> one ``message``
+item with ``output_text``; ``tool_use`` -> a ``function_call`` item (``call_id`` the block id,
+arguments as JSON, the name mapped back to the client's namespace and name). Server-tool blocks
+have no Responses form and are left out. ``max_tokens`` makes the response ``incomplete``
+(``max_output_tokens``), a ``refusal`` ``incomplete`` (``content_filter``). A chat completion
+goes through :func:`openai_completion_to_anthropic` first, so the rules are written once; its
+usage is read directly, to keep reasoning tokens.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from coderouter_supervisor.worker.protocol import (
     OutputMessage,
     OutputText,
     ReasoningItem,
+    RedactedThinkingBlock,
     ResponseObject,
     SummaryText,
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
 )
+from coderouter_supervisor.worker.translate.anthropic_reasoning import pack_thinking
 from coderouter_supervisor.worker.translate.openai_response_to_anthropic import openai_completion_to_anthropic
 from coderouter_supervisor.worker.translate.responses_ids import item_id, response_id
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
@@ -56,13 +59,23 @@ def function_call_item(call_id: str, flat_name: str, arguments: str, names: Tool
     )
 
 
+def _reasoning_item(block: ThinkingBlock | RedactedThinkingBlock) -> ReasoningItem | None:
+    text = block.thinking if isinstance(block, ThinkingBlock) else ""
+    packed = pack_thinking(block)
+    if not (text or packed):
+        return None
+    summary = [SummaryText(text=text)] if text else []
+    return ReasoningItem(type="reasoning", id=item_id("reasoning"), summary=summary, encrypted_content=packed)
+
+
 def _output(message: Message, names: ToolNames) -> list[OutputItem]:
     items: list[OutputItem] = []
     texts: list[OutputText] = []
     for block in message.content:
-        if isinstance(block, ThinkingBlock) and block.thinking:
-            summary = [SummaryText(text=block.thinking)]
-            items.append(ReasoningItem(type="reasoning", id=item_id("reasoning"), summary=summary))
+        if isinstance(block, ThinkingBlock | RedactedThinkingBlock):
+            reasoning = _reasoning_item(block)
+            if reasoning is not None:
+                items.append(reasoning)
         elif isinstance(block, TextBlock) and block.text:
             texts.append(OutputText(type="output_text", text=block.text, annotations=[]))
         elif isinstance(block, ToolUseBlock):

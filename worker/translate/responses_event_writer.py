@@ -54,6 +54,8 @@ class _OpenItem:
     call_id: str = ""
     name: str = ""
     namespace: str | None = None
+    encrypted_content: str | None = None
+    opaque: bool = False  # a reasoning item without summary events
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,18 @@ class ResponsesEventWriter:
             )
         ]
 
+    def seal_reasoning(self, encrypted_content: str) -> list[ResponsesEvent]:
+        """Finish the open reasoning item carrying ``encrypted_content`` (an item of its own when
+        no reasoning text came first: redacted or hidden thinking)."""
+        if self._finished:
+            return []
+        events: list[ResponsesEvent] = []
+        if self._open is None or self._open.kind != "reasoning":
+            events = self.close()
+            events.extend(self._open_item("reasoning", opaque=True))
+        self._current().encrypted_content = encrypted_content
+        return events + self.close()
+
     def close(self) -> list[ResponsesEvent]:
         """Finish the open item (its ``.done`` events and ``output_item.done``)."""
         item = self._open
@@ -147,7 +161,7 @@ class ResponsesEventWriter:
         if item.kind == "message":
             events = self._close_message(item, text)
         elif item.kind == "reasoning":
-            events = self._close_reasoning(item, text)
+            events = [] if item.opaque else self._close_reasoning(item, text)
         else:
             events = [
                 self._stamp(
@@ -256,11 +270,23 @@ class ResponsesEventWriter:
         return events
 
     def _open_item(
-        self, kind: ItemKind, *, call_id: str = "", name: str = "", namespace: str | None = None
+        self,
+        kind: ItemKind,
+        *,
+        call_id: str = "",
+        name: str = "",
+        namespace: str | None = None,
+        opaque: bool = False,
     ) -> list[ResponsesEvent]:
         events = self.start()
         item = _OpenItem(
-            kind, self._next_index, item_id(kind), call_id=call_id, name=name, namespace=namespace
+            kind,
+            self._next_index,
+            item_id(kind),
+            call_id=call_id,
+            name=name,
+            namespace=namespace,
+            opaque=opaque,
         )
         self._next_index += 1
         self._open = item
@@ -273,7 +299,7 @@ class ResponsesEventWriter:
         if kind == "message":
             part = OutputText(type="output_text", text="", annotations=[])
             events.append(self._stamp(self._part_event("response.content_part.added", item, part)))
-        elif kind == "reasoning":
+        elif kind == "reasoning" and not opaque:
             events.append(self._stamp(self._summary_event("response.reasoning_summary_part.added", item, "")))
         return events
 
@@ -285,8 +311,9 @@ class ResponsesEventWriter:
             )
             return OutputMessage(id=item.id, status=status, content=list(content))
         if item.kind == "reasoning":
-            summary = [SummaryText(text=text)] if status == "completed" else []
-            return ReasoningItem(type="reasoning", id=item.id, summary=summary)
+            summary = [SummaryText(text=text)] if status == "completed" and not item.opaque else []
+            encrypted = item.encrypted_content if status == "completed" else None
+            return ReasoningItem(type="reasoning", id=item.id, summary=summary, encrypted_content=encrypted)
         return FunctionCallItem(
             type="function_call",
             id=item.id,

@@ -1,23 +1,26 @@
 """Anthropic stream events -> Responses events, as a pure state machine.
 
-Blocks map onto output items: thinking -> a ``reasoning`` item (its text as the summary),
-text -> a ``message`` item (consecutive text blocks share one), ``tool_use`` -> a
-``function_call`` item named back to the client's namespace and name, closed with the block.
-Signatures, redacted thinking and server-tool blocks have no Responses form and are skipped.
-Nothing is emitted before the first content (or the end), so a failure before it can still move
-to another provider. ``message_delta``'s ``stop_reason`` decides ``response.completed`` or
+Blocks map onto output items: thinking -> a ``reasoning`` item (its text as the summary; a signed
+block, or a redacted one, also packed in ``encrypted_content`` for the next turn, see
+:mod:`anthropic_reasoning`); text -> a ``message`` item (consecutive text blocks share one);
+``tool_use`` -> a ``function_call`` item named back to the client's namespace and name, closed
+with the block. Server-tool blocks have no Responses form and are skipped. Nothing is emitted
+before the first content (or the end), so a failure before it can still move to another
+provider. ``message_delta``'s ``stop_reason`` decides ``response.completed`` or
 ``response.incomplete``; usage is the upstream's, merged as in ``stream_anthropic_to_openai``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
+    ContentBlock,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
     ContentBlockStopEvent,
@@ -26,13 +29,17 @@ from coderouter_supervisor.worker.protocol import (
     MessageDeltaUsage,
     MessageStartEvent,
     MessageStopEvent,
+    RedactedThinkingBlock,
     ResponsesEvent,
+    SignatureDelta,
     StreamEvent,
     TextDelta,
+    ThinkingBlock,
     ThinkingDelta,
     ToolUseBlock,
     upstream_error_from_stream_payload,
 )
+from coderouter_supervisor.worker.translate.anthropic_reasoning import pack_thinking
 from coderouter_supervisor.worker.translate.ids import tool_call_id
 from coderouter_supervisor.worker.translate.responses_event_writer import (
     IncompleteReason,
@@ -71,6 +78,15 @@ def merged_usage(current: TokenUsage, reported: MessageDeltaUsage) -> TokenUsage
     )
 
 
+@dataclass
+class _Thinking:
+    """The open thinking block: its text and signature are packed for the client when it ends."""
+
+    index: int
+    text: list[str]
+    signature: str
+
+
 class AnthropicToResponsesStream:
     """Feed parsed Anthropic events (dicts), get Responses events; one instance per stream.
 
@@ -96,6 +112,7 @@ class AnthropicToResponsesStream:
         self._response_id = response_id
         self._writer: ResponsesEventWriter | None = None
         self._tool_block: int | None = None
+        self._thinking: _Thinking | None = None
         self._stop_reason: str | None = None
         self._usage = TokenUsage()
         self._usage_seen = False
@@ -173,27 +190,48 @@ class AnthropicToResponsesStream:
     def _block_event(
         self, event: ContentBlockStartEvent | ContentBlockDeltaEvent | ContentBlockStopEvent
     ) -> list[ResponsesEvent]:
-        writer = self._writer_now()
         if isinstance(event, ContentBlockStartEvent):
-            block = event.content_block
-            if not isinstance(block, ToolUseBlock):
-                return []  # text and thinking open their item with their first delta
-            declared = self._names.client_name(block.name)
-            self._tool_block = event.index
-            return writer.function_call(tool_call_id(block.id), declared.name, declared.namespace)
-        if isinstance(event, ContentBlockStopEvent):
-            if event.index != self._tool_block:
-                return []
+            return self._block_start(event.index, event.content_block)
+        if isinstance(event, ContentBlockDeltaEvent):
+            return self._delta(event)
+        writer = self._writer_now()
+        if event.index == self._tool_block:
             self._tool_block = None
             return writer.close()
-        return self._delta(writer, event)
+        thinking = self._thinking
+        if thinking is None or thinking.index != event.index:
+            return []
+        self._thinking = None
+        packed = pack_thinking(
+            ThinkingBlock(type="thinking", thinking="".join(thinking.text), signature=thinking.signature)
+        )
+        return writer.seal_reasoning(packed) if packed else writer.close()
 
-    def _delta(self, writer: ResponsesEventWriter, event: ContentBlockDeltaEvent) -> list[ResponsesEvent]:
+    def _block_start(self, index: int, block: ContentBlock) -> list[ResponsesEvent]:
+        writer = self._writer_now()
+        if isinstance(block, ToolUseBlock):
+            declared = self._names.client_name(block.name)
+            self._tool_block = index
+            return writer.function_call(tool_call_id(block.id), declared.name, declared.namespace)
+        if isinstance(block, ThinkingBlock):
+            self._thinking = _Thinking(index, [block.thinking], block.signature or "")
+            return writer.reasoning(block.thinking)
+        if isinstance(block, RedactedThinkingBlock):
+            return writer.seal_reasoning(pack_thinking(block) or "")
+        return []  # text opens its item with its first delta; server-tool blocks have no form here
+
+    def _delta(self, event: ContentBlockDeltaEvent) -> list[ResponsesEvent]:
+        writer = self._writer_now()
         delta = event.delta
         if isinstance(delta, TextDelta):
             return writer.text(delta.text)
+        thinking = self._thinking if self._thinking and self._thinking.index == event.index else None
         if isinstance(delta, ThinkingDelta):
+            if thinking:
+                thinking.text.append(delta.thinking)
             return writer.reasoning(delta.thinking)
+        if isinstance(delta, SignatureDelta) and thinking:
+            thinking.signature += delta.signature
         if isinstance(delta, InputJSONDelta) and event.index == self._tool_block:
             return writer.arguments(delta.partial_json)
         return []
