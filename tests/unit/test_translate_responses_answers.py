@@ -17,6 +17,7 @@ from coderouter_supervisor.worker.translate import (
     response_to_openai_completion,
     responses_usage,
     usage_from_responses,
+    usage_from_responses_event,
 )
 
 NAMES = ToolNames({"multi_agent_v1__close_agent": DeclaredName("close_agent", "multi_agent_v1")})
@@ -264,3 +265,24 @@ def test_inconsistent_upstream_usage_is_clamped() -> None:
         {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 50}, "output_tokens": -1}
     )
     assert usage_from_responses(usage) == TokenUsage(cache_read_tokens=10)
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        pytest.param(
+            {"type": "response.completed", "response": RESPONSE},
+            TokenUsage(input_tokens=10, output_tokens=9, cache_read_tokens=40, reasoning_tokens=3),
+            id="completed",
+        ),
+        pytest.param(
+            {"type": "response.incomplete", "response": RESPONSE | {"usage": None}}, None, id="no-usage"
+        ),
+        pytest.param({"type": "response.output_text.delta", "delta": "x"}, None, id="not-final"),
+        pytest.param(
+            {"type": "response.completed", "response": {"usage": {"input_tokens": "many"}}}, None, id="bad"
+        ),
+    ],
+)
+def test_usage_of_a_relayed_stream(payload: dict[str, Any], expected: TokenUsage | None) -> None:
+    assert usage_from_responses_event(payload) == expected

@@ -21,11 +21,13 @@ from coderouter_supervisor.worker.protocol import (
     UserMessage,
 )
 from coderouter_supervisor.worker.translate import (
+    DEFAULT_MAX_TOKENS,
     DeclaredName,
     OpenAITarget,
     anthropic_request_to_responses,
     flatten_tools,
     openai_request_to_responses,
+    responses_output_limit,
     responses_request_to_anthropic,
     responses_request_to_openai,
     stateful_responses_fields,
@@ -228,6 +230,11 @@ def test_codex_turn_to_anthropic() -> None:
     assert request.to_wire()["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
     assert translation.dropped_tools == ("web_search",)
     assert "gAAAA-opaque" not in json.dumps(request.to_wire())
+
+
+def test_output_limit_defaults_as_for_chat() -> None:
+    assert responses_output_limit(codex()) == 50000
+    assert responses_output_limit(codex(max_output_tokens=None)) == DEFAULT_MAX_TOKENS
 
 
 def test_stateful_fields_are_named() -> None:

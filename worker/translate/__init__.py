@@ -69,6 +69,7 @@ from coderouter_supervisor.worker.translate.responses_to_anthropic import (
 )
 from coderouter_supervisor.worker.translate.responses_to_openai import (
     ChatTranslation,
+    responses_output_limit,
     responses_request_to_openai,
     stateful_responses_fields,
 )
@@ -83,6 +84,7 @@ from coderouter_supervisor.worker.translate.responses_tools import (
 from coderouter_supervisor.worker.translate.responses_usage import (
     responses_usage,
     usage_from_responses,
+    usage_from_responses_event,
 )
 from coderouter_supervisor.worker.translate.stop_reasons import (
     finish_reason_from_stop,
@@ -186,6 +188,7 @@ __all__ = [
     "response_id",
     "response_to_anthropic_message",
     "response_to_openai_completion",
+    "responses_output_limit",
     "responses_request_to_anthropic",
     "responses_request_to_openai",
     "responses_usage",
@@ -200,5 +203,6 @@ __all__ = [
     "usage_from_anthropic",
     "usage_from_openai",
     "usage_from_responses",
+    "usage_from_responses_event",
     "without_anthropic_reasoning",
 ]

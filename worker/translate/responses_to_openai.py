@@ -54,6 +54,7 @@ from coderouter_supervisor.worker.protocol import (
     UserMessage,
 )
 from coderouter_supervisor.worker.translate.openai_target import OpenAITarget
+from coderouter_supervisor.worker.translate.openai_to_anthropic import DEFAULT_MAX_TOKENS
 from coderouter_supervisor.worker.translate.responses_tools import FlatTools, ToolNames, flatten_tools
 
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
@@ -66,6 +67,12 @@ class ChatTranslation:
     request: ChatCompletionRequest
     tool_names: ToolNames
     dropped_tools: tuple[str, ...]
+
+
+def responses_output_limit(request: ResponsesRequest) -> int:
+    """The output limit a Responses request asks for, or :data:`DEFAULT_MAX_TOKENS` when it gives
+    none (what a priced provider is sent, and what budget holds reserve), as for chat requests."""
+    return request.max_output_tokens or DEFAULT_MAX_TOKENS
 
 
 def stateful_responses_fields(request: ResponsesRequest) -> tuple[str, ...]:

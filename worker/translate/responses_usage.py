@@ -6,6 +6,11 @@ Like Chat Completions, ``input_tokens`` includes the tokens read from the cache
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
 from coderouter_supervisor.worker.protocol import (
     InputTokensDetails,
     OutputTokensDetails,
@@ -40,3 +45,21 @@ def responses_usage(usage: TokenUsage) -> ResponseUsage:
         output_tokens_details=OutputTokensDetails(reasoning_tokens=usage.reasoning_tokens),
         total_tokens=total_input + usage.output_tokens,
     )
+
+
+_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def usage_from_responses_event(payload: Mapping[str, Any]) -> TokenUsage | None:
+    """The usage a final stream event (``response.completed``/``.incomplete``/``.failed``) reports,
+    for relaying a Responses upstream's stream unchanged; None for other events or no usage."""
+    if payload.get("type") not in _FINAL_EVENTS:
+        return None
+    response = payload.get("response")
+    usage = response.get("usage") if isinstance(response, Mapping) else None
+    if not isinstance(usage, Mapping):
+        return None
+    try:
+        return usage_from_responses(ResponseUsage.model_validate(usage))
+    except ValidationError:
+        return None
