@@ -1,20 +1,17 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import anthropic
 import openai
 import pytest
 from anthropic.lib.streaming._messages import accumulate_event
-from openai._models import construct_type
 from openai.lib.streaming.chat._completions import ChatCompletionStreamState
-from openai.lib.streaming.responses._responses import ResponseStreamState
-from openai.types.responses import Response, ResponseStreamEvent
+from openai.types.responses import ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from coderouter_supervisor.worker.errors import ContextOverflow, MidStreamFailure, UpstreamTimeout
-from coderouter_supervisor.worker.protocol import ResponsesEvent, SSEDecoder, encode_event
+from coderouter_supervisor.worker.protocol import ResponsesEvent
 from coderouter_supervisor.worker.translate import (
     AnthropicToResponsesStream,
     DeclaredName,
@@ -24,6 +21,8 @@ from coderouter_supervisor.worker.translate import (
     TokenUsage,
     ToolNames,
 )
+
+from support.responses_sdk import sdk_final_response
 
 NAMES = ToolNames({"multi_agent_v1__close_agent": DeclaredName("close_agent", "multi_agent_v1")})
 
@@ -77,21 +76,6 @@ def chat_to_responses(chunks: list[dict[str, Any]]) -> tuple[list[ResponsesEvent
     )
     events = [event for item in chunks for event in stream.feed(item)]
     return [*events, *stream.finish()], stream
-
-
-def sdk_final_response(events: list[ResponsesEvent]) -> Response:
-    """The Response the official SDK accumulates from our SSE frames, as ``responses.stream`` does."""
-    body = b"".join(encode_event(event.type, event.to_wire()) for event in events)
-    state: ResponseStreamState[Any] = ResponseStreamState(input_tools=openai.omit, text_format=openai.omit)
-    final = None
-    for frame in SSEDecoder().feed(body):
-        # As the SDK's Stream builds events from each frame's JSON.
-        parsed = construct_type(type_=ResponseStreamEvent, value=json.loads(frame.data))
-        for emitted in state.handle_event(parsed):
-            if emitted.type == "response.completed":
-                final = emitted.response
-    assert final is not None
-    return final
 
 
 def assert_well_formed(events: list[ResponsesEvent]) -> None:
