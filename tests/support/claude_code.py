@@ -4,47 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support.system_tools import CLAUDE_CODE_CACHE
-
-# Pinned so a new CLI release cannot change what these tests mean; bump deliberately.
-CLAUDE_CODE_VERSION = "2.1.197"
-
-
-def claude_code_binary() -> Path:
-    """The `claude` executable, installed into the repo's .cache on first use.
-
-    ``CLAUDE_CODE_BIN`` points at an existing install instead.
-    """
-    configured = os.environ.get("CLAUDE_CODE_BIN")
-    if configured:
-        return Path(configured)
-    binary = CLAUDE_CODE_CACHE / "node_modules" / ".bin" / "claude"
-    if not binary.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError("npm is needed to install Claude Code for the end-to-end tests")
-        CLAUDE_CODE_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                npm,
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(CLAUDE_CODE_CACHE),
-                f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-    return binary
+from support.npm_cli import CLAUDE_CODE
 
 
 @dataclass
@@ -81,7 +46,7 @@ def run_claude(
     if headers:
         env["ANTHROPIC_CUSTOM_HEADERS"] = "\n".join(f"{name}: {value}" for name, value in headers.items())
     completed = subprocess.run(
-        [str(claude_code_binary()), "-p", prompt, "--output-format", "json", *args],
+        [str(CLAUDE_CODE.binary()), "-p", prompt, "--output-format", "json", *args],
         env=env,
         cwd=home,
         capture_output=True,

@@ -7,14 +7,12 @@ instead of failing late and obscurely. ``.ci/run`` installs these packages.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-# Where the end-to-end tests install Claude Code from the npm registry.
-CLAUDE_CODE_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "claude-code"
+from support.npm_cli import CLAUDE_CODE, CODEX
 
 
 def find_chromium() -> str | None:
@@ -36,15 +34,6 @@ def _major_version(initdb: Path) -> int:
     return int(version) if version.isdigit() else 0
 
 
-def _claude_code_installable() -> bool:
-    # An install already there (or named by CLAUDE_CODE_BIN) needs no npm.
-    return bool(
-        os.environ.get("CLAUDE_CODE_BIN")
-        or (CLAUDE_CODE_CACHE / "node_modules" / ".bin" / "claude").exists()
-        or shutil.which("npm")
-    )
-
-
 @dataclass(frozen=True)
 class SystemTool:
     program: str
@@ -63,9 +52,8 @@ TOOLS: dict[str, SystemTool] = {
         "runs a throwaway PostgreSQL server for the state backend tests",
         lambda: postgres_bin_dir() is not None,
     ),
-    "npm": SystemTool(
-        "npm", ("nodejs", "npm"), "installs the real Claude Code CLI", _claude_code_installable
-    ),
+    "npm": SystemTool("npm", ("nodejs", "npm"), "installs the real Claude Code CLI", CLAUDE_CODE.installable),
+    "codex": SystemTool("npm", ("nodejs", "npm"), "installs the real Codex CLI", CODEX.installable),
 }
 
 
