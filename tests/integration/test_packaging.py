@@ -62,3 +62,11 @@ def test_console_script_points_at_the_cli(wheel: zipfile.ZipFile) -> None:
     )
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert declared == ">=3.11"
+
+
+@pytest.mark.parametrize("layer", ["etc", "state", "supervisor", "worker"])
+def test_the_tree_imports_as_it_installs(layer: str) -> None:
+    """The checkout's `coderouter_supervisor/` links each layer: mypy and editable installs read the tree."""
+    linked = ROOT / "coderouter_supervisor" / layer
+    assert linked.is_symlink(), linked
+    assert linked.resolve() == (ROOT / layer).resolve()
