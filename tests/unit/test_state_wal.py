@@ -13,7 +13,7 @@ import pytest
 
 from coderouter_supervisor.state import StateStore, migrate_state_file, wal_bytes
 from coderouter_supervisor.state.connection import connect
-from coderouter_supervisor.supervisor.wal_keeper import MAX_WAL_BYTES, WalKeeper, checkpoint_due
+from coderouter_supervisor.supervisor.lifecycle.wal_keeper import MAX_WAL_BYTES, WalKeeper, checkpoint_due
 from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 # More than SQLite's default autocheckpoint threshold of 1000 pages.
