@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Literal, Protocol
 
 from coderouter_supervisor.supervisor.lifecycle.admin_endpoint import AdminEndpoint
 from coderouter_supervisor.supervisor.lifecycle.reload import reload_validated
@@ -52,6 +52,19 @@ class Serving(Protocol):
 
     def stop_now(self) -> None:
         """End without waiting for streams still open."""
+
+
+SignalAction = Literal["reload", "drain", "stop-now", "ignore"]
+
+
+def signal_action(sig: signal.Signals, stopping: bool) -> SignalAction:
+    """What the loop does on ``sig``: SIGHUP reloads, the first SIGTERM/SIGINT drains, a SIGINT while
+    draining (a second Ctrl-C) stops at once, cutting open streams; a repeated SIGTERM changes nothing."""
+    if sig == signal.SIGHUP:
+        return "reload"
+    if not stopping:
+        return "drain"
+    return "stop-now" if sig == signal.SIGINT else "ignore"
 
 
 def watch_signals() -> asyncio.Queue[signal.Signals]:
@@ -114,14 +127,14 @@ async def _watch(job: Supervision, serving: Serving, received: asyncio.Queue[sig
             )
             return 0 if stopping and code == 0 else 1
         sig = next_signal.result()
-        if sig == signal.SIGHUP:
+        action = signal_action(sig, stopping)
+        if action == "reload":
             job.config = reload_validated(job, serving.reload)
-        elif not stopping:
+        elif action == "drain":
             stopping = True
             emit_event("supervisor-draining", signal=sig.name, graceful_timeout_s=settings.graceful_timeout_s)
             serving.drain()
-        elif sig == signal.SIGINT:
-            # A second Ctrl-C while draining: stop now, cutting open streams.
+        elif action == "stop-now":
             emit_event("supervisor-quick-stop", "warning")
             serving.stop_now()
 
