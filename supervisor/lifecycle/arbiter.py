@@ -89,24 +89,23 @@ class ArbiterServing:
         )
         return None
 
-    @property
-    def arbiter(self) -> asyncio.subprocess.Process:
+    def _started(self) -> asyncio.subprocess.Process:
         if self._arbiter is None:
             raise RuntimeError("the arbiter has not been started")
         return self._arbiter
 
     def started_fields(self) -> Mapping[str, object]:
-        return {"workers": self._workers, "arbiter_pid": self.arbiter.pid}
+        return {"workers": self._workers, "arbiter_pid": self._started().pid}
 
     async def finished(self) -> int:
-        return await self.arbiter.wait()
+        return await self._started().wait()
 
     def reload(self, config: LoadedConfig) -> None:
         # gunicorn's graceful reload: new workers load the published config, old ones drain.
-        os.kill(self.arbiter.pid, signal.SIGHUP)
+        os.kill(self._started().pid, signal.SIGHUP)
 
     def drain(self) -> None:
-        self.arbiter.send_signal(signal.SIGTERM)
+        self._started().send_signal(signal.SIGTERM)
 
     def stop_now(self) -> None:
-        self.arbiter.send_signal(signal.SIGINT)
+        self._started().send_signal(signal.SIGINT)
