@@ -1,1 +1,2 @@
-"""Process lifecycle: the click CLI, gunicorn wiring, pid file and signals."""
+"""The supervisor process: the click CLI (``cli``), process lifecycle (``lifecycle``) and the
+other commands (``commands``)."""

@@ -25,8 +25,6 @@ from coderouter_supervisor.state import (
     sqlite_library_version,
     state_admin,
 )
-from coderouter_supervisor.supervisor.admin_endpoint import ADMIN_HOST
-from coderouter_supervisor.supervisor.budget_command import budget
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -40,34 +38,29 @@ from coderouter_supervisor.supervisor.cli_support import (
     state_option,
     validated,
 )
-from coderouter_supervisor.supervisor.doctor_command import doctor
-from coderouter_supervisor.supervisor.install_service import install_service
-from coderouter_supervisor.supervisor.instance import (
+from coderouter_supervisor.supervisor.commands import COMMANDS, render_summary, unset_key_warnings
+from coderouter_supervisor.supervisor.lifecycle import (
+    ADMIN_HOST,
+    ArbiterServing,
+    InProcessServing,
     InstanceFiles,
-    register_instance,
-    remove_pid_file,
-    running_supervisor_pid,
-    write_pid_file,
-)
-from coderouter_supervisor.supervisor.keys_command import keys
-from coderouter_supervisor.supervisor.preflight import (
     Refusal,
+    Supervision,
+    SupervisorFlags,
+    SupervisorSettings,
     auth_refusal,
+    describe_protection,
     keys_required_notice,
     open_to_anyone,
     port_problem,
+    read_reload_outcome,
+    register_instance,
+    remove_pid_file,
+    run_supervisor,
+    running_supervisor_pid,
     sqlite_has_wal_reset_bug,
+    write_pid_file,
 )
-from coderouter_supervisor.supervisor.reload_outcome import read_reload_outcome
-from coderouter_supervisor.supervisor.settings import (
-    SupervisorFlags,
-    SupervisorSettings,
-)
-from coderouter_supervisor.supervisor.single_process import run_single_process
-from coderouter_supervisor.supervisor.stats_command import stats
-from coderouter_supervisor.supervisor.summary import render_summary, unset_key_warnings
-from coderouter_supervisor.supervisor.supervise import Supervision, run_supervisor
-from coderouter_supervisor.supervisor.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import (
     ConfigError,
     SupervisorSection,
@@ -171,7 +164,7 @@ def start(
         register_instance(instance_registry(), path, files)
     try:
         # One worker needs no arbiter: the gateway runs in this process (half the memory).
-        code = run_single_process(job) if settings.workers == 1 else run_supervisor(job)
+        code = run_supervisor(job, InProcessServing() if settings.workers == 1 else ArbiterServing())
     finally:
         remove_pid_file(files)
     sys.exit(code)
@@ -305,8 +298,5 @@ def reload(config: str | None, state: str | None, timeout: float) -> None:
     )
 
 
-main.add_command(budget)
-main.add_command(doctor)
-main.add_command(install_service)
-main.add_command(keys)
-main.add_command(stats)
+for command in COMMANDS:
+    main.add_command(command)

@@ -14,11 +14,12 @@ from pathlib import Path
 import click
 
 from coderouter_supervisor.state import default_state_path
-from coderouter_supervisor.supervisor.instance import InstanceFiles, registered_instance
-from coderouter_supervisor.supervisor.settings import (
+from coderouter_supervisor.supervisor.lifecycle import (
+    InstanceFiles,
     SettingError,
     SupervisorFlags,
     SupervisorSettings,
+    registered_instance,
     resolve_settings,
 )
 from coderouter_supervisor.worker.config import (

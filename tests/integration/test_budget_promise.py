@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from coderouter_supervisor.state import LedgerEntry, state_admin
-from coderouter_supervisor.supervisor.keys_command import add_key
+from coderouter_supervisor.supervisor.commands.keys import add_key
 from coderouter_supervisor.worker.routing.facts import month_key
 
 from support.configs import providers_yaml

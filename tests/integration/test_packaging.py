@@ -54,6 +54,13 @@ def test_every_source_package_and_data_file_ships(wheel: zipfile.ZipFile) -> Non
     assert "coderouter_supervisor/worker/py.typed" in names
 
 
+def test_no_module_ships_that_the_tree_lacks(wheel: zipfile.ZipFile) -> None:
+    """setuptools reuses ``build/lib``: a module moved or deleted since the last build would ship."""
+    shipped = [name for name in wheel.namelist() if name.startswith("coderouter_supervisor/")]
+    stale = [name for name in shipped if not (ROOT / name).exists()]
+    assert stale == [], f"{stale}: rm -rf build/ and build again"
+
+
 def test_console_script_points_at_the_cli(wheel: zipfile.ZipFile) -> None:
     (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
     assert (
@@ -62,3 +69,11 @@ def test_console_script_points_at_the_cli(wheel: zipfile.ZipFile) -> None:
     )
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert declared == ">=3.11"
+
+
+@pytest.mark.parametrize("layer", ["etc", "state", "supervisor", "worker"])
+def test_the_tree_imports_as_it_installs(layer: str) -> None:
+    """The checkout's `coderouter_supervisor/` links each layer: mypy and editable installs read the tree."""
+    linked = ROOT / "coderouter_supervisor" / layer
+    assert linked.is_symlink(), linked
+    assert linked.resolve() == (ROOT / layer).resolve()

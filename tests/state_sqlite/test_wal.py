@@ -17,7 +17,7 @@ from coderouter_supervisor.state import (
     wal_bytes,
 )
 from coderouter_supervisor.state.connection import connect
-from coderouter_supervisor.supervisor.wal_keeper import MAX_WAL_BYTES, WalKeeper, checkpoint_due
+from coderouter_supervisor.supervisor.lifecycle.wal_keeper import MAX_WAL_BYTES, WalKeeper, checkpoint_due
 from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 # More than SQLite's default autocheckpoint threshold of 1000 pages.

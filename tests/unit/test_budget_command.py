@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coderouter_supervisor.supervisor.budget_command import unknown_ledger
+from coderouter_supervisor.supervisor.commands.budget import unknown_ledger
 
 
 @pytest.mark.parametrize(

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from coderouter_supervisor.supervisor.doctor_answers import (
+from coderouter_supervisor.supervisor.commands.doctor.answers import (
     judge_cache_usage,
     judge_plain_reply,
     judge_reasoning,
     judge_stream,
     judge_tools,
 )
-from coderouter_supervisor.supervisor.doctor_box import (
+from coderouter_supervisor.supervisor.commands.doctor.box import (
     DISK_FAIL_BYTES,
     DISK_WARN_BYTES,
     WriteRefusal,
@@ -25,14 +25,14 @@ from coderouter_supervisor.supervisor.doctor_box import (
     judge_sqlite,
     judge_state_location,
 )
-from coderouter_supervisor.supervisor.doctor_checks import (
+from coderouter_supervisor.supervisor.commands.doctor.checks import (
     judge_authenticated,
     judge_context,
     judge_model,
     judge_provider,
     judge_reachable,
 )
-from coderouter_supervisor.supervisor.doctor_results import (
+from coderouter_supervisor.supervisor.commands.doctor.results import (
     Answer,
     CheckResult,
     Observed,
@@ -43,7 +43,7 @@ from coderouter_supervisor.supervisor.doctor_results import (
     render_section,
     worst,
 )
-from coderouter_supervisor.supervisor.wal_keeper import describe_protection
+from coderouter_supervisor.supervisor.lifecycle.wal_keeper import describe_protection
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 

@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from coderouter_supervisor.supervisor.install_service import (
+from coderouter_supervisor.supervisor.commands.install_service import (
     USER_DROPPED,
     UnitRequest,
     find_command,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from coderouter_supervisor.supervisor.supervise import _process_settings
+from coderouter_supervisor.supervisor.lifecycle.reload import _process_settings
 from coderouter_supervisor.worker.config import LoadedConfig, parse_config
 
 BASE = """\

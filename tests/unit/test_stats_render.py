@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coderouter_supervisor.supervisor.stats_command import render_stats
+from coderouter_supervisor.supervisor.commands.stats import render_stats
 
 
 def _stats(cost_counter: float, spent: list[float | None]) -> dict[str, Any]:

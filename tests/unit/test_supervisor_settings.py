@@ -10,20 +10,20 @@ from typing import Literal
 
 import pytest
 
-from coderouter_supervisor.supervisor.instance import (
+from coderouter_supervisor.supervisor.lifecycle.instance import (
     InstanceFiles,
     remove_pid_file,
     running_supervisor_pid,
     write_atomically,
     write_pid_file,
 )
-from coderouter_supervisor.supervisor.preflight import (
+from coderouter_supervisor.supervisor.lifecycle.preflight import (
     auth_refusal,
     bind_refusal,
     port_problem,
     sqlite_has_wal_reset_bug,
 )
-from coderouter_supervisor.supervisor.settings import (
+from coderouter_supervisor.supervisor.lifecycle.settings import (
     DEFAULT_GRACEFUL_TIMEOUT_S,
     SettingError,
     SupervisorFlags,

@@ -17,13 +17,6 @@ from coderouter_supervisor.worker.providers.exchange import (
     stream_openai,
 )
 from coderouter_supervisor.worker.providers.fallback import FailedAttempt, first_success
-from coderouter_supervisor.worker.providers.probe import (
-    StreamedEvents,
-    probe_answer,
-    probe_models,
-    probe_ollama_details,
-    probe_stream,
-)
 from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
 
 __all__ = [
@@ -32,14 +25,9 @@ __all__ = [
     "FailedAttempt",
     "ProviderCall",
     "StreamRelay",
-    "StreamedEvents",
     "complete_anthropic",
     "complete_openai",
     "first_success",
-    "probe_answer",
-    "probe_models",
-    "probe_ollama_details",
-    "probe_stream",
     "read_api_key",
     "stream_anthropic",
     "stream_openai",

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from coderouter_supervisor.supervisor.instance import InstanceFiles, write_atomically
+from coderouter_supervisor.supervisor.lifecycle.instance import InstanceFiles, write_atomically
 
 ReloadResult = Literal["accepted", "unchanged", "refused"]
 

@@ -27,7 +27,7 @@ from coderouter_supervisor.supervisor.cli_support import (
     settings_for,
     state_option,
 )
-from coderouter_supervisor.supervisor.doctor_box import (
+from coderouter_supervisor.supervisor.commands.doctor.box import (
     WriteRefusal,
     judge_bind,
     judge_free_disk,
@@ -35,18 +35,23 @@ from coderouter_supervisor.supervisor.doctor_box import (
     judge_sqlite,
     judge_state_location,
 )
-from coderouter_supervisor.supervisor.doctor_checks import judge_provider
-from coderouter_supervisor.supervisor.doctor_probes import observe_providers
-from coderouter_supervisor.supervisor.doctor_results import (
+from coderouter_supervisor.supervisor.commands.doctor.checks import judge_provider
+from coderouter_supervisor.supervisor.commands.doctor.observe import observe_providers
+from coderouter_supervisor.supervisor.commands.doctor.results import (
     CheckResult,
     Observed,
     render_section,
     render_summary,
     worst,
 )
-from coderouter_supervisor.supervisor.preflight import Refusal, auth_refusal, sqlite_has_wal_reset_bug
-from coderouter_supervisor.supervisor.settings import SupervisorFlags, SupervisorSettings
-from coderouter_supervisor.supervisor.wal_keeper import describe_protection
+from coderouter_supervisor.supervisor.lifecycle import (
+    Refusal,
+    SupervisorFlags,
+    SupervisorSettings,
+    auth_refusal,
+    describe_protection,
+    sqlite_has_wal_reset_bug,
+)
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, ProviderConfig
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback
 from coderouter_supervisor.worker.providers import read_api_key

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from coderouter_supervisor.supervisor.doctor_results import (
+from coderouter_supervisor.supervisor.commands.doctor.results import (
     Answer,
     CheckResult,
     StreamAnswer,

@@ -14,9 +14,15 @@ from typing import Any
 
 import httpx
 
-from coderouter_supervisor.supervisor.doctor_answers import PROBE_TOOL
-from coderouter_supervisor.supervisor.doctor_checks import CONTEXT_FIELDS
-from coderouter_supervisor.supervisor.doctor_results import (
+from coderouter_supervisor.supervisor.commands.doctor.answers import PROBE_TOOL
+from coderouter_supervisor.supervisor.commands.doctor.checks import CONTEXT_FIELDS
+from coderouter_supervisor.supervisor.commands.doctor.probe import (
+    probe_answer,
+    probe_models,
+    probe_ollama_details,
+    probe_stream,
+)
+from coderouter_supervisor.supervisor.commands.doctor.results import (
     Answer,
     Observed,
     ProbeFailure,
@@ -31,13 +37,7 @@ from coderouter_supervisor.worker.errors import (
     UpstreamHTTPError,
     UpstreamTimeout,
 )
-from coderouter_supervisor.worker.providers import (
-    ProviderCall,
-    probe_answer,
-    probe_models,
-    probe_ollama_details,
-    probe_stream,
-)
+from coderouter_supervisor.worker.providers import ProviderCall
 
 PLAIN_PROMPT = "Reply with the single word PONG."
 PLAIN_MAX_TOKENS = 16

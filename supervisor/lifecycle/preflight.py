@@ -8,7 +8,7 @@ import socket
 from dataclasses import dataclass
 
 from coderouter_supervisor.state import StateError, state_admin
-from coderouter_supervisor.supervisor.settings import SupervisorSettings
+from coderouter_supervisor.supervisor.lifecycle.settings import SupervisorSettings
 from coderouter_supervisor.worker.config import SupervisorSection
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback
 

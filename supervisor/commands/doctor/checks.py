@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from coderouter_supervisor.supervisor.doctor_answers import (
+from coderouter_supervisor.supervisor.commands.doctor.answers import (
     judge_cache_usage,
     judge_plain_reply,
     judge_reasoning,
     judge_stream,
     judge_tools,
 )
-from coderouter_supervisor.supervisor.doctor_results import (
+from coderouter_supervisor.supervisor.commands.doctor.results import (
     Answer,
     CheckResult,
     Observed,

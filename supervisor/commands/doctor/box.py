@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 
-from coderouter_supervisor.supervisor.doctor_results import CheckResult, Verdict
+from coderouter_supervisor.supervisor.commands.doctor.results import CheckResult, Verdict
 
 NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb", "smb3", "smbfs", "fuse.sshfs", "9p", "ceph", "glusterfs", "afs", "davfs"}
