@@ -25,6 +25,7 @@ from typing import Literal
 
 from coderouter_supervisor.state.connection import write_transaction
 from coderouter_supervisor.state.heartbeats import process_exists
+from coderouter_supervisor.state.worker_liveness import LastSeen, worker_gone
 
 # How long a reclaimed hold stays marked so that its worker's late settle replaces the charge. Only a
 # worker that is alive can settle late, and one paused this long has been stopped on purpose.
@@ -105,9 +106,9 @@ def _reclaim(c: sqlite3.Connection, now: float, exists: Callable[[int], bool]) -
         _RECLAIM_CANDIDATES, (now, now)
     ).fetchall():
         if worker_id not in gone:
-            silent = pid is not None and exited_at is None and beat_deadline < now
-            gone[worker_id] = pid is None or exited_at is not None or (silent and not exists(int(pid)))
-            if silent and gone[worker_id]:
+            seen = None if pid is None else LastSeen(int(pid), exited_at is not None, beat_deadline, True)
+            gone[worker_id] = worker_gone(seen, now, exists)
+            if seen is not None and not seen.exited and gone[worker_id]:  # silent, and now known gone
                 c.execute("UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", (now, worker_id))
         if gone[worker_id]:
             reason: ReclaimReason = "worker-gone"
