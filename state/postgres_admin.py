@@ -12,8 +12,8 @@ from coderouter_supervisor.state.backend import StoreDescription
 from coderouter_supervisor.state.budget_ledger import LedgerEntry
 from coderouter_supervisor.state.client_keys import ClientKey, KeySetting, KeyValue
 from coderouter_supervisor.state.heartbeats import WorkerHeartbeat, process_exists
+from coderouter_supervisor.state.hold_reclaim import this_box
 from coderouter_supervisor.state.postgres_connection import PostgresLocation, on_own_connection
-from coderouter_supervisor.state.worker_liveness import this_box
 
 if TYPE_CHECKING:
     from coderouter_supervisor.state.postgres_connection import Connection

@@ -5,7 +5,7 @@ transaction holding the advisory lock of its (ledger entry, month), so reservati
 one at a time on every box. Spend and holds are read in one statement (one snapshot), so a reclaim or
 settle committed meanwhile by a transaction without that lock is seen whole or not at all. Reclaiming
 locks the candidate holds (``FOR UPDATE``, in id order): two reservations never charge one hold twice.
-Whether a hold's worker is gone is :func:`~.worker_liveness.worker_gone`.
+Which holds are reclaimed is :func:`~.hold_reclaim.plan_reclaim`, as on SQLite.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ from coderouter_supervisor.state.budget_ledger import (
     Hold,
     HoldFate,
     LedgerEntry,
-    ReclaimedHold,
-    ReclaimReason,
     Settled,
     Settlement,
 )
+from coderouter_supervisor.state.hold_reclaim import HoldCandidate, LastSeen, ReclaimedHold, plan_reclaim
 from coderouter_supervisor.state.postgres_connection import advisory_lock
-from coderouter_supervisor.state.worker_liveness import LastSeen, worker_gone
 
 if TYPE_CHECKING:
     from coderouter_supervisor.state.postgres_connection import Connection
@@ -41,38 +39,29 @@ _RECLAIM_CANDIDATES = """
 
 
 def _reclaim(c: Connection, now: float, box: str, exists: Callable[[int], bool]) -> tuple[ReclaimedHold, ...]:
-    reclaimed: list[ReclaimedHold] = []
-    gone: dict[int, bool] = {}
-    for (
-        row_id,
-        provider,
-        month,
-        amount,
-        worker_id,
-        expires_at,
-        pid,
-        exited,
-        deadline,
-        worker_box,
-    ) in c.execute(_RECLAIM_CANDIDATES, (now, now)).fetchall():
-        if worker_id not in gone:
-            seen = (
-                None if pid is None else LastSeen(int(pid), bool(exited), float(deadline), worker_box == box)
-            )
-            gone[worker_id] = worker_gone(seen, now, exists)
-            if seen is not None and not seen.exited and gone[worker_id]:  # silent, and now known gone
-                c.execute("UPDATE worker_heartbeat SET exited_at = %s WHERE id = %s", (now, worker_id))
-        if gone[worker_id]:
-            reason: ReclaimReason = "worker-gone"
-        elif expires_at < now:
-            reason = "hold-expired"
-        else:
-            continue  # silent but still there: paused or busy, it may yet settle
-        add_spend(c, provider, month, Settlement(float(amount)))
-        c.execute("UPDATE budget_reservation SET reclaimed_at = %s WHERE id = %s", (now, row_id))
-        reclaimed.append(ReclaimedHold(provider, month, float(amount), int(worker_id), reason))
+    rows = c.execute(_RECLAIM_CANDIDATES, (now, now)).fetchall()
+    candidates = [
+        HoldCandidate(
+            int(row_id),
+            str(provider),
+            str(month),
+            float(amount),
+            int(worker_id),
+            float(expires_at),
+            None if pid is None else LastSeen(int(pid), bool(exited), float(deadline), worker_box == box),
+        )
+        for row_id, provider, month, amount, worker_id, expires_at, pid, exited, deadline, worker_box in rows
+    ]
+    plan = plan_reclaim(candidates, now, exists)
+    if plan.workers_gone:
+        c.execute(
+            "UPDATE worker_heartbeat SET exited_at = %s WHERE id = ANY(%s)", (now, list(plan.workers_gone))
+        )
+    for hold_id, hold in plan.holds:
+        add_spend(c, hold.provider, hold.month, Settlement(hold.amount_usd))
+        c.execute("UPDATE budget_reservation SET reclaimed_at = %s WHERE id = %s", (now, hold_id))
     c.execute("DELETE FROM budget_reservation WHERE reclaimed_at < %s", (now - RECLAIMED_KEPT_S,))
-    return tuple(reclaimed)
+    return tuple(hold for _, hold in plan.holds)
 
 
 def _spent(c: Connection, provider: str, month: str) -> float:

@@ -23,12 +23,12 @@ from coderouter_supervisor.state.budget_ledger import Hold, LedgerEntry, Settled
 from coderouter_supervisor.state.client_keys import ClientKey
 from coderouter_supervisor.state.errors import StateUnavailable
 from coderouter_supervisor.state.heartbeats import HEARTBEAT_INTERVAL_S, WorkerHeartbeat, process_exists
+from coderouter_supervisor.state.hold_reclaim import this_box
 from coderouter_supervisor.state.key_admissions import Admitted, Refused
 from coderouter_supervisor.state.metric_series import RecentEvent, SeriesKey
 from coderouter_supervisor.state.postgres_connection import PostgresLocation, driver, run_transaction
 from coderouter_supervisor.state.postgres_schema import require_current_schema
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
-from coderouter_supervisor.state.worker_liveness import this_box
 
 if TYPE_CHECKING:
     from coderouter_supervisor.state.postgres_connection import Connection
