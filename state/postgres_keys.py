@@ -57,10 +57,11 @@ def add_key(conn: Connection, key: ClientKey) -> None:
 
 
 def revoke_key(conn: Connection, name: str, now: float) -> bool:
-    cursor = conn.execute(
-        "UPDATE client_key SET revoked_at = %s WHERE name = %s AND revoked_at IS NULL", (now, name)
-    )
-    return cursor.rowcount > 0
+    revoked = conn.execute(
+        "UPDATE client_key SET revoked_at = %s WHERE name = %s AND revoked_at IS NULL RETURNING name",
+        (now, name),
+    ).fetchone()
+    return revoked is not None
 
 
 def change_key_limits(conn: Connection, name: str, limits: Mapping[KeySetting, KeyValue]) -> bool:
@@ -134,7 +135,8 @@ def admit_request(
 
 
 def release_request(conn: Connection, admission_id: int, now: float) -> bool:
-    cursor = conn.execute(
-        "UPDATE key_admission SET released_at = %s WHERE id = %s AND released_at IS NULL", (now, admission_id)
-    )
-    return cursor.rowcount > 0
+    released = conn.execute(
+        "UPDATE key_admission SET released_at = %s WHERE id = %s AND released_at IS NULL RETURNING id",
+        (now, admission_id),
+    ).fetchone()
+    return released is not None
