@@ -2,25 +2,21 @@
 
 Callers go through the backend seam (:mod:`.backend`): :func:`open_state` gives a process its
 :class:`StateBackend` (after fork), :func:`state_admin` the one-off operations of the CLI and the
-arbiter. SQLite is the backend today, and this package is the only code that imports ``sqlite3``.
-The supervisor migrates the store once before any worker starts, and a worker that finds another
-schema version refuses to start.
+arbiter. A file path is a SQLite store (the embedded default), a ``postgresql://`` URL a PostgreSQL
+one (several gateway boxes sharing budgets); this package is the only code that imports ``sqlite3``
+or ``psycopg``. The supervisor migrates the store once before any worker starts, and a worker that
+finds another schema version refuses to start.
 """
 
 from __future__ import annotations
 
 from coderouter_supervisor.state.backend import StateAdmin, StateBackend, StoreDescription
 from coderouter_supervisor.state.backends import StateLocation, open_state, state_admin
-from coderouter_supervisor.state.budget_ledger import (
-    Hold,
-    LedgerEntry,
-    ReclaimedHold,
-    Settled,
-    Settlement,
-)
+from coderouter_supervisor.state.budget_ledger import Hold, LedgerEntry, Settled, Settlement
 from coderouter_supervisor.state.client_keys import ClientKey, KeyNameTaken, KeySetting, KeyValue
 from coderouter_supervisor.state.errors import SchemaMismatch, StateError, StateUnavailable
 from coderouter_supervisor.state.heartbeats import DEAD_AFTER_S, HEARTBEAT_INTERVAL_S, WorkerHeartbeat
+from coderouter_supervisor.state.hold_reclaim import ReclaimedHold
 from coderouter_supervisor.state.key_admissions import Admitted, Refused
 from coderouter_supervisor.state.metric_series import RecentEvent, SeriesKey
 from coderouter_supervisor.state.paths import default_state_path

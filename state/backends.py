@@ -1,6 +1,7 @@
 """Which backend serves a state location: one row per kind, chosen by the location's form.
 
-A file path is SQLite. A URL (``scheme://…``) names its backend by its scheme; a scheme without a row
+A file path is SQLite; a ``postgresql://`` (or ``postgres://``) URL is PostgreSQL. A URL
+(``scheme://…``) names its backend by its scheme; a scheme without a row
 here is refused with a :class:`StateUnavailable` naming only the scheme (a URL may carry a password).
 """
 
@@ -12,6 +13,9 @@ from pathlib import Path
 
 from coderouter_supervisor.state.backend import StateAdmin, StateBackend
 from coderouter_supervisor.state.errors import StateUnavailable
+from coderouter_supervisor.state.postgres_admin import PostgresStateAdmin
+from coderouter_supervisor.state.postgres_connection import PostgresLocation
+from coderouter_supervisor.state.postgres_store import PostgresStateStore
 from coderouter_supervisor.state.sqlite_admin import SqliteStateAdmin
 from coderouter_supervisor.state.sqlite_store import SqliteStateStore
 
@@ -30,13 +34,20 @@ async def _open_sqlite(location: StateLocation) -> StateBackend:
     return await SqliteStateStore.open(Path(location))
 
 
+async def _open_postgres(location: StateLocation) -> StateBackend:
+    return await PostgresStateStore.open(str(location))
+
+
 BACKENDS: dict[str, BackendKind] = {
     "sqlite": BackendKind(open=_open_sqlite, admin=lambda location: SqliteStateAdmin(Path(location))),
+    "postgresql": BackendKind(
+        open=_open_postgres, admin=lambda location: PostgresStateAdmin(PostgresLocation(str(location)))
+    ),
 }
 
 
-# URL schemes and the backend each names; a location without a scheme is a SQLite file path.
-URL_SCHEMES: dict[str, str] = {}
+# URL schemes and the backend each names (libpq's two); a location without a scheme is a SQLite file path.
+URL_SCHEMES: dict[str, str] = {"postgresql": "postgresql", "postgres": "postgresql"}
 
 
 def backend_kind(location: StateLocation) -> str:

@@ -25,12 +25,17 @@ from typing import Literal
 
 from coderouter_supervisor.state.connection import write_transaction
 from coderouter_supervisor.state.heartbeats import process_exists
+from coderouter_supervisor.state.hold_reclaim import (
+    HoldCandidate,
+    LastSeen,
+    ReclaimedHold,
+    plan_reclaim,
+)
 
 # How long a reclaimed hold stays marked so that its worker's late settle replaces the charge. Only a
 # worker that is alive can settle late, and one paused this long has been stopped on purpose.
 RECLAIMED_KEPT_S = 7 * 24 * 3600.0
 
-ReclaimReason = Literal["worker-gone", "hold-expired"]
 HoldFate = Literal["held", "reclaimed", "gone"]
 
 
@@ -56,17 +61,6 @@ class Settlement:
     input_tokens: int = 0
     output_tokens: int = 0
     requests: int = 1
-
-
-@dataclass(frozen=True)
-class ReclaimedHold:
-    """A hold charged at its full amount because its worker can no longer settle it (or it expired)."""
-
-    provider: str
-    month: str
-    amount_usd: float
-    worker_id: int
-    reason: ReclaimReason
 
 
 @dataclass(frozen=True)
@@ -99,27 +93,28 @@ _RECLAIM_CANDIDATES = """
 
 
 def _reclaim(c: sqlite3.Connection, now: float, exists: Callable[[int], bool]) -> tuple[ReclaimedHold, ...]:
-    reclaimed: list[ReclaimedHold] = []
-    gone: dict[int, bool] = {}
-    for row_id, provider, month, amount, worker_id, expires_at, pid, exited_at, beat_deadline in c.execute(
-        _RECLAIM_CANDIDATES, (now, now)
-    ).fetchall():
-        if worker_id not in gone:
-            silent = pid is not None and exited_at is None and beat_deadline < now
-            gone[worker_id] = pid is None or exited_at is not None or (silent and not exists(int(pid)))
-            if silent and gone[worker_id]:
-                c.execute("UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", (now, worker_id))
-        if gone[worker_id]:
-            reason: ReclaimReason = "worker-gone"
-        elif expires_at < now:
-            reason = "hold-expired"
-        else:
-            continue  # silent but still there: paused or busy, it may yet settle
-        _add_spend(c, provider, month, Settlement(float(amount)))
-        c.execute("UPDATE budget_reservation SET reclaimed_at = ? WHERE id = ?", (now, row_id))
-        reclaimed.append(ReclaimedHold(provider, month, float(amount), int(worker_id), reason))
+    rows = c.execute(_RECLAIM_CANDIDATES, (now, now)).fetchall()
+    candidates = [
+        HoldCandidate(
+            int(row_id),
+            provider,
+            month,
+            float(amount),
+            int(worker_id),
+            float(expires_at),
+            None if pid is None else LastSeen(int(pid), exited_at is not None, float(beat_deadline), True),
+        )
+        for row_id, provider, month, amount, worker_id, expires_at, pid, exited_at, beat_deadline in rows
+    ]
+    plan = plan_reclaim(candidates, now, exists)
+    c.executemany(
+        "UPDATE worker_heartbeat SET exited_at = ? WHERE id = ?", [(now, w) for w in plan.workers_gone]
+    )
+    for hold_id, hold in plan.holds:
+        _add_spend(c, hold.provider, hold.month, Settlement(hold.amount_usd))
+        c.execute("UPDATE budget_reservation SET reclaimed_at = ? WHERE id = ?", (now, hold_id))
     c.execute("DELETE FROM budget_reservation WHERE reclaimed_at < ?", (now - RECLAIMED_KEPT_S,))
-    return tuple(reclaimed)
+    return tuple(hold for _, hold in plan.holds)
 
 
 def _spent(c: sqlite3.Connection, provider: str, month: str) -> float:

@@ -1,7 +1,7 @@
-"""Errors raised by the state store; ``sqlite3`` errors never leave this package.
+"""Errors raised by the state store; ``sqlite3`` and ``psycopg`` errors never leave this package.
 
 StateError              base: anything the store could not do
-├── StateUnavailable    the file cannot be opened or written (missing, read-only, corrupt, disk full)
+├── StateUnavailable    the store cannot be used (file missing, read-only, corrupt, full; server down)
 └── SchemaMismatch      the file's schema version is not the one this code speaks
 """
 

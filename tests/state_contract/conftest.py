@@ -13,11 +13,16 @@ import pytest
 
 from coderouter_supervisor.state import StateLocation, state_admin
 
+from support.postgres_databases import fresh_database, postgres
 from support.state_stores import StoreUnderTest
 
-# A location no store exists at yet, per backend kind: a file under tmp_path for SQLite.
-FRESH_LOCATIONS: dict[str, Callable[[Path], StateLocation]] = {
-    "sqlite": lambda tmp_path: tmp_path / "state.db",
+__all__ = ["postgres"]  # the session's PostgreSQL server, a fixture
+
+# A location no store exists at yet, per backend kind: a file under tmp_path for SQLite, a new
+# database on the session's server for PostgreSQL.
+FRESH_LOCATIONS: dict[str, Callable[[pytest.FixtureRequest, Path], StateLocation]] = {
+    "sqlite": lambda request, tmp_path: tmp_path / "state.db",
+    "postgresql": lambda request, tmp_path: fresh_database(request.getfixturevalue("postgres"), request),
 }
 
 
@@ -25,7 +30,7 @@ FRESH_LOCATIONS: dict[str, Callable[[Path], StateLocation]] = {
 def fresh_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreUnderTest]:
     """A store of one kind that was never migrated."""
     kind: str = request.param
-    location = FRESH_LOCATIONS[kind](tmp_path)
+    location = FRESH_LOCATIONS[kind](request, tmp_path)
     yield StoreUnderTest(kind, location, state_admin(location))
 
 

@@ -22,6 +22,18 @@ def test_a_file_path_is_sqlite(location: Path | str) -> None:
     assert backend_kind(location) == "sqlite"
 
 
+@pytest.mark.parametrize(
+    "location",
+    [
+        pytest.param("postgresql://gateway@db.lan:5432/coderouter", id="postgresql"),
+        pytest.param("postgres://gateway@db.lan/coderouter?sslmode=verify-full", id="postgres-alias"),
+        pytest.param("PostgreSQL://gateway@db.lan/coderouter", id="scheme-case"),
+    ],
+)
+def test_a_postgresql_url_is_postgresql(location: str) -> None:
+    assert backend_kind(location) == "postgresql"
+
+
 def test_a_url_of_an_unknown_scheme_is_refused_without_its_password() -> None:
     with pytest.raises(StateUnavailable) as refused:
         state_admin("redis://user:s3cret@db.example:6379/0")
