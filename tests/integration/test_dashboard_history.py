@@ -3,7 +3,9 @@ drawn by the page in headless Chromium, which asks nothing of any other host."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,7 +142,32 @@ def test_the_history_follows_real_traffic_and_names_each_key(team: Team) -> None
 
     listed = team.gateway.cli("keys", "list")
     assert listed.returncode == 0, listed.stderr
-    assert "at this rate" in listed.stdout
+    assert keys["alice"]["projection"]["sentence"] in listed.stdout
+
+    stats = team.gateway.cli("stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    as_json = json.loads(stats.stdout)
+    # Read a moment later: the same months, with projections of that moment.
+    assert [{**k, "projection": None} for k in as_json["keys"]] == [
+        {**k, "projection": None} for k in data["keys"]
+    ]
+    assert [p["name"] for p in as_json["month"]["projections"]] == ["cloud"]
+    assert sum(as_json["history"]["hour"]["requests_per_s"]) * 60 == pytest.approx(11)
+    table = team.gateway.cli("stats")
+    assert cloud["sentence"] in table.stdout and keys["bob"]["projection"]["sentence"] in table.stdout
+
+
+def test_stats_watch_draws_the_last_hour_as_sparklines(team: Team) -> None:
+    serve_traffic(team)
+    time.sleep(1.5)
+    with pytest.raises(subprocess.TimeoutExpired) as watching:
+        team.gateway.cli("stats", "--watch", timeout=5)
+    raw = watching.value.stdout  # what it printed before the timeout killed it (bytes)
+    frame = raw.decode() if isinstance(raw, bytes) else str(raw)
+    assert "last hour, by minute:" in frame
+    rps = next(line for line in frame.splitlines() if line.strip().startswith("requests/s "))
+    assert rps.split()[1][-1] in "▁▂▃▄▅▆▇█" and len(rps.split()[1]) == 60
+    assert "fallback http-500" in frame and "local p50" in frame
 
 
 @pytest.mark.requires("chromium")
