@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from support.chromium import page_requests, rendered_dom, screenshot
 from support.fake_upstream import Failure, FakeUpstream, Reply, Usage
@@ -205,3 +206,21 @@ def test_every_chart_draws_its_series_and_the_page_stays_on_the_gateway(team: Te
     assert outside == set(), outside
     image = screenshot(url, "dashboard-history.png")
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 10_000
+
+
+GRAFANA_DASHBOARD = Path(__file__).resolve().parents[2] / "examples" / "grafana-dashboard.json"
+
+
+def test_every_metric_the_grafana_example_queries_is_exposed(team: Team) -> None:
+    serve_traffic(team)
+    time.sleep(1.5)
+    scraped = httpx.get(f"{team.gateway.base_url}/metrics", timeout=10)
+    assert scraped.status_code == 200
+    exposed = {
+        sample.name for family in text_string_to_metric_families(scraped.text) for sample in family.samples
+    }
+    panels = json.loads(GRAFANA_DASHBOARD.read_text())["panels"]
+    queries = [target["expr"] for panel in panels for target in panel["targets"]]
+    queried = {name for query in queries for name in re.findall(r"\bcoderouter_[a-z0-9_]+", query)}
+    assert len(panels) >= 10 and len(queried) >= 10
+    assert queried - exposed == set()
