@@ -45,17 +45,20 @@ def bucket_start(at: float, resolution: Resolution) -> int:
 
 
 def add_rollup(conn: sqlite3.Connection, rollup: Rollup) -> None:
-    """Inside the caller's write transaction: add ``rollup`` to its minute and hour, prune old rows."""
+    """Inside the caller's write transaction: add ``rollup`` to its minute and hour, prune old rows.
+    Rows are written in key order, so that writers that lock rows one by one (a server database)
+    cannot deadlock on each other's rows."""
     for resolution, width in RESOLUTION_S.items():
         start = bucket_start(rollup.at, resolution)
         conn.executemany(
             """
             INSERT INTO metric_rollup (resolution, start, name, labels, value) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (resolution, start, name, labels) DO UPDATE SET value = value + excluded.value
+            ON CONFLICT (resolution, start, name, labels)
+            DO UPDATE SET value = metric_rollup.value + excluded.value
             """,
             [
                 (width, start, name, encode_labels(labels), value)
-                for (name, labels), value in rollup.deltas.items()
+                for (name, labels), value in sorted(rollup.deltas.items())
                 if value
             ],
         )
