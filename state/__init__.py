@@ -18,21 +18,32 @@ from coderouter_supervisor.state.errors import SchemaMismatch, StateError, State
 from coderouter_supervisor.state.heartbeats import DEAD_AFTER_S, HEARTBEAT_INTERVAL_S, WorkerHeartbeat
 from coderouter_supervisor.state.hold_reclaim import ReclaimedHold
 from coderouter_supervisor.state.key_admissions import Admitted, Refused
-from coderouter_supervisor.state.metric_series import RecentEvent, SeriesKey
+from coderouter_supervisor.state.metric_history import (
+    RESOLUTION_S,
+    RETENTION_S,
+    HistoryPoint,
+    Resolution,
+    Rollup,
+)
+from coderouter_supervisor.state.metric_series import RecentEvent
 from coderouter_supervisor.state.paths import default_state_path
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, sqlite_library_version
+from coderouter_supervisor.state.series_labels import SeriesKey
 from coderouter_supervisor.state.sqlite_store import SqliteStateStore
 from coderouter_supervisor.state.wal_checkpoint import wal_bytes
 
 __all__ = [
     "DEAD_AFTER_S",
     "HEARTBEAT_INTERVAL_S",
+    "RESOLUTION_S",
+    "RETENTION_S",
     "SCHEMA_VERSION",
     "Admitted",
     "AttemptRecord",
     "ClientKey",
     "HealthRecord",
+    "HistoryPoint",
     "Hold",
     "KeyNameTaken",
     "KeySetting",
@@ -42,6 +53,8 @@ __all__ = [
     "RecentEvent",
     "ReclaimedHold",
     "Refused",
+    "Resolution",
+    "Rollup",
     "SchemaMismatch",
     "SeriesKey",
     "Settled",

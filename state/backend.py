@@ -24,8 +24,10 @@ from coderouter_supervisor.state.budget_ledger import Hold, LedgerEntry, Settled
 from coderouter_supervisor.state.client_keys import ClientKey, KeySetting, KeyValue
 from coderouter_supervisor.state.heartbeats import WorkerHeartbeat
 from coderouter_supervisor.state.key_admissions import Admitted, Refused
-from coderouter_supervisor.state.metric_series import RecentEvent, SeriesKey
+from coderouter_supervisor.state.metric_history import HistoryPoint, Resolution, Rollup
+from coderouter_supervisor.state.metric_series import RecentEvent
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
+from coderouter_supervisor.state.series_labels import SeriesKey
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,15 @@ class StateBackend(Protocol):
         """Free an admitted request's slot; False when it was free already (idempotent)."""
 
     # Metrics
-    async def write_metric_series(self, worker_id: int, series: dict[SeriesKey, float]) -> None:
-        """Store ``series`` as worker ``worker_id``'s current (cumulative) values."""
+    async def write_metric_series(
+        self, worker_id: int, series: dict[SeriesKey, float], rollup: Rollup | None = None
+    ) -> None:
+        """Store ``series`` as worker ``worker_id``'s current (cumulative) values and, in the same
+        transaction, add ``rollup`` to the minute and hour it falls in (summed with every other
+        writer's) and drop history past its retention."""
+
+    async def read_history(self, resolution: Resolution, since: float) -> list[HistoryPoint]:
+        """The history rows of ``resolution`` from buckets starting at or after ``since``, oldest first."""
 
     async def metric_totals(self) -> dict[SeriesKey, float]:
         """Every series summed over every worker that ever wrote it."""
@@ -183,3 +192,7 @@ class StateAdmin(Protocol):
 
     def mark_gone_workers(self, now: float, exists: Callable[[int], bool] = ...) -> list[WorkerHeartbeat]:
         """Mark exited every live worker whose process no longer exists (``exists`` says); return them."""
+
+    # Metric history
+    def read_history(self, resolution: Resolution, since: float) -> list[HistoryPoint]:
+        """As :meth:`StateBackend.read_history`."""

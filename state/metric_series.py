@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from coderouter_supervisor.state.connection import write_transaction
-
-Labels = tuple[tuple[str, str], ...]
-SeriesKey = tuple[str, Labels]
+from coderouter_supervisor.state.metric_history import Rollup, add_rollup
+from coderouter_supervisor.state.series_labels import SeriesKey, decode_labels, encode_labels
 
 
 @dataclass(frozen=True)
@@ -27,16 +26,14 @@ class RecentEvent:
     fields: dict[str, Any]
 
 
-def _encode(labels: Labels) -> str:
-    return json.dumps([list(pair) for pair in labels], separators=(",", ":"))
-
-
-def _decode(text: str) -> Labels:
-    return tuple((str(k), str(v)) for k, v in json.loads(text))
-
-
-def write_metric_series(conn: sqlite3.Connection, worker_id: int, series: Mapping[SeriesKey, float]) -> None:
-    """Store ``series`` as worker ``worker_id``'s current values (one transaction)."""
+def write_metric_series(
+    conn: sqlite3.Connection,
+    worker_id: int,
+    series: Mapping[SeriesKey, float],
+    rollup: Rollup | None = None,
+) -> None:
+    """Store ``series`` as worker ``worker_id``'s current values and add ``rollup`` to the history,
+    in one transaction."""
 
     def op(c: sqlite3.Connection) -> None:
         c.executemany(
@@ -44,8 +41,10 @@ def write_metric_series(conn: sqlite3.Connection, worker_id: int, series: Mappin
             INSERT INTO metric_series (worker_id, name, labels, value) VALUES (?, ?, ?, ?)
             ON CONFLICT (worker_id, name, labels) DO UPDATE SET value = excluded.value
             """,
-            [(worker_id, name, _encode(labels), value) for (name, labels), value in series.items()],
+            [(worker_id, name, encode_labels(labels), value) for (name, labels), value in series.items()],
         )
+        if rollup is not None:
+            add_rollup(c, rollup)
 
     write_transaction(conn, op)
 
@@ -77,4 +76,4 @@ def recent_events(conn: sqlite3.Connection, limit: int = 50) -> list[RecentEvent
 def metric_totals(conn: sqlite3.Connection) -> dict[SeriesKey, float]:
     """Every series summed over all workers."""
     rows = conn.execute("SELECT name, labels, SUM(value) FROM metric_series GROUP BY name, labels")
-    return {(name, _decode(labels)): float(total) for name, labels, total in rows}
+    return {(name, decode_labels(labels)): float(total) for name, labels, total in rows}

@@ -13,6 +13,7 @@ from coderouter_supervisor.state.budget_ledger import LedgerEntry
 from coderouter_supervisor.state.client_keys import ClientKey, KeySetting, KeyValue
 from coderouter_supervisor.state.heartbeats import WorkerHeartbeat, process_exists
 from coderouter_supervisor.state.hold_reclaim import this_box
+from coderouter_supervisor.state.metric_history import HistoryPoint, Resolution
 from coderouter_supervisor.state.postgres_connection import PostgresLocation, on_own_connection
 
 if TYPE_CHECKING:
@@ -45,6 +46,13 @@ class PostgresStateAdmin:
             self.location,
             "read the budget ledger",
             lambda c: postgres_ledger.read_ledger(c, month, providers),
+        )
+
+    def read_history(self, resolution: Resolution, since: float) -> list[HistoryPoint]:
+        return on_own_connection(
+            self.location,
+            "read the metric history",
+            lambda c: postgres_workers.read_history(c, resolution, since),
         )
 
     def reset_ledger(self, provider: str, month: str) -> LedgerEntry:

@@ -3,7 +3,7 @@
 Versions are the same numbers as the SQLite file's (:data:`~.schema.SCHEMA_VERSION`): one version
 means one set of tables and rules on either backend. Migrations are forward-only; each entry of
 :data:`MIGRATIONS` is (the version it reaches, its statements), applied when the store is below that
-version. PostgreSQL stores start at version 7, so the first entry creates the whole schema at once.
+version. PostgreSQL stores start at version 7, so the first entry creates the schema of that version at once.
 :func:`migrate` runs under an advisory lock, so two boxes starting at once migrate once.
 """
 
@@ -106,6 +106,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             released_at  DOUBLE PRECISION
         );
         CREATE INDEX key_admission_key ON key_admission (key_name, admitted_at);
+        """,
+    ),
+    (
+        8,
+        """
+        CREATE TABLE metric_rollup (
+            resolution  INTEGER          NOT NULL,
+            start       BIGINT           NOT NULL,
+            name        TEXT             NOT NULL,
+            labels      TEXT             NOT NULL,
+            value       DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (resolution, start, name, labels)
+        );
         """,
     ),
 )

@@ -25,10 +25,12 @@ from coderouter_supervisor.state.errors import StateUnavailable
 from coderouter_supervisor.state.heartbeats import HEARTBEAT_INTERVAL_S, WorkerHeartbeat, process_exists
 from coderouter_supervisor.state.hold_reclaim import this_box
 from coderouter_supervisor.state.key_admissions import Admitted, Refused
-from coderouter_supervisor.state.metric_series import RecentEvent, SeriesKey
+from coderouter_supervisor.state.metric_history import HistoryPoint, Resolution, Rollup
+from coderouter_supervisor.state.metric_series import RecentEvent
 from coderouter_supervisor.state.postgres_connection import PostgresLocation, driver, run_transaction
 from coderouter_supervisor.state.postgres_schema import require_current_schema
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
+from coderouter_supervisor.state.series_labels import SeriesKey
 
 if TYPE_CHECKING:
     from coderouter_supervisor.state.postgres_connection import Connection
@@ -227,8 +229,13 @@ class PostgresStateStore:
     async def release_request(self, admission_id: int, now: float) -> bool:
         return await self._run(lambda c: postgres_keys.release_request(c, admission_id, now))
 
-    async def write_metric_series(self, worker_id: int, series: dict[SeriesKey, float]) -> None:
-        await self._run(lambda c: postgres_workers.write_metric_series(c, worker_id, series))
+    async def write_metric_series(
+        self, worker_id: int, series: dict[SeriesKey, float], rollup: Rollup | None = None
+    ) -> None:
+        await self._run(lambda c: postgres_workers.write_metric_series(c, worker_id, series, rollup))
+
+    async def read_history(self, resolution: Resolution, since: float) -> list[HistoryPoint]:
+        return await self._run(lambda c: postgres_workers.read_history(c, resolution, since))
 
     async def metric_totals(self) -> dict[SeriesKey, float]:
         return await self._run(postgres_workers.metric_totals)

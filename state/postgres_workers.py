@@ -13,13 +13,17 @@ from coderouter_supervisor.state.heartbeats import (
     _MISSED_BEATS_DEAD,
     WorkerHeartbeat,
 )
-from coderouter_supervisor.state.metric_series import (
-    RECENT_EVENTS_KEPT,
-    RecentEvent,
-    SeriesKey,
-    _decode,
-    _encode,
+from coderouter_supervisor.state.metric_history import (
+    RESOLUTION_S,
+    HistoryPoint,
+    Resolution,
+    Rollup,
+    expired_before,
+    history_point,
+    rollup_rows,
 )
+from coderouter_supervisor.state.metric_series import RECENT_EVENTS_KEPT, RecentEvent
+from coderouter_supervisor.state.series_labels import SeriesKey, decode_labels, encode_labels
 
 if TYPE_CHECKING:
     from coderouter_supervisor.state.postgres_connection import Connection
@@ -103,18 +107,43 @@ def list_workers(conn: Connection, now: float, *, include_exited: bool = False) 
     return [w for w in workers if include_exited or w.alive(now)]
 
 
-def write_metric_series(conn: Connection, worker_id: int, series: Mapping[SeriesKey, float]) -> None:
+def write_metric_series(
+    conn: Connection, worker_id: int, series: Mapping[SeriesKey, float], rollup: Rollup | None = None
+) -> None:
+    """As :func:`.metric_series.write_metric_series`: the series and the rollup in one transaction."""
     with conn.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO metric_series (worker_id, name, labels, value) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (worker_id, name, labels) DO UPDATE SET value = excluded.value",
-            [(worker_id, name, _encode(labels), value) for (name, labels), value in sorted(series.items())],
+            [
+                (worker_id, name, encode_labels(labels), value)
+                for (name, labels), value in sorted(series.items())
+            ],
         )
+        if rollup is not None:
+            cursor.executemany(
+                "INSERT INTO metric_rollup (resolution, start, name, labels, value)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (resolution, start, name, labels)"
+                " DO UPDATE SET value = metric_rollup.value + excluded.value",
+                rollup_rows(rollup),
+            )
+            cursor.executemany(
+                "DELETE FROM metric_rollup WHERE resolution = %s AND start < %s", expired_before(rollup)
+            )
+
+
+def read_history(conn: Connection, resolution: Resolution, since: float) -> list[HistoryPoint]:
+    rows = conn.execute(
+        "SELECT start, name, labels, value FROM metric_rollup"
+        " WHERE resolution = %s AND start >= %s ORDER BY start, name, labels",
+        (RESOLUTION_S[resolution], since),
+    ).fetchall()
+    return [history_point(*row) for row in rows]
 
 
 def metric_totals(conn: Connection) -> dict[SeriesKey, float]:
     rows = conn.execute("SELECT name, labels, SUM(value) FROM metric_series GROUP BY name, labels").fetchall()
-    return {(str(name), _decode(labels)): float(total) for name, labels, total in rows}
+    return {(str(name), decode_labels(labels)): float(total) for name, labels, total in rows}
 
 
 def append_recent_events(conn: Connection, events: Sequence[RecentEvent]) -> None:

@@ -113,6 +113,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE budget_reservation ADD COLUMN reclaimed_at REAL;
     """,
+    # Metric history: what each series grew by per minute and per hour (``resolution`` in seconds),
+    # summed over workers. The key's prefix serves both range reads and pruning.
+    """
+    CREATE TABLE metric_rollup (
+        resolution  INTEGER NOT NULL,
+        start       INTEGER NOT NULL,
+        name        TEXT    NOT NULL,
+        labels      TEXT    NOT NULL,
+        value       REAL    NOT NULL,
+        PRIMARY KEY (resolution, start, name, labels)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

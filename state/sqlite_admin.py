@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from coderouter_supervisor.state import budget_ledger, client_keys, heartbeats, schema
+from coderouter_supervisor.state import budget_ledger, client_keys, heartbeats, metric_history, schema
 from coderouter_supervisor.state.backend import StoreDescription
 from coderouter_supervisor.state.connection import on_own_connection
 from coderouter_supervisor.state.heartbeats import WorkerHeartbeat, process_exists
@@ -72,4 +72,11 @@ class SqliteStateAdmin:
     ) -> list[WorkerHeartbeat]:
         return on_own_connection(
             self.path, "mark gone workers exited", lambda c: heartbeats.mark_gone_workers(c, now, exists)
+        )
+
+    def read_history(
+        self, resolution: metric_history.Resolution, since: float
+    ) -> list[metric_history.HistoryPoint]:
+        return on_own_connection(
+            self.path, "read the metric history", lambda c: metric_history.read_history(c, resolution, since)
         )

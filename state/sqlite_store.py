@@ -19,6 +19,7 @@ from coderouter_supervisor.state import (
     client_keys,
     heartbeats,
     key_admissions,
+    metric_history,
     metric_series,
     provider_observations,
     wal_checkpoint,
@@ -29,6 +30,7 @@ from coderouter_supervisor.state.errors import StateUnavailable
 from coderouter_supervisor.state.file_identity import FileIdentity, identity_problem
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import require_current_schema
+from coderouter_supervisor.state.series_labels import SeriesKey
 
 T = TypeVar("T")
 
@@ -224,10 +226,20 @@ class SqliteStateStore:
     async def append_attempts(self, attempts: Sequence[AttemptRecord], *, keep_since: float) -> None:
         await self._run(lambda c: provider_observations.append_attempts(c, attempts, keep_since=keep_since))
 
-    async def write_metric_series(self, worker_id: int, series: dict[metric_series.SeriesKey, float]) -> None:
-        await self._run(lambda c: metric_series.write_metric_series(c, worker_id, series))
+    async def write_metric_series(
+        self,
+        worker_id: int,
+        series: dict[SeriesKey, float],
+        rollup: metric_history.Rollup | None = None,
+    ) -> None:
+        await self._run(lambda c: metric_series.write_metric_series(c, worker_id, series, rollup))
 
-    async def metric_totals(self) -> dict[metric_series.SeriesKey, float]:
+    async def read_history(
+        self, resolution: metric_history.Resolution, since: float
+    ) -> list[metric_history.HistoryPoint]:
+        return await self._run(lambda c: metric_history.read_history(c, resolution, since))
+
+    async def metric_totals(self) -> dict[SeriesKey, float]:
         return await self._run(metric_series.metric_totals)
 
     async def append_recent_events(self, events: Sequence[metric_series.RecentEvent]) -> None:

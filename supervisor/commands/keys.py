@@ -27,6 +27,7 @@ from coderouter_supervisor.supervisor.cli_support import (
 from coderouter_supervisor.worker.ingress.client_auth import key_hash
 from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
 from coderouter_supervisor.worker.routing import month_key
+from coderouter_supervisor.worker.telemetry.spend_projection import project_month
 
 KEY_PREFIX = "crs-"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -174,15 +175,32 @@ def revoke(state_db: Path, name: str) -> str:
     return f"revoked {name}: every worker refuses it within a second"
 
 
+def render_projections(keys: list[ClientKey], usage: dict[str, LedgerEntry], now: float) -> str:
+    """Where each active key with a budget or spend is heading by the month's end."""
+    lines = [
+        "  "
+        + project_month(
+            key.name, usage[key.name].spent_usd if key.name in usage else 0.0, key.monthly_budget_usd, now
+        ).sentence
+        for key in keys
+        if key.active and (key.monthly_budget_usd is not None or key.name in usage)
+    ]
+    return "\n".join(["", "this month's projection:", *lines]) if lines else ""
+
+
 def list_keys(state_db: Path) -> str:
-    month = month_key(time.time())
+    now = time.time()
+    month = month_key(now)
     usage = {
         entry.provider.removeprefix(KEY_LEDGER_PREFIX): entry
         for entry in state_admin(state_db).read_ledger(month)
         if entry.provider.startswith(KEY_LEDGER_PREFIX)
     }
-    return f"keys, with usage in {month} (UTC):\n" + render_keys(
-        state_admin(state_db).read_keys(), usage, month
+    keys = state_admin(state_db).read_keys()
+    return (
+        f"keys, with usage in {month} (UTC):\n"
+        + render_keys(keys, usage, month)
+        + render_projections(keys, usage, now)
     )
 
 

@@ -19,7 +19,10 @@ from coderouter_supervisor.supervisor.cli_support import (
     instance_and_config,
     state_option,
 )
+from coderouter_supervisor.supervisor.commands.sparklines import render_history
 from coderouter_supervisor.worker.config import CodeRouterConfig
+from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
+from coderouter_supervisor.worker.telemetry.dashboard_data import collect_dashboard
 from coderouter_supervisor.worker.telemetry.exposition import metrics_json
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 
@@ -27,13 +30,18 @@ from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 async def _read(state_db: Path, config: CodeRouterConfig) -> dict[str, Any]:
     store = await open_state(state_db)
     try:
-        return metrics_json(await collect_snapshot(store, config, time.time()))
+        now = time.time()
+        stats = metrics_json(await collect_snapshot(store, config, now))
+        dashboard = await collect_dashboard(store, config, now, key_ledger_prefix=KEY_LEDGER_PREFIX)
     finally:
         await store.close()
+    history = {window: dashboard[window] for window in ("hour", "day")}
+    return {**stats, "history": history, "month": dashboard["month"], "keys": dashboard["keys"]}
 
 
 def read_stats(state_db: Path, config: CodeRouterConfig) -> dict[str, Any]:
-    """Raises ``StateError`` when the state file cannot be read."""
+    """The aggregate of ``/metrics.json`` with the history, the month's projections and each client
+    key's month. Raises ``StateError`` when the state file cannot be read."""
     return asyncio.run(_read(state_db, config))
 
 
@@ -90,13 +98,19 @@ def render_stats(stats: dict[str, Any]) -> str:
             f"  {profile['name']}: {' -> '.join(profile['effective_order']) or '(nothing)'}"
             + (f"   skipped: {skipped}" if skipped else "")
         )
+    projections = [p["sentence"] for p in stats.get("month", {}).get("projections", [])]
+    projections += [k["projection"]["sentence"] for k in stats.get("keys", []) if k["active"]]
+    if projections:
+        lines += ["", "this month:", *(f"  {sentence}" for sentence in projections)]
     return "\n".join(lines)
 
 
 @click.command()
 @config_option
 @state_option
-@click.option("--watch", is_flag=True, help="Redraw every 2 seconds until Ctrl-C.")
+@click.option(
+    "--watch", is_flag=True, help="Redraw every 2 seconds until Ctrl-C, with the last hour as sparklines."
+)
 @click.option("--json", "as_json", is_flag=True, help="The same aggregate as /metrics.json.")
 def stats(config: str | None, state: str | None, watch: bool, as_json: bool) -> None:
     """Requests, providers, latency, spend and chains, summed over every worker."""
@@ -113,6 +127,8 @@ def stats(config: str | None, state: str | None, watch: bool, as_json: bool) -> 
             fail(str(exc), EXIT_FAILURE)
             return
         output = json.dumps(current, indent=2) if as_json else render_stats(current)
+        if watch and not as_json:
+            output += "\n\n" + render_history(current["history"]["hour"], "last hour, by minute:")
         if not watch:
             click.echo(output)
             return

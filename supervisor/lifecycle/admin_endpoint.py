@@ -25,9 +25,11 @@ from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.ingress.client_auth import KeyRing
 from coderouter_supervisor.worker.ingress.dashboard import DASHBOARD_HTML
+from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
 from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
 from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
 from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.telemetry.dashboard_data import collect_dashboard
 from coderouter_supervisor.worker.telemetry.exposition import metrics_json, prometheus_text
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 from coderouter_supervisor.worker.version import VERSION
@@ -52,9 +54,9 @@ def rss_bytes(pid: int) -> int | None:
 
 
 def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db: Path) -> Starlette:
-    """``/metrics``, ``/metrics.json``, ``/status`` and ``/dashboard``; ``config`` gives the active
-    config (reloads). It listens on loopback only; ``supervisor.admin_requires_key`` asks for an
-    admin key anyway."""
+    """``/metrics``, ``/metrics.json``, ``/status``, ``/dashboard`` and its ``/dashboard.json``;
+    ``config`` gives the active config (reloads). It listens on loopback only;
+    ``supervisor.admin_requires_key`` asks for an admin key anyway."""
     keys = KeyRing(store, auth_off=False)
 
     async def unavailable(exc: StateError) -> JSONResponse:
@@ -95,6 +97,15 @@ def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db:
             return await unavailable(exc)
         return JSONResponse(metrics_json(snapshot))
 
+    async def dashboard_as_json(request: Request) -> Response:
+        try:
+            data = await collect_dashboard(
+                store, config().config, time.time(), key_ledger_prefix=KEY_LEDGER_PREFIX
+            )
+        except StateError as exc:
+            return await unavailable(exc)
+        return JSONResponse(data)
+
     async def status(request: Request) -> Response:
         now = time.time()
         try:
@@ -129,6 +140,7 @@ def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db:
             Route("/metrics.json", guarded(metrics_as_json), methods=["GET"]),
             Route("/status", guarded(status), methods=["GET"]),
             Route("/dashboard", guarded(dashboard), methods=["GET"]),
+            Route("/dashboard.json", guarded(dashboard_as_json), methods=["GET"]),
         ]
     )
 

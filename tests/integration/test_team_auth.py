@@ -199,7 +199,7 @@ def test_admin_pages_need_an_admin_key_when_asked_to(tmp_path: Path) -> None:
         gateway = start_gateway(tmp_path, config_text=text, workers=2)
         try:
             for base in (gateway.base_url, gateway.admin_url):
-                for path in ("/metrics", "/metrics.json", "/dashboard"):
+                for path in ("/metrics", "/metrics.json", "/dashboard", "/dashboard.json"):
                     url = f"{base}{path}"
                     assert httpx.get(url, timeout=10).status_code == 401, url
                     assert httpx.get(url, headers={"x-api-key": alice}, timeout=10).status_code == 403, url

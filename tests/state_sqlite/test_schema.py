@@ -16,6 +16,7 @@ from coderouter_supervisor.state import (
     default_state_path,
     state_admin,
 )
+from coderouter_supervisor.state.schema import MIGRATIONS
 
 
 def test_migrate_creates_file_directory_and_wal(tmp_path: Path) -> None:
@@ -115,3 +116,25 @@ def test_the_store_check_notices_its_wal_deleted_under_it(tmp_path: Path) -> Non
             await store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_version_7_file_gains_the_metric_history_and_keeps_its_series(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    conn = sqlite3.connect(db)
+    for migration in MIGRATIONS[:7]:
+        conn.executescript(migration)
+    conn.execute("PRAGMA user_version = 7")
+    conn.execute("INSERT INTO metric_series VALUES (1, 'coderouter_x_total', '[]', 5.0)")
+    conn.commit()
+    conn.close()
+    admin = state_admin(db)
+    assert admin.migrate() == 7
+    assert SCHEMA_VERSION == 8
+    assert admin.read_history("minute", 0.0) == []
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT value FROM metric_series").fetchall() == [(5.0,)]
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(metric_rollup)")]
+        assert columns == ["resolution", "start", "name", "labels", "value"]
+    finally:
+        conn.close()

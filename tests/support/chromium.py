@@ -3,6 +3,7 @@ scripts ran, or a screenshot."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -26,11 +27,31 @@ def chromium() -> str:
     return found
 
 
-def rendered_dom(url: str) -> str:
+def rendered_dom(url: str, net_log: Path | None = None) -> str:
+    """The DOM after the page's scripts ran; with ``net_log``, Chromium also writes there every
+    network request it made (its NetLog JSON)."""
+    logging = [f"--log-net-log={net_log}"] if net_log is not None else []
     done = subprocess.run(
-        [chromium(), *_FLAGS, "--dump-dom", url], capture_output=True, text=True, timeout=90, check=True
+        [chromium(), *_FLAGS, *logging, "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
     )
     return done.stdout
+
+
+def page_requests(net_log: Path, site: str) -> set[str]:
+    """Every URL requested on behalf of a page of ``site`` (e.g. ``http://127.0.0.1``), by the page or
+    anything it loaded: the requests the NetLog files under that site's network isolation key.
+    The browser's own traffic (updates, sign-in) is filed under no site and left out."""
+    text = net_log.read_text(errors="replace").rstrip()
+    if not text.endswith("}"):  # a browser that did not close its log leaves the event list open
+        text = text.rstrip(",") + "]}"
+    log = json.loads(text)
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    starts = [e.get("params", {}) for e in log["events"] if e["type"] == start_job]
+    return {p["url"] for p in starts if p.get("network_isolation_key", "").split(" ")[0] == site}
 
 
 def screenshot(url: str, name: str) -> Path:

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.state import StateError
 from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.gateway import gateway_of
+from coderouter_supervisor.worker.gateway import Gateway, gateway_of
 from coderouter_supervisor.worker.telemetry.exposition import MetricsSnapshot, metrics_json, prometheus_text
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 
@@ -32,10 +32,17 @@ async def authorize_admin(request: Request) -> None:
     )
 
 
-async def _snapshot(request: Request) -> MetricsSnapshot:
+async def flushed_gateway(request: Request) -> Gateway:
+    """For an admin caller: the gateway, with this worker's latest counts written, so a reader sees
+    its own requests."""
     await authorize_admin(request)
     gateway = gateway_of(request)
-    await gateway.metrics.flush()  # this worker's latest counts, so a reader sees its own requests
+    await gateway.metrics.flush()
+    return gateway
+
+
+async def _snapshot(request: Request) -> MetricsSnapshot:
+    gateway = await flushed_gateway(request)
     try:
         return await collect_snapshot(gateway.store, gateway.config.config, time.time())
     except StateError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from coderouter_supervisor.worker.ingress.anthropic_routes import count_tokens, create_message
-from coderouter_supervisor.worker.ingress.dashboard import dashboard
+from coderouter_supervisor.worker.ingress.dashboard import dashboard, dashboard_as_json
 from coderouter_supervisor.worker.ingress.health import healthz, root
 from coderouter_supervisor.worker.ingress.metrics_routes import metrics, metrics_as_json
 from coderouter_supervisor.worker.ingress.models_route import list_models, retrieve_model
@@ -26,6 +26,7 @@ def gateway_routes() -> list[BaseRoute]:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/metrics.json", metrics_as_json, methods=["GET"]),
         Route("/dashboard", dashboard, methods=["GET"]),
+        Route("/dashboard.json", dashboard_as_json, methods=["GET"]),
     ]
     for prefix in ("/v1", "/v1/v1"):
         routes += [Route(prefix + path, endpoint, methods=[method]) for path, endpoint, method in api]

@@ -12,10 +12,29 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from coderouter_supervisor.worker.telemetry.history_buckets import bucket_label
+
 Labels = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, Labels]
 
 PREFIX = "coderouter_"
+
+# Counters whose growth the history keeps, per minute and per hour.
+ROLLED_UP = frozenset(
+    PREFIX + name
+    for name in (
+        "client_requests_total",
+        "provider_outcomes_total",
+        "fallbacks_total",
+        "input_tokens_total",
+        "output_tokens_total",
+        "cost_total_usd_total",
+    )
+)
+# Sample series of the history (milliseconds, one bucket per sample, an ``le`` label).
+UPSTREAM_LATENCY_MS = PREFIX + "upstream_latency_ms"
+TTFT_MS = PREFIX + "provider_ttft_ms"
+
 # Seconds; from a model on loopback or the LAN (about 1 ms) to a long agent stream.
 LATENCY_BUCKETS = (
     0.001,
@@ -47,6 +66,8 @@ class MetricBook:
 
     def __init__(self) -> None:
         self.series: dict[SeriesKey, float] = {}
+        # Samples for the metric history's quantiles, kept apart: they are not Prometheus series.
+        self.samples: dict[SeriesKey, float] = {}
 
     def inc(self, name: str, value: float = 1.0, **labels: object) -> None:
         if value <= 0 or math.isnan(value):
@@ -68,6 +89,13 @@ class MetricBook:
         for suffix, value in (("_sum", seconds), ("_count", 1.0)):
             key = (full + suffix, base)
             self.series[key] = self.series.get(key, 0.0) + value
+
+    def sample_ms(self, name: str, ms: float, **labels: object) -> None:
+        """Count one sample of ``ms`` milliseconds in the history bucket it falls in."""
+        if ms < 0 or math.isnan(ms):
+            return
+        key = (name, labels_of(**labels, le=bucket_label(ms)))
+        self.samples[key] = self.samples.get(key, 0.0) + 1
 
     def record(self, event: str, fields: Mapping[str, Any]) -> None:
         """Update the series an event stands for; events without a metric are ignored."""
@@ -94,8 +122,10 @@ def _ok(book: MetricBook, f: Mapping[str, Any]) -> None:
     latency = f.get("latency_ms")
     if isinstance(latency, int | float):
         # For a stream the provider is "ok" at its first content: that latency is the time to first token.
-        name = "provider_ttft_seconds" if f.get("stream") else "upstream_latency_seconds"
+        stream = bool(f.get("stream"))
+        name = "provider_ttft_seconds" if stream else "upstream_latency_seconds"
         book.observe(name, latency / 1000, provider=_provider(f))
+        book.sample_ms(TTFT_MS if stream else UPSTREAM_LATENCY_MS, latency, provider=_provider(f))
 
 
 def _failed(book: MetricBook, f: Mapping[str, Any]) -> None:

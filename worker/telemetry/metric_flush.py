@@ -2,7 +2,8 @@
 
 Counting happens in memory on every event; the disk sees one transaction at most every
 :data:`FLUSH_INTERVAL_S` (only the series that changed) and one at exit, so a worker killed
-hard loses at most its last second of counts.
+hard loses at most its last second of counts. The same transaction adds what grew since the
+previous flush to the metric history, so history costs no write of its own.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
-from coderouter_supervisor.state import RecentEvent, StateBackend, StateError
+from coderouter_supervisor.state import RecentEvent, Rollup, StateBackend, StateError
 from coderouter_supervisor.worker.telemetry.events import LOGGER_NAME
-from coderouter_supervisor.worker.telemetry.metric_book import MetricBook, SeriesKey
+from coderouter_supervisor.worker.telemetry.history_buckets import growth
+from coderouter_supervisor.worker.telemetry.metric_book import ROLLED_UP, MetricBook, SeriesKey
 from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 
 FLUSH_INTERVAL_S = 1.0
@@ -66,14 +69,19 @@ class MetricRecorder:
         worker_id: Callable[[], int | None],
         flush_s: float = FLUSH_INTERVAL_S,
         status: StateStatus | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """A failed flush is reported to ``status`` (logged once per change, not once a second)."""
+        """A failed flush is reported to ``status`` (logged once per change, not once a second);
+        ``clock`` (wall-clock UTC seconds) dates what each flush adds to the history."""
         self.book = MetricBook()
         self._status = status or StateStatus()
         self._flush_s = flush_s
         self._store = store
         self._worker_id = worker_id
+        self._clock = clock
         self._written: dict[SeriesKey, float] = {}
+        self._samples_written: dict[SeriesKey, float] = {}
+        self._flushing = asyncio.Lock()
         self._notable: list[RecentEvent] = []
         self._handler = _BookHandler(self.book, self._notable)
         self._task: asyncio.Task[None] | None = None
@@ -91,14 +99,24 @@ class MetricRecorder:
         await self.flush()
 
     async def flush(self) -> None:
+        """Write what changed. One flush at a time: the history adds growth, so two overlapping
+        flushes (the loop's and a scrape's) would count it twice."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         worker_id = self._worker_id()
         if worker_id is None:
             return
         changed = {key: value for key, value in self.book.series.items() if self._written.get(key) != value}
+        samples = dict(self.book.samples)
+        deltas = growth({k: v for k, v in changed.items() if k[0] in ROLLED_UP}, self._written)
+        deltas.update(growth(samples, self._samples_written))
+        rollup = Rollup(self._clock(), deltas) if deltas else None
         notable, self._notable[:] = list(self._notable), []
         try:
-            if changed:
-                await self._store.write_metric_series(worker_id, changed)
+            if changed or rollup:
+                await self._store.write_metric_series(worker_id, changed, rollup)
             if notable:
                 await self._store.append_recent_events(notable)
         except StateError as exc:
@@ -106,6 +124,7 @@ class MetricRecorder:
             return
         self._status.succeeded("metrics", wrote=bool(changed or notable))
         self._written.update(changed)
+        self._samples_written = samples
 
     async def _flush_forever(self) -> None:
         while True:
