@@ -16,6 +16,7 @@ from typing import Any, Generic, Literal
 from starlette.requests import Request
 
 from coderouter_supervisor.state import ClientKey
+from coderouter_supervisor.worker.adapters import ClientProtocol
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.errors import (
     KeyBudgetExhausted,
@@ -24,13 +25,7 @@ from coderouter_supervisor.worker.errors import (
     ToolLoopBroken,
 )
 from coderouter_supervisor.worker.gateway import gateway_of
-from coderouter_supervisor.worker.guards import (
-    anthropic_tool_uses,
-    detect_tool_loop,
-    inject_hint_anthropic,
-    inject_hint_openai,
-    openai_tool_uses,
-)
+from coderouter_supervisor.worker.guards import detect_tool_loop
 from coderouter_supervisor.worker.ingress.body import M, validate_body
 from coderouter_supervisor.worker.ingress.key_limits import admit_key_request
 from coderouter_supervisor.worker.offload import run_step
@@ -55,8 +50,6 @@ from coderouter_supervisor.worker.telemetry import (
     request_worst_case,
 )
 from coderouter_supervisor.worker.translate import InputBound, input_token_bound
-
-IngressName = Literal["anthropic", "openai"]
 
 
 async def authorize(request: Request) -> ClientKey | None:
@@ -109,10 +102,10 @@ def choose_profile(request: Request, body: dict[str, Any], model: str | None) ->
     return choice.profile
 
 
-def guard_tool_loop(profile: ProfileConfig, body: dict[str, Any], ingress: IngressName) -> dict[str, Any]:
+def guard_tool_loop(profile: ProfileConfig, body: dict[str, Any], client: ClientProtocol) -> dict[str, Any]:
     """The body to send after the profile's tool-loop guard; raises :class:`ToolLoopBroken` on ``break``."""
     messages = body.get("messages")
-    uses = anthropic_tool_uses(messages) if ingress == "anthropic" else openai_tool_uses(messages)
+    uses = client.tool_uses(messages)
     loop = detect_tool_loop(uses, window=profile.tool_loop_window, threshold=profile.tool_loop_threshold)
     if loop is None:
         return body
@@ -135,7 +128,7 @@ def guard_tool_loop(profile: ProfileConfig, body: dict[str, Any], ingress: Ingre
             window=profile.tool_loop_window,
         )
     if profile.tool_loop_action == "inject":
-        return inject_hint_anthropic(body) if ingress == "anthropic" else inject_hint_openai(body)
+        return client.with_loop_hint(body)
     return body
 
 
@@ -151,10 +144,8 @@ def _thinking(body: dict[str, Any]) -> Literal["enabled", "adaptive"] | None:
     return "enabled" if isinstance(effort, str) and effort not in ("none", "minimal") else None
 
 
-def _traits(body: dict[str, Any], ingress: IngressName, cache_control: bool) -> RequestTraits:
-    # Cache markers are an Anthropic feature: translation to an OpenAI-compatible backend drops them.
-    # OpenAI-shaped markers (OpenRouter's) pass through verbatim, so nothing is lost there.
-    markers = ingress == "anthropic" and cache_control
+def _traits(body: dict[str, Any], client: ClientProtocol, cache_control: bool) -> RequestTraits:
+    markers = client.keeps_cache_markers and cache_control
     return RequestTraits(thinking=_thinking(body), cache_control=markers)
 
 
@@ -168,7 +159,7 @@ async def plan_chain(
     request: Request,
     profile: ProfileConfig,
     body: dict[str, Any],
-    ingress: IngressName,
+    client: ClientProtocol,
     *,
     cache_control: bool,
 ) -> ChainPlan:
@@ -183,7 +174,7 @@ async def plan_chain(
         profile,
         facts,
         now,
-        traits=_traits(body, ingress, cache_control),
+        traits=_traits(body, client, cache_control),
         registry=gateway.capabilities,
         rank_memory=gateway.rank_memory.get(profile.name),
         missing_keys=missing_keys(config, profile, os.environ),
@@ -200,15 +191,11 @@ async def route_request(
     body: dict[str, Any],
     parsed: M,
     *,
-    ingress: IngressName,
-    model: str | None,
-    max_tokens: int,
-    streaming: bool,
-    choices: int = 1,
+    client: ClientProtocol,
 ) -> RoutedRequest[M]:
     """Profile, tool-loop guard and chain for ``body`` (``parsed`` is it validated), and the
-    recorder for its attempts. ``max_tokens`` is the output limit every attempt sends upstream
-    (per choice; ``choices`` is OpenAI ``n``): budget holds reserve for it.
+    recorder for its attempts, in ``client``'s protocol. Budget holds reserve for the output limit
+    every attempt sends upstream (per choice, for every choice asked).
 
     Raises :class:`InvalidRequest` (unknown profile, or a body a guard rewrote into an invalid one),
     :class:`ToolLoopBroken`,
@@ -217,15 +204,15 @@ async def route_request(
     the key's slot and budget hold).
     """
     gateway = gateway_of(request)
-    profile = choose_profile(request, body, model)
+    profile = choose_profile(request, body, client.requested_model(parsed))
     # Walks over every message run off the event loop for a long conversation (see ``offload``).
     weight = message_count(body)
-    guarded = await run_step(weight, guard_tool_loop, profile, body, ingress)
+    guarded = await run_step(weight, guard_tool_loop, profile, body, client)
     if guarded is not body:
         # Before any slot or hold is taken, so a refusal here has nothing to give back.
         parsed = validate_body(type(parsed), guarded)
     cache_control = await run_step(weight, request_has_cache_control, guarded)
-    plan = await plan_chain(request, profile, guarded, ingress, cache_control=cache_control)
+    plan = await plan_chain(request, profile, guarded, client, cache_control=cache_control)
     if not plan.attempts:
         raise blocked_error(plan)
     tuning = gateway.config.config.supervisor.providers
@@ -254,10 +241,10 @@ async def route_request(
         input=await run_step(weight, input_token_bound, guarded, extra_text=longest_suffix)
         if priced
         else InputBound(0),
-        max_tokens=max_tokens,
-        streaming=streaming,
+        max_tokens=client.output_limit(parsed),
+        streaming=client.streaming(parsed),
         cache_control=cache_control,
-        choices=choices,
+        choices=client.choices(parsed),
     )
     key: ClientKey | None = getattr(request.state, "client_key", None)
     calls, unchecked = drop_unchecked_spend(gateway.facts.problem, key, calls, shape)
