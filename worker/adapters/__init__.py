@@ -27,6 +27,11 @@ UPSTREAM_KINDS: dict[ProviderKind, UpstreamKind] = {
     k.name: k for k in (ANTHROPIC_UPSTREAM, OPENAI_COMPAT_UPSTREAM)
 }
 
+CHOICE_ANSWERING_KINDS: frozenset[ProviderKind] = frozenset(
+    name for name, kind in UPSTREAM_KINDS.items() if kind.answers_choices
+)
+"""The upstream kinds that write (and bill) every choice a request asks for."""
+
 ADAPTERS: dict[tuple[ClientName, ProviderKind], ProtocolAdapter] = {
     (a.client.name, a.upstream.name): a
     for a in (
@@ -58,6 +63,7 @@ def model_call_protocol(path: str) -> ClientProtocol | None:
 __all__ = [
     "ADAPTERS",
     "ANTHROPIC",
+    "CHOICE_ANSWERING_KINDS",
     "CLIENT_PROTOCOLS",
     "DEFAULT_CLIENT",
     "OPENAI",

@@ -1,107 +1,84 @@
 """The model-call routes: ``POST /v1/messages``, ``POST /v1/chat/completions`` (one handler, given
-the client protocol) and ``POST /v1/messages/count_tokens``."""
+the client protocol) and ``POST /v1/messages/count_tokens``. Each parses, asks the engine, renders."""
 
 from __future__ import annotations
 
-import os
-import time
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from coderouter_supervisor.worker.adapters import ANTHROPIC, UPSTREAM_KINDS, ClientProtocol, adapter_for
+from coderouter_supervisor.worker.adapters import ANTHROPIC, UPSTREAM_KINDS, ClientProtocol
+from coderouter_supervisor.worker.config import ProfileConfig
+from coderouter_supervisor.worker.engine import (
+    Caller,
+    EngineContext,
+    accept_profile,
+    answer_whole,
+    guard_request,
+    message_count,
+    open_stream,
+    plan_chain,
+    provider_call,
+    route_request,
+    select_request_profile,
+)
 from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
 from coderouter_supervisor.worker.gateway import gateway_of
-from coderouter_supervisor.worker.ingress.body import read_body
-from coderouter_supervisor.worker.ingress.dispatch import (
-    authorize,
-    choose_profile,
-    explain_headers,
-    message_count,
-    plan_chain,
-    route_request,
-)
-from coderouter_supervisor.worker.ingress.streaming import error_stream, streamed_response
+from coderouter_supervisor.worker.ingress.body import read_body, validate_body
+from coderouter_supervisor.worker.ingress.caller import authorize
+from coderouter_supervisor.worker.ingress.streaming import error_stream, stream_response
 from coderouter_supervisor.worker.offload import run_step
 from coderouter_supervisor.worker.protocol import CountTokensRequest
-from coderouter_supervisor.worker.providers import (
-    ProviderCall,
-    count_tokens_upstream,
-    first_success,
-    read_api_key,
-)
+from coderouter_supervisor.worker.providers import count_tokens_upstream
 from coderouter_supervisor.worker.routing import request_has_cache_control
-from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.translate import estimate_tokens
 
 
 async def handle_model_call(request: Request, client: ClientProtocol) -> Response:
     """A model call in ``client``'s protocol: answered whole, or streamed when the client asks."""
-    await authorize(request)
-    data, body = await read_body(request, client.request_model, gateway_of(request).max_body_bytes)
-    streaming = client.streaming(body)
+    caller = await authorize(request)
+    gateway = gateway_of(request)
+    engine = gateway.engine
+    data, parsed = await read_body(request, client.request_model, gateway.max_body_bytes)
+    profile = _profile(request, engine, caller, data, client.requested_model(parsed))
     try:
-        routed = await route_request(request, data, body, client=client)
+        guarded = await guard_request(profile, data, client)
     except ToolLoopBroken as refused:
-        if streaming:
+        if client.streaming(parsed):
             return error_stream(refused, client.stream_error_frame)
         raise
-    body = routed.parsed
-    http = gateway_of(request).http
-    for call in routed.calls:
-        dropped = adapter_for(client.name, call.provider.kind).dropped_fields(body)
-        if dropped:
-            emit_event("request-fields-dropped", fields=list(dropped), reason="no Anthropic equivalent")
-            break
-    if streaming:
-        input_tokens = client.stream_input_tokens(routed.body)
-        return await streamed_response(
-            first_success(
-                routed.calls,
-                lambda c: adapter_for(client.name, c.provider.kind).stream(
-                    http, c, body, input_tokens=input_tokens
-                ),
-                routed.recorder,
-                usage_of=lambda _: None,
-                skipped=routed.skipped,
-            ),
-            routed,
-            ping_frame=client.ping_frame,
-            error_frame=client.stream_error_frame,
-        )
-    created = int(time.time())
-    try:
-        done, call, passed = await first_success(
-            routed.calls,
-            lambda c: adapter_for(client.name, c.provider.kind).complete(http, c, body, created=created),
-            routed.recorder,
-            usage_of=lambda d: d.usage,
-            skipped=routed.skipped,
-        )
-    finally:
-        await routed.recorder.close()
-    return JSONResponse(done.reply, headers=explain_headers(routed.profile, call, passed))
+    if guarded is not data:
+        # Before any slot or hold is taken, so a refusal here has nothing to give back.
+        parsed = validate_body(type(parsed), guarded)
+    routed = await route_request(engine, caller, client, profile, guarded, parsed)
+    if client.streaming(parsed):
+        return stream_response(await open_stream(engine, client, routed))
+    answer = await answer_whole(engine, client, routed)
+    return JSONResponse(answer.reply, headers=answer.headers)
+
+
+def _profile(
+    request: Request, engine: EngineContext, caller: Caller, data: dict[str, Any], model: str | None
+) -> ProfileConfig:
+    choice = select_request_profile(engine, caller, data, model)
+    request.state.profile = choice.profile.name  # for the headers of an error answer
+    return accept_profile(caller, choice)
 
 
 async def count_tokens(request: Request) -> Response:
     """Asked of the first upstream in the chain when it counts tokens; estimated otherwise."""
-    await authorize(request)
-    data, body = await read_body(request, CountTokensRequest, gateway_of(request).max_body_bytes)
-    profile = choose_profile(request, data, body.model)
+    caller = await authorize(request)
+    gateway = gateway_of(request)
+    engine = gateway.engine
+    data, body = await read_body(request, CountTokensRequest, gateway.max_body_bytes)
+    profile = _profile(request, engine, caller, data, body.model)
     markers = await run_step(message_count(data), request_has_cache_control, data)
-    plan = await plan_chain(request, profile, data, ANTHROPIC, cache_control=markers)
+    plan = await plan_chain(engine, profile, data, ANTHROPIC, cache_control=markers)
     if plan.attempts and UPSTREAM_KINDS[plan.attempts[0].provider.kind].counts_tokens:
-        first = plan.attempts[0].provider
-        call = ProviderCall(
-            first,
-            profile,
-            read_api_key(first, os.environ),
-            anthropic_beta=request.headers.get("anthropic-beta"),
-            anthropic_version=request.headers.get("anthropic-version"),
-            max_answer_bytes=gateway_of(request).max_upstream_answer_bytes,
-        )
+        call = provider_call(engine, caller, profile, plan.attempts[0].provider)
         try:
-            counted = await count_tokens_upstream(gateway_of(request).http, call, body)
+            counted = await count_tokens_upstream(engine.http, call, body)
         except UpstreamError:
             counted = None
         if counted is not None:

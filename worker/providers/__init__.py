@@ -18,21 +18,18 @@ from coderouter_supervisor.worker.providers.endpoints import (
     openai_chat_url,
     openai_headers,
 )
-from coderouter_supervisor.worker.providers.fallback import FailedAttempt, first_success
 from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
 from coderouter_supervisor.worker.providers.transport import UpstreamEvent, open_stream, post_json
 
 __all__ = [
     "PING_INTERVAL_S",
     "ClientStream",
-    "FailedAttempt",
     "ProviderCall",
     "StreamRelay",
     "UpstreamEvent",
     "anthropic_headers",
     "anthropic_messages_url",
     "count_tokens_upstream",
-    "first_success",
     "open_stream",
     "openai_chat_url",
     "openai_headers",
