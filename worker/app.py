@@ -15,15 +15,22 @@ from starlette.applications import Starlette
 from coderouter_supervisor.state import StateBackend, open_state
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, parse_config
 from coderouter_supervisor.worker.engine import EngineContext, FactCache
-from coderouter_supervisor.worker.gateway import Gateway, GatewaySlot, max_upstream_answer_bytes
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
-from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
-from coderouter_supervisor.worker.ingress.client_auth import KeyRing, is_loopback
-from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
-from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
-from coderouter_supervisor.worker.ingress.request_id import RequestId
-from coderouter_supervisor.worker.ingress.request_log import RequestLog, is_model_call
+from coderouter_supervisor.worker.ingress import (
+    EXCEPTION_HANDLERS,
+    Gateway,
+    GatewaySlot,
+    HeaderLimits,
+    KeyRing,
+    LoopbackHostGuard,
+    RequestId,
+    RequestLog,
+    gateway_routes,
+    is_loopback,
+    is_model_call,
+    max_upstream_answer_bytes,
+)
 from coderouter_supervisor.worker.offload import FreeOffLoop
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
 from coderouter_supervisor.worker.telemetry import (

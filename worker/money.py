@@ -35,8 +35,7 @@ from typing import Literal, Protocol
 
 from coderouter_supervisor.worker.config import ProviderConfig, ProviderKind
 from coderouter_supervisor.worker.errors import KeyBudgetExhausted, NoProviderLeft
-from coderouter_supervisor.worker.telemetry.cost import is_priced, worst_case_cost
-from coderouter_supervisor.worker.telemetry.events import emit_event
+from coderouter_supervisor.worker.telemetry import emit_event, is_priced, worst_case_cost
 from coderouter_supervisor.worker.translate import InputBound, TokenUsage, UsageReport
 
 BUDGET_HINT = "raise cost.monthly_budget_usd, wait for the next UTC month, or add a provider without a budget"

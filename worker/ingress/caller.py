@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from coderouter_supervisor.worker.engine import Caller
-from coderouter_supervisor.worker.gateway import gateway_of
+from coderouter_supervisor.worker.ingress.gateway import gateway_of
 from coderouter_supervisor.worker.telemetry import current_client_key
 
 

@@ -24,9 +24,9 @@ from coderouter_supervisor.worker.engine import (
     select_request_profile,
 )
 from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
-from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.body import read_body, validate_body
 from coderouter_supervisor.worker.ingress.caller import authorize
+from coderouter_supervisor.worker.ingress.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.streaming import error_stream, stream_response
 from coderouter_supervisor.worker.offload import run_step
 from coderouter_supervisor.worker.protocol import CountTokensRequest

@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse
 
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.errors import NotFound
-from coderouter_supervisor.worker.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.caller import authorize
+from coderouter_supervisor.worker.ingress.gateway import gateway_of
 from coderouter_supervisor.worker.ingress.protocols import ingress_of
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
@@ -15,10 +14,8 @@ from coderouter_supervisor.worker.config.supervisor_section import (
 )
 from coderouter_supervisor.worker.engine import EngineContext, FactCache
 from coderouter_supervisor.worker.heartbeat import Heartbeat
+from coderouter_supervisor.worker.ingress.client_auth import KeyRing
 from coderouter_supervisor.worker.telemetry import MetricRecorder
-
-if TYPE_CHECKING:  # ingress imports this module; the key ring lives there
-    from coderouter_supervisor.worker.ingress.client_auth import KeyRing
 
 
 @dataclass(frozen=True)
