@@ -65,6 +65,8 @@ class ProtocolAdapter(ABC):
 
     client: ClientProtocol
     upstream: UpstreamKind
+    dropped_reason = ""
+    """Why :meth:`dropped_fields` cannot go upstream (the ``reason`` of ``request-fields-dropped``)."""
 
     @abstractmethod
     def upstream_body(self, request: Any, call: ProviderCall) -> dict[str, Any]:

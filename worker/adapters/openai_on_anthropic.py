@@ -69,6 +69,7 @@ class AnthropicToOpenAIFrames:
 class OpenAIOnAnthropic(ProtocolAdapter):
     client = OPENAI
     upstream = ANTHROPIC_UPSTREAM
+    dropped_reason = "no Anthropic equivalent"
 
     def upstream_body(self, request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
         return outbound.openai_to_anthropic(request, call)

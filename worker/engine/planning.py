@@ -256,9 +256,10 @@ async def route_request(
 def _note_dropped_fields(client: ClientProtocol, calls: tuple[ProviderCall, ...], parsed: BaseModel) -> None:
     """One event naming the request's fields some upstream in the chain cannot honour."""
     for call in calls:
-        dropped = adapter_for(client.name, call.provider.kind).dropped_fields(parsed)
+        adapter = adapter_for(client.name, call.provider.kind)
+        dropped = adapter.dropped_fields(parsed)
         if dropped:
-            emit_event("request-fields-dropped", fields=list(dropped), reason="no Anthropic equivalent")
+            emit_event("request-fields-dropped", fields=list(dropped), reason=adapter.dropped_reason)
             return
 
 
