@@ -15,11 +15,9 @@ from coderouter_supervisor.worker.adapters.stream_checks import ended_early
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
-    PING_FRAME,
     MessageDeltaUsage,
     MessagesRequest,
     Usage,
-    encode_anthropic_stream_error,
     encode_event,
     upstream_error_from_stream_payload,
 )
@@ -37,7 +35,7 @@ from coderouter_supervisor.worker.translate import (
 class AnthropicToAnthropicFrames:
     """Anthropic events passed through, with output filters applied to text deltas."""
 
-    ping_frame = PING_FRAME
+    ping_frame = ANTHROPIC.ping_frame
 
     def __init__(self, provider: ProviderConfig) -> None:
         self._provider = provider.name
@@ -126,7 +124,7 @@ class AnthropicToAnthropicFrames:
         return b""
 
     def fail(self, error: GatewayError) -> bytes:
-        return encode_anthropic_stream_error(error)
+        return ANTHROPIC.stream_error_frame(error)
 
 
 class AnthropicOnAnthropic(ProtocolAdapter):

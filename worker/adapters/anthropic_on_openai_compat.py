@@ -20,9 +20,7 @@ from coderouter_supervisor.worker.adapters.stream_checks import (
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
-    PING_FRAME,
     MessagesRequest,
-    encode_anthropic_stream_error,
     encode_event,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
@@ -41,7 +39,7 @@ def declared_tools(request: MessagesRequest) -> frozenset[str]:
 class OpenAIToAnthropicFrames:
     """Anthropic events for the client from an OpenAI-compatible upstream."""
 
-    ping_frame = PING_FRAME
+    ping_frame = ANTHROPIC.ping_frame
 
     def __init__(
         self,
@@ -80,7 +78,7 @@ class OpenAIToAnthropicFrames:
 
     def fail(self, error: GatewayError) -> bytes:
         self._translator.finish_with_error(error)
-        return encode_anthropic_stream_error(error)
+        return ANTHROPIC.stream_error_frame(error)
 
 
 class AnthropicOnOpenAICompat(ProtocolAdapter):

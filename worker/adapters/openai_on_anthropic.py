@@ -14,10 +14,8 @@ from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
     DONE_FRAME,
-    OPENAI_PING_FRAME,
     ChatCompletionRequest,
     encode_data,
-    encode_openai_stream_error,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
 from coderouter_supervisor.worker.translate import (
@@ -31,7 +29,7 @@ from coderouter_supervisor.worker.translate import (
 class AnthropicToOpenAIFrames:
     """OpenAI chunks for the client from an Anthropic upstream."""
 
-    ping_frame = OPENAI_PING_FRAME
+    ping_frame = OPENAI.ping_frame
 
     def __init__(self, provider: ProviderConfig, *, requested_model: str, include_usage: bool) -> None:
         self._provider = provider.name
@@ -63,7 +61,7 @@ class AnthropicToOpenAIFrames:
 
     def fail(self, error: GatewayError) -> bytes:
         self._translator.finish_with_error(error)
-        return encode_openai_stream_error(error)
+        return OPENAI.stream_error_frame(error)
 
 
 class OpenAIOnAnthropic(ProtocolAdapter):

@@ -24,11 +24,9 @@ from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
     DONE_FRAME,
-    OPENAI_PING_FRAME,
     ChatCompletionRequest,
     CompletionUsage,
     encode_data,
-    encode_openai_stream_error,
     upstream_error_from_stream_payload,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
@@ -42,7 +40,7 @@ class OpenAIToOpenAIFrames:
     gets the chunks without it, as it would from the upstream directly.
     """
 
-    ping_frame = OPENAI_PING_FRAME
+    ping_frame = OPENAI.ping_frame
 
     def __init__(self, provider: ProviderConfig, *, include_usage: bool) -> None:
         self._provider = provider.name
@@ -119,7 +117,7 @@ class OpenAIToOpenAIFrames:
         return encode_data(chunk) + DONE_FRAME
 
     def fail(self, error: GatewayError) -> bytes:
-        return encode_openai_stream_error(error)
+        return OPENAI.stream_error_frame(error)
 
 
 class OpenAIOnOpenAICompat(ProtocolAdapter):
