@@ -23,9 +23,9 @@ from coderouter_supervisor.worker.config import ProviderKind
 
 WORKER = Path(engine.__file__).resolve().parents[1]
 PROTOCOL_NAMES = {*get_args(ClientName), *get_args(ProviderKind)}
-# Comparisons by name that other packages still hold: the doctor's probe (moving to the doctor
-# package) and routing's capability defaults (routing is pure and does not import the table).
-NOT_YET_TABLED = {"providers/probe.py", "routing/capabilities.py"}
+# Comparisons by name that another package still holds: routing's capability defaults (routing is
+# pure and does not import the table).
+NOT_YET_TABLED = {"routing/capabilities.py"}
 
 
 def sources(folder: Path) -> list[Path]:
