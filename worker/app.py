@@ -14,20 +14,27 @@ from starlette.applications import Starlette
 
 from coderouter_supervisor.state import StateBackend, open_state
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, parse_config
-from coderouter_supervisor.worker.gateway import Gateway, GatewaySlot
+from coderouter_supervisor.worker.engine import EngineContext, FactCache
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
-from coderouter_supervisor.worker.ingress import EXCEPTION_HANDLERS, gateway_routes
-from coderouter_supervisor.worker.ingress.client_auth import KeyRing, is_loopback
-from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
-from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
-from coderouter_supervisor.worker.ingress.request_id import RequestId
-from coderouter_supervisor.worker.ingress.request_log import RequestLog, is_model_call
+from coderouter_supervisor.worker.ingress import (
+    EXCEPTION_HANDLERS,
+    Gateway,
+    GatewaySlot,
+    HeaderLimits,
+    KeyRing,
+    LoopbackHostGuard,
+    RequestId,
+    RequestLog,
+    gateway_routes,
+    is_loopback,
+    is_model_call,
+    max_upstream_answer_bytes,
+)
 from coderouter_supervisor.worker.offload import FreeOffLoop
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
 from coderouter_supervisor.worker.telemetry import (
     MetricRecorder,
-    SharedFacts,
     StateStatus,
     configure_event_log,
     emit_event,
@@ -70,7 +77,7 @@ class GatewayApp:
             store = await open_state(handoff.state_db)
             status = StateStatus()
             heartbeat = Heartbeat(store, counter, writes.heartbeat_interval_s, status)
-            facts = SharedFacts(
+            facts = FactCache(
                 store, lambda: heartbeat.worker_id, writes.facts_flush_s, writes.share_observations, status
             )
             metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s, status)
@@ -86,12 +93,19 @@ class GatewayApp:
                 slot.current = Gateway(
                     config=initial,
                     store=store,
-                    http=http,
                     heartbeat=heartbeat,
                     facts=facts,
                     metrics=metrics,
                     keys=_key_ring(store, initial),
-                    capabilities=_capabilities(self._home),
+                    engine=EngineContext(
+                        config=initial.config,
+                        facts=facts,
+                        store=store,
+                        http=http,
+                        capabilities=_capabilities(self._home),
+                        worker_id=lambda: heartbeat.worker_id,
+                        max_upstream_answer_bytes=max_upstream_answer_bytes(initial),
+                    ),
                 )
                 yield {"gateway_slot": slot}
             finally:
@@ -118,8 +132,13 @@ class GatewayApp:
             current,
             config=config,
             keys=_key_ring(current.store, config),
-            capabilities=_capabilities(self._home),
-            rank_memory={},
+            engine=replace(
+                current.engine,
+                config=config.config,
+                capabilities=_capabilities(self._home),
+                max_upstream_answer_bytes=max_upstream_answer_bytes(config),
+                rank_memory={},
+            ),
         )
 
 

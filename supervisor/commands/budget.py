@@ -20,8 +20,7 @@ from coderouter_supervisor.supervisor.cli_support import (
     state_option,
 )
 from coderouter_supervisor.worker.config import CodeRouterConfig
-from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
-from coderouter_supervisor.worker.routing import month_key
+from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX, month_key
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 

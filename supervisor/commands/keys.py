@@ -25,8 +25,7 @@ from coderouter_supervisor.supervisor.cli_support import (
     state_option,
 )
 from coderouter_supervisor.worker.ingress.client_auth import key_hash
-from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
-from coderouter_supervisor.worker.routing import month_key
+from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX, month_key
 from coderouter_supervisor.worker.telemetry.spend_projection import project_month
 
 KEY_PREFIX = "crs-"

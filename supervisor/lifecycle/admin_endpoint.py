@@ -25,9 +25,9 @@ from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.ingress.client_auth import KeyRing
 from coderouter_supervisor.worker.ingress.dashboard import DASHBOARD_HTML
-from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
 from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
 from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
+from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.telemetry.dashboard_data import collect_dashboard
 from coderouter_supervisor.worker.telemetry.exposition import metrics_json, prometheus_text

@@ -1,6 +1,6 @@
 """What the shared state costs a request, in microseconds: ``python tests/bench/bench_state.py``.
 
-Runs the worker's real state path (``SharedFacts`` over ``StateBackend``) the way one request uses it:
+Runs the worker's real state path (``FactCache`` over ``StateBackend``) the way one request uses it:
 read the chain's facts, then for a free provider record a success (an observation, batched), for a
 budgeted one reserve before and settle after. Each "worker" is its own process with its own
 connection and state thread, all on one store, like gunicorn's workers. Each backend gets a fresh
@@ -31,7 +31,8 @@ from coderouter_supervisor.state import (
     state_admin,
 )
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
-from coderouter_supervisor.worker.telemetry import AttemptRecorder, RequestShape, SharedFacts
+from coderouter_supervisor.worker.engine import AttemptRecorder, FactCache
+from coderouter_supervisor.worker.money import RequestShape
 from coderouter_supervisor.worker.translate import InputBound, TokenUsage, UsageReport
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -59,13 +60,13 @@ async def _run(location: StateLocation, provider: ProviderConfig, requests: int)
     store = await open_state(location)
     worker_id = await store.register_worker(multiprocessing.current_process().pid or 0, time.time())
     await store.record_heartbeat(worker_id, time.time(), 0)
-    facts = SharedFacts(store, lambda: worker_id)
+    facts = FactCache(store, lambda: worker_id)
     await facts.start()
     samples: list[float] = []
     try:
         for _ in range(requests):
             started = time.perf_counter()
-            await facts.snapshot(PROFILE.providers, time.time(), observations=PROFILE.adaptive)
+            await facts.read_chain_facts(PROFILE.providers, time.time(), observations=PROFILE.adaptive)
             recorder = AttemptRecorder(facts, PROFILE, SHAPE)
             await recorder.admit(provider)
             await recorder.succeeded(provider, USAGE)

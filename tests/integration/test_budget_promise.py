@@ -23,7 +23,7 @@ import pytest
 
 from coderouter_supervisor.state import LedgerEntry, state_admin
 from coderouter_supervisor.supervisor.commands.keys import add_key
-from coderouter_supervisor.worker.routing.facts import month_key
+from coderouter_supervisor.worker.money import month_key
 
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Metered

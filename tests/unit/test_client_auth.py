@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback, key_hash, presented_key
-from coderouter_supervisor.worker.ingress.dispatch import seconds_to_next_month
 from coderouter_supervisor.worker.ingress.host_guard import host_name
+from coderouter_supervisor.worker.money import seconds_to_next_month
 
 
 def basic(user: str, password: str) -> str:

@@ -58,6 +58,7 @@ def test_public_api_is_pinned() -> None:
             "LoadedConfig",
             "ProfileConfig",
             "ProviderConfig",
+            "ProviderKind",
             "ProviderTuning",
             "RuleMatcher",
             "SupervisorSection",

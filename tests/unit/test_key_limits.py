@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from coderouter_supervisor.state import Refused
+from coderouter_supervisor.worker.engine import refusal_message
 from coderouter_supervisor.worker.errors import ClientFault, KeyRateLimited
-from coderouter_supervisor.worker.ingress.key_limits import refusal_message
 from coderouter_supervisor.worker.protocol import (
     anthropic_error_envelope,
     error_headers,

@@ -9,6 +9,7 @@ import pytest
 
 from coderouter_supervisor.worker.config import CodeRouterConfig, parse_config
 from coderouter_supervisor.worker.guards import HealthState, Observation, ProviderHealth
+from coderouter_supervisor.worker.money import month_resets_at
 from coderouter_supervisor.worker.routing import (
     BudgetStatus,
     CapabilityRegistry,
@@ -20,7 +21,6 @@ from coderouter_supervisor.worker.routing import (
     plan_events,
     resolve_chain,
 )
-from coderouter_supervisor.worker.routing.facts import month_resets_at
 
 CONFIG_TEXT = """
 default_profile: main

@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
+from coderouter_supervisor.worker.adapters import CHOICE_ANSWERING_KINDS
 from coderouter_supervisor.worker.config import CostConfig, ProviderConfig
-from coderouter_supervisor.worker.telemetry import (
+from coderouter_supervisor.worker.money import (
     RequestShape,
     attempt_worst_case,
-    price_usage,
     request_worst_case,
     usage_to_record,
 )
+from coderouter_supervisor.worker.telemetry import price_usage
 from coderouter_supervisor.worker.translate import (
     NO_USAGE,
     InputBound,
@@ -128,7 +129,12 @@ FREE = ProviderConfig(name="f", base_url="http://f/v1", model="m")
 
 def shape(max_tokens: int = 200, choices: int = 1, text_tokens: int = 1000) -> RequestShape:
     return RequestShape(
-        InputBound(text_tokens), max_tokens, streaming=False, cache_control=False, choices=choices
+        InputBound(text_tokens),
+        max_tokens,
+        streaming=False,
+        cache_control=False,
+        choices=choices,
+        choices_answered_by=CHOICE_ANSWERING_KINDS,
     )
 
 

@@ -10,15 +10,12 @@ from typing import Any
 
 import pytest
 
+from coderouter_supervisor.worker.adapters.anthropic_on_anthropic import AnthropicToAnthropicFrames
+from coderouter_supervisor.worker.adapters.anthropic_on_openai_compat import OpenAIToAnthropicFrames
+from coderouter_supervisor.worker.adapters.openai_on_anthropic import AnthropicToOpenAIFrames
+from coderouter_supervisor.worker.adapters.openai_on_openai_compat import OpenAIToOpenAIFrames
 from coderouter_supervisor.worker.config import ProviderConfig
-from coderouter_supervisor.worker.providers.client_streams import (
-    AnthropicFromAnthropic,
-    AnthropicFromOpenAI,
-    ClientStream,
-    OpenAIFromAnthropic,
-    OpenAIFromOpenAI,
-)
-from coderouter_supervisor.worker.providers.transport import UpstreamEvent
+from coderouter_supervisor.worker.providers import ClientStream, UpstreamEvent
 from coderouter_supervisor.worker.translate import NO_USAGE, TokenUsage, UsageReport
 
 OPENAI_KIND = ProviderConfig(name="o", base_url="http://o/v1", model="m")
@@ -27,14 +24,14 @@ ANTHROPIC_KIND = ProviderConfig(name="a", kind="anthropic", base_url="http://a",
 
 def from_anthropic(ingress: str) -> ClientStream:
     if ingress == "anthropic":
-        return AnthropicFromAnthropic(ANTHROPIC_KIND)
-    return OpenAIFromAnthropic(ANTHROPIC_KIND, requested_model="m", include_usage=False)
+        return AnthropicToAnthropicFrames(ANTHROPIC_KIND)
+    return AnthropicToOpenAIFrames(ANTHROPIC_KIND, requested_model="m", include_usage=False)
 
 
 def from_openai(ingress: str) -> ClientStream:
     if ingress == "anthropic":
-        return AnthropicFromOpenAI(OPENAI_KIND, requested_model="m", input_tokens=5)
-    return OpenAIFromOpenAI(OPENAI_KIND, include_usage=False)
+        return OpenAIToAnthropicFrames(OPENAI_KIND, requested_model="m", input_tokens=5)
+    return OpenAIToOpenAIFrames(OPENAI_KIND, include_usage=False)
 
 
 MESSAGE = {"id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": []}

@@ -26,7 +26,12 @@ from coderouter_supervisor.worker.config.loader import (
     parse_config,
 )
 from coderouter_supervisor.worker.config.profiles import AUTO_PROFILE, ProfileConfig
-from coderouter_supervisor.worker.config.providers import Capabilities, CostConfig, ProviderConfig
+from coderouter_supervisor.worker.config.providers import (
+    Capabilities,
+    CostConfig,
+    ProviderConfig,
+    ProviderKind,
+)
 from coderouter_supervisor.worker.config.schema import CodeRouterConfig
 from coderouter_supervisor.worker.config.search import CONFIG_PATH_VAR, SYSTEM_CONFIG_PATH, find_config_file
 from coderouter_supervisor.worker.config.supervisor_section import ProviderTuning, SupervisorSection
@@ -48,6 +53,7 @@ __all__ = [
     "LoadedConfig",
     "ProfileConfig",
     "ProviderConfig",
+    "ProviderKind",
     "ProviderTuning",
     "RuleMatcher",
     "SupervisorSection",

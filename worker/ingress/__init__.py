@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+from coderouter_supervisor.worker.ingress.client_auth import KeyRing, is_loopback
 from coderouter_supervisor.worker.ingress.error_responses import EXCEPTION_HANDLERS
+from coderouter_supervisor.worker.ingress.gateway import Gateway, GatewaySlot, max_upstream_answer_bytes
+from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
 from coderouter_supervisor.worker.ingress.health import healthz
+from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
+from coderouter_supervisor.worker.ingress.request_id import RequestId
+from coderouter_supervisor.worker.ingress.request_log import RequestLog, is_model_call
 from coderouter_supervisor.worker.ingress.routes import gateway_routes
 
-__all__ = ["EXCEPTION_HANDLERS", "gateway_routes", "healthz"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "Gateway",
+    "GatewaySlot",
+    "HeaderLimits",
+    "KeyRing",
+    "LoopbackHostGuard",
+    "RequestId",
+    "RequestLog",
+    "gateway_routes",
+    "healthz",
+    "is_loopback",
+    "is_model_call",
+    "max_upstream_answer_bytes",
+]

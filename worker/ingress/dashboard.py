@@ -11,12 +11,12 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 
 from coderouter_supervisor.state import StateError
 from coderouter_supervisor.worker.errors import AuthenticationFailed
-from coderouter_supervisor.worker.ingress.dispatch import KEY_LEDGER_PREFIX
 from coderouter_supervisor.worker.ingress.metrics_routes import (
     MetricsUnavailable,
     authorize_admin,
     flushed_gateway,
 )
+from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX
 from coderouter_supervisor.worker.telemetry.dashboard_data import collect_dashboard
 
 # Read once: the page is static, its numbers come from metrics.json.

@@ -6,6 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from coderouter_supervisor.worker.adapters import ClientProtocol
 from coderouter_supervisor.worker.errors import (
     GatewayError,
     InvalidRequest,
@@ -13,18 +14,15 @@ from coderouter_supervisor.worker.errors import (
     NotFound,
     choose_reported_error,
 )
-from coderouter_supervisor.worker.ingress.protocols import Ingress, ingress_of
-from coderouter_supervisor.worker.protocol import (
-    anthropic_error_envelope,
-    error_headers,
-    openai_error_envelope,
-    openai_status,
-)
+from coderouter_supervisor.worker.ingress.protocols import ingress_of
+from coderouter_supervisor.worker.protocol import error_headers
 from coderouter_supervisor.worker.telemetry import emit_event
 
 
-def error_response(error: GatewayError, ingress: Ingress, *, profile: str | None = None) -> JSONResponse:
-    """``error`` in ``ingress``'s envelope. Once a profile was chosen the answer names it, and a chain
+def error_response(
+    error: GatewayError, client: ClientProtocol, *, profile: str | None = None
+) -> JSONResponse:
+    """``error`` in ``client``'s envelope. Once a profile was chosen the answer names it, and a chain
     that was exhausted is listed whole (skips included), as a successful answer would list it."""
     explain: dict[str, str] = {}
     if profile is not None:
@@ -33,12 +31,8 @@ def error_response(error: GatewayError, ingress: Ingress, *, profile: str | None
         if error.chain:
             explain["x-coderouter-fallback-chain"] = ", ".join(error.chain)
         error = choose_reported_error(error)
-    headers = {**error_headers(error), **explain}
-    if ingress == "openai":
-        return JSONResponse(
-            openai_error_envelope(error).to_wire(), status_code=openai_status(error), headers=headers
-        )
-    return JSONResponse(anthropic_error_envelope(error).to_wire(), status_code=error.status, headers=headers)
+    envelope, status = client.error_body(error)
+    return JSONResponse(envelope, status_code=status, headers={**error_headers(error), **explain})
 
 
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:

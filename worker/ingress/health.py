@@ -7,7 +7,7 @@ import os
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from coderouter_supervisor.worker.gateway import gateway_of
+from coderouter_supervisor.worker.ingress.gateway import gateway_of
 from coderouter_supervisor.worker.version import VERSION
 
 

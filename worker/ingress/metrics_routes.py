@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from coderouter_supervisor.state import StateError
 from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.gateway import Gateway, gateway_of
+from coderouter_supervisor.worker.ingress.gateway import Gateway, gateway_of
 from coderouter_supervisor.worker.telemetry.exposition import MetricsSnapshot, metrics_json, prometheus_text
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 

@@ -10,21 +10,13 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from coderouter_supervisor.worker.adapters import model_call_protocol
 from coderouter_supervisor.worker.telemetry import current_client_key, emit_event
-
-_INGRESS_BY_SUFFIX = (("/messages", "anthropic"), ("/chat/completions", "openai"))
-
-
-def ingress_of(path: str) -> str | None:
-    for suffix, ingress in _INGRESS_BY_SUFFIX:
-        if path.endswith(suffix):
-            return ingress
-    return None
 
 
 def is_model_call(path: str) -> bool:
     """Whether ``path`` is a model call (one ``request-completed`` event), not a health check or scrape."""
-    return ingress_of(path) is not None
+    return model_call_protocol(path) is not None
 
 
 class RequestLog:
@@ -32,8 +24,8 @@ class RequestLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ingress = ingress_of(scope.get("path", "")) if scope["type"] == "http" else None
-        if ingress is None:
+        client = model_call_protocol(scope.get("path", "")) if scope["type"] == "http" else None
+        if client is None:
             await self.app(scope, receive, send)
             return
         started = time.monotonic()
@@ -53,7 +45,7 @@ class RequestLog:
         finally:
             emit_event(
                 "request-completed",
-                ingress=ingress,
+                ingress=client.name,
                 profile=seen["profile"],
                 status=seen["status"],
                 duration_ms=round((time.monotonic() - started) * 1000, 1),

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from coderouter_supervisor.worker.ingress.anthropic_routes import count_tokens, create_message
+from coderouter_supervisor.worker.adapters import CLIENT_PROTOCOLS, ClientProtocol
 from coderouter_supervisor.worker.ingress.dashboard import dashboard, dashboard_as_json
 from coderouter_supervisor.worker.ingress.health import healthz, root
 from coderouter_supervisor.worker.ingress.metrics_routes import metrics, metrics_as_json
+from coderouter_supervisor.worker.ingress.model_call import count_tokens, handle_model_call
 from coderouter_supervisor.worker.ingress.models_route import list_models, retrieve_model
-from coderouter_supervisor.worker.ingress.openai_routes import create_chat_completion
+
+
+def _model_call_endpoint(client: ClientProtocol) -> Callable[[Request], Awaitable[Response]]:
+    async def model_call(request: Request) -> Response:
+        return await handle_model_call(request, client)
+
+    return model_call
 
 
 def gateway_routes() -> list[BaseRoute]:
     api = [
-        ("/messages", create_message, "POST"),
+        *((client.call_path, _model_call_endpoint(client), "POST") for client in CLIENT_PROTOCOLS.values()),
         ("/messages/count_tokens", count_tokens, "POST"),
-        ("/chat/completions", create_chat_completion, "POST"),
         ("/models", list_models, "GET"),
         ("/models/{model_id:path}", retrieve_model, "GET"),
     ]

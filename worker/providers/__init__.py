@@ -1,34 +1,39 @@
-"""Upstream adapters over the worker's one shared httpx.AsyncClient.
+"""Upstream I/O over the worker's one shared httpx.AsyncClient: one provider call's parameters,
+its URL and headers, the transport (whole answers and event streams) and the stream relay.
 
-The attempt loop (:func:`first_success`) tries a chain of :class:`ProviderCall` in order;
-each attempt builds the provider's request, sends it, and translates the answer (or the
-stream) into the client's protocol.
+What is sent and how an answer is translated is decided per (client protocol, upstream kind)
+pair in :mod:`..adapters`; the attempt loop is in :mod:`..engine`.
 """
 
 from __future__ import annotations
 
 from coderouter_supervisor.worker.config import read_api_key
+from coderouter_supervisor.worker.providers import outbound
 from coderouter_supervisor.worker.providers.call import ProviderCall
-from coderouter_supervisor.worker.providers.exchange import (
-    Completion,
-    complete_anthropic,
-    complete_openai,
-    stream_anthropic,
-    stream_openai,
+from coderouter_supervisor.worker.providers.client_stream import ClientStream
+from coderouter_supervisor.worker.providers.count_tokens import count_tokens_upstream
+from coderouter_supervisor.worker.providers.endpoints import (
+    anthropic_headers,
+    anthropic_messages_url,
+    openai_chat_url,
+    openai_headers,
 )
-from coderouter_supervisor.worker.providers.fallback import FailedAttempt, first_success
 from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
+from coderouter_supervisor.worker.providers.transport import UpstreamEvent, open_stream, post_json
 
 __all__ = [
     "PING_INTERVAL_S",
-    "Completion",
-    "FailedAttempt",
+    "ClientStream",
     "ProviderCall",
     "StreamRelay",
-    "complete_anthropic",
-    "complete_openai",
-    "first_success",
+    "UpstreamEvent",
+    "anthropic_headers",
+    "anthropic_messages_url",
+    "count_tokens_upstream",
+    "open_stream",
+    "openai_chat_url",
+    "openai_headers",
+    "outbound",
+    "post_json",
     "read_api_key",
-    "stream_anthropic",
-    "stream_openai",
 ]

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 from coderouter_supervisor.worker.errors import MidStreamFailure, UpstreamError, UpstreamTimeout, redact
-from coderouter_supervisor.worker.providers.client_streams import ClientStream
+from coderouter_supervisor.worker.providers.client_stream import ClientStream
 from coderouter_supervisor.worker.providers.transport import UpstreamEvent, UpstreamStream
 
 PING_INTERVAL_S: Final = 10.0

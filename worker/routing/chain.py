@@ -22,12 +22,13 @@ from coderouter_supervisor.worker.guards import (
     in_cooldown,
     seconds_until_eligible,
 )
+from coderouter_supervisor.worker.money import month_key
 from coderouter_supervisor.worker.routing.capabilities import (
     CapabilityRegistry,
     can_think,
     supports_cache_control,
 )
-from coderouter_supervisor.worker.routing.facts import ChainFacts, month_key
+from coderouter_supervisor.worker.routing.chain_facts import ChainFacts
 
 SkipReason = Literal["paid", "no-key", "budget", "cooldown"]
 ThinkingRequest = Literal["enabled", "adaptive"]

@@ -8,11 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coderouter_supervisor.worker.errors import NoProviderLeft
+from coderouter_supervisor.worker.money import BUDGET_HINT, month_resets_at
 from coderouter_supervisor.worker.routing.chain import ChainPlan, SkipReason
-from coderouter_supervisor.worker.routing.facts import month_resets_at
 from coderouter_supervisor.worker.telemetry.events import Level
-
-BUDGET_HINT = "raise cost.monthly_budget_usd, wait for the next UTC month, or add a provider without a budget"
 
 _CHAIN_BLOCKED: dict[SkipReason, tuple[str, str]] = {
     "cooldown": (

@@ -1,8 +1,7 @@
-"""Structured events, cost and the recording of every attempt."""
+"""Structured events, cost, metrics and the state file's health as this worker sees it."""
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.telemetry.attempts import AttemptRecorder, EstimateReason
 from coderouter_supervisor.worker.telemetry.cost import (
     FREE,
     AttemptCost,
@@ -22,28 +21,16 @@ from coderouter_supervisor.worker.telemetry.events import (
     events_path,
 )
 from coderouter_supervisor.worker.telemetry.metric_flush import MetricRecorder
-from coderouter_supervisor.worker.telemetry.shared_facts import SharedFacts
-from coderouter_supervisor.worker.telemetry.spend_bound import (
-    RequestShape,
-    attempt_worst_case,
-    request_worst_case,
-    usage_to_record,
-)
 from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 
 __all__ = [
     "EVENTS_PATH_VAR",
     "FREE",
     "AttemptCost",
-    "AttemptRecorder",
     "CacheOutcome",
-    "EstimateReason",
     "JsonLineFormatter",
     "MetricRecorder",
-    "RequestShape",
-    "SharedFacts",
     "StateStatus",
-    "attempt_worst_case",
     "cache_outcome",
     "configure_event_log",
     "current_client_key",
@@ -52,7 +39,5 @@ __all__ = [
     "events_path",
     "is_priced",
     "price_usage",
-    "request_worst_case",
-    "usage_to_record",
     "worst_case_cost",
 ]

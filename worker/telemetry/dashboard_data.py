@@ -12,7 +12,7 @@ from typing import Any
 
 from coderouter_supervisor.state import ClientKey, HistoryPoint, LedgerEntry, StateBackend
 from coderouter_supervisor.worker.config import CodeRouterConfig
-from coderouter_supervisor.worker.routing.facts import month_key
+from coderouter_supervisor.worker.money import month_key
 from coderouter_supervisor.worker.telemetry.history_view import Window, spend_by_day, traffic_chart
 from coderouter_supervisor.worker.telemetry.spend_projection import month_bounds, project_month
 

@@ -7,13 +7,14 @@ import os
 from coderouter_supervisor.state import StateBackend
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.guards import WINDOW_S
+from coderouter_supervisor.worker.money import month_key
 from coderouter_supervisor.worker.routing import (
     CapabilityRegistry,
     bundled_rules,
+    chain_facts_from,
     missing_keys,
     resolve_chain,
 )
-from coderouter_supervisor.worker.routing.facts import month_key
 from coderouter_supervisor.worker.telemetry.exposition import (
     HEALTH_LEVEL,
     Gauge,
@@ -21,7 +22,6 @@ from coderouter_supervisor.worker.telemetry.exposition import (
     ProfileOrder,
 )
 from coderouter_supervisor.worker.telemetry.metric_book import labels_of
-from coderouter_supervisor.worker.telemetry.shared_facts import chain_facts
 
 # The order shown for a profile involves no request, so no capability gate applies.
 _REGISTRY = CapabilityRegistry(bundled_rules())
@@ -52,7 +52,7 @@ async def collect_snapshot(store: StateBackend, config: CodeRouterConfig, now: f
         until = facts.cooldown_until.get(provider.name)
         if until is not None and until > now:
             gauges.append(Gauge("memory_cooldown_until_seconds", until, labels))
-    routing_facts = chain_facts(facts)
+    routing_facts = chain_facts_from(facts)
     profiles = []
     for profile in config.profiles:
         plan = resolve_chain(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from support.fake_upstream import Reply, ToolCall, Usage
+from support.ingress import events
 from support.stack import CLIENT_KEY, PROVIDER_KEY, Stack
 
 MODEL = "gpt-4o"
@@ -185,3 +186,18 @@ def test_stop_and_sampling_fields(fresh: Stack) -> None:
     assert body["top_p"] == 0.8
     assert body["max_tokens"] == 77
     assert body["metadata"] == {"user_id": "bob"}
+
+
+def test_fields_without_an_anthropic_equivalent_are_dropped_and_said(fresh: Stack) -> None:
+    fresh.claude.queue(Reply(text="ok"))
+    fresh.local.queue(Reply(text="ok"))
+    for profile in ("claude", "local"):
+        fresh.openai_client(profile).chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=20, seed=7, logprobs=True
+        )
+    assert "seed" not in fresh.claude.last.body
+    assert fresh.local.last.body["seed"] == 7
+    dropped = events(fresh.gateway, "request-fields-dropped")
+    assert [(e["fields"], e["reason"]) for e in dropped] == [
+        (["seed", "logprobs"], "no Anthropic equivalent")
+    ]

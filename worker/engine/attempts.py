@@ -18,9 +18,8 @@ from coderouter_supervisor.worker.errors import (
     UpstreamOutOfMemory,
     UpstreamTimeout,
 )
-from coderouter_supervisor.worker.providers.call import ProviderCall
-from coderouter_supervisor.worker.routing.facts import NotAdmitted
-from coderouter_supervisor.worker.routing.plan_events import BUDGET_HINT
+from coderouter_supervisor.worker.money import BUDGET_HINT, NotAdmitted
+from coderouter_supervisor.worker.providers import ProviderCall
 from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.translate import UsageReport
 

@@ -3,16 +3,18 @@
 One :class:`AttemptRecorder` per client request. The attempt loop calls :meth:`admit` before
 trying a provider (a budgeted one must first reserve its worst-case cost), then
 :meth:`failed` or :meth:`succeeded`; a streamed answer is settled by :meth:`finished` when
-its stream ends. Decisions come from the pure guards; facts go to the :class:`FactStore`.
+its stream ends. Decisions come from the pure guards; holds and settlement from :mod:`..money`;
+facts go to the :class:`FactStore`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
+from coderouter_supervisor.worker.engine.context import SYSTEM_CLOCK, Clock
+from coderouter_supervisor.worker.engine.fact_cache import FactStore, HealthChange
 from coderouter_supervisor.worker.errors import (
     MidStreamFailure,
     UpstreamAnswerTooLarge,
@@ -21,21 +23,18 @@ from coderouter_supervisor.worker.errors import (
     UpstreamTimeout,
 )
 from coderouter_supervisor.worker.guards import Observation, counts_against_backend
-from coderouter_supervisor.worker.routing.facts import (
-    FactStore,
-    HealthChange,
+from coderouter_supervisor.worker.money import (
     NotAdmitted,
+    RequestShape,
     Reservation,
     Spend,
-    month_key,
-)
-from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage
-from coderouter_supervisor.worker.telemetry.events import emit_event
-from coderouter_supervisor.worker.telemetry.spend_bound import (
-    RequestShape,
     attempt_worst_case,
+    hold_provider_budget,
+    key_ledger,
+    top_up_key_budget,
     usage_to_record,
 )
+from coderouter_supervisor.worker.telemetry import cache_outcome, emit_event, is_priced, price_usage
 from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
 
 EstimateReason = Literal[
@@ -64,7 +63,7 @@ def _maybe_billed(error: UpstreamError) -> EstimateReason | None:
 
 
 class AttemptRecorder:
-    """``key_ledger`` names the client key's ledger entry (``key:NAME``); ``key_hold`` is that key's
+    """``key_name`` names the request's client key; ``key_hold`` is that key's
     budget reservation for the whole request (``key_budget_usd`` its cap), topped up before an
     attempt when earlier ones were recorded at a cost. :meth:`close` settles it with what every attempt
     cost, or records the cost for a key without a budget; it also calls ``release_slot``, which frees
@@ -76,15 +75,17 @@ class AttemptRecorder:
         profile: ProfileConfig,
         shape: RequestShape,
         *,
-        key_ledger: str | None = None,
+        key_name: str | None = None,
         key_hold: Reservation | None = None,
         key_budget_usd: float | None = None,
         release_slot: Callable[[], Awaitable[None]] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._facts = facts
         self._profile = profile
         self._shape = shape
-        self._key_ledger = key_ledger
+        self._clock = clock
+        self._key_name = key_name
         self._key_hold = key_hold
         self._key_budget_usd = key_budget_usd
         self._key_top_ups: list[Reservation] = []
@@ -99,7 +100,7 @@ class AttemptRecorder:
         """None when ``provider`` may be tried now, else why not: a budgeted one first reserves the
         most the attempt can cost (:func:`attempt_worst_case`), and is skipped when that does not fit
         (``budget``) or the state file cannot say (``state-unavailable``)."""
-        self._started[provider.name] = time.monotonic()
+        self._started[provider.name] = self._clock.monotonic()
         emit_event(
             "try-provider", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
         )
@@ -110,58 +111,43 @@ class AttemptRecorder:
         if cost is None or cost.monthly_budget_usd is None:
             self._in_flight[provider.name] = provider
             return None
-        worst = attempt_worst_case(provider, self._shape)
-        now = time.time()
-        reservation = await self._facts.reserve_spend(provider.name, worst, cost.monthly_budget_usd, now)
-        if reservation is None:
-            problem = self._facts.problem
-            if problem is not None:
-                emit_event(
-                    "skip-state-unavailable",
-                    "warning",
-                    provider=provider.name,
-                    profile=self._profile.name,
-                    error=problem,
-                )
-                return NotAdmitted("state-unavailable", problem)
-            emit_event(
-                "skip-budget-exceeded",
-                provider=provider.name,
-                profile=self._profile.name,
-                monthly_budget_usd=cost.monthly_budget_usd,
-                request_worst_case_usd=round(worst, 6),
-                month=month_key(now),
-            )
-            return NotAdmitted("budget")
-        self._reservations[provider.name] = reservation
+        hold = await hold_provider_budget(
+            self._facts,
+            provider,
+            cost.monthly_budget_usd,
+            self._shape,
+            profile=self._profile.name,
+            now=self._clock.wall(),
+        )
+        if isinstance(hold, NotAdmitted):
+            return hold
+        self._reservations[provider.name] = hold
         self._in_flight[provider.name] = provider
         return None
 
     async def _cover_key(self, provider: ProviderConfig) -> NotAdmitted | None:
         """None when the key's holds cover what the request has cost so far plus the most this
-        attempt can cost, reserving the difference when they do not (an earlier attempt may have been
-        billed); else why the attempt may not go ahead."""
-        hold, ledger, cap = self._key_hold, self._key_ledger, self._key_budget_usd
-        if hold is None or ledger is None or cap is None:
+        attempt can cost, reserving the difference when they do not; else why the attempt may not go
+        ahead."""
+        hold, name, cap = self._key_hold, self._key_name, self._key_budget_usd
+        if hold is None or name is None or cap is None:
             return None
         held = hold.amount_usd + sum(top_up.amount_usd for top_up in self._key_top_ups)
         missing = self._request_spend.cost_usd + attempt_worst_case(provider, self._shape) - held
         if missing <= 0:
             return None
-        top_up = await self._facts.reserve_spend(ledger, missing, cap, time.time())
-        if top_up is None:
-            problem = self._facts.problem
-            if problem is not None:
-                return NotAdmitted("state-unavailable", problem)
-            emit_event("key-budget-exceeded", "warning", monthly_budget_usd=cap, provider=provider.name)
-            return NotAdmitted("budget")
+        top_up = await top_up_key_budget(
+            self._facts, name, cap, missing, provider=provider.name, now=self._clock.wall()
+        )
+        if isinstance(top_up, NotAdmitted):
+            return top_up
         self._key_top_ups.append(top_up)
         return None
 
     def _observe(self, provider: str, ok: bool) -> Observation:
         started = self._started.get(provider)
-        latency_ms = (time.monotonic() - started) * 1000 if started is not None else None
-        return Observation(provider=provider, at=time.time(), latency_ms=latency_ms, ok=ok)
+        latency_ms = (self._clock.monotonic() - started) * 1000 if started is not None else None
+        return Observation(provider=provider, at=self._clock.wall(), latency_ms=latency_ms, ok=ok)
 
     async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None:
         """An attempt failed before its first byte (the upstream answered an error, or never
@@ -173,13 +159,13 @@ class AttemptRecorder:
         self._in_flight.pop(provider.name, None)
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
-            await self._facts.settle_spend(reservation, None)
+            await self._facts.settle(reservation, None)
         await self.broke(provider, error)
 
     async def broke(self, provider: ProviderConfig, error: UpstreamError) -> None:
         """A failure that counts against the provider; its spend is settled separately."""
         await self._facts.record_observation(self._observe(provider.name, ok=False))
-        now = time.time()
+        now = self._clock.wall()
         profile = self._profile
         if isinstance(error, UpstreamOutOfMemory) and profile.memory_pressure_action != "off":
             await self._facts.start_cooldown(provider.name, profile.memory_pressure_cooldown_s, now)
@@ -205,7 +191,7 @@ class AttemptRecorder:
         observation = self._observe(provider.name, ok=True)
         await self._facts.record_observation(observation)
         if self._profile.backend_health_action != "off":
-            self._health_changed(await self._facts.record_success(provider.name, time.time()))
+            self._health_changed(await self._facts.record_success(provider.name, self._clock.wall()))
         emit_event(
             "provider-ok",
             provider=provider.name,
@@ -251,9 +237,9 @@ class AttemptRecorder:
         )
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
-            await self._facts.settle_spend(reservation, spend)
+            await self._facts.settle(reservation, spend)
         elif is_priced(provider.cost) and cost.total_usd > 0:
-            await self._facts.record_spend(provider.name, spend, time.time())
+            await self._facts.charge(provider.name, spend, self._clock.wall())
         emit_event(
             "cache-observed",
             provider=provider.name,
@@ -279,17 +265,17 @@ class AttemptRecorder:
             _, provider = self._in_flight.popitem()
             await self.finished(provider, NO_USAGE, unknown_because="client-left")
         hold, self._key_hold = self._key_hold, None
-        ledger, self._key_ledger = self._key_ledger, None
+        name, self._key_name = self._key_name, None
         top_ups, self._key_top_ups = self._key_top_ups, []
         if hold is not None:
-            await self._facts.settle_spend(hold, self._request_spend)
-        elif ledger is not None and self._request_spend.cost_usd > 0:
-            await self._facts.record_spend(ledger, self._request_spend, time.time())
-        elif ledger is not None:
-            self._facts.count_usage(ledger, self._request_spend, time.time())
+            await self._facts.settle(hold, self._request_spend)
+        elif name is not None and self._request_spend.cost_usd > 0:
+            await self._facts.charge(key_ledger(name), self._request_spend, self._clock.wall())
+        elif name is not None:
+            self._facts.count_usage(key_ledger(name), self._request_spend, self._clock.wall())
         # Released only once the spend they covered is recorded, so no other request takes the room.
         for top_up in top_ups:
-            await self._facts.settle_spend(top_up, None)
+            await self._facts.settle(top_up, None)
 
     def _health_changed(self, change: HealthChange | None) -> None:
         if change is None:

@@ -1,6 +1,7 @@
-"""The :class:`FactStore` every worker shares: the SQLite state file, behind a short per-worker cache.
+"""The provider facts every worker shares (budget ledger, health, cooldowns, latency observations):
+the state store behind a short per-worker cache, as the engine reads and writes them.
 
-Reads go through a cache of at most :data:`SNAPSHOT_TTL_S`, so a change made by one worker is seen
+Reads go through a cache of at most :data:`FACTS_TTL_S`, so a change made by one worker is seen
 by every other within a second without a database read per request. Writes are one short
 transaction each, and only when something changed: a success on a healthy provider writes
 nothing, and attempt observations are written in batches (every :data:`FLUSH_INTERVAL_S` and at
@@ -19,11 +20,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from coderouter_supervisor.state import (
     AttemptRecord,
     HealthRecord,
-    ProviderFacts,
     Settlement,
     StateBackend,
     StateError,
@@ -37,18 +38,11 @@ from coderouter_supervisor.worker.guards import (
     after_success,
     cooldown_until,
 )
-from coderouter_supervisor.worker.routing.facts import (
-    BudgetStatus,
-    ChainFacts,
-    HealthChange,
-    Reservation,
-    Spend,
-    month_key,
-)
-from coderouter_supervisor.worker.telemetry.events import emit_event
-from coderouter_supervisor.worker.telemetry.state_status import StateStatus
+from coderouter_supervisor.worker.money import Reservation, Spend, SpendLedger, month_key
+from coderouter_supervisor.worker.routing import ChainFacts, chain_facts_from, health_from
+from coderouter_supervisor.worker.telemetry import StateStatus, emit_event
 
-SNAPSHOT_TTL_S = 0.5
+FACTS_TTL_S = 0.5
 FLUSH_INTERVAL_S = 1.0
 # When a hold whose worker is still there is charged at its full amount anyway. Nothing bounds how
 # long an attempt runs today: an upstream's ``timeout_s`` (at most 600 s) bounds each wait for it,
@@ -60,25 +54,32 @@ FLUSH_INTERVAL_S = 1.0
 RESERVATION_HOLD_S = 3600.0
 
 
-def _health(record: HealthRecord) -> ProviderHealth:
-    return ProviderHealth(HealthState(record.state), record.consecutive_failures, record.changed_at)
-
-
 def _record(provider: str, health: ProviderHealth) -> HealthRecord:
     return HealthRecord(provider, str(health.state), health.consecutive_failures, health.changed_at)
 
 
-def chain_facts(facts: ProviderFacts) -> ChainFacts:
-    """The routing view of facts read from the state file."""
-    return ChainFacts(
-        health={name: _health(record) for name, record in facts.health.items()},
-        cooldown_until=dict(facts.cooldown_until),
-        budgets={
-            name: BudgetStatus(entry.month, entry.spent_usd, entry.reserved_usd)
-            for name, entry in facts.ledger.items()
-        },
-        observations=tuple(Observation(a.provider, a.at, a.latency_ms, a.ok) for a in facts.attempts),
-    )
+@dataclass(frozen=True)
+class HealthChange:
+    provider: str
+    old_state: HealthState
+    new: ProviderHealth
+
+
+class FactStore(SpendLedger, Protocol):
+    """Durable provider facts. Every method is one short operation; none raises for a busy store."""
+
+    async def read_chain_facts(
+        self, providers: Sequence[str], now: float, *, observations: bool
+    ) -> ChainFacts:
+        """The facts about ``providers``; recent attempt observations only when asked (adaptive)."""
+
+    async def record_failure(self, provider: str, threshold: int, now: float) -> HealthChange | None: ...
+
+    async def record_success(self, provider: str, now: float) -> HealthChange | None: ...
+
+    async def start_cooldown(self, provider: str, cooldown_s: float, now: float) -> float: ...
+
+    async def record_observation(self, observation: Observation) -> None: ...
 
 
 @dataclass
@@ -87,8 +88,9 @@ class _Cached:
     read_at: float  # monotonic
 
 
-class SharedFacts:
-    """Open with the worker's :class:`StateBackend` and its heartbeat id; :meth:`start` the flusher."""
+class FactCache:
+    """The :class:`FactStore` of one worker. Open with the worker's :class:`StateBackend` and its
+    heartbeat id; :meth:`start` the flusher."""
 
     def __init__(
         self,
@@ -138,14 +140,16 @@ class SharedFacts:
         self.status.succeeded(what, wrote=True)
 
     def _forget(self, provider: str) -> None:
-        """Drop cached snapshots that include ``provider``: this worker just changed a fact about it."""
+        """Drop cached chain facts that include ``provider``: this worker just changed a fact about it."""
         for key in [key for key in self._cache if provider in key]:
             del self._cache[key]
 
-    async def snapshot(self, providers: Sequence[str], now: float, *, observations: bool) -> ChainFacts:
+    async def read_chain_facts(
+        self, providers: Sequence[str], now: float, *, observations: bool
+    ) -> ChainFacts:
         key = (*providers, "+observations") if observations else tuple(providers)
         cached = self._cache.get(key)
-        if cached is not None and time.monotonic() - cached.read_at < SNAPSHOT_TTL_S:
+        if cached is not None and time.monotonic() - cached.read_at < FACTS_TTL_S:
             return cached.facts
         try:
             read = await self._store.read_provider_facts(
@@ -155,7 +159,7 @@ class SharedFacts:
             self._failed("read", error)
             return cached.facts if cached is not None else ChainFacts()
         self.status.succeeded("read", wrote=False)
-        facts = chain_facts(read)
+        facts = chain_facts_from(read)
         # Observations this worker has not flushed yet count too.
         pending = tuple(
             Observation(a.provider, a.at, a.latency_ms, a.ok)
@@ -169,16 +173,14 @@ class SharedFacts:
         self._cache[key] = _Cached(facts, time.monotonic())
         return facts
 
-    async def reserve_spend(
-        self, provider: str, amount_usd: float, cap_usd: float, now: float
-    ) -> Reservation | None:
+    async def hold(self, ledger: str, amount_usd: float, cap_usd: float, now: float) -> Reservation | None:
         worker_id = self._worker_id()
         if worker_id is None:
             return None
         month = month_key(now)
         try:
             hold = await self._store.reserve_spend(
-                provider=provider,
+                provider=ledger,
                 month=month,
                 amount_usd=amount_usd,
                 cap_usd=cap_usd,
@@ -204,9 +206,9 @@ class SharedFacts:
         # The cached budget may now be stale by this hold; the next reservation checks exactly.
         if hold.reservation_id is None:
             return None
-        return Reservation(provider, month, amount_usd, hold.reservation_id, cap_usd)
+        return Reservation(ledger, month, amount_usd, hold.reservation_id, cap_usd)
 
-    async def settle_spend(self, reservation: Reservation, spend: Spend | None) -> None:
+    async def settle(self, reservation: Reservation, spend: Spend | None) -> None:
         settlement = (
             None if spend is None else Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
         )
@@ -240,13 +242,13 @@ class SharedFacts:
                 hold=settled.hold,
             )
 
-    async def record_spend(self, provider: str, spend: Spend, now: float) -> None:
+    async def charge(self, ledger: str, spend: Spend, now: float) -> None:
         settlement = Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
         try:
-            await self._store.record_spend([(provider, month_key(now), settlement)])
+            await self._store.record_spend([(ledger, month_key(now), settlement)])
         except StateError as error:
             self._failed("record-spend", error)
-            emit_event("spend-not-recorded", "error", provider=provider, cost_usd=spend.cost_usd)
+            emit_event("spend-not-recorded", "error", provider=ledger, cost_usd=spend.cost_usd)
             return
         self._recovered("record-spend")
 
@@ -254,7 +256,7 @@ class SharedFacts:
         self, provider: str, transition: Callable[[ProviderHealth], ProviderHealth]
     ) -> HealthChange | None:
         def on_record(record: HealthRecord | None) -> HealthRecord:
-            return _record(provider, transition(_health(record) if record else ProviderHealth()))
+            return _record(provider, transition(health_from(record) if record else ProviderHealth()))
 
         try:
             old, new = await self._store.update_health(provider, on_record)
@@ -266,7 +268,7 @@ class SharedFacts:
         old_state = HealthState(old.state) if old else HealthState.HEALTHY
         if old_state == HealthState(new.state):
             return None
-        return HealthChange(provider, old_state, _health(new))
+        return HealthChange(provider, old_state, health_from(new))
 
     async def record_failure(self, provider: str, threshold: int, now: float) -> HealthChange | None:
         self._failing.add(provider)
@@ -278,7 +280,7 @@ class SharedFacts:
             h.consecutive_failures or h.state != "healthy" for h in known
         )
         if not failing:
-            # Nothing to reset as far as this worker knows (at most SNAPSHOT_TTL_S old): no write.
+            # Nothing to reset as far as this worker knows (at most FACTS_TTL_S old): no write.
             return None
         change = await self._update_health(provider, lambda h: after_success(h, now=now))
         self._failing.discard(provider)

@@ -1,12 +1,9 @@
-"""What a request handler can reach: the worker's config, state store, upstream client, heartbeat."""
+"""What a request handler can reach: the worker's config, state store, heartbeat, key ring and engine."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-import httpx
 from starlette.requests import Request
 
 from coderouter_supervisor.state import StateBackend
@@ -15,39 +12,34 @@ from coderouter_supervisor.worker.config.supervisor_section import (
     DEFAULT_MAX_BODY_MIB,
     DEFAULT_MAX_UPSTREAM_ANSWER_MIB,
 )
-from coderouter_supervisor.worker.guards import RankMemory
+from coderouter_supervisor.worker.engine import EngineContext, FactCache
 from coderouter_supervisor.worker.heartbeat import Heartbeat
-from coderouter_supervisor.worker.routing import CapabilityRegistry
-from coderouter_supervisor.worker.telemetry import MetricRecorder, SharedFacts
-
-if TYPE_CHECKING:  # ingress imports this module; the key ring lives there
-    from coderouter_supervisor.worker.ingress.client_auth import KeyRing
+from coderouter_supervisor.worker.ingress.client_auth import KeyRing
+from coderouter_supervisor.worker.telemetry import MetricRecorder
 
 
 @dataclass(frozen=True)
 class Gateway:
-    """Created once per worker in the app's lifespan; read-only for requests except
-    ``rank_memory`` (each profile's adaptive ranks, kept by this worker between requests)."""
+    """Created once per worker in the app's lifespan, and again on each in-place reload; read-only
+    for requests. ``engine`` is what the engine is handed for every request under this config."""
 
     config: LoadedConfig
     store: StateBackend
-    http: httpx.AsyncClient
     heartbeat: Heartbeat
-    facts: SharedFacts
+    facts: FactCache
     metrics: MetricRecorder
     keys: KeyRing
-    capabilities: CapabilityRegistry
-    rank_memory: dict[str, Mapping[str, RankMemory]] = field(default_factory=dict)
+    engine: EngineContext
 
     @property
     def max_body_bytes(self) -> int:
         mib = self.config.config.supervisor.max_body_mib or DEFAULT_MAX_BODY_MIB
         return mib * 1024 * 1024
 
-    @property
-    def max_upstream_answer_bytes(self) -> int:
-        mib = self.config.config.supervisor.max_upstream_answer_mib or DEFAULT_MAX_UPSTREAM_ANSWER_MIB
-        return mib * 1024 * 1024
+
+def max_upstream_answer_bytes(config: LoadedConfig) -> int:
+    mib = config.config.supervisor.max_upstream_answer_mib or DEFAULT_MAX_UPSTREAM_ANSWER_MIB
+    return mib * 1024 * 1024
 
 
 class GatewaySlot:
@@ -60,7 +52,8 @@ class GatewaySlot:
 
 def gateway_of(request: Request) -> Gateway:
     """The Gateway serving ``request``: the one current when the request first asked, for its whole
-    life, so a reload never changes the config under a request already running."""
+    life, so a reload never changes the config under a request already running. Called only at the
+    ingress edge (route handlers and middleware)."""
     pinned: Gateway | None = getattr(request.state, "gateway", None)
     if pinned is None:
         slot: GatewaySlot = request.state.gateway_slot

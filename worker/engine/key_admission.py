@@ -3,7 +3,7 @@
 Each API request of a key with a limit is admitted once, in one short state transaction, after the
 request is known to be routable and before its budget is held (:func:`admit_key_request`); a key
 without limits costs nothing here. An admitted request's slot is given back by :meth:`KeySlot.release`,
-which the request's :class:`AttemptRecorder` calls from ``close``: the one place where every answer
+which the request's ``AttemptRecorder`` calls from ``close``: the one place where every answer
 ends, whether a reply was sent, a stream finished or was cut, or the client left.
 """
 
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from coderouter_supervisor.state import ClientKey, Refused, StateBackend, StateError, StateUnavailable
 from coderouter_supervisor.worker.errors import GatewayError, KeyRateLimited
-from coderouter_supervisor.worker.gateway import Gateway
 from coderouter_supervisor.worker.telemetry import emit_event
 
 # A slot outlives any request (agent streams can run for many minutes); a worker that dies holding
@@ -56,24 +55,26 @@ class KeySlot:
             emit_event("key-slot-not-released", "error", key=self.key_name, error=str(exc))
 
 
-async def admit_key_request(gateway: Gateway, key: ClientKey | None) -> KeySlot | None:
-    """Admit a request of ``key`` under its limits; the slot to release when it held one.
+async def admit_key_request(
+    store: StateBackend, worker_id: int | None, key: ClientKey | None, *, now: float
+) -> KeySlot | None:
+    """Admit a request of ``key`` under its limits, on behalf of worker ``worker_id`` (None while
+    it is not registered); the slot to release when it held one.
 
     Raises :class:`KeyRateLimited` (429) when a limit is reached, and :class:`GatewayError` when the
     limits cannot be checked (fail closed, like a budget: a limit that cannot be checked is not lifted).
     """
     if key is None or not key.rate_limited:
         return None
-    worker_id = gateway.heartbeat.worker_id
     try:
         if worker_id is None:
             raise StateUnavailable("this worker has not registered its heartbeat yet")
-        decision = await gateway.store.admit_request(
+        decision = await store.admit_request(
             key_name=key.name,
             max_concurrent=key.max_concurrent,
             requests_per_minute=key.requests_per_minute,
             worker_id=worker_id,
-            now=time.time(),
+            now=now,
             hold_s=SLOT_HOLD_S,
         )
     except StateError as exc:
@@ -96,4 +97,4 @@ async def admit_key_request(gateway: Gateway, key: ClientKey | None) -> KeySlot 
             value=decision.value,
             retry_after=decision.retry_after_s,
         )
-    return KeySlot(gateway.store, decision.admission_id, key.name) if decision.held else None
+    return KeySlot(store, decision.admission_id, key.name) if decision.held else None
