@@ -11,7 +11,13 @@ finds another schema version refuses to start.
 from __future__ import annotations
 
 from coderouter_supervisor.state.backend import StateAdmin, StateBackend, StoreDescription
-from coderouter_supervisor.state.backends import StateLocation, open_state, state_admin
+from coderouter_supervisor.state.backends import (
+    StateLocation,
+    open_state,
+    shown_location,
+    state_admin,
+    state_file,
+)
 from coderouter_supervisor.state.budget_ledger import Hold, LedgerEntry, Settled, Settlement
 from coderouter_supervisor.state.client_keys import ClientKey, KeyNameTaken, KeySetting, KeyValue
 from coderouter_supervisor.state.errors import SchemaMismatch, StateError, StateUnavailable
@@ -69,7 +75,9 @@ __all__ = [
     "WorkerHeartbeat",
     "default_state_path",
     "open_state",
+    "shown_location",
     "sqlite_library_version",
     "state_admin",
+    "state_file",
     "wal_bytes",
 ]

@@ -32,11 +32,15 @@ from coderouter_supervisor.state.series_labels import SeriesKey
 
 @dataclass(frozen=True)
 class StoreDescription:
-    """A store as ``doctor`` reports it: its backend kind, the engine's version, its schema version."""
+    """A store as ``doctor`` reports it: its backend kind, the engine's version, its schema version.
+    A server also reports its wall clock (UTC seconds) when asked, and the tables of this store that
+    its user may not read and write (the privileges every box needs)."""
 
     kind: str
     engine_version: str
     schema_version: int
+    server_time: float | None = None
+    tables_without_access: tuple[str, ...] = ()
 
 
 class StateBackend(Protocol):

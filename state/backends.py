@@ -61,6 +61,18 @@ def backend_kind(location: StateLocation) -> str:
     return URL_SCHEMES[scheme]
 
 
+def state_file(location: StateLocation) -> Path | None:
+    """The SQLite file ``location`` names, or None for a server's URL (no file checks apply)."""
+    return Path(location) if backend_kind(location) == "sqlite" else None
+
+
+def shown_location(location: StateLocation) -> str:
+    """``location`` as it may be printed, logged or shown: a URL without its password."""
+    if backend_kind(location) == "postgresql":
+        return PostgresLocation(str(location)).shown
+    return str(location)
+
+
 async def open_state(location: StateLocation) -> StateBackend:
     """Open a long-lived handle on the state at ``location``, in the process (after fork) that uses it.
 

@@ -35,8 +35,13 @@ class PostgresStateAdmin:
     def describe(self) -> StoreDescription:
         def read(c: Connection) -> StoreDescription:
             row = c.execute("SHOW server_version").fetchone()
+            clock = c.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()
             return StoreDescription(
-                "postgresql", str(row[0]) if row else "", postgres_schema.schema_version(c)
+                "postgresql",
+                str(row[0]) if row else "",
+                postgres_schema.schema_version(c),
+                server_time=float(clock[0]) if clock else None,
+                tables_without_access=postgres_schema.tables_without_access(c),
             )
 
         return on_own_connection(self.location, "read the schema version", read)

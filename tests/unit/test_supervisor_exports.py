@@ -33,6 +33,7 @@ PINNED = {
         "resolve_settings",
         "run_supervisor",
         "running_supervisor_pid",
+        "sole_running_sibling",
         "sqlite_has_wal_reset_bug",
         "write_pid_file",
     },
