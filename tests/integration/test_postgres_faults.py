@@ -23,7 +23,7 @@ from coderouter_supervisor.worker.routing import month_key
 
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Gate, Reply, Usage
-from support.gateway_process import Gateway, StartGateway
+from support.gateway_process import Gateway, StartGateway, as_another_machine
 from support.ingress import events, send
 from support.postgres import PostgresServer, postgres_server
 from support.postgres_databases import fresh_database, postgres
@@ -133,11 +133,6 @@ RATES = {"input_tokens_per_million": 100.0, "output_tokens_per_million": 100.0, 
 def capped_config(upstream: FakeUpstream) -> str:
     provider = {"name": "paid", "base_url": upstream.openai_base_url, "model": "paid-model", "cost": RATES}
     return providers_yaml([provider], {"default": ["paid"]}, allow_paid=True)
-
-
-def as_another_machine(host: str) -> list[str]:
-    """A command prefix running the rest under host name ``host`` (a UTS namespace of its own)."""
-    return ["unshare", "--uts", "--", "sh", "-c", f'hostname {host} && exec "$@"', "sh"]
 
 
 def test_a_box_killed_mid_request_loses_no_settled_spend_and_its_holds_go_with_its_heartbeat(

@@ -45,6 +45,12 @@ def isolated_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, s
     return env
 
 
+def as_another_machine(host: str) -> list[str]:
+    """A command prefix (``start_gateway(prefix=...)``) running the rest under host name ``host`` in a
+    UTS namespace of its own: a second "box" on this machine, as the state's heartbeat rows see it."""
+    return ["unshare", "--uts", "--", "sh", "-c", f'hostname {host} && exec "$@"', "sh"]
+
+
 def run_cli(
     workdir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
