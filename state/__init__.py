@@ -33,6 +33,7 @@ from coderouter_supervisor.state.metric_history import (
 )
 from coderouter_supervisor.state.metric_series import RecentEvent
 from coderouter_supervisor.state.paths import default_state_path
+from coderouter_supervisor.state.portable import PortableState
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, sqlite_library_version
 from coderouter_supervisor.state.series_labels import SeriesKey
@@ -55,6 +56,7 @@ __all__ = [
     "KeySetting",
     "KeyValue",
     "LedgerEntry",
+    "PortableState",
     "ProviderFacts",
     "RecentEvent",
     "ReclaimedHold",

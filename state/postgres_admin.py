@@ -7,7 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from coderouter_supervisor.state import postgres_keys, postgres_ledger, postgres_schema, postgres_workers
+from coderouter_supervisor.state import (
+    portable,
+    postgres_keys,
+    postgres_ledger,
+    postgres_schema,
+    postgres_workers,
+)
 from coderouter_supervisor.state.backend import StoreDescription
 from coderouter_supervisor.state.budget_ledger import LedgerEntry
 from coderouter_supervisor.state.client_keys import ClientKey, KeySetting, KeyValue
@@ -109,4 +115,12 @@ class PostgresStateAdmin:
             self.location,
             "mark gone workers exited",
             lambda c: postgres_workers.mark_gone_workers(c, self.box, now, exists),
+        )
+
+    def read_portable(self) -> portable.PortableState:
+        return on_own_connection(self.location, "read the state to copy", portable.read_portable)
+
+    def write_portable(self, state: portable.PortableState) -> None:
+        on_own_connection(
+            self.location, "write the copied state", lambda c: portable.write_portable(c, state, "%s")
         )

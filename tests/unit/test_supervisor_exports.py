@@ -54,4 +54,4 @@ def test_exports_are_pinned(package: types.ModuleType) -> None:
 
 def test_every_command_is_registered() -> None:
     names = {command.name for command in commands.COMMANDS}
-    assert names == {"budget", "doctor", "install-service", "keys", "stats"}
+    assert names == {"budget", "doctor", "install-service", "keys", "state", "stats"}
