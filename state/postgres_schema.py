@@ -133,7 +133,9 @@ def tables_without_access(conn: Connection) -> tuple[str, ...]:
     rows = conn.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE c.relkind = 'r' AND n.nspname = current_schema()"
-        " AND NOT has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE')"
+        # has_table_privilege with a list is true when any one is held: ask for each.
+        " AND NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT')"
+        " AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE'))"
         " ORDER BY c.relname"
     ).fetchall()
     return tuple(str(row[0]) for row in rows)

@@ -28,11 +28,12 @@ def judge_store(shown: str, store: StoreDescription) -> CheckResult:
     return CheckResult("state store", "OK", f"{shown}: PostgreSQL {store.engine_version}")
 
 
-def judge_unreachable(shown: str, error: str) -> CheckResult:
+def judge_unreachable(error: str) -> CheckResult:
+    """``error`` names the store already (password masked); libpq's hints span lines, a check one."""
     return CheckResult(
         "state store",
         "FAIL",
-        f"cannot reach {shown}: {error}",
+        " ".join(error.split()),
         "start the server, or check the URL, PGPASSWORD / ~/.pgpass and sslmode",
     )
 
@@ -57,10 +58,10 @@ def judge_migrations(store: StoreDescription) -> CheckResult:
 
 def judge_privileges(store: StoreDescription) -> CheckResult:
     if not store.tables_without_access:
-        return CheckResult("state privileges", "OK", "the user may read and write every table")
+        return CheckResult("state access", "OK", "the user may read and write every table")
     tables = ", ".join(store.tables_without_access)
     return CheckResult(
-        "state privileges",
+        "state access",
         "FAIL",
         f"the user may not read and write: {tables}",
         "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO the gateway's user",
@@ -83,7 +84,7 @@ def check_state_server(location: StateLocation) -> list[CheckResult]:
     try:
         store = state_admin(location).describe()
     except StateError as exc:
-        return [judge_unreachable(shown, str(exc))]
+        return [judge_unreachable(str(exc))]
     # The server read its clock somewhere inside the round trip: compare with the middle of it.
     box_time = (before + time.time()) / 2
     return [
