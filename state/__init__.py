@@ -17,6 +17,7 @@ from coderouter_supervisor.state.backends import (
     shown_location,
     state_admin,
     state_file,
+    with_password,
 )
 from coderouter_supervisor.state.budget_ledger import Hold, LedgerEntry, Settled, Settlement
 from coderouter_supervisor.state.client_keys import ClientKey, KeyNameTaken, KeySetting, KeyValue
@@ -82,4 +83,5 @@ __all__ = [
     "state_admin",
     "state_file",
     "wal_bytes",
+    "with_password",
 ]

@@ -8,7 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from coderouter_supervisor.state import StateLocation, default_state_path, shown_location, state_file
+from coderouter_supervisor.state import (
+    StateLocation,
+    default_state_path,
+    shown_location,
+    state_file,
+    with_password,
+)
 from coderouter_supervisor.worker.config import SupervisorSection
 from coderouter_supervisor.worker.telemetry.write_policy import WriteProfile
 
@@ -111,6 +117,13 @@ def _state_location(given: str | None, env: Mapping[str, str], home: Path) -> St
     return _expand(given, home) if state_file(given) is not None else given
 
 
+def _password(env: Mapping[str, str], name: str) -> str:
+    password = env.get(name, "")
+    if not password:
+        raise SettingError(f"{name} (named by supervisor.state_password_env) is not set")
+    return password
+
+
 def _runtime_dir(state: StateLocation, port: int, env: Mapping[str, str], home: Path) -> Path:
     """Where this instance keeps its files. Boxes sharing one server each keep their own, and two
     instances of one server on one machine (told apart by port) do not collide either."""
@@ -152,6 +165,8 @@ def resolve_settings(
     port = flags.port or env_port or section.port or DEFAULT_PORT
     admin = next((v for v in (flags.admin_port, env_admin, section.admin_port) if v is not None), None)
     location = _state_location(state, env, home)
+    if section.state_password_env is not None and state_file(location) is None:
+        location = with_password(location, _password(env, section.state_password_env))
     return SupervisorSettings(
         host=flags.host or env_host or section.host or DEFAULT_HOST,
         port=port,

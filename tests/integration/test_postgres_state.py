@@ -96,6 +96,16 @@ def test_libpq_finds_the_password_and_the_yaml_may_name_the_server(
     [entry] = state_admin(database).read_ledger(month_key(time.time()), ("paid",))
     assert entry.requests == 1
 
+    # `supervisor.state_password_env` names a variable holding it instead.
+    named_password = tmp_path / "password-env.yaml"
+    named_password.write_text(config(upstream, state=without_password, state_password_env="GW_DB_PASSWORD"))
+    listed = run_cli(
+        tmp_path, "keys", "list", "--config", str(named_password), env={"GW_DB_PASSWORD": PASSWORD}
+    )
+    assert listed.returncode == 0, listed.stderr
+    unset = run_cli(tmp_path, "keys", "list", "--config", str(named_password))
+    assert unset.returncode == 2 and "GW_DB_PASSWORD" in unset.stderr
+
     # `supervisor.state` in the yaml: a command reaches the same database by it alone.
     named = tmp_path / "named.yaml"
     named.write_text(config(upstream, state=without_password))

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from coderouter_supervisor.state import shown_location, state_file
+from coderouter_supervisor.state import shown_location, state_file, with_password
 from coderouter_supervisor.supervisor.lifecycle.instance import InstanceFiles
-from coderouter_supervisor.supervisor.lifecycle.settings import SupervisorFlags, resolve_settings
+from coderouter_supervisor.supervisor.lifecycle.settings import (
+    SettingError,
+    SupervisorFlags,
+    resolve_settings,
+)
 from coderouter_supervisor.worker.config.supervisor_section import SupervisorSection
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 
@@ -76,3 +80,34 @@ def test_the_handoff_carries_a_url_whole_through_the_environment() -> None:
     assert back.state_db == URL
     file = WorkerHandoff.from_env(WorkerHandoff(Path("/s.yaml"), "p", Path("/x/state.db")).to_env())
     assert file.state_db == Path("/x/state.db")
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        pytest.param("postgresql://gw@db/cr", "postgresql://gw@db/cr?password=p%26w", id="added"),
+        pytest.param(
+            "postgresql://gw@db/cr?sslmode=require",
+            "postgresql://gw@db/cr?sslmode=require&password=p%26w",
+            id="beside-options",
+        ),
+        pytest.param("postgresql://gw:own@db/cr", "postgresql://gw:own@db/cr", id="url-has-one"),
+        pytest.param(
+            "postgresql://gw@db/cr?password=own", "postgresql://gw@db/cr?password=own", id="query-has-one"
+        ),
+        pytest.param(Path("/s/state.db"), Path("/s/state.db"), id="file"),
+    ],
+)
+def test_with_password(location: str | Path, expected: str | Path) -> None:
+    assert with_password(location, "p&w") == expected
+
+
+def test_state_password_env_puts_the_password_in_the_url_and_nowhere_shown() -> None:
+    section = SupervisorSection(state="postgresql://gw@db/cr", state_password_env="GW_DB_PASSWORD")
+    settings = resolve_settings(SupervisorFlags(), section, {"GW_DB_PASSWORD": "s3cret"}, HOME, cpu_count=1)
+    assert settings.state_db == "postgresql://gw@db/cr?password=s3cret"
+    assert settings.state_shown == "postgresql://gw@db/cr"
+    without = resolve_settings(SupervisorFlags(), SupervisorSection(state="postgresql://gw@db/cr"), {}, HOME)
+    assert settings.runtime_dir.parent == without.runtime_dir.parent
+    with pytest.raises(SettingError, match="GW_DB_PASSWORD"):
+        resolve_settings(SupervisorFlags(), section, {}, HOME, cpu_count=1)
