@@ -36,7 +36,11 @@ def describe_portable(portable: PortableState) -> str:
 
 
 def _location(given: str) -> StateLocation:
-    return state_file(given) or given
+    try:
+        return state_file(given) or given
+    except StateError as exc:  # a URL of no backend's scheme
+        fail(str(exc), EXIT_INVALID)
+        raise AssertionError("unreachable") from exc
 
 
 @click.group()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coderouter_supervisor.state import (
+    StateError,
     StateLocation,
     default_state_path,
     shown_location,
@@ -114,7 +115,11 @@ def _env_int(env: Mapping[str, str], name: str, low: int, high: int) -> int | No
 def _state_location(given: str | None, env: Mapping[str, str], home: Path) -> StateLocation:
     if not given:
         return default_state_path(env, home)
-    return _expand(given, home) if state_file(given) is not None else given
+    try:
+        file = state_file(given)
+    except StateError as exc:  # a URL of no backend's scheme
+        raise SettingError(str(exc)) from exc
+    return _expand(given, home) if file is not None else given
 
 
 def _password(env: Mapping[str, str], name: str) -> str:

@@ -111,3 +111,9 @@ def test_state_password_env_puts_the_password_in_the_url_and_nowhere_shown() -> 
     assert settings.runtime_dir.parent == without.runtime_dir.parent
     with pytest.raises(SettingError, match="GW_DB_PASSWORD"):
         resolve_settings(SupervisorFlags(), section, {}, HOME, cpu_count=1)
+
+
+def test_a_url_of_no_backend_is_a_setting_error_naming_only_its_scheme() -> None:
+    with pytest.raises(SettingError, match="mysql://") as refused:
+        resolve_settings(SupervisorFlags(state="mysql://gw:s3cret@db/cr"), SupervisorSection(), {}, HOME)
+    assert "s3cret" not in str(refused.value)
