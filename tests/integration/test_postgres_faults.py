@@ -122,6 +122,9 @@ def test_a_restarted_server_degrades_to_free_providers_and_loses_no_settled_spen
     assert after.spent_usd >= before.spent_usd and after.requests >= before.requests
     assert after.spent_usd + after.reserved_usd >= paid_calls(upstream) * PRICE - 1e-12
     assert after.requests >= traffic.served_by("paid") - after.reservations
+    # A hold left behind is one whose settle met the outage, and the gateway said so; it is charged
+    # at its amount when it expires (see shared_facts.settle_spend), never lost.
+    assert after.reservations == len(events(gateway, "spend-not-recorded", provider="paid"))
 
 
 CAP_USD = 1.0
