@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from coderouter_supervisor.state import state_admin
-from coderouter_supervisor.worker.routing import month_key
+from coderouter_supervisor.worker.money import month_key
 
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Reply, Usage

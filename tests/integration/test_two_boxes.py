@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from coderouter_supervisor.state import LedgerEntry, state_admin
-from coderouter_supervisor.worker.routing import month_key
+from coderouter_supervisor.worker.money import month_key
 
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Metered, Reply
