@@ -11,7 +11,14 @@ finds another schema version refuses to start.
 from __future__ import annotations
 
 from coderouter_supervisor.state.backend import StateAdmin, StateBackend, StoreDescription
-from coderouter_supervisor.state.backends import StateLocation, open_state, state_admin
+from coderouter_supervisor.state.backends import (
+    StateLocation,
+    open_state,
+    shown_location,
+    state_admin,
+    state_file,
+    with_password,
+)
 from coderouter_supervisor.state.budget_ledger import Hold, LedgerEntry, Settled, Settlement
 from coderouter_supervisor.state.client_keys import ClientKey, KeyNameTaken, KeySetting, KeyValue
 from coderouter_supervisor.state.errors import SchemaMismatch, StateError, StateUnavailable
@@ -27,6 +34,7 @@ from coderouter_supervisor.state.metric_history import (
 )
 from coderouter_supervisor.state.metric_series import RecentEvent
 from coderouter_supervisor.state.paths import default_state_path
+from coderouter_supervisor.state.portable import PortableState
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, sqlite_library_version
 from coderouter_supervisor.state.series_labels import SeriesKey
@@ -49,6 +57,7 @@ __all__ = [
     "KeySetting",
     "KeyValue",
     "LedgerEntry",
+    "PortableState",
     "ProviderFacts",
     "RecentEvent",
     "ReclaimedHold",
@@ -69,7 +78,10 @@ __all__ = [
     "WorkerHeartbeat",
     "default_state_path",
     "open_state",
+    "shown_location",
     "sqlite_library_version",
     "state_admin",
+    "state_file",
     "wal_bytes",
+    "with_password",
 ]

@@ -26,17 +26,22 @@ from coderouter_supervisor.state.heartbeats import WorkerHeartbeat
 from coderouter_supervisor.state.key_admissions import Admitted, Refused
 from coderouter_supervisor.state.metric_history import HistoryPoint, Resolution, Rollup
 from coderouter_supervisor.state.metric_series import RecentEvent
+from coderouter_supervisor.state.portable import PortableState
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.series_labels import SeriesKey
 
 
 @dataclass(frozen=True)
 class StoreDescription:
-    """A store as ``doctor`` reports it: its backend kind, the engine's version, its schema version."""
+    """A store as ``doctor`` reports it: its backend kind, the engine's version, its schema version.
+    A server also reports its wall clock (UTC seconds) when asked, and the tables of this store that
+    its user may not read and write (the privileges every box needs)."""
 
     kind: str
     engine_version: str
     schema_version: int
+    server_time: float | None = None
+    tables_without_access: tuple[str, ...] = ()
 
 
 class StateBackend(Protocol):
@@ -196,3 +201,11 @@ class StateAdmin(Protocol):
     # Metric history
     def read_history(self, resolution: Resolution, since: float) -> list[HistoryPoint]:
         """As :meth:`StateBackend.read_history`."""
+
+    # Moving a state to another store (`state copy`)
+    def read_portable(self) -> PortableState:
+        """Every month's settled ledger, every key and each provider's health, read at one instant."""
+
+    def write_portable(self, portable: PortableState) -> None:
+        """Replace this store's ledgers (their holds too), keys (their admissions too) and health with
+        ``portable``, in one transaction."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from coderouter_supervisor.state.backend import StateAdmin, StateBackend
 from coderouter_supervisor.state.errors import StateUnavailable
@@ -59,6 +60,31 @@ def backend_kind(location: StateLocation) -> str:
     if scheme not in URL_SCHEMES:
         raise StateUnavailable(f"{scheme}://…: no state backend for this kind of location (use a file path)")
     return URL_SCHEMES[scheme]
+
+
+def state_file(location: StateLocation) -> Path | None:
+    """The SQLite file ``location`` names, or None for a server's URL (no file checks apply)."""
+    return Path(location) if backend_kind(location) == "sqlite" else None
+
+
+def with_password(location: StateLocation, password: str) -> StateLocation:
+    """``location`` with ``password`` for its server, unless it names one already; a file is returned
+    as it is. The password rides in the URL's query (libpq's ``password``), masked wherever shown."""
+    if backend_kind(location) != "postgresql":
+        return location
+    url = str(location)
+    parts = urlsplit(url)
+    if parts.password or any(key == "password" for key, _ in parse_qsl(parts.query)):
+        return url
+    query = "&".join(q for q in (parts.query, urlencode({"password": password})) if q)
+    return urlunsplit(parts._replace(query=query))
+
+
+def shown_location(location: StateLocation) -> str:
+    """``location`` as it may be printed, logged or shown: a URL without its password."""
+    if backend_kind(location) == "postgresql":
+        return PostgresLocation(str(location)).shown
+    return str(location)
 
 
 async def open_state(location: StateLocation) -> StateBackend:

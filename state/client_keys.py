@@ -69,6 +69,26 @@ _COLUMNS = (
 )
 
 
+def insert_key(placeholder: str) -> str:
+    """The INSERT of one key row in the driver's ``placeholder`` style (``?`` or ``%s``)."""
+    return f"INSERT INTO client_key ({_COLUMNS}) VALUES ({', '.join([placeholder] * 9)})"  # noqa: S608
+
+
+def key_values(key: ClientKey) -> tuple[Any, ...]:
+    """``key`` as a row of :data:`_COLUMNS`, for either backend."""
+    return (
+        key.name,
+        key.key_hash,
+        key.created_at,
+        key.monthly_budget_usd,
+        None if key.profiles is None else json.dumps(list(key.profiles)),
+        key.admin,
+        key.revoked_at,
+        key.max_concurrent,
+        key.requests_per_minute,
+    )
+
+
 def read_keys(conn: sqlite3.Connection) -> list[ClientKey]:
     """Every key, revoked ones too, oldest first."""
     return [_row(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM client_key ORDER BY created_at")]  # noqa: S608
@@ -86,20 +106,7 @@ def add_key(conn: sqlite3.Connection, key: ClientKey) -> None:
     def op(c: sqlite3.Connection) -> None:
         if c.execute("SELECT 1 FROM client_key WHERE name = ?", (key.name,)).fetchone():
             raise KeyNameTaken(f"a key named {key.name!r} exists already (names are never reused)")
-        c.execute(
-            f"INSERT INTO client_key ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-            (
-                key.name,
-                key.key_hash,
-                key.created_at,
-                key.monthly_budget_usd,
-                None if key.profiles is None else json.dumps(list(key.profiles)),
-                int(key.admin),
-                None,
-                key.max_concurrent,
-                key.requests_per_minute,
-            ),
-        )
+        c.execute(insert_key("?"), key_values(key))
 
     write_transaction(conn, op)
 

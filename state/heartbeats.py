@@ -33,6 +33,8 @@ class WorkerHeartbeat:
     requests: int
     exited_at: float | None
     dead_after_s: float = DEAD_AFTER_S
+    # The machine it runs on, where the store is shared by several (PostgreSQL); None in a state file.
+    box: str | None = None
 
     def alive(self, now: float) -> bool:
         return self.exited_at is None and now - self.last_seen <= self.dead_after_s

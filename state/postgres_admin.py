@@ -7,7 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from coderouter_supervisor.state import postgres_keys, postgres_ledger, postgres_schema, postgres_workers
+from coderouter_supervisor.state import (
+    portable,
+    postgres_keys,
+    postgres_ledger,
+    postgres_schema,
+    postgres_workers,
+)
 from coderouter_supervisor.state.backend import StoreDescription
 from coderouter_supervisor.state.budget_ledger import LedgerEntry
 from coderouter_supervisor.state.client_keys import ClientKey, KeySetting, KeyValue
@@ -35,8 +41,13 @@ class PostgresStateAdmin:
     def describe(self) -> StoreDescription:
         def read(c: Connection) -> StoreDescription:
             row = c.execute("SHOW server_version").fetchone()
+            clock = c.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()
             return StoreDescription(
-                "postgresql", str(row[0]) if row else "", postgres_schema.schema_version(c)
+                "postgresql",
+                str(row[0]) if row else "",
+                postgres_schema.schema_version(c),
+                server_time=float(clock[0]) if clock else None,
+                tables_without_access=postgres_schema.tables_without_access(c),
             )
 
         return on_own_connection(self.location, "read the schema version", read)
@@ -104,4 +115,12 @@ class PostgresStateAdmin:
             self.location,
             "mark gone workers exited",
             lambda c: postgres_workers.mark_gone_workers(c, self.box, now, exists),
+        )
+
+    def read_portable(self) -> portable.PortableState:
+        return on_own_connection(self.location, "read the state to copy", portable.read_portable)
+
+    def write_portable(self, state: portable.PortableState) -> None:
+        on_own_connection(
+            self.location, "write the copied state", lambda c: portable.write_portable(c, state, "%s")
         )

@@ -17,6 +17,8 @@ from coderouter_supervisor.state.client_keys import (
     KeyNameTaken,
     KeySetting,
     KeyValue,
+    insert_key,
+    key_values,
 )
 from coderouter_supervisor.state.client_keys import _row as key_of_row
 from coderouter_supervisor.state.key_admissions import WINDOW_S, Admitted, Refused
@@ -39,18 +41,7 @@ def read_key(conn: Connection, name: str) -> ClientKey | None:
 
 def add_key(conn: Connection, key: ClientKey) -> None:
     added = conn.execute(
-        f"INSERT INTO client_key ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, NULL, %s, %s)"  # noqa: S608
-        " ON CONFLICT (name) DO NOTHING RETURNING name",
-        (
-            key.name,
-            key.key_hash,
-            key.created_at,
-            key.monthly_budget_usd,
-            None if key.profiles is None else json.dumps(list(key.profiles)),
-            key.admin,
-            key.max_concurrent,
-            key.requests_per_minute,
-        ),
+        insert_key("%s") + " ON CONFLICT (name) DO NOTHING RETURNING name", key_values(key)
     ).fetchone()
     if added is None:
         raise KeyNameTaken(f"a key named {key.name!r} exists already (names are never reused)")

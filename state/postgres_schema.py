@@ -127,6 +127,20 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS coderouter_schema (version INTEGER NOT NULL)"
 
 
+def tables_without_access(conn: Connection) -> tuple[str, ...]:
+    """The tables of the store's schema (the gateway's database is its own) that the connected user
+    may not read and write."""
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind = 'r' AND n.nspname = current_schema()"
+        # has_table_privilege with a list is true when any one is held: ask for each.
+        " AND NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT')"
+        " AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE'))"
+        " ORDER BY c.relname"
+    ).fetchall()
+    return tuple(str(row[0]) for row in rows)
+
+
 def schema_version(conn: Connection) -> int:
     """The store's version; 0 for a database never migrated."""
     exists = conn.execute("SELECT to_regclass('coderouter_schema') IS NOT NULL").fetchone()

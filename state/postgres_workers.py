@@ -89,7 +89,7 @@ def mark_gone_workers(
 
 def list_workers(conn: Connection, now: float, *, include_exited: bool = False) -> list[WorkerHeartbeat]:
     rows = conn.execute(
-        "SELECT id, pid, started_at, last_seen, requests, exited_at, dead_after_s"
+        "SELECT id, pid, started_at, last_seen, requests, exited_at, dead_after_s, box"
         " FROM worker_heartbeat ORDER BY id"
     ).fetchall()
     workers = [
@@ -101,8 +101,9 @@ def list_workers(conn: Connection, now: float, *, include_exited: bool = False) 
             int(n),
             None if ex is None else float(ex),
             float(dead),
+            str(box),
         )
-        for i, pid, started, seen, n, ex, dead in rows
+        for i, pid, started, seen, n, ex, dead, box in rows
     ]
     return [w for w in workers if include_exited or w.alive(now)]
 

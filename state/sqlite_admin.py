@@ -7,9 +7,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from coderouter_supervisor.state import budget_ledger, client_keys, heartbeats, metric_history, schema
+from coderouter_supervisor.state import (
+    budget_ledger,
+    client_keys,
+    heartbeats,
+    metric_history,
+    portable,
+    schema,
+)
 from coderouter_supervisor.state.backend import StoreDescription
-from coderouter_supervisor.state.connection import on_own_connection
+from coderouter_supervisor.state.connection import on_own_connection, write_transaction
 from coderouter_supervisor.state.heartbeats import WorkerHeartbeat, process_exists
 
 
@@ -79,4 +86,17 @@ class SqliteStateAdmin:
     ) -> list[metric_history.HistoryPoint]:
         return on_own_connection(
             self.path, "read the metric history", lambda c: metric_history.read_history(c, resolution, since)
+        )
+
+    def read_portable(self) -> portable.PortableState:
+        # One transaction, so the three reads see one instant (it holds the writer lock briefly).
+        return on_own_connection(
+            self.path, "read the state to copy", lambda c: write_transaction(c, portable.read_portable)
+        )
+
+    def write_portable(self, state: portable.PortableState) -> None:
+        on_own_connection(
+            self.path,
+            "write the copied state",
+            lambda c: write_transaction(c, lambda t: portable.write_portable(t, state, "?")),
         )

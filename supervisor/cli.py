@@ -22,8 +22,10 @@ import click
 from coderouter_supervisor.state import (
     SchemaMismatch,
     StateError,
+    StateLocation,
     sqlite_library_version,
     state_admin,
+    state_file,
 )
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
@@ -123,28 +125,14 @@ def start(
         fail(f"cannot write the events file {mirror}: {exc.strerror or exc}", EXIT_FAILURE)
     flags = SupervisorFlags(host, port, workers, state, graceful_timeout, admin_port)
     settings = settings_for(flags, loaded.config.supervisor)
-    files = InstanceFiles(settings.state_db)
+    files = InstanceFiles.of(settings)
     running = running_supervisor_pid(files)
     if running is not None:
-        fail(f"already running (pid {running}) with state {settings.state_db}", EXIT_FAILURE)
-    try:
-        previous = state_admin(settings.state_db).migrate()
-    except SchemaMismatch as exc:  # a newer install's file: no restart can read it
-        fail(str(exc), EXIT_INVALID)
-    except StateError as exc:  # a full disk or a lock may pass, so systemd may try again
-        fail(str(exc), EXIT_FAILURE)
+        fail(f"already running (pid {running}) with state {settings.state_shown}", EXIT_FAILURE)
+    prepare_state(settings)
     check_auth(settings, loaded.config.supervisor, insecure_no_auth)
     if (notice := keys_required_notice(settings, loaded.config.supervisor)) is not None:
         emit_event("client-keys-required", "warning", **notice)
-    version = sqlite_library_version()
-    emit_event(
-        "state-ready",
-        path=str(settings.state_db),
-        sqlite=version,
-        migrated_from=previous,
-        wal_reset_bug=sqlite_has_wal_reset_bug(version),
-        wal_checkpoints=describe_protection(write_policy(settings.write_profile)),
-    )
     problem = port_problem(settings.host, settings.port)
     if problem is None and settings.admin_port:
         problem = port_problem(ADMIN_HOST, settings.admin_port)
@@ -159,6 +147,10 @@ def start(
     job = Supervision(
         settings, files, loaded, lambda: validated(path, env), env=env, capabilities=capabilities
     )
+    try:
+        files.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        fail(f"cannot create the instance directory {files.directory}: {exc.strerror or exc}", EXIT_FAILURE)
     write_pid_file(files)
     if path is not None:
         register_instance(instance_registry(), path, files)
@@ -168,6 +160,39 @@ def start(
     finally:
         remove_pid_file(files)
     sys.exit(code)
+
+
+def prepare_state(settings: SupervisorSettings) -> None:
+    """Migrate the state before any worker starts (boxes sharing a server do so under an advisory
+    lock) and say what it is; exits when it cannot be used."""
+    try:
+        admin = state_admin(settings.state_db)
+        previous = admin.migrate()
+        store = admin.describe()
+    except SchemaMismatch as exc:  # a newer install's store: no restart can read it
+        fail(str(exc), EXIT_INVALID)
+        return
+    except StateError as exc:  # a full disk, a lock or a server restarting may pass: systemd tries again
+        fail(str(exc), EXIT_FAILURE)
+        return
+    if state_file(settings.state_db) is None:
+        emit_event(
+            "state-ready",
+            path=settings.state_shown,
+            backend=store.kind,
+            server=store.engine_version,
+            migrated_from=previous,
+        )
+        return
+    version = sqlite_library_version()
+    emit_event(
+        "state-ready",
+        path=settings.state_shown,
+        sqlite=version,
+        migrated_from=previous,
+        wal_reset_bug=sqlite_has_wal_reset_bug(version),
+        wal_checkpoints=describe_protection(write_policy(settings.write_profile)),
+    )
 
 
 def check_auth(settings: SupervisorSettings, section: SupervisorSection, insecure_no_auth: bool) -> None:
@@ -189,7 +214,7 @@ def refuse(refusal: Refusal) -> None:
     fail(refusal.reason, EXIT_INVALID if refusal.lasting else EXIT_FAILURE)
 
 
-def forget_gone_workers(state_db: Path) -> None:
+def forget_gone_workers(state_db: StateLocation) -> None:
     """Mark exited the workers a previous run left behind whose processes are gone (an arbiter
     killed with its workers never saw them exit), so `status` and budget holds stop waiting on them."""
     try:
@@ -227,7 +252,7 @@ def status(config: str | None, state: str | None) -> None:
     files = instance_files(config, state)
     pid = running_supervisor_pid(files)
     if pid is None:
-        click.echo(f"not running (state {files.state_db})")
+        click.echo(f"not running (state {files.state_shown})")
         sys.exit(EXIT_NOT_RUNNING)
     now = time.time()
     try:
@@ -235,12 +260,14 @@ def status(config: str | None, state: str | None) -> None:
     except StateError as exc:
         fail(str(exc), EXIT_FAILURE)
         return
-    click.echo(f"running: supervisor pid {pid}, {len(workers)} workers alive, state {files.state_db}")
-    click.echo(f"{'PID':>8}  {'STARTED':<20}  {'LAST SEEN':>9}  {'REQUESTS':>8}")
+    click.echo(f"running: supervisor pid {pid}, {len(workers)} workers alive, state {files.state_shown}")
+    # A shared store lists every box's workers; each pid means something only on its own box.
+    boxes = any(worker.box is not None for worker in workers)
+    click.echo(f"{'PID':>8}  {'STARTED':<20}  {'LAST SEEN':>9}  {'REQUESTS':>8}" + ("  BOX" if boxes else ""))
     for worker in workers:
         click.echo(
             f"{worker.pid:>8}  {_format_time(worker.started_at):<20}  "
-            f"{now - worker.last_seen:>8.1f}s  {worker.requests:>8}"
+            f"{now - worker.last_seen:>8.1f}s  {worker.requests:>8}" + (f"  {worker.box}" if boxes else "")
         )
 
 
@@ -255,7 +282,7 @@ def stop(config: str | None, state: str | None, timeout: float) -> None:
     files = instance_files(config, state)
     pid = running_supervisor_pid(files)
     if pid is None:
-        fail(f"not running (state {files.state_db}); nothing was stopped", EXIT_FAILURE)
+        fail(f"not running (state {files.state_shown}); nothing was stopped", EXIT_FAILURE)
         return
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -271,7 +298,10 @@ def stop(config: str | None, state: str | None, timeout: float) -> None:
 @config_option
 @state_option
 @click.option(
-    "--timeout", type=click.FloatRange(0), default=30.0, show_default=True,
+    "--timeout",
+    type=click.FloatRange(0),
+    default=30.0,
+    show_default=True,
     help="Seconds to wait for the answer.",
 )
 def reload(config: str | None, state: str | None, timeout: float) -> None:
@@ -279,7 +309,7 @@ def reload(config: str | None, state: str | None, timeout: float) -> None:
     files = instance_files(config, state)
     pid = running_supervisor_pid(files)
     if pid is None:
-        fail(f"not running (state {files.state_db})", EXIT_FAILURE)
+        fail(f"not running (state {files.state_shown})", EXIT_FAILURE)
         return
     before = read_reload_outcome(files.reload_outcome)
     os.kill(pid, signal.SIGHUP)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from coderouter_supervisor.state import default_state_path
+from coderouter_supervisor.state import StateLocation, default_state_path, state_file
 from coderouter_supervisor.supervisor.lifecycle import (
     InstanceFiles,
     SettingError,
@@ -21,6 +21,8 @@ from coderouter_supervisor.supervisor.lifecycle import (
     SupervisorSettings,
     registered_instance,
     resolve_settings,
+    running_supervisor_pid,
+    sole_running_sibling,
 )
 from coderouter_supervisor.worker.config import (
     CodeRouterConfig,
@@ -88,18 +90,38 @@ def instance_files(config: str | None, state: str | None) -> InstanceFiles:
         registered = registered_instance(instance_registry(), path)
         if registered is not None:
             return registered
-    return InstanceFiles(settings_for(SupervisorFlags(state=state), section).state_db)
+    files = InstanceFiles.of(settings_for(SupervisorFlags(state=state), section))
+    if running_supervisor_pid(files) is None:
+        return sole_running_sibling(files) or files
+    return files
 
 
 config_option = click.option(
     "--config", "config", metavar="PATH", help="providers.yaml (default: search, then the embedded default)."
 )
 state_option = click.option(
-    "--state", metavar="PATH", help="State database (default ~/.local/state/coderouter)."
+    "--state",
+    metavar="PATH_OR_URL",
+    help="State file (default ~/.local/state/coderouter/state.db) or postgresql://user@host/db.",
 )
 
 
-def instance_and_config(config: str | None, state: str | None) -> tuple[CodeRouterConfig | None, Path]:
+def state_missing(location: StateLocation) -> bool:
+    """Whether ``location`` is a state file not created yet (a server's database always counts as
+    there: reaching it is the operation's own concern)."""
+    file = state_file(location)
+    return file is not None and not file.exists()
+
+
+def require_state(location: StateLocation) -> None:
+    """Exit with a hint when there is no state file to read yet."""
+    if state_missing(location):
+        fail(f"no state file at {location} (start the gateway once, or pass --state)", EXIT_FAILURE)
+
+
+def instance_and_config(
+    config: str | None, state: str | None
+) -> tuple[CodeRouterConfig | None, StateLocation]:
     """The caps to show (from ``--config`` if it loads, else the config the instance last ran, else
     the search) and the state file; with none of them loading, spend shows without caps."""
     files = instance_files(config, state)

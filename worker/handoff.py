@@ -2,7 +2,9 @@
 
 The supervisor validates the config, writes exactly the text it validated to a snapshot
 file, and starts gunicorn with these variables; workers (and their replacements after a
-reload) load only that snapshot, so a worker never meets a config nobody checked.
+reload) load only that snapshot, so a worker never meets a config nobody checked. The state's
+location travels here rather than in argv: a PostgreSQL URL may carry a password, and a process's
+environment, unlike its command line, is readable only by its own user.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from coderouter_supervisor.state import StateLocation, state_file
 from coderouter_supervisor.worker.telemetry.write_policy import WriteProfile
 
 CONFIG_SNAPSHOT_ENV = "CODEROUTER_CONFIG_SNAPSHOT"
@@ -24,7 +27,7 @@ WRITE_PROFILE_ENV = "CODEROUTER_WRITE_PROFILE"
 class WorkerHandoff:
     config_snapshot: Path
     config_source: str
-    state_db: Path
+    state_db: StateLocation
     bind_host: str = "127.0.0.1"
     write_profile: WriteProfile = "default"
 
@@ -40,7 +43,7 @@ class WorkerHandoff:
         return cls(
             config_snapshot=snapshot,
             config_source=env.get(CONFIG_SOURCE_ENV) or str(snapshot),
-            state_db=Path(env[STATE_DB_ENV]),
+            state_db=state_file(env[STATE_DB_ENV]) or env[STATE_DB_ENV],
             bind_host=env.get(BIND_HOST_ENV) or "127.0.0.1",
             write_profile="low_write" if env.get(WRITE_PROFILE_ENV) == "low_write" else "default",
         )

@@ -1,12 +1,12 @@
 """The CLI's commands beside the process lifecycle: `budget`, `keys`, `stats`, `install-service`,
-`doctor`, and the summary `check` prints."""
+`doctor`, `state copy`, and the summary `check` prints."""
 
 from __future__ import annotations
 
 import click
 
 # Modules, each named after its command: importing the command objects by name would shadow them.
-from coderouter_supervisor.supervisor.commands import budget, doctor, install_service, keys, stats
+from coderouter_supervisor.supervisor.commands import budget, doctor, install_service, keys, state, stats
 from coderouter_supervisor.supervisor.commands.summary import render_summary, unset_key_warnings
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -14,6 +14,7 @@ COMMANDS: tuple[click.Command, ...] = (
     doctor.doctor,
     install_service.install_service,
     keys.keys,
+    state.state,
     stats.stats,
 )
 

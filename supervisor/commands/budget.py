@@ -6,17 +6,18 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import click
 
-from coderouter_supervisor.state import LedgerEntry, StateError, state_admin
+from coderouter_supervisor.state import LedgerEntry, StateError, StateLocation, state_admin
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
     EXIT_INVALID,
     config_option,
     fail,
     instance_and_config,
+    require_state,
+    state_missing,
     state_option,
 )
 from coderouter_supervisor.worker.config import CodeRouterConfig
@@ -49,7 +50,7 @@ def check_month(month: str | None) -> str:
     return month
 
 
-def budget_lines(config: CodeRouterConfig | None, state_db: Path, month: str) -> list[BudgetLine]:
+def budget_lines(config: CodeRouterConfig | None, state_db: StateLocation, month: str) -> list[BudgetLine]:
     """Every provider with a cap or with spend this month; capped ones first, in config order.
 
     Without a config (it no longer loads) only the recorded spend is shown, without caps.
@@ -71,7 +72,7 @@ def _usd(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def render_budget(lines: list[BudgetLine], month: str, state_db: Path, *, as_json: bool) -> str:
+def render_budget(lines: list[BudgetLine], month: str, state_db: StateLocation, *, as_json: bool) -> str:
     if as_json:
         return json.dumps(
             [{**asdict(line.entry), "cap_usd": line.cap_usd, "left_usd": line.left_usd} for line in lines],
@@ -108,7 +109,7 @@ def unknown_ledger(provider: str, configured: tuple[str, ...], recorded: tuple[s
     return f"no provider {provider!r} in the config or in this month's ledger; known: {names}"
 
 
-def reset_provider(state_db: Path, provider: str, month: str, *, confirmed: bool) -> str:
+def reset_provider(state_db: StateLocation, provider: str, month: str, *, confirmed: bool) -> str:
     """Clear ``provider``'s month after confirmation; raises ``click.Abort`` when declined."""
     if not confirmed:
         click.confirm(
@@ -135,8 +136,7 @@ def budget(
         return
     loaded, state_db = instance_and_config(config, state)
     chosen = check_month(month)
-    if not state_db.exists():
-        fail(f"no state file at {state_db} (start the gateway once, or pass --state)", EXIT_FAILURE)
+    require_state(state_db)
     try:
         lines = budget_lines(loaded, state_db, chosen)
     except StateError as exc:
@@ -158,7 +158,9 @@ def budget_reset(provider: str, config: str | None, state: str | None, month: st
     configured = tuple(p.name for p in loaded.providers) if loaded is not None else ()
     try:
         recorded = (
-            tuple(e.provider for e in state_admin(state_db).read_ledger(chosen)) if state_db.exists() else ()
+            tuple(e.provider for e in state_admin(state_db).read_ledger(chosen))
+            if not state_missing(state_db)
+            else ()
         )
     except StateError as exc:
         fail(str(exc), EXIT_FAILURE)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from pathlib import Path
 
 import click
 
@@ -15,6 +14,7 @@ from coderouter_supervisor.state import (
     KeyValue,
     LedgerEntry,
     StateError,
+    StateLocation,
     state_admin,
 )
 from coderouter_supervisor.supervisor.cli_support import (
@@ -22,6 +22,7 @@ from coderouter_supervisor.supervisor.cli_support import (
     config_option,
     fail,
     instance_files,
+    state_missing,
     state_option,
 )
 from coderouter_supervisor.worker.ingress.client_auth import key_hash
@@ -53,7 +54,7 @@ def check_name(name: str) -> str:
 
 
 def add_key(
-    state_db: Path,
+    state_db: StateLocation,
     name: str,
     *,
     budget: float | None,
@@ -168,7 +169,7 @@ def render_keys(keys: list[ClientKey], usage: dict[str, LedgerEntry] | None = No
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
 
 
-def revoke(state_db: Path, name: str) -> str:
+def revoke(state_db: StateLocation, name: str) -> str:
     if not state_admin(state_db).revoke_key(name, time.time()):
         raise click.ClickException(f"no active key named {name!r} (see `coderouter-supervisor keys list`)")
     return f"revoked {name}: every worker refuses it within a second"
@@ -187,7 +188,7 @@ def render_projections(keys: list[ClientKey], usage: dict[str, LedgerEntry], now
     return "\n".join(["", "this month's projection:", *lines]) if lines else ""
 
 
-def list_keys(state_db: Path) -> str:
+def list_keys(state_db: StateLocation) -> str:
     now = time.time()
     month = month_key(now)
     usage = {
@@ -257,7 +258,7 @@ def keys_add(
 def keys_list(config: str | None, state: str | None) -> None:
     """Every key's name, state and limits (never the keys)."""
     files = instance_files(config, state)
-    if not files.state_db.exists():
+    if state_missing(files.state_db):
         click.echo(render_keys([]))
         return
     try:

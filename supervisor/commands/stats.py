@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
-from coderouter_supervisor.state import StateError, open_state
+from coderouter_supervisor.state import StateError, StateLocation, open_state
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
     EXIT_INVALID,
     config_option,
     fail,
     instance_and_config,
+    require_state,
     state_option,
 )
 from coderouter_supervisor.supervisor.commands.sparklines import render_history
@@ -27,7 +27,7 @@ from coderouter_supervisor.worker.telemetry.exposition import metrics_json
 from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
 
 
-async def _read(state_db: Path, config: CodeRouterConfig) -> dict[str, Any]:
+async def _read(state_db: StateLocation, config: CodeRouterConfig) -> dict[str, Any]:
     store = await open_state(state_db)
     try:
         now = time.time()
@@ -39,7 +39,7 @@ async def _read(state_db: Path, config: CodeRouterConfig) -> dict[str, Any]:
     return {**stats, "history": history, "month": dashboard["month"], "keys": dashboard["keys"]}
 
 
-def read_stats(state_db: Path, config: CodeRouterConfig) -> dict[str, Any]:
+def read_stats(state_db: StateLocation, config: CodeRouterConfig) -> dict[str, Any]:
     """The aggregate of ``/metrics.json`` with the history, the month's projections and each client
     key's month. Raises ``StateError`` when the state file cannot be read."""
     return asyncio.run(_read(state_db, config))
@@ -118,8 +118,7 @@ def stats(config: str | None, state: str | None, watch: bool, as_json: bool) -> 
     if loaded is None:
         fail("no config to name the providers (pass --config)", EXIT_INVALID)
         return
-    if not state_db.exists():
-        fail(f"no state file at {state_db} (start the gateway once, or pass --state)", EXIT_FAILURE)
+    require_state(state_db)
     while True:
         try:
             current = read_stats(state_db, loaded)

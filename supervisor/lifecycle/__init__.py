@@ -12,6 +12,7 @@ from coderouter_supervisor.supervisor.lifecycle.instance import (
     registered_instance,
     remove_pid_file,
     running_supervisor_pid,
+    sole_running_sibling,
     write_pid_file,
 )
 from coderouter_supervisor.supervisor.lifecycle.preflight import (
@@ -57,6 +58,7 @@ __all__ = [
     "resolve_settings",
     "run_supervisor",
     "running_supervisor_pid",
+    "sole_running_sibling",
     "sqlite_has_wal_reset_bug",
     "write_pid_file",
 ]

@@ -20,7 +20,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from coderouter_supervisor.state import StateBackend, StateError, open_state, sqlite_library_version
+from coderouter_supervisor.state import (
+    StateBackend,
+    StateError,
+    StateLocation,
+    open_state,
+    shown_location,
+    sqlite_library_version,
+)
 from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.ingress.client_auth import KeyRing
@@ -53,7 +60,7 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
-def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db: Path) -> Starlette:
+def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db: StateLocation) -> Starlette:
     """``/metrics``, ``/metrics.json``, ``/status``, ``/dashboard`` and its ``/dashboard.json``;
     ``config`` gives the active config (reloads). It listens on loopback only;
     ``supervisor.admin_requires_key`` asks for an admin key anyway."""
@@ -119,11 +126,12 @@ def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db:
                 "supervisor_pid": os.getpid(),
                 "config": active.digest,
                 "config_source": active.source,
-                "state": str(state_db),
+                "state": shown_location(state_db),
                 "sqlite": sqlite_library_version(),
                 "workers": [
                     {
                         "pid": w.pid,
+                        "box": w.box,
                         "uptime_s": round(now - w.started_at, 1),
                         "requests": w.requests,
                         "last_heartbeat_s_ago": round(now - w.last_seen, 1),
@@ -156,7 +164,7 @@ class SignalFreeServer(uvicorn.Server):
 class AdminEndpoint:
     """Runs :func:`admin_app` in the supervisor's event loop until :meth:`stop`."""
 
-    def __init__(self, port: int, state_db: Path, config: Callable[[], LoadedConfig]) -> None:
+    def __init__(self, port: int, state_db: StateLocation, config: Callable[[], LoadedConfig]) -> None:
         self._port = port
         self._state_db = state_db
         self._config = config

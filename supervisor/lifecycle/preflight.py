@@ -7,7 +7,7 @@ import errno
 import socket
 from dataclasses import dataclass
 
-from coderouter_supervisor.state import StateError, state_admin
+from coderouter_supervisor.state import StateError, state_admin, state_file
 from coderouter_supervisor.supervisor.lifecycle.settings import SupervisorSettings
 from coderouter_supervisor.worker.config import SupervisorSection
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback
@@ -65,7 +65,8 @@ def port_problem(host: str, port: int) -> Refusal | None:
 def _active_keys(settings: SupervisorSettings) -> int:
     """How many client keys are active; raises ``StateError``. No state file yet (doctor before the
     first start): no keys either."""
-    if not settings.state_db.exists():
+    file = state_file(settings.state_db)
+    if file is not None and not file.exists():
         return 0
     return sum(key.active for key in state_admin(settings.state_db).read_keys())
 
@@ -105,7 +106,7 @@ def auth_refusal(settings: SupervisorSettings, section: SupervisorSection, waive
     return Refusal(
         f"refusing to listen on {settings.host} without client keys: anyone who reaches it could spend "
         "your provider keys. Add one with "
-        f"`coderouter-supervisor keys add NAME --state {settings.state_db}`, "
+        f"`coderouter-supervisor keys add NAME --state {settings.state_shown}`, "
         "or pass --insecure-no-auth (supervisor.auth: none) if the network is yours alone",
         True,
     )

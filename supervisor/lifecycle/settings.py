@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from coderouter_supervisor.state import default_state_path
+from coderouter_supervisor.state import (
+    StateError,
+    StateLocation,
+    default_state_path,
+    shown_location,
+    state_file,
+    with_password,
+)
 from coderouter_supervisor.worker.config import SupervisorSection
 from coderouter_supervisor.worker.telemetry.write_policy import WriteProfile
 
@@ -40,15 +48,24 @@ class SupervisorFlags:
 
 @dataclass(frozen=True)
 class SupervisorSettings:
-    """``admin_port`` 0 turns the supervisor's own endpoint off; it always binds loopback."""
+    """``admin_port`` 0 turns the supervisor's own endpoint off; it always binds loopback.
+
+    ``state_db`` is a SQLite file's absolute path or a PostgreSQL URL (which may carry a password:
+    show it through :attr:`state_shown`). ``runtime_dir`` holds this instance's own files (pid,
+    config snapshot, reload outcome): beside a state file, else a directory of this box's own."""
 
     host: str
     port: int
     workers: int
-    state_db: Path
+    state_db: StateLocation
+    runtime_dir: Path
     graceful_timeout_s: float
     admin_port: int = 0
     write_profile: WriteProfile = "default"
+
+    @property
+    def state_shown(self) -> str:
+        return shown_location(self.state_db)
 
     @property
     def bind(self) -> str:
@@ -95,6 +112,33 @@ def _env_int(env: Mapping[str, str], name: str, low: int, high: int) -> int | No
     return value
 
 
+def _state_location(given: str | None, env: Mapping[str, str], home: Path) -> StateLocation:
+    if not given:
+        return default_state_path(env, home)
+    try:
+        file = state_file(given)
+    except StateError as exc:  # a URL of no backend's scheme
+        raise SettingError(str(exc)) from exc
+    return _expand(given, home) if file is not None else given
+
+
+def _password(env: Mapping[str, str], name: str) -> str:
+    password = env.get(name, "")
+    if not password:
+        raise SettingError(f"{name} (named by supervisor.state_password_env) is not set")
+    return password
+
+
+def _runtime_dir(state: StateLocation, port: int, env: Mapping[str, str], home: Path) -> Path:
+    """Where this instance keeps its files. Boxes sharing one server each keep their own, and two
+    instances of one server on one machine (told apart by port) do not collide either."""
+    file = state_file(state)
+    if file is not None:
+        return file.parent
+    digest = hashlib.sha256(shown_location(state).encode()).hexdigest()[:16]
+    return default_state_path(env, home).parent / "instances" / f"postgresql-{digest}" / f"port-{port}"
+
+
 def _expand(path: str, home: Path) -> Path:
     if path == "~" or path.startswith("~/"):
         path = str(home) + path[1:]
@@ -125,6 +169,9 @@ def resolve_settings(
     graceful = flags.graceful_timeout_s or section.graceful_timeout_s
     port = flags.port or env_port or section.port or DEFAULT_PORT
     admin = next((v for v in (flags.admin_port, env_admin, section.admin_port) if v is not None), None)
+    location = _state_location(state, env, home)
+    if section.state_password_env is not None and state_file(location) is None:
+        location = with_password(location, _password(env, section.state_password_env))
     return SupervisorSettings(
         host=flags.host or env_host or section.host or DEFAULT_HOST,
         port=port,
@@ -133,7 +180,8 @@ def resolve_settings(
             cpu_count if cpu_count is not None else os.cpu_count(),
             memory_bytes if memory_bytes is not None else physical_memory_bytes(),
         ),
-        state_db=_expand(state, home) if state else default_state_path(env, home),
+        state_db=location,
+        runtime_dir=_runtime_dir(location, port, env, home),
         graceful_timeout_s=graceful or DEFAULT_GRACEFUL_TIMEOUT_S,
         admin_port=admin if admin is not None else (port + 1 if port < 65535 else 0),
         write_profile=section.profile

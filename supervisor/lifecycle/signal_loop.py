@@ -15,6 +15,7 @@ import signal
 from collections.abc import Mapping
 from typing import Literal, Protocol
 
+from coderouter_supervisor.state import state_file
 from coderouter_supervisor.supervisor.lifecycle.admin_endpoint import AdminEndpoint
 from coderouter_supervisor.supervisor.lifecycle.reload import reload_validated
 from coderouter_supervisor.supervisor.lifecycle.supervision import (
@@ -90,8 +91,10 @@ async def supervise(job: Supervision, serving: Serving) -> int:
         return 1
     # Only now, after any fork: the endpoint's and checkpointer's threads must never exist in a
     # forked child. The gateway's own connection never checkpoints: this one does, in every mode.
-    keeper = WalKeeper(job.settings.state_db, write_policy(job.settings.write_profile))
-    await keeper.start()
+    state_db = state_file(job.settings.state_db)
+    keeper = WalKeeper(state_db, write_policy(job.settings.write_profile)) if state_db is not None else None
+    if keeper is not None:
+        await keeper.start()
     admin = AdminEndpoint(job.settings.admin_port, job.settings.state_db, lambda: job.config)
     if job.settings.admin_port:
         await admin.start()
@@ -99,7 +102,8 @@ async def supervise(job: Supervision, serving: Serving) -> int:
         return await _watch(job, serving, received)
     finally:
         await admin.stop()
-        await keeper.stop()
+        if keeper is not None:
+            await keeper.stop()
 
 
 async def _watch(job: Supervision, serving: Serving, received: asyncio.Queue[signal.Signals]) -> int:
@@ -112,7 +116,7 @@ async def _watch(job: Supervision, serving: Serving, received: asyncio.Queue[sig
         write_profile=settings.write_profile,
         config=job.config.digest,
         config_source=job.config.source,
-        state=str(settings.state_db),
+        state=settings.state_shown,
     )
     ended = asyncio.ensure_future(serving.finished())
     stopping = False

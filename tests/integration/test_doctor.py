@@ -9,14 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from support.configs import providers_yaml
 from support.disk_faults import immutable, kept_full, mounted_tmpfs
 from support.fake_upstream import Failure, FakeUpstream, Hang, RecordedRequest, Reply, Script, ToolCall, Usage
-from support.gateway_process import run_cli
+from support.gateway_process import free_port, run_cli
+from support.postgres import PASSWORD, PostgresServer
+from support.postgres_databases import fresh_database, postgres
 
 pytestmark = pytest.mark.integration
+__all__ = ["postgres"]  # the session's PostgreSQL server, a fixture
 
 MODEL = "fake-model"
 CONTEXT = 65536
@@ -59,7 +63,7 @@ class DoctorRun:
                 lines[last] = Line(lines[last].verdict, lines[last].detail, text[len("fix: ") :])
                 continue
             verdict, rest = text.split(None, 1)
-            check = next(c for c in (*PROVIDER_CHECKS, *BOX_CHECKS) if rest.startswith(c))
+            check = next(c for c in (*PROVIDER_CHECKS, *BOX_CHECKS, *SERVER_CHECKS) if rest.startswith(c))
             lines[check] = Line(verdict, rest[len(check) :].strip(), None)
             last = check
         return lines
@@ -69,6 +73,8 @@ class DoctorRun:
 
 
 BOX_CHECKS = ("python", "sqlite", "state file", "free disk", "bind and auth")
+# In place of the SQLite file's checks when the state is a PostgreSQL server.
+SERVER_CHECKS = ("state store", "state schema", "state access", "clock skew")
 
 
 def healthy(request: RecordedRequest) -> Script:
@@ -124,7 +130,7 @@ def run_doctor(
     *args: str,
     env: dict[str, str] | None = None,
     supervisor: dict[str, Any] | None = None,
-    state_db: Path | None = None,
+    state_db: Path | str | None = None,
 ) -> DoctorRun:
     config = tmp_path / "providers.yaml"
     names = [p["name"] for p in providers]
@@ -496,3 +502,44 @@ def test_doctor_asks_to_think_exactly_where_routing_sends_thinking(
         assert reasoning.verdict == "OK" and reasoning.detail == "a thinking block came back"
     else:
         assert asked == []
+
+
+@pytest.mark.requires("postgresql")
+def test_a_postgresql_state_is_checked_for_reach_schema_access_and_clock(
+    tmp_path: Path, upstream: FakeUpstream, postgres: PostgresServer, request: pytest.FixtureRequest
+) -> None:
+    url = fresh_database(postgres, request)
+    fresh = run_doctor(tmp_path, [openai_provider(upstream)], state_db=url)
+    server = fresh.section("this machine")
+    assert [c for c in server if c in SERVER_CHECKS] == list(SERVER_CHECKS)
+    assert "sqlite" not in server and "state file" not in server and "free disk" not in server
+    assert server["state store"].verdict == "OK" and "PostgreSQL" in server["state store"].detail
+    assert server["state schema"].verdict == "WARN"  # never migrated: `start` will
+    assert (server["state access"].verdict, server["clock skew"].verdict) == ("OK", "OK")
+    assert PASSWORD not in fresh.stdout + fresh.stderr
+
+    migrated = run_cli(tmp_path, "keys", "add", "someone", "--state", url)
+    assert migrated.returncode == 0, migrated.stderr
+    run = run_doctor(tmp_path, [openai_provider(upstream)], state_db=url)
+    assert run.code == 0, run.stdout
+    assert run.section("this machine")["state schema"].verdict == "OK"
+
+    # A user who may read but not write the gateway's tables: each table is named.
+    database = url.rsplit("/", 1)[1]
+    reader = f"reader_{database}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {reader} LOGIN PASSWORD '{PASSWORD}'")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {reader}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}")
+    as_reader = f"postgresql://{reader}:{PASSWORD}@127.0.0.1:{postgres.port}/{database}"
+    limited = run_doctor(tmp_path, [openai_provider(upstream)], state_db=as_reader)
+    access = limited.section("this machine")["state access"]
+    assert limited.code == 2 and access.verdict == "FAIL" and access.fix is not None
+    assert "budget_ledger" in access.detail and "client_key" in access.detail  # SELECT alone is not enough
+
+    nowhere = f"postgresql://coderouter:{PASSWORD}@127.0.0.1:{free_port()}/coderouter"
+    down = run_doctor(tmp_path, [openai_provider(upstream)], state_db=nowhere)
+    assert down.code == 2
+    unreachable = down.section("this machine")["state store"]
+    assert unreachable.verdict == "FAIL" and unreachable.fix is not None
+    assert PASSWORD not in down.stdout + down.stderr

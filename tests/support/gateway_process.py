@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,12 @@ def isolated_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, s
     env["HOME"] = str(home)
     env.update(extra or {})
     return env
+
+
+def as_another_machine(host: str) -> list[str]:
+    """A command prefix (``start_gateway(prefix=...)``) running the rest under host name ``host`` in a
+    UTS namespace of its own: a second "box" on this machine, as the state's heartbeat rows see it."""
+    return ["unshare", "--uts", "--", "sh", "-c", f'hostname {host} && exec "$@"', "sh"]
 
 
 def run_cli(
@@ -93,11 +99,12 @@ def alive(pid: int) -> bool:
 
 @dataclass
 class Gateway:
-    """A started supervisor: its process, address, files and log."""
+    """A started supervisor: its process, address, files and log. ``state_db`` is the state file,
+    or the PostgreSQL URL it was started with."""
 
     proc: subprocess.Popen[bytes]
     port: int
-    state_db: Path
+    state_db: Path | str
     env: dict[str, str]
     cwd: Path
     log_path: Path
@@ -148,8 +155,16 @@ class Gateway:
         raise AssertionError(f"timed out waiting for {what} (last error: {last_error}):\n{self.log()}")
 
     def wait_ready(self, timeout: float = 30) -> None:
+        # A server shared by several boxes counts every box's workers as alive: there, this box's
+        # are ready once each said it started.
+        shared = isinstance(self.state_db, str)
         self.wait_until(
-            lambda: self.healthz()["workers_alive"] == self.workers, timeout, f"{self.workers} workers ready"
+            lambda: (
+                (alive := int(str(self.healthz()["workers_alive"]))) == self.workers
+                or (shared and alive > self.workers and self.log().count('"worker-started"') >= self.workers)
+            ),
+            timeout,
+            f"{self.workers} workers ready",
         )
 
     def worker_pids(self, timeout: float = 30) -> set[int]:
@@ -196,14 +211,24 @@ def start_gateway(
     config_text: str | None = None,
     env: dict[str, str] | None = None,
     wait: bool = True,
+    state: str | None = None,
+    prefix: Sequence[str] = (),
 ) -> Gateway:
-    """Start `coderouter-supervisor start` with a fresh state file under ``tmp_path``."""
+    """Start `coderouter-supervisor start` with a fresh state file under ``tmp_path``, or on the
+    PostgreSQL database ``state`` names (then given through ``$CODEROUTER_STATE_DB``, as a URL with a
+    password should be, rather than the command line). ``prefix`` runs before the command (a
+    namespace, say)."""
     home = tmp_path / "home"
     cwd = tmp_path / "cwd"
     home.mkdir(exist_ok=True)
     cwd.mkdir(exist_ok=True)
-    state_db = tmp_path / "state" / "state.db"
-    argv = [*CLI, "start", "--workers", str(workers), "--state", str(state_db)]
+    state_db: Path | str = tmp_path / "state" / "state.db"
+    argv = [*prefix, *CLI, "start", "--workers", str(workers)]
+    if state is None:
+        argv += ["--state", str(state_db)]
+    else:
+        state_db = state
+        env = {**(env or {}), "CODEROUTER_STATE_DB": state}
     if port is None:
         port = free_port()
     admin_port = port + 1

@@ -165,6 +165,7 @@ def test_supervisor_section_leaves_every_default_to_the_supervisor() -> None:
         "admin_port": None,
         "workers": None,
         "state": None,
+        "state_password_env": None,
         "graceful_timeout_s": None,
         "events_path": None,
         "auth": None,

@@ -33,6 +33,7 @@ PINNED = {
         "resolve_settings",
         "run_supervisor",
         "running_supervisor_pid",
+        "sole_running_sibling",
         "sqlite_has_wal_reset_bug",
         "write_pid_file",
     },
@@ -53,4 +54,4 @@ def test_exports_are_pinned(package: types.ModuleType) -> None:
 
 def test_every_command_is_registered() -> None:
     names = {command.name for command in commands.COMMANDS}
-    assert names == {"budget", "doctor", "install-service", "keys", "stats"}
+    assert names == {"budget", "doctor", "install-service", "keys", "state", "stats"}

@@ -47,6 +47,7 @@ def test_defaults_bind_loopback_8088_under_xdg_state() -> None:
         port=8088,
         workers=2,
         state_db=HOME / ".local/state/coderouter/state.db",
+        runtime_dir=HOME / ".local/state/coderouter",
         graceful_timeout_s=DEFAULT_GRACEFUL_TIMEOUT_S,
         admin_port=8089,
     )
@@ -187,7 +188,7 @@ def test_an_auth_refusal_lasts_but_an_unreadable_key_list_may_pass(tmp_path: Pat
 
 
 def test_pid_file_round_trip_and_stale_pid(tmp_path: Path) -> None:
-    files = InstanceFiles(tmp_path / "state.db")
+    files = InstanceFiles(tmp_path / "state.db", tmp_path)
     assert running_supervisor_pid(files) is None
     files.pid_file.write_text("999999999\n")  # no such process
     assert running_supervisor_pid(files) is None

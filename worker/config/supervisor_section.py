@@ -38,6 +38,9 @@ class SupervisorSection(BaseModel):
     admin_port: int | None = Field(default=None, ge=0, le=65535)
     workers: int | None = Field(default=None, ge=1, le=64)
     state: str | None = Field(default=None, min_length=1)
+    # The environment variable holding the password of a postgresql:// state (else libpq's own
+    # sources: the URL, PGPASSWORD, ~/.pgpass).
+    state_password_env: str | None = Field(default=None, min_length=1)
     graceful_timeout_s: float | None = Field(default=None, ge=1.0, le=3600.0)
     events_path: str | None = Field(default=None, min_length=1)
     # "keys": client keys are required once any exists (the default); "none": never, even off loopback.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from coderouter_supervisor.state import sqlite_library_version
+from coderouter_supervisor.state import sqlite_library_version, state_file
 from coderouter_supervisor.supervisor.cli_support import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -44,6 +44,7 @@ from coderouter_supervisor.supervisor.commands.doctor.results import (
     render_summary,
     worst,
 )
+from coderouter_supervisor.supervisor.commands.doctor.state_server import check_state_server
 from coderouter_supervisor.supervisor.lifecycle import (
     Refusal,
     SupervisorFlags,
@@ -131,12 +132,26 @@ def _write_refusal(state: Path) -> WriteRefusal | None:
 
 
 def check_box(settings: SupervisorSettings, loaded: LoadedConfig) -> list[CheckResult]:
-    state = settings.state_db
-    version = sqlite_library_version()
-    where = _existing_ancestor(state.parent)
     section = loaded.config.supervisor
     return [
         judge_python((sys.version_info.major, sys.version_info.minor, sys.version_info.micro)),
+        *_check_state(settings),
+        judge_bind(
+            settings.bind,
+            loopback=is_loopback(settings.host),
+            auth_off=section.auth == "none",
+            refusal=_reason(auth_refusal(settings, section, waived=False)),
+        ),
+    ]
+
+
+def _check_state(settings: SupervisorSettings) -> list[CheckResult]:
+    state = state_file(settings.state_db)
+    if state is None:
+        return check_state_server(settings.state_db)
+    version = sqlite_library_version()
+    where = _existing_ancestor(state.parent)
+    return [
         judge_sqlite(
             version,
             settings.workers,
@@ -145,12 +160,6 @@ def check_box(settings: SupervisorSettings, loaded: LoadedConfig) -> list[CheckR
         ),
         judge_state_location(str(state), _filesystem_type(where), _write_refusal(state)),
         judge_free_disk(str(where), shutil.disk_usage(where).free),
-        judge_bind(
-            settings.bind,
-            loopback=is_loopback(settings.host),
-            auth_off=section.auth == "none",
-            refusal=_reason(auth_refusal(settings, section, waived=False)),
-        ),
     ]
 
 
