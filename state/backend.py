@@ -100,10 +100,18 @@ class StateBackend(Protocol):
         charging each at its amount (returned in :attr:`Hold.reclaimed`)."""
 
     async def settle_spend(
-        self, reservation_id: int, provider: str, month: str, settlement: Settlement | None
+        self,
+        reservation_id: int,
+        provider: str,
+        month: str,
+        settlement: Settlement | None,
+        *,
+        retry: bool = False,
     ) -> Settled:
         """Replace the hold with what the attempt cost (None: nothing to pay for). A reclaimed hold's
-        charge is taken back first; a hold that is gone is recorded all the same, even past the cap."""
+        charge is taken back first; a hold that is gone is recorded all the same, even past the cap.
+        A ``retry`` of a settle that failed (and may have landed all the same) records nothing when
+        the hold is gone: its going is what the earlier settle did."""
 
     async def record_spend(self, entries: Sequence[tuple[str, str, Settlement]]) -> None:
         """Add (ledger entry, month, settlement) rows that held nothing, in one transaction."""

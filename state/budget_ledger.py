@@ -189,12 +189,19 @@ def _add_spend(c: sqlite3.Connection, provider: str, month: str, settlement: Set
 
 
 def settle_spend(
-    conn: sqlite3.Connection, reservation_id: int, provider: str, month: str, settlement: Settlement | None
+    conn: sqlite3.Connection,
+    reservation_id: int,
+    provider: str,
+    month: str,
+    settlement: Settlement | None,
+    *,
+    retry: bool = False,
 ) -> Settled:
     """Replace the reservation with what the attempt cost (None: it produced nothing to pay for).
 
     A reclaimed reservation's charge is taken back first, so the attempt counts once. Spend is
-    recorded even when the reservation is gone altogether: what was spent was spent.
+    recorded even when the reservation is gone altogether: what was spent was spent; except on a
+    ``retry``, where a reservation gone means the failed first settle landed after all.
     """
 
     def op(c: sqlite3.Connection) -> Settled:
@@ -203,6 +210,8 @@ def settle_spend(
         ).fetchone()
         c.execute("DELETE FROM budget_reservation WHERE id = ?", (reservation_id,))
         fate: HoldFate = "gone" if row is None else "held" if row[1] is None else "reclaimed"
+        if fate == "gone" and retry:
+            return Settled(_spent(c, provider, month), fate)
         if fate == "reclaimed":
             c.execute(
                 "UPDATE budget_ledger SET spent_usd = MAX(spent_usd - ?, 0), requests = MAX(requests - 1, 0)"

@@ -131,13 +131,21 @@ def add_spend(c: Connection, provider: str, month: str, settlement: Settlement) 
 
 
 def settle_spend(
-    conn: Connection, reservation_id: int, provider: str, month: str, settlement: Settlement | None
+    conn: Connection,
+    reservation_id: int,
+    provider: str,
+    month: str,
+    settlement: Settlement | None,
+    *,
+    retry: bool = False,
 ) -> Settled:
     """Inside a transaction: :func:`.budget_ledger.settle_spend`."""
     row = conn.execute(
         "DELETE FROM budget_reservation WHERE id = %s RETURNING amount_usd, reclaimed_at", (reservation_id,)
     ).fetchone()
     fate: HoldFate = "gone" if row is None else "held" if row[1] is None else "reclaimed"
+    if fate == "gone" and retry:
+        return Settled(_spent(conn, provider, month), fate)
     if row is not None and fate == "reclaimed":
         conn.execute(
             "UPDATE budget_ledger SET spent_usd = GREATEST(spent_usd - %s, 0),"

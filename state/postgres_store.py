@@ -189,10 +189,18 @@ class PostgresStateStore:
         )
 
     async def settle_spend(
-        self, reservation_id: int, provider: str, month: str, settlement: Settlement | None
+        self,
+        reservation_id: int,
+        provider: str,
+        month: str,
+        settlement: Settlement | None,
+        *,
+        retry: bool = False,
     ) -> Settled:
         return await self._run(
-            lambda c: postgres_ledger.settle_spend(c, reservation_id, provider, month, settlement)
+            lambda c: postgres_ledger.settle_spend(
+                c, reservation_id, provider, month, settlement, retry=retry
+            )
         )
 
     async def record_spend(self, entries: Sequence[tuple[str, str, Settlement]]) -> None:

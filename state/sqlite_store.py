@@ -205,11 +205,17 @@ class SqliteStateStore:
         )
 
     async def settle_spend(
-        self, reservation_id: int, provider: str, month: str, settlement: Settlement | None
+        self,
+        reservation_id: int,
+        provider: str,
+        month: str,
+        settlement: Settlement | None,
+        *,
+        retry: bool = False,
     ) -> budget_ledger.Settled:
         """See :func:`budget_ledger.settle_spend`."""
         return await self._run(
-            lambda c: budget_ledger.settle_spend(c, reservation_id, provider, month, settlement)
+            lambda c: budget_ledger.settle_spend(c, reservation_id, provider, month, settlement, retry=retry)
         )
 
     async def record_spend(self, entries: Sequence[tuple[str, str, Settlement]]) -> None:

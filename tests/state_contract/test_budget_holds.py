@@ -87,6 +87,24 @@ def test_a_failed_attempt_releases_its_hold_without_spend(backend: StoreUnderTes
     backend.run(scenario)
 
 
+def test_a_retried_settle_counts_once_whether_or_not_the_first_landed(backend: StoreUnderTest) -> None:
+    async def scenario() -> None:
+        store = await backend.open()
+        worker = await store.register_worker(os.getpid(), NOW)
+        landed = await reserve(store, 3.0, worker)
+        lost = await reserve(store, 3.0, worker)
+        assert landed is not None and lost is not None
+        # The first settle of `landed` committed (its answer was lost); `lost`'s never reached the store.
+        assert await store.settle_spend(landed, "claude", MONTH, Settlement(1.0)) == Settled(1.0, "held")
+        retried = await store.settle_spend(landed, "claude", MONTH, Settlement(1.0), retry=True)
+        assert retried == Settled(1.0, "gone")
+        retried = await store.settle_spend(lost, "claude", MONTH, Settlement(2.0), retry=True)
+        assert retried == Settled(3.0, "held")
+        assert await only_entry(store) == LedgerEntry("claude", MONTH, 3.0, 0.0, 0, 0, 0, 2)
+
+    backend.run(scenario)
+
+
 def test_concurrent_holds_from_several_handles_never_pass_the_cap(backend: StoreUnderTest) -> None:
     async def one_worker(store: StateBackend, worker: int) -> int:
         granted = 0

@@ -25,6 +25,7 @@ from typing import Protocol
 from coderouter_supervisor.state import (
     AttemptRecord,
     HealthRecord,
+    Settled,
     Settlement,
     StateBackend,
     StateError,
@@ -111,6 +112,8 @@ class FactCache:
         self._worker_id = worker_id
         self._cache: dict[tuple[str, ...], _Cached] = {}
         self._pending: deque[AttemptRecord] = deque()
+        # Settles the store refused: retried at each flush until one lands (see :meth:`settle`).
+        self._unsettled: list[tuple[Reservation, Settlement | None]] = []
         self._failing: set[str] = set()  # providers this worker saw fail since their last recorded success
         self._flusher: asyncio.Task[None] | None = None
 
@@ -217,8 +220,8 @@ class FactCache:
                 reservation.token, reservation.provider, reservation.month, settlement
             )
         except StateError as error:
-            # Loud: this spend is not in the ledger. The reservation stays held until it expires and
-            # is then charged at its amount, so the cap still holds it back.
+            # Loud: this spend is not in the ledger yet. Its hold keeps the cap safe meanwhile, and
+            # the settle is retried at each flush until the store takes it.
             self._failed("settle", error)
             emit_event(
                 "spend-not-recorded",
@@ -226,8 +229,12 @@ class FactCache:
                 provider=reservation.provider,
                 cost_usd=spend.cost_usd if spend else 0.0,
             )
+            self._unsettled.append((reservation, settlement))
             return
         self._recovered("settle")
+        self._check_overrun(reservation, settled)
+
+    def _check_overrun(self, reservation: Reservation, settled: Settled) -> None:
         if settled.spent_usd > reservation.cap_usd:
             # A settle whose hold was gone, or that cost more than it held: the spend is recorded all
             # the same, and at or past the cap no reservation fits, so the ledger is closed for the
@@ -249,6 +256,7 @@ class FactCache:
         except StateError as error:
             self._failed("record-spend", error)
             emit_event("spend-not-recorded", "error", provider=ledger, cost_usd=spend.cost_usd)
+            self._add_usage(ledger, month_key(now), settlement)  # written at a later flush
             return
         self._recovered("record-spend")
 
@@ -309,23 +317,31 @@ class FactCache:
     def count_usage(self, ledger: str, spend: Spend, now: float) -> None:
         """Add usage that cost nothing (a client key's request to a free provider) to ``ledger`` at the
         next flush: a request count is not worth a write per request."""
-        key = (ledger, month_key(now))
-        before = self._usage.get(key, Settlement(0.0, requests=0))
-        self._usage[key] = Settlement(
-            before.cost_usd + spend.cost_usd,
-            before.input_tokens + spend.input_tokens,
-            before.output_tokens + spend.output_tokens,
-            before.requests + 1,
+        self._add_usage(
+            ledger, month_key(now), Settlement(spend.cost_usd, spend.input_tokens, spend.output_tokens)
+        )
+
+    def _add_usage(self, ledger: str, month: str, settlement: Settlement) -> None:
+        before = self._usage.get((ledger, month), Settlement(0.0, requests=0))
+        self._usage[ledger, month] = Settlement(
+            before.cost_usd + settlement.cost_usd,
+            before.input_tokens + settlement.input_tokens,
+            before.output_tokens + settlement.output_tokens,
+            before.requests + settlement.requests,
         )
 
     async def flush(self) -> None:
-        """Write the usage counted for later, then the pending observations (each in one transaction)."""
+        """Retry the settles the store refused, write the usage counted for later, then the pending
+        observations (each in one transaction)."""
+        await self._retry_settles()
         if self._usage:
             usage, self._usage = self._usage, {}
             try:
                 await self._store.record_spend([(ledger, month, s) for (ledger, month), s in usage.items()])
             except StateError as error:
                 self._failed("record-usage", error)
+                for (ledger, month), settlement in usage.items():  # kept for the next flush
+                    self._add_usage(ledger, month, settlement)
             else:
                 self._recovered("record-usage")
         if not self._pending or not self._share_observations:
@@ -337,6 +353,25 @@ class FactCache:
             self._failed("observations", error)
             return
         self._recovered("observations")
+
+    async def _retry_settles(self) -> None:
+        while self._unsettled:
+            reservation, settlement = self._unsettled[0]
+            try:
+                settled = await self._store.settle_spend(
+                    reservation.token, reservation.provider, reservation.month, settlement, retry=True
+                )
+            except StateError as error:
+                self._failed("settle", error)
+                return
+            self._unsettled.pop(0)
+            self._recovered("settle")
+            emit_event(
+                "spend-recorded-late",
+                provider=reservation.provider,
+                cost_usd=settlement.cost_usd if settlement else 0.0,
+            )
+            self._check_overrun(reservation, settled)
 
     async def _flush_forever(self) -> None:
         while True:
