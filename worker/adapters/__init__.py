@@ -18,10 +18,13 @@ from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.adapters.openai_compat_upstream import OPENAI_COMPAT_UPSTREAM
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import OPENAI_ON_ANTHROPIC
 from coderouter_supervisor.worker.adapters.openai_on_openai_compat import OPENAI_ON_OPENAI_COMPAT
+from coderouter_supervisor.worker.adapters.responses_client import RESPONSES
+from coderouter_supervisor.worker.adapters.responses_on_anthropic import RESPONSES_ON_ANTHROPIC
+from coderouter_supervisor.worker.adapters.responses_on_openai_compat import RESPONSES_ON_OPENAI_COMPAT
 from coderouter_supervisor.worker.adapters.upstream_kind import UpstreamKind
 from coderouter_supervisor.worker.config import ProviderKind
 
-CLIENT_PROTOCOLS: dict[ClientName, ClientProtocol] = {p.name: p for p in (ANTHROPIC, OPENAI)}
+CLIENT_PROTOCOLS: dict[ClientName, ClientProtocol] = {p.name: p for p in (ANTHROPIC, OPENAI, RESPONSES)}
 
 UPSTREAM_KINDS: dict[ProviderKind, UpstreamKind] = {
     k.name: k for k in (ANTHROPIC_UPSTREAM, OPENAI_COMPAT_UPSTREAM)
@@ -39,6 +42,8 @@ ADAPTERS: dict[tuple[ClientName, ProviderKind], ProtocolAdapter] = {
         ANTHROPIC_ON_OPENAI_COMPAT,
         OPENAI_ON_ANTHROPIC,
         OPENAI_ON_OPENAI_COMPAT,
+        RESPONSES_ON_ANTHROPIC,
+        RESPONSES_ON_OPENAI_COMPAT,
     )
 }
 
@@ -67,6 +72,7 @@ __all__ = [
     "CLIENT_PROTOCOLS",
     "DEFAULT_CLIENT",
     "OPENAI",
+    "RESPONSES",
     "UPSTREAM_KINDS",
     "ClientName",
     "ClientProtocol",

@@ -1,6 +1,6 @@
 """The body sent to one provider for one client request, per (ingress, provider kind).
 
-Pure. Rules shared by all four paths: the provider's ``model`` always replaces the
+Pure. Rules shared by every path: the provider's ``model`` always replaces the
 client's; ``extra_body`` is merged underneath (a field the request sets wins); the
 CodeRouter-only ``profile`` field never goes upstream; the profile's or provider's
 ``append_system_prompt`` is added to the system prompt on every kind.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from coderouter_supervisor.worker.config import ProviderConfig
-from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
+from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest, ResponsesRequest
 from coderouter_supervisor.worker.providers.call import ProviderCall
 from coderouter_supervisor.worker.telemetry import is_priced
 from coderouter_supervisor.worker.translate import (
@@ -20,6 +20,9 @@ from coderouter_supervisor.worker.translate import (
     anthropic_request_to_openai,
     openai_output_limit,
     openai_request_to_anthropic,
+    responses_output_limit,
+    responses_request_to_anthropic,
+    responses_request_to_openai,
     strip_unsigned_thinking,
 )
 
@@ -115,6 +118,27 @@ def openai_to_anthropic(request: ChatCompletionRequest, call: ProviderCall) -> d
     translated = openai_request_to_anthropic(request, model=call.provider.model)
     body = strip_unsigned_thinking(translated).to_wire()
     body.pop(PROFILE_FIELD, None)
+    if call.drop_thinking:
+        body.pop("thinking", None)
+    if call.system_suffix:
+        body["system"] = _anthropic_system(body.get("system"), call.system_suffix)
+    return _with_extra_body(body, call.provider)
+
+
+def responses_to_openai(request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
+    """The chat request for a Responses request. A priced provider is always sent the output limit
+    its budget hold reserved for (``responses_output_limit``)."""
+    chat = responses_request_to_openai(request, openai_target(call.provider)).request
+    if is_priced(call.provider.cost) and chat.max_tokens is None and chat.max_completion_tokens is None:
+        chat.max_tokens = responses_output_limit(request)
+    body = chat.to_wire()
+    body["messages"] = _openai_messages_with_suffix(body["messages"], call.system_suffix)
+    return _with_extra_body(body, call.provider)
+
+
+def responses_to_anthropic(request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
+    translated = responses_request_to_anthropic(request, model=call.provider.model).request
+    body = strip_unsigned_thinking(translated).to_wire()
     if call.drop_thinking:
         body.pop("thinking", None)
     if call.system_suffix:

@@ -112,12 +112,15 @@ def estimate_tokens(body: dict[str, Any]) -> int:
 
 
 def input_token_bound(body: dict[str, Any], *, extra_text: str = "") -> InputBound:
-    """The most input tokens an Anthropic or OpenAI request body can be billed, on any model.
+    """The most input tokens an Anthropic, OpenAI or Responses request body can be billed, on any model.
 
     ``extra_text`` is text the gateway adds (a provider's ``append_system_prompt``). A
     document (PDF) counts its data's bytes and one image ceiling per document.
     """
-    read = ("system", "messages", "tools", "functions", "tool_choice", "response_format", "output_config")
+    read = (
+        *("system", "messages", "instructions", "input", "tools", "functions", "tool_choice"),
+        *("response_format", "output_config"),
+    )
     parts = {key: body[key] for key in read if key in body}
     text, images = _measure(parts, _utf8_bytes, _BOUND_SKIPPED_KEYS)
     text += _documents_bytes(body.get("messages"))
