@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.requires("codex")]
 PROFILES = [
     pytest.param("local", id="openai_compat-upstream"),
     pytest.param("claude", id="anthropic-upstream"),
+    pytest.param("local-responses", id="openai_responses-upstream"),
 ]
 
 
@@ -58,10 +59,13 @@ def test_plain_prompt_answer_is_printed(stack: Stack, profile: str, tmp_path: Pa
     assert call.stream
     sent = json.dumps(call.body)
     assert "say hi" in sent
-    # Codex's namespace tool went up flattened; its hosted web_search could not, and an event says so.
-    assert "multi_agent_v1__" in sent
-    assert '"web_search"' not in sent
-    assert events(stack.gateway, "request-fields-dropped")
+    if profile == "local-responses":  # passthrough: Codex's tools arrive as it declared them
+        assert call.path == "/v1/responses"
+        assert {tool["type"] for tool in call.body["tools"]} >= {"function", "namespace", "web_search"}
+    else:  # the namespace tool went up flattened; hosted web_search could not, and an event says so
+        assert "multi_agent_v1__" in sent
+        assert '"web_search"' not in sent
+        assert events(stack.gateway, "request-fields-dropped")
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -96,6 +100,9 @@ def test_shell_tool_round_trip(stack: Stack, profile: str, tmp_path: Path) -> No
             if block.get("type") == "tool_result"
         ]
         assert len(results) == 1 and "codex-e2e-42" in json.dumps(results[0])
+    elif profile == "local-responses":
+        [output] = [item for item in second.body["input"] if item.get("type") == "function_call_output"]
+        assert "codex-e2e-42" in json.dumps(output)
     else:
         [tool_message] = [m for m in second.body["messages"] if m["role"] == "tool"]
         assert "codex-e2e-42" in tool_message["content"]

@@ -33,6 +33,11 @@ def encode_responses_events(events: Sequence[ResponsesEvent]) -> bytes:
     return b"".join(encode_event(event.type, event.to_wire()) for event in events)
 
 
+def input_weight(request: ResponsesRequest) -> int:
+    """How many items a walk over ``request`` visits: the weight ``run_step`` gives translating it."""
+    return len(request.input) if isinstance(request.input, list) else 1
+
+
 class ResponsesClient:
     name: ClientName = "responses"
     call_path = "/responses"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
-from coderouter_supervisor.worker.adapters.responses_client import RESPONSES
+from coderouter_supervisor.worker.adapters.responses_client import RESPONSES, input_weight
 from coderouter_supervisor.worker.errors import InvalidRequest
 from coderouter_supervisor.worker.offload import run_step
 from coderouter_supervisor.worker.protocol import ResponsesRequest
@@ -37,5 +37,4 @@ class TranslatedResponses(ProtocolAdapter):
 
     async def _shaped(self, request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
         refuse_stateful(request, call)
-        weight = len(request.input) if isinstance(request.input, list) else 1
-        return await run_step(weight, self.upstream_body, request, call)
+        return await run_step(input_weight(request), self.upstream_body, request, call)

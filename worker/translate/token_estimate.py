@@ -52,6 +52,7 @@ IMAGE_TOKEN_CEILING = {
     # then billed per 512 px tile: at most 8 tiles. gpt-4o-mini bills 2,833 + 5,667 per tile,
     # the most of any documented model (gpt-4o: 85 + 170 per tile).
     "openai_compat": 2_833 + 8 * 5_667,
+    "openai_responses": 2_833 + 8 * 5_667,  # the same OpenAI models, billed the same way
 }
 
 

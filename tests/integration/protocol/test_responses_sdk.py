@@ -19,7 +19,10 @@ from support.stack import Stack
 pytestmark = pytest.mark.integration
 
 MODEL = "gpt-5-codex"
-KINDS = [pytest.param("local", id="openai_compat"), pytest.param("claude", id="anthropic")]
+TRANSLATED = [pytest.param("local", id="openai_compat"), pytest.param("claude", id="anthropic")]
+KINDS = [*TRANSLATED, pytest.param("local-responses", id="openai_responses")]
+# Where each kind's request carries the output limit.
+LIMIT_FIELD = {"local": "max_tokens", "claude": "max_tokens", "local-responses": "max_output_tokens"}
 
 EXEC_COMMAND = {
     "type": "function",
@@ -67,7 +70,7 @@ def test_text_non_stream(fresh: Stack, profile: str) -> None:
     )
     sent = fresh.upstream(profile).last.body
     assert "Be French." in json.dumps(sent) and "Short answers." in json.dumps(sent)
-    assert sent["max_tokens"] == 50
+    assert sent[LIMIT_FIELD[profile]] == 50
     assert sent["stream"] is False
 
 
@@ -90,7 +93,7 @@ def test_text_stream_event_sequence_and_usage(fresh: Stack, profile: str) -> Non
     assert final.usage.output_tokens == 4
 
 
-@pytest.mark.parametrize("profile", KINDS)
+@pytest.mark.parametrize("profile", TRANSLATED)
 @pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
 def test_tool_round_trip_with_namespace_names_mapped_back(fresh: Stack, profile: str, streamed: bool) -> None:
     upstream = fresh.upstream(profile)
@@ -163,7 +166,7 @@ def test_upstream_error_keeps_its_wording_in_the_envelope(fresh: Stack, profile:
     assert "the widget is not supported" in str(raised.value)
 
 
-@pytest.mark.parametrize("profile", KINDS)
+@pytest.mark.parametrize("profile", TRANSLATED)
 @pytest.mark.parametrize(
     "field", [{"previous_response_id": "resp_abc"}, {"store": True}], ids=["previous_response_id", "store"]
 )
@@ -180,7 +183,7 @@ def test_server_side_state_is_refused_with_a_clear_400(
 @pytest.mark.parametrize("profile", KINDS)
 def test_failure_after_the_first_byte_is_response_failed(fresh: Stack, profile: str) -> None:
     fresh.upstream(profile).queue(
-        Reply(text="a long answer that breaks", chunk_chars=3, error_after=4, error_message="Overloaded now")
+        Reply(text="a long answer that breaks", chunk_chars=3, error_after=6, error_message="Overloaded now")
     )
     with fresh.openai_client(profile).responses.stream(model=MODEL, input="hi") as stream:
         seen = list(stream)
