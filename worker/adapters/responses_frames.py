@@ -8,7 +8,15 @@ from typing import Any, Protocol
 from coderouter_supervisor.worker.adapters.responses_client import RESPONSES, encode_responses_events
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early, has_finish_reason
 from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.protocol import ResponseObject, ResponsesEvent, ResponsesRequest
+from coderouter_supervisor.worker.protocol import (
+    OutputItem,
+    OutputItemEvent,
+    ReasoningItem,
+    ResponseLifecycleEvent,
+    ResponseObject,
+    ResponsesEvent,
+    ResponsesRequest,
+)
 from coderouter_supervisor.worker.providers import UpstreamEvent
 from coderouter_supervisor.worker.translate import ResponseEcho, UsageReport
 
@@ -38,8 +46,35 @@ def response_echo(request: ResponsesRequest) -> ResponseEcho:
     )
 
 
+ENCRYPTED_REASONING = "reasoning.encrypted_content"
+
+
+def asks_encrypted_reasoning(request: ResponsesRequest) -> bool:
+    """Whether the client asked for reasoning it can send back (``include``), as Codex does."""
+    return ENCRYPTED_REASONING in (request.include or [])
+
+
+def _seal_off(items: list[OutputItem]) -> None:
+    for item in items:
+        if isinstance(item, ReasoningItem):
+            item.encrypted_content = None
+
+
+def without_encrypted_reasoning(events: list[ResponsesEvent]) -> list[ResponsesEvent]:
+    """``events`` with no reasoning item carrying ``encrypted_content`` (the client did not ask)."""
+    for event in events:
+        if isinstance(event, OutputItemEvent):
+            _seal_off([event.item])
+        elif isinstance(event, ResponseLifecycleEvent):
+            _seal_off(event.response.output)
+    return events
+
+
 def echoed(response: ResponseObject, request: ResponsesRequest) -> dict[str, Any]:
-    """``response`` on the wire, repeating ``request``'s settings."""
+    """``response`` on the wire, repeating ``request``'s settings; reasoning's encrypted content
+    only when the request's ``include`` asks for it."""
+    if not asks_encrypted_reasoning(request):
+        _seal_off(response.output)
     echo = response_echo(request)
     response.parallel_tool_calls = echo.parallel_tool_calls
     response.tool_choice = echo.tool_choice
@@ -53,8 +88,9 @@ class ResponsesFrames:
 
     ping_frame = RESPONSES.ping_frame
 
-    def __init__(self, translator: ResponsesTranslator, *, provider: str) -> None:
+    def __init__(self, translator: ResponsesTranslator, *, provider: str, encrypted_reasoning: bool) -> None:
         self._translator = translator
+        self._encrypted_reasoning = encrypted_reasoning
         self._provider = provider
         self._ended = False
         self._closed = False
@@ -74,14 +110,19 @@ class ResponsesFrames:
         events = self._translator.feed(payload)
         if any(e.type in ("response.completed", "response.incomplete") for e in events):
             self._closed = True
-        return encode_responses_events(events)
+        return self._encoded(events)
+
+    def _encoded(self, events: list[ResponsesEvent]) -> bytes:
+        return encode_responses_events(
+            events if self._encrypted_reasoning else without_encrypted_reasoning(events)
+        )
 
     def finish(self, upstream_completed: bool) -> bytes:
         if self._closed:
             return b""
         if not (upstream_completed or self._ended):
             return self.fail(ended_early(self._provider))
-        return encode_responses_events(self._translator.finish())
+        return self._encoded(self._translator.finish())
 
     def fail(self, error: GatewayError) -> bytes:
-        return encode_responses_events(self._translator.finish_with_error(error))
+        return self._encoded(self._translator.finish_with_error(error))

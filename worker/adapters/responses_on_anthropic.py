@@ -11,7 +11,12 @@ from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import read_message
 from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM
-from coderouter_supervisor.worker.adapters.responses_frames import ResponsesFrames, echoed, response_echo
+from coderouter_supervisor.worker.adapters.responses_frames import (
+    ResponsesFrames,
+    asks_encrypted_reasoning,
+    echoed,
+    response_echo,
+)
 from coderouter_supervisor.worker.adapters.responses_translated import TranslatedResponses
 from coderouter_supervisor.worker.protocol import ResponsesRequest
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, outbound
@@ -48,7 +53,9 @@ class ResponsesOnAnthropic(TranslatedResponses):
             tool_names=flatten_tools(request.tools).names,
             echo=response_echo(request),
         )
-        return ResponsesFrames(translator, provider=call.name)
+        return ResponsesFrames(
+            translator, provider=call.name, encrypted_reasoning=asks_encrypted_reasoning(request)
+        )
 
 
 RESPONSES_ON_ANTHROPIC = ResponsesOnAnthropic()

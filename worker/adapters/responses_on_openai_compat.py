@@ -11,7 +11,12 @@ from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import read_completion
 from coderouter_supervisor.worker.adapters.openai_compat_upstream import OPENAI_COMPAT_UPSTREAM
-from coderouter_supervisor.worker.adapters.responses_frames import ResponsesFrames, echoed, response_echo
+from coderouter_supervisor.worker.adapters.responses_frames import (
+    ResponsesFrames,
+    asks_encrypted_reasoning,
+    echoed,
+    response_echo,
+)
 from coderouter_supervisor.worker.adapters.responses_translated import TranslatedResponses
 from coderouter_supervisor.worker.adapters.stream_checks import filter_chain_of
 from coderouter_supervisor.worker.protocol import ResponsesRequest
@@ -56,7 +61,9 @@ class ResponsesOnOpenAICompat(TranslatedResponses):
             text_filter=filter_chain_of(call.provider),
             declared_tools=frozenset(tool.name for tool in flat.functions),
         )
-        return ResponsesFrames(translator, provider=call.name)
+        return ResponsesFrames(
+            translator, provider=call.name, encrypted_reasoning=asks_encrypted_reasoning(request)
+        )
 
 
 RESPONSES_ON_OPENAI_COMPAT = ResponsesOnOpenAICompat()

@@ -196,3 +196,50 @@ def test_failure_after_the_first_byte_is_response_failed(fresh: Stack, profile: 
     assert failed.type == "response.failed"
     assert failed.response.error is not None
     assert "Overloaded now" in failed.response.error.message
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+def test_anthropic_thinking_is_encrypted_content_only_when_asked_and_goes_back_signed(
+    fresh: Stack, streamed: bool
+) -> None:
+    fresh.claude.queue(
+        Reply(
+            text="", reasoning="check the dir", tool_calls=(ToolCall("exec_command", {"cmd": "ls"}, id="t1"),)
+        ),
+        Reply(text="", reasoning="again", tool_calls=(ToolCall("exec_command", {"cmd": "ls"}, id="t2"),)),
+        Reply(text="Done."),
+    )
+    client = fresh.openai_client("claude")
+    tools: Any = [EXEC_COMMAND]
+    asks: Any = {"effort": "low"}  # a thinking budget that fits the default output limit
+
+    def turn(**extra: Any) -> Any:
+        request: Any = {"model": MODEL, "input": "list", "tools": tools, "reasoning": asks, **extra}
+        if not streamed:
+            return client.responses.create(**request)
+        with client.responses.stream(**request) as stream:
+            return stream.get_final_response()
+
+    plain = turn()
+    [hidden] = [item for item in plain.output if item.type == "reasoning"]
+    assert hidden.encrypted_content is None
+    assert [part.text for part in hidden.summary] == ["check the dir"]
+
+    asked = turn(include=["reasoning.encrypted_content"])
+    [sealed] = [item for item in asked.output if item.type == "reasoning"]
+    assert sealed.encrypted_content
+
+    replay = [item.model_dump(exclude_none=True) for item in asked.output]
+    [call] = [item for item in asked.output if item.type == "function_call"]
+    client.responses.create(
+        model=MODEL,
+        input=[
+            {"role": "user", "content": "list"},
+            *replay,
+            {"type": "function_call_output", "call_id": call.call_id, "output": "a.txt"},
+        ],
+        tools=tools,
+        reasoning=asks,
+    )
+    assistant = [m for m in fresh.claude.last.body["messages"] if m["role"] == "assistant"][-1]
+    assert assistant["content"][0] == {"type": "thinking", "thinking": "again", "signature": "sig-fake"}
