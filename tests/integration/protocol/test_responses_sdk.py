@@ -7,14 +7,16 @@ an Anthropic one (translated to messages). The same client-side assertions hold 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
 from support.fake_upstream import Failure, Reply, ToolCall, Usage
 from support.ingress import events
-from support.stack import Stack
+from support.stack import CLIENT_KEY, Stack
 
 pytestmark = pytest.mark.integration
 
@@ -243,3 +245,25 @@ def test_anthropic_thinking_is_encrypted_content_only_when_asked_and_goes_back_s
     )
     assistant = [m for m in fresh.claude.last.body["messages"] if m["role"] == "assistant"][-1]
     assert assistant["content"][0] == {"type": "thinking", "thinking": "again", "signature": "sig-fake"}
+
+
+def test_pings_keep_a_silent_prefill_alive(fresh: Stack) -> None:
+    fresh.local.queue(Reply(text="finally", silence_s=12.0))  # longer than the 10 s ping interval
+    started = time.monotonic()
+    pings: list[float] = []
+    first_event_at = None
+    with httpx.stream(
+        "POST",
+        f"{fresh.gateway.base_url}/v1/responses",
+        headers={"authorization": f"Bearer {CLIENT_KEY}", "x-coderouter-profile": "local"},
+        json={"model": MODEL, "input": "x", "stream": True},
+        timeout=60,
+    ) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith(": ping"):
+                pings.append(time.monotonic() - started)
+            elif line.startswith("data:") and first_event_at is None:
+                first_event_at = time.monotonic() - started
+    assert pings and first_event_at is not None
+    assert pings[0] <= 11.0 < first_event_at  # a keep-alive within the interval, long before any event

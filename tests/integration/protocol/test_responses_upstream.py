@@ -86,6 +86,9 @@ def test_upstream_failure_before_the_first_byte_keeps_its_status_and_wording(fre
     with pytest.raises(openai.BadRequestError) as raised:
         fresh.openai_client(PROFILE).responses.create(model="gpt-5-codex", input="hi")
     assert raised.value.status_code == 400
+    assert (
+        raised.value.code == "context_length_exceeded"
+    )  # what Codex reads as "the conversation is too long"
     assert "exceeds the context window" in str(raised.value)
 
 
