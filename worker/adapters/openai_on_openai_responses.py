@@ -61,7 +61,6 @@ class ResponsesToOpenAIFrames:
 class OpenAIOnOpenAIResponses(ProtocolAdapter):
     client = OPENAI
     upstream = OPENAI_RESPONSES_UPSTREAM
-    dropped_reason = "no Responses API equivalent"
 
     def upstream_body(self, request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
         return outbound.openai_to_responses(request, call)

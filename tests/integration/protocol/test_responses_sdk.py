@@ -267,3 +267,21 @@ def test_pings_keep_a_silent_prefill_alive(fresh: Stack) -> None:
                 first_event_at = time.monotonic() - started
     assert pings and first_event_at is not None
     assert pings[0] <= 11.0 < first_event_at  # a keep-alive within the interval, long before any event
+
+
+def test_explained_in_headers_and_counted_under_the_responses_ingress(fresh: Stack) -> None:
+    raw = fresh.openai_client("local").responses.with_raw_response.create(model=MODEL, input="hi")
+    assert raw.headers["x-coderouter-profile"] == "local"
+    assert raw.headers["x-coderouter-provider"] == "ollama"
+    assert raw.parse().output_text == "Hello from the fake upstream."
+    deadline = time.monotonic() + 10  # metrics are flushed about once a second
+    counted = False
+    while not counted and time.monotonic() < deadline:
+        text = httpx.get(f"{fresh.gateway.base_url}/metrics", timeout=10).text
+        counted = any(
+            line.startswith("coderouter_client_requests_total{") and 'ingress="responses"' in line
+            for line in text.splitlines()
+        )
+        if not counted:
+            time.sleep(0.1)
+    assert counted
