@@ -18,6 +18,7 @@ from coderouter_supervisor.worker.adapters.responses_frames import (
     response_echo,
 )
 from coderouter_supervisor.worker.adapters.responses_translated import TranslatedResponses
+from coderouter_supervisor.worker.adapters.stream_checks import filter_chain_of
 from coderouter_supervisor.worker.protocol import ResponsesRequest
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, outbound
 from coderouter_supervisor.worker.translate import (
@@ -52,6 +53,7 @@ class ResponsesOnAnthropic(TranslatedResponses):
             created_at=int(time.time()),
             tool_names=flatten_tools(request.tools).names,
             echo=response_echo(request),
+            text_filter=filter_chain_of(call.provider),
         )
         return ResponsesFrames(
             translator, provider=call.name, encrypted_reasoning=asks_encrypted_reasoning(request)
