@@ -6,8 +6,9 @@ forwarding the same bytes) under the same server — plain uvicorn for one worke
 uvicorn workers for two — and prints every number beside its floor and its target:
 
 * per path (Anthropic passthrough, Anthropic → OpenAI translation, OpenAI passthrough, Anthropic
-  streaming): p50/p99 latency of sequential keep-alive requests, and CPU time per request (utime +
-  stime of every server process: supervisor, arbiter and workers);
+  streaming, Responses passthrough to a ``kind: openai_responses`` upstream and Responses → OpenAI
+  translation, both streamed as Codex asks): p50/p99 latency of sequential keep-alive requests, and
+  CPU time per request (utime + stime of every server process: supervisor, arbiter and workers);
 * requests/s with 1 and 2 workers (concurrent keep-alive connections from separate client processes,
   which share the machine's cores with the servers and the upstream: the report shows it);
 * RSS per worker idle and after 10,000 requests; time from spawning ``start`` to the first 200 on
@@ -43,12 +44,14 @@ from http_load import Call
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.configs import providers_yaml
 
-PATHS = ("anthropic", "translate", "openai", "stream")
+PATHS = ("anthropic", "translate", "openai", "stream", "responses", "responses-translate")
 PATH_TITLES = {
     "anthropic": "Anthropic passthrough",
     "translate": "Anthropic → OpenAI",
     "openai": "OpenAI passthrough",
     "stream": "Anthropic streaming",
+    "responses": "Responses passthrough, streamed",
+    "responses-translate": "Responses → OpenAI, streamed",
 }
 ANTHROPIC_BODY = {
     "model": "bench-model",
@@ -61,6 +64,18 @@ OPENAI_BODY = {
     "messages": [{"role": "user", "content": "Write a haiku about loopback interfaces."}],
 }
 ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-bench"}
+# As Codex sends it: always streamed, reasoning summaries and encrypted content asked for.
+RESPONSES_BODY = {
+    "model": "bench-model",
+    "stream": True,
+    "store": False,
+    "include": ["reasoning.encrypted_content"],
+    "max_output_tokens": 256,
+    "input": [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Write a haiku."}]}
+    ],
+}
+RESPONSES_PROFILE = {"responses": "responses", "responses-translate": "openai"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,12 @@ class Sizes:
 
 
 def gateway_call(port: int, path: str, profile: str = "") -> Call:
+    if path in RESPONSES_PROFILE:
+        headers = {
+            "x-coderouter-profile": profile or RESPONSES_PROFILE[path],
+            "authorization": "Bearer sk-bench",
+        }
+        return Call.post(port, "/v1/responses", RESPONSES_BODY, headers)
     headers = {
         "x-coderouter-profile": profile or ("openai" if path in {"translate", "openai"} else "anthropic")
     }
@@ -89,6 +110,12 @@ def gateway_call(port: int, path: str, profile: str = "") -> Call:
 
 
 def floor_call(port: int, path: str) -> Call:
+    if path == "responses":
+        return Call.post(port, "/responses", RESPONSES_BODY, {"authorization": "Bearer sk-bench"})
+    if path == "responses-translate":
+        # The floor forwards the chat form of the same request: what any gateway must pay to get there.
+        chat = {**OPENAI_BODY, "stream": True, "stream_options": {"include_usage": True}}
+        return Call.post(port, "/responses-translate", chat, {"authorization": "Bearer sk-bench"})
     if path == "openai":
         return Call.post(port, "/openai", OPENAI_BODY, {"authorization": "Bearer sk-bench"})
     body = {**ANTHROPIC_BODY, "stream": True} if path == "stream" else ANTHROPIC_BODY
@@ -107,6 +134,12 @@ def gateway_config(upstream: int, write_profile: str = "default") -> str:
         },
         {"name": "oai", "base_url": f"{root}/v1", "model": "bench-model"},
         {
+            "name": "oai-responses",
+            "kind": "openai_responses",
+            "base_url": f"{root}/v1",
+            "model": "bench-model",
+        },
+        {
             "name": "anth-paid",
             "kind": "anthropic",
             "base_url": root,
@@ -119,7 +152,12 @@ def gateway_config(upstream: int, write_profile: str = "default") -> str:
             },
         },
     ]
-    profiles = {"anthropic": ["anth"], "openai": ["oai"], "paid": ["anth-paid"]}
+    profiles = {
+        "anthropic": ["anth"],
+        "openai": ["oai"],
+        "paid": ["anth-paid"],
+        "responses": ["oai-responses"],
+    }
     return providers_yaml(providers, profiles, allow_paid=True, supervisor={"profile": write_profile})
 
 

@@ -1,7 +1,8 @@
 """A loopback upstream that answers from canned bytes, fast enough never to be what a benchmark measures.
 
 ``python tests/bench/canned_upstream.py PORT`` serves, on 127.0.0.1 and with HTTP/1.1 keep-alive,
-``POST /v1/chat/completions`` (an OpenAI-compatible backend) and ``POST /v1/messages`` (Anthropic),
+``POST /v1/chat/completions`` (an OpenAI-compatible backend), ``POST /v1/messages`` (Anthropic) and
+``POST /v1/responses`` (the OpenAI Responses API),
 each as one JSON body or, when the request body asks for ``"stream": true``, as that protocol's SSE
 stream with usage; ``GET /v1/models`` lists the model. Every answer is built once at import: a
 request costs a header scan and one ``write``. Shapes follow ``tests/support/fake_upstream.py``.
@@ -100,6 +101,70 @@ def _anthropic_sse(pieces: list[str]) -> bytes:
     return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events).encode()
 
 
+def _responses_object(
+    status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "id": "resp_bench",
+        "object": "response",
+        "created_at": 1700000000,
+        "model": MODEL,
+        "status": status,
+        "output": output,
+        "usage": usage,
+        "error": None,
+        "incomplete_details": None,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+    }
+
+
+RESPONSES_USAGE = {
+    "input_tokens": USAGE_IN,
+    "input_tokens_details": {"cached_tokens": 0},
+    "output_tokens": USAGE_OUT,
+    "output_tokens_details": {"reasoning_tokens": 0},
+    "total_tokens": USAGE_IN + USAGE_OUT,
+}
+RESPONSES_MESSAGE = {
+    "type": "message",
+    "id": "msg_bench",
+    "role": "assistant",
+    "status": "completed",
+    "content": [{"type": "output_text", "text": TEXT, "annotations": []}],
+}
+
+
+def _responses_sse(pieces: list[str]) -> bytes:
+    started = _responses_object("in_progress", [], None)
+    at = {"item_id": "msg_bench", "output_index": 0, "content_index": 0}
+    part = {"type": "output_text", "text": "", "annotations": []}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": started},
+        {"type": "response.in_progress", "response": started},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**RESPONSES_MESSAGE, "content": []},
+        },
+        {"type": "response.content_part.added", **at, "part": part},
+        *({"type": "response.output_text.delta", **at, "delta": piece} for piece in pieces),
+        {"type": "response.output_text.done", **at, "text": TEXT},
+        {"type": "response.content_part.done", **at, "part": {**part, "text": TEXT}},
+        {"type": "response.output_item.done", "output_index": 0, "item": RESPONSES_MESSAGE},
+        {
+            "type": "response.completed",
+            "response": _responses_object("completed", [RESPONSES_MESSAGE], RESPONSES_USAGE),
+        },
+    ]
+    frames = [
+        f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': n})}\n\n"
+        for n, e in enumerate(events)
+    ]
+    return "".join(frames).encode()
+
+
 # A streamed answer in 16 deltas: enough events that per-event work shows, like a short model reply.
 PIECES = [TEXT[i : i + 8] for i in range(0, len(TEXT), 8)]
 ANSWERS = {
@@ -110,6 +175,11 @@ ANSWERS = {
         "application/json",
     ),
     (b"/v1/messages", True): _response(_anthropic_sse(PIECES), "text/event-stream"),
+    (b"/v1/responses", False): _response(
+        json.dumps(_responses_object("completed", [RESPONSES_MESSAGE], RESPONSES_USAGE)).encode(),
+        "application/json",
+    ),
+    (b"/v1/responses", True): _response(_responses_sse(PIECES), "text/event-stream"),
 }
 MODELS = _response(
     json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]}).encode(), "application/json"

@@ -3,7 +3,7 @@
 One route per measured path forwards the client's body unchanged, with one shared
 ``httpx.AsyncClient`` (same limits as the gateway's), to the canned upstream on
 ``BENCH_UPSTREAM_PORT`` and returns its answer; the streaming route passes the byte stream through.
-The translation path forwards to the OpenAI upstream without translating: the floor is what any
+The translation paths forward to the OpenAI upstream without translating: the floor is what any
 gateway must pay, so what the gateway adds is the ratio. Served by the same server as the gateway
 (``uvicorn floor_app:app`` or gunicorn with ``uvicorn_worker.UvicornWorker``).
 """
@@ -49,10 +49,10 @@ async def openai(request: Request) -> Response:
     return await _forward(request, "/v1/chat/completions")
 
 
-async def stream(request: Request) -> Response:
+async def _forward_stream(request: Request, path: str) -> Response:
     client: httpx.AsyncClient = request.state.client
     upstream = client.build_request(
-        "POST", "/v1/messages", content=await request.body(), headers={"content-type": "application/json"}
+        "POST", path, content=await request.body(), headers={"content-type": "application/json"}
     )
     answer = await client.send(upstream, stream=True)
     return StreamingResponse(
@@ -61,6 +61,18 @@ async def stream(request: Request) -> Response:
         media_type=answer.headers.get("content-type"),
         background=BackgroundTask(answer.aclose),
     )
+
+
+async def stream(request: Request) -> Response:
+    return await _forward_stream(request, "/v1/messages")
+
+
+async def responses(request: Request) -> Response:
+    return await _forward_stream(request, "/v1/responses")
+
+
+async def responses_translate(request: Request) -> Response:
+    return await _forward_stream(request, "/v1/chat/completions")
 
 
 async def healthz(request: Request) -> Response:
@@ -73,6 +85,8 @@ app = Starlette(
         Route("/translate", openai, methods=["POST"]),
         Route("/openai", openai, methods=["POST"]),
         Route("/stream", stream, methods=["POST"]),
+        Route("/responses", responses, methods=["POST"]),
+        Route("/responses-translate", responses_translate, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ],
     lifespan=lifespan,

@@ -13,6 +13,8 @@ TITLES = {
     "translate": "Anthropic → OpenAI",
     "openai": "OpenAI passthrough",
     "stream": "Anthropic streaming",
+    "responses": "Responses passthrough, streamed",
+    "responses-translate": "Responses → OpenAI, streamed",
 }
 LATENCY_RATIO, CPU_RATIO, SCALING, RSS_IDLE_MB, RSS_AFTER_MB, READY_S = 1.3, 2.0, 1.8, 60.0, 80.0, 2.0
 FREE_FRAMES = 0.25

@@ -33,7 +33,7 @@ from support.ingress import events, wait_events
 pytestmark = pytest.mark.integration
 
 Row = Literal["n-choices", "no-max-tokens", "cjk-emoji", "client-leaves", "no-usage", "timeout"]
-Ingress = Literal["anthropic", "openai"]
+Ingress = Literal["anthropic", "openai", "responses"]
 Kind = Literal["openai_compat", "anthropic"]
 Budget = Literal["provider", "key"]
 
@@ -95,9 +95,11 @@ class Case:
 def _cases() -> list[Case]:
     cases = []
     for row in RATES:
-        for ingress in ("anthropic", "openai"):
-            if row in ("n-choices", "no-max-tokens") and ingress == "anthropic":
-                continue  # OpenAI-only fields
+        for ingress in ("anthropic", "openai", "responses"):
+            if row == "n-choices" and ingress != "openai":
+                continue  # only Chat Completions has ``n``
+            if row == "no-max-tokens" and ingress == "anthropic":
+                continue  # Anthropic requires max_tokens
             for kind in ("openai_compat", "anthropic"):
                 for stream in (False, True):
                     if row == "client-leaves" and not stream:
@@ -164,6 +166,9 @@ def _case_of(model: str) -> Case:
 
 def _body(case: Case) -> dict[str, Any]:
     content = CJK_EMOJI if case.row == "cjk-emoji" else "Write as much as you may."
+    if case.ingress == "responses":
+        limit = {} if case.row == "no-max-tokens" else {"max_output_tokens": MAX_TOKENS}
+        return {"model": "any", "input": content, "stream": case.stream, **limit}
     body: dict[str, Any] = {
         "model": "any",
         "messages": [{"role": "user", "content": content}],
@@ -192,8 +197,8 @@ def _leave_once_text_arrived(response: httpx.Response) -> None:
 
 
 def _one(promise: Promise, case: Case) -> int:
-    path = "/v1/messages" if case.ingress == "anthropic" else "/v1/chat/completions"
-    url = f"{promise.gateway.base_url}{path}"
+    path = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions", "responses": "/v1/responses"}
+    url = f"{promise.gateway.base_url}{path[case.ingress]}"
     with httpx.Client(timeout=60) as client:
         if case.row != "client-leaves":
             return client.post(url, json=_body(case), headers=_headers(promise, case)).status_code

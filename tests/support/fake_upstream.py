@@ -1,7 +1,8 @@
-"""A scriptable loopback upstream that speaks both OpenAI chat completions and Anthropic messages.
+"""A scriptable loopback upstream speaking OpenAI chat completions, Anthropic messages and OpenAI Responses.
 
 One server answers ``POST /v1/chat/completions`` (as an OpenAI-compatible backend such as Ollama or
-vLLM) and ``POST /v1/messages`` (+ ``/count_tokens``) as Anthropic does, plus ``GET /v1/models`` (both
+vLLM), ``POST /v1/messages`` (+ ``/count_tokens``) as Anthropic does, ``POST /v1/responses`` as
+OpenAI's Responses API does (:mod:`support.fake_responses`), plus ``GET /v1/models`` (both
 protocols list models there) and Ollama's ``POST /api/show``. A test queues what the next
 calls answer — a :class:`Reply` (text, reasoning, tool calls, usage, stream shaping) or a
 :class:`Failure` — and the same script renders in whichever protocol and mode the gateway asked for.
@@ -26,6 +27,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from support.fake_responses import responses_events, responses_failed, responses_object
 
 
 @dataclass(frozen=True)
@@ -406,6 +409,7 @@ class FakeUpstream:
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/messages", self._messages, methods=["POST"]),
+                Route("/v1/responses", self._responses, methods=["POST"]),
                 Route("/v1/messages/count_tokens", self._count_tokens, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/api/show", self._show, methods=["POST"]),
@@ -570,6 +574,22 @@ class FakeUpstream:
         error = {"type": "error", "error": {"type": "overloaded_error", "message": script.error_message}}
         # The text block's stop, message_delta and message_stop end the stream.
         return _stream(frames, script, f"event: error\ndata: {json.dumps(error)}\n\n".encode(), tail=3)
+
+    async def _responses(self, request: Request) -> Response:
+        recorded, script = await self._record(request)
+        if isinstance(script, Failure | Hang):
+            return _openai_failure(script)
+        model = str(recorded.body.get("model", self.model_name))
+        if not recorded.stream or script.stream_as_json:
+            return JSONResponse(responses_object(script, model))
+        frames = [
+            f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in responses_events(script, model)
+        ]
+        failed = responses_failed(script.error_message, model)
+        # The last item's done and response.completed end the stream.
+        return _stream(
+            frames, script, f"event: response.failed\ndata: {json.dumps(failed)}\n\n".encode(), tail=2
+        )
 
 
 def _openai_failure(script: Failure | Hang) -> Response:

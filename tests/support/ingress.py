@@ -16,13 +16,18 @@ import pytest
 from support.gateway_process import Gateway
 from support.stack import CLIENT_KEY
 
-IngressName = Literal["anthropic", "openai"]
+IngressName = Literal["anthropic", "openai", "responses"]
 
 COMBINATIONS = [
     pytest.param("anthropic", False, id="anthropic"),
     pytest.param("anthropic", True, id="anthropic-stream"),
     pytest.param("openai", False, id="openai"),
     pytest.param("openai", True, id="openai-stream"),
+]
+
+RESPONSES_COMBINATIONS = [
+    pytest.param("responses", False, id="responses"),
+    pytest.param("responses", True, id="responses-stream"),
 ]
 
 
@@ -55,6 +60,36 @@ def _openai_body(messages: list[dict[str, Any]], system: Any, extra: dict[str, A
     return {"model": "gpt-x", "max_tokens": 64, "messages": [*prefix, *messages], **extra}
 
 
+def _responses_body(items: list[dict[str, Any]], system: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": "gpt-x", "max_output_tokens": 64, "input": items, **extra}
+    if system is not None:
+        body["instructions"] = system
+    return body
+
+
+def _responses_text(response: dict[str, Any]) -> str:
+    return "".join(
+        part.get("text", "")
+        for item in response.get("output") or []
+        if item.get("type") == "message"
+        for part in item.get("content") or []
+    )
+
+
+def _stream_event(ingress: IngressName, payload: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """The text and the error one stream event carries."""
+    kind = payload.get("type")
+    if ingress == "responses":
+        error = payload["response"]["error"] if kind == "response.failed" else None
+        return (payload["delta"] if kind == "response.output_text.delta" else ""), error
+    if ingress == "anthropic":
+        delta = payload.get("delta") or {}
+        text = delta["text"] if delta.get("type") == "text_delta" else ""
+        return text, payload["error"] if kind == "error" else None
+    contents = ((choice.get("delta") or {}).get("content") for choice in payload.get("choices") or [])
+    return "".join(content for content in contents if content), payload.get("error")
+
+
 def _read_stream(ingress: IngressName, raw: str) -> tuple[str, dict[str, Any] | None]:
     text: list[str] = []
     error: dict[str, Any] | None = None
@@ -64,20 +99,9 @@ def _read_stream(ingress: IngressName, raw: str) -> tuple[str, dict[str, Any] | 
         data = line[5:].strip()
         if data == "[DONE]":
             continue
-        payload = json.loads(data)
-        if ingress == "anthropic":
-            if payload.get("type") == "error":
-                error = payload["error"]
-            delta = payload.get("delta") or {}
-            if delta.get("type") == "text_delta":
-                text.append(delta["text"])
-        else:
-            if "error" in payload:
-                error = payload["error"]
-            for choice in payload.get("choices") or []:
-                content = (choice.get("delta") or {}).get("content")
-                if content:
-                    text.append(content)
+        piece, found = _stream_event(ingress, json.loads(data))
+        text.append(piece)
+        error = found or error
     return "".join(text), error
 
 
@@ -87,6 +111,8 @@ def _read_body(ingress: IngressName, response: httpx.Response) -> tuple[str, dic
         return "", payload.get("error")
     if ingress == "anthropic":
         return "".join(b.get("text", "") for b in payload["content"] if b["type"] == "text"), None
+    if ingress == "responses":
+        return _responses_text(payload), None
     return payload["choices"][0]["message"].get("content") or "", None
 
 
@@ -101,12 +127,16 @@ def send(
     extra: dict[str, Any] | None = None,
     timeout: float = 30,
 ) -> Answer:
-    """POST one request; ``messages`` are in the ingress's own shape (default: one user "hello")."""
+    """POST one request; ``messages`` are in the ingress's own shape (Responses: ``input`` items;
+    default: one user "hello")."""
     messages = messages or [{"role": "user", "content": "hello"}]
     extra = {**(extra or {}), "stream": stream}
     if ingress == "anthropic":
         path, body = "/v1/messages", _anthropic_body(messages, system, extra)
         headers = {"x-api-key": CLIENT_KEY, "anthropic-version": "2023-06-01"}
+    elif ingress == "responses":
+        path, body = "/v1/responses", _responses_body(messages, system, extra)
+        headers = {"authorization": f"Bearer {CLIENT_KEY}"}
     else:
         path, body = "/v1/chat/completions", _openai_body(messages, system, extra)
         headers = {"authorization": f"Bearer {CLIENT_KEY}"}

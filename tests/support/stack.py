@@ -1,6 +1,7 @@
 """A gateway in front of two fake upstreams: an OpenAI-compatible one and an Anthropic one.
 
-Profile ``local`` (the default) routes to the OpenAI-compatible fake, profile ``claude`` to the Anthropic
+Profile ``local`` (the default) routes to the OpenAI-compatible fake, ``local-responses`` to the
+same fake's Responses API (``kind: openai_responses``), profile ``claude`` to the Anthropic
 fake, ``local-then-claude`` tries the first and falls back to the second; the ``-tuned`` profiles use
 providers with ``append_system_prompt``, ``extra_body`` and (local) output filters. Tests pick a
 profile with the ``X-CodeRouter-Profile`` header and queue the upstream's answers.
@@ -78,6 +79,14 @@ def running_stack(tmp_path: Path, **gateway_options: object) -> Iterator[Stack]:
                     "timeout_s": 60,
                 },
                 {
+                    "name": "openai-responses",
+                    "kind": "openai_responses",
+                    "base_url": local.openai_base_url,
+                    "model": "gpt-fake-codex",
+                    "api_key_env": "FAKE_OPENAI_KEY",
+                    "timeout_s": 60,
+                },
+                {
                     "name": "ollama-tuned",
                     "base_url": local.openai_base_url,
                     "model": "qwen-tuned",
@@ -100,13 +109,14 @@ def running_stack(tmp_path: Path, **gateway_options: object) -> Iterator[Stack]:
                 "claude": ["anthropic-direct"],
                 "local-then-claude": ["ollama", "anthropic-direct"],
                 "local-tuned": ["ollama-tuned"],
+                "local-responses": ["openai-responses"],
                 "claude-tuned": ["anthropic-tuned"],
             },
         )
         gateway = start_gateway(
             tmp_path,
             config_text=config,
-            env={"FAKE_ANTHROPIC_KEY": PROVIDER_KEY},
+            env={"FAKE_ANTHROPIC_KEY": PROVIDER_KEY, "FAKE_OPENAI_KEY": PROVIDER_KEY},
             **gateway_options,  # type: ignore[arg-type]
         )
         stack = Stack(gateway, local, claude)

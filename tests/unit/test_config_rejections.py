@@ -148,7 +148,7 @@ REJECTIONS = [
     pytest.param(
         _set("providers.0.kind", "gemini"),
         "providers[0].kind",
-        "must be 'openai_compat' or 'anthropic' (got 'gemini')",
+        "must be 'openai_compat', 'anthropic' or 'openai_responses' (got 'gemini')",
         id="kind",
     ),
     pytest.param(

@@ -135,6 +135,7 @@ PUBLIC_API = {
         "Completion",
         "DEFAULT_CLIENT",
         "OPENAI",
+        "RESPONSES",
         "ProtocolAdapter",
         "UPSTREAM_KINDS",
         "UpstreamKind",

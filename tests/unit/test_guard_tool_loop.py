@@ -18,6 +18,7 @@ from coderouter_supervisor.worker.guards import (
     inject_hint_anthropic,
     inject_hint_openai,
     openai_tool_uses,
+    responses_tool_uses,
 )
 
 
@@ -277,3 +278,30 @@ def test_inject_hint_openai_without_messages_is_an_unchanged_copy() -> None:
     result = inject_hint_openai(body)
     assert result == body
     assert result is not body
+
+
+def _function_call(name: str, arguments: str, namespace: str | None = None) -> dict[str, Any]:
+    item = {"type": "function_call", "call_id": "c", "name": name, "arguments": arguments}
+    return item if namespace is None else {**item, "namespace": namespace}
+
+
+def test_responses_tool_uses_read_function_call_items_in_order() -> None:
+    items = [
+        {"role": "user", "content": "go"},
+        _function_call("read", json.dumps({"z": 1, "a": 2})),
+        {"type": "function_call_output", "call_id": "c", "output": "x"},
+        _function_call("close_agent", "{}", namespace="multi_agent_v1"),
+        "not an item",
+        _function_call("read", "{not json"),
+    ]
+    assert responses_tool_uses(items) == [
+        ToolUse("read", canonical_arguments({"a": 2, "z": 1})),
+        ToolUse("multi_agent_v1.close_agent", "{}"),
+        ToolUse("read", "{not json"),
+    ]
+    assert responses_tool_uses(None) == []
+
+
+def test_responses_repeats_are_a_loop_whatever_the_key_order() -> None:
+    items = [_function_call("read", json.dumps({"a": 1, "b": 2})), _function_call("read", '{"b": 2, "a": 1}')]
+    assert detect_tool_loop(responses_tool_uses(items), window=5, threshold=2) is not None

@@ -20,6 +20,7 @@ from coderouter_supervisor.worker.translate import (
     ResponsesToOpenAIStream,
     TokenUsage,
     ToolNames,
+    build_filter_chain,
 )
 
 from support.responses_sdk import sdk_final_response
@@ -244,6 +245,27 @@ def test_anthropic_stream_through_the_sdk_responses_accumulator() -> None:
     assert (final.usage.input_tokens, final.usage.output_tokens, final.usage.total_tokens) == (65, 12, 77)
     assert final.usage.input_tokens_details.cached_tokens == 50
     assert final.model == "claude-x"
+
+
+def test_output_filters_rewrite_an_anthropic_streams_text_split_across_deltas() -> None:
+    stream = AnthropicToResponsesStream(
+        model="m", provider="claude", created_at=1, text_filter=build_filter_chain(["strip_thinking"])
+    )
+    pieces = ["Hi <thi", "nk>secret</th", "ink> there", " <thi"]  # the last one only looks like a tag
+    upstream = [
+        {"type": "message_start", "message": {**ANTHROPIC_STREAM[0]["message"]}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        *(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
+            for piece in pieces
+        ),
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}},
+        {"type": "message_stop"},
+    ]
+    events = [event for item in upstream for event in stream.feed(item)]
+    assert_well_formed(events)
+    assert sdk_final_response(events).output_text == "Hi  there <thi"
 
 
 @pytest.mark.parametrize(

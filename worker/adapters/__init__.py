@@ -11,6 +11,7 @@ from __future__ import annotations
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
 from coderouter_supervisor.worker.adapters.anthropic_on_anthropic import ANTHROPIC_ON_ANTHROPIC
 from coderouter_supervisor.worker.adapters.anthropic_on_openai_compat import ANTHROPIC_ON_OPENAI_COMPAT
+from coderouter_supervisor.worker.adapters.anthropic_on_openai_responses import ANTHROPIC_ON_OPENAI_RESPONSES
 from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM
 from coderouter_supervisor.worker.adapters.client_protocol import ClientName, ClientProtocol
 from coderouter_supervisor.worker.adapters.exchange import Completion, ProtocolAdapter
@@ -18,13 +19,19 @@ from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.adapters.openai_compat_upstream import OPENAI_COMPAT_UPSTREAM
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import OPENAI_ON_ANTHROPIC
 from coderouter_supervisor.worker.adapters.openai_on_openai_compat import OPENAI_ON_OPENAI_COMPAT
+from coderouter_supervisor.worker.adapters.openai_on_openai_responses import OPENAI_ON_OPENAI_RESPONSES
+from coderouter_supervisor.worker.adapters.openai_responses_upstream import OPENAI_RESPONSES_UPSTREAM
+from coderouter_supervisor.worker.adapters.responses_client import RESPONSES
+from coderouter_supervisor.worker.adapters.responses_on_anthropic import RESPONSES_ON_ANTHROPIC
+from coderouter_supervisor.worker.adapters.responses_on_openai_compat import RESPONSES_ON_OPENAI_COMPAT
+from coderouter_supervisor.worker.adapters.responses_on_openai_responses import RESPONSES_ON_OPENAI_RESPONSES
 from coderouter_supervisor.worker.adapters.upstream_kind import UpstreamKind
 from coderouter_supervisor.worker.config import ProviderKind
 
-CLIENT_PROTOCOLS: dict[ClientName, ClientProtocol] = {p.name: p for p in (ANTHROPIC, OPENAI)}
+CLIENT_PROTOCOLS: dict[ClientName, ClientProtocol] = {p.name: p for p in (ANTHROPIC, OPENAI, RESPONSES)}
 
 UPSTREAM_KINDS: dict[ProviderKind, UpstreamKind] = {
-    k.name: k for k in (ANTHROPIC_UPSTREAM, OPENAI_COMPAT_UPSTREAM)
+    k.name: k for k in (ANTHROPIC_UPSTREAM, OPENAI_COMPAT_UPSTREAM, OPENAI_RESPONSES_UPSTREAM)
 }
 
 CHOICE_ANSWERING_KINDS: frozenset[ProviderKind] = frozenset(
@@ -37,8 +44,13 @@ ADAPTERS: dict[tuple[ClientName, ProviderKind], ProtocolAdapter] = {
     for a in (
         ANTHROPIC_ON_ANTHROPIC,
         ANTHROPIC_ON_OPENAI_COMPAT,
+        ANTHROPIC_ON_OPENAI_RESPONSES,
         OPENAI_ON_ANTHROPIC,
         OPENAI_ON_OPENAI_COMPAT,
+        OPENAI_ON_OPENAI_RESPONSES,
+        RESPONSES_ON_ANTHROPIC,
+        RESPONSES_ON_OPENAI_COMPAT,
+        RESPONSES_ON_OPENAI_RESPONSES,
     )
 }
 
@@ -67,6 +79,7 @@ __all__ = [
     "CLIENT_PROTOCOLS",
     "DEFAULT_CLIENT",
     "OPENAI",
+    "RESPONSES",
     "UPSTREAM_KINDS",
     "ClientName",
     "ClientProtocol",

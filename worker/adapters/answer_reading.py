@@ -33,7 +33,11 @@ def parse_answer(model: type[M], payload: dict[str, Any], provider: str) -> M:
 
 def read_message(payload: dict[str, Any], provider: ProviderConfig) -> Message:
     """An Anthropic upstream's answer, its text filtered."""
-    message = parse_answer(Message, payload, provider.name)
+    return filtered_message(parse_answer(Message, payload, provider.name), provider)
+
+
+def filtered_message(message: Message, provider: ProviderConfig) -> Message:
+    """``message`` with its text passed through ``provider``'s output filters."""
     if not provider.output_filters:
         return message
     content = [

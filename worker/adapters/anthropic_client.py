@@ -44,8 +44,8 @@ class AnthropicClient:
     def stream_input_tokens(self, body: dict[str, Any]) -> int:
         return estimate_tokens(body)
 
-    def tool_uses(self, messages: object) -> list[ToolUse]:
-        return anthropic_tool_uses(messages)
+    def tool_uses(self, body: Mapping[str, Any]) -> list[ToolUse]:
+        return anthropic_tool_uses(body.get("messages"))
 
     def with_loop_hint(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return inject_hint_anthropic(body)

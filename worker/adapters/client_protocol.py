@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.guards import ToolUse
 
-ClientName = Literal["anthropic", "openai"]
+ClientName = Literal["anthropic", "openai", "responses"]
 """Which client protocol a request speaks: the one name used for it everywhere."""
 
 
@@ -54,8 +54,8 @@ class ClientProtocol(Protocol):
     def stream_input_tokens(self, body: dict[str, Any]) -> int:
         """The input estimate a translated stream announces before the upstream reports one."""
 
-    def tool_uses(self, messages: object) -> list[ToolUse]:
-        """Every assistant tool call in ``messages``, in history order (for the tool-loop guard)."""
+    def tool_uses(self, body: Mapping[str, Any]) -> list[ToolUse]:
+        """Every assistant tool call in the request ``body``, in history order (for the tool-loop guard)."""
 
     def with_loop_hint(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """A new body whose system prompt ends with the tool-loop hint."""

@@ -46,8 +46,8 @@ class OpenAIClient:
     def stream_input_tokens(self, body: dict[str, Any]) -> int:
         return 0  # an OpenAI stream announces no input before the upstream's usage
 
-    def tool_uses(self, messages: object) -> list[ToolUse]:
-        return openai_tool_uses(messages)
+    def tool_uses(self, body: Mapping[str, Any]) -> list[ToolUse]:
+        return openai_tool_uses(body.get("messages"))
 
     def with_loop_hint(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return inject_hint_openai(body)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 OutputFilterName = Literal["strip_thinking", "strip_stop_markers"]
-ProviderKind = Literal["openai_compat", "anthropic"]
+ProviderKind = Literal["openai_compat", "anthropic", "openai_responses"]
 
 _ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

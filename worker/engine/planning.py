@@ -60,7 +60,7 @@ class RoutedRequest(Generic[M]):
 def guard_tool_loop(profile: ProfileConfig, body: dict[str, Any], client: ClientProtocol) -> dict[str, Any]:
     """The body to send after the profile's tool-loop guard; raises :class:`ToolLoopBroken` on ``break``."""
     loop = detect_tool_loop(
-        client.tool_uses(body.get("messages")),
+        client.tool_uses(body),
         window=profile.tool_loop_window,
         threshold=profile.tool_loop_threshold,
     )
@@ -98,14 +98,16 @@ async def guard_request(
 
 
 def _thinking(body: dict[str, Any]) -> Literal["enabled", "adaptive"] | None:
-    """The thinking a request asks for: Anthropic ``thinking``, or OpenAI ``reasoning_effort``."""
+    """The thinking a request asks for: Anthropic ``thinking``, OpenAI ``reasoning_effort`` or
+    Responses ``reasoning.effort``."""
     thinking = body.get("thinking")
     kind = thinking.get("type") if isinstance(thinking, dict) else None
     if kind == "enabled":
         return "enabled"
     if kind == "adaptive":
         return "adaptive"
-    effort = body.get("reasoning_effort")
+    reasoning = body.get("reasoning")
+    effort = reasoning.get("effort") if isinstance(reasoning, dict) else body.get("reasoning_effort")
     return "enabled" if isinstance(effort, str) and effort not in ("none", "minimal") else None
 
 

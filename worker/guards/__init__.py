@@ -43,6 +43,7 @@ from coderouter_supervisor.worker.guards.tool_loop import (
     inject_hint_anthropic,
     inject_hint_openai,
     openai_tool_uses,
+    responses_tool_uses,
 )
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "inject_hint_anthropic",
     "inject_hint_openai",
     "openai_tool_uses",
+    "responses_tool_uses",
     "seconds_until_eligible",
     "window_stats",
 ]

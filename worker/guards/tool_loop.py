@@ -94,6 +94,22 @@ def openai_tool_uses(messages: object) -> list[ToolUse]:
     return uses
 
 
+def responses_tool_uses(items: object) -> list[ToolUse]:
+    """Every ``function_call`` item of a Responses ``input`` list, in history order, its arguments
+    canonicalised as for OpenAI. A namespace member counts as ``namespace.name``."""
+    if not isinstance(items, list):
+        return []
+    uses: list[ToolUse] = []
+    for item in items:
+        if not isinstance(item, Mapping) or item.get("type") != "function_call":
+            continue
+        name, namespace = item.get("name"), item.get("namespace")
+        if isinstance(name, str):
+            full = f"{namespace}.{name}" if isinstance(namespace, str) else name
+            uses.append(ToolUse(full, _openai_arguments(item.get("arguments"))))
+    return uses
+
+
 def detect_tool_loop(uses: Sequence[ToolUse], *, window: int, threshold: int) -> ToolLoop | None:
     """A loop when the trailing run of calls equal to the last one reaches ``threshold``.
 

@@ -17,6 +17,7 @@ from coderouter_supervisor.worker.providers.endpoints import (
     anthropic_messages_url,
     openai_chat_url,
     openai_headers,
+    openai_responses_url,
 )
 from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
 from coderouter_supervisor.worker.providers.transport import UpstreamEvent, open_stream, post_json
@@ -33,6 +34,7 @@ __all__ = [
     "open_stream",
     "openai_chat_url",
     "openai_headers",
+    "openai_responses_url",
     "outbound",
     "post_json",
     "read_api_key",

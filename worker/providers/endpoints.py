@@ -10,6 +10,11 @@ def openai_chat_url(base_url: str) -> str:
     return base_url.rstrip("/") + "/chat/completions"
 
 
+def openai_responses_url(base_url: str) -> str:
+    """The Responses API beside chat completions, under the same ``/v1`` base."""
+    return base_url.rstrip("/") + "/responses"
+
+
 def _anthropic_root(base_url: str) -> str:
     root = base_url.rstrip("/")
     return root[: -len("/v1")] if root.endswith("/v1") else root

@@ -48,6 +48,7 @@ from coderouter_supervisor.worker.translate.responses_event_writer import (
 )
 from coderouter_supervisor.worker.translate.responses_ids import response_id
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
+from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport, usage_from_anthropic
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(StreamEvent)
@@ -91,7 +92,8 @@ class AnthropicToResponsesStream:
     """Feed parsed Anthropic events (dicts), get Responses events; one instance per stream.
 
     ``created_at`` is the caller's clock (Unix seconds); ``tool_names`` maps flattened tool names
-    back to the client's. After :meth:`finish` or :meth:`finish_with_error` every call returns ``[]``.
+    back to the client's; ``text_filter`` (output filters) rewrites the answer's text. After
+    :meth:`finish` or :meth:`finish_with_error` every call returns ``[]``.
     """
 
     def __init__(
@@ -103,8 +105,10 @@ class AnthropicToResponsesStream:
         tool_names: ToolNames | None = None,
         echo: ResponseEcho | None = None,
         response_id: str | None = None,
+        text_filter: TextFilter | None = None,
     ) -> None:
         self._model = model
+        self._filter = text_filter
         self._provider = provider
         self._created_at = created_at
         self._names = tool_names or ToolNames()
@@ -171,7 +175,8 @@ class AnthropicToResponsesStream:
     def finish_with_usage(self, usage: TokenUsage | None) -> list[ResponsesEvent]:
         """The closing events, reporting ``usage`` (None: ``usage: null``)."""
         incomplete = _INCOMPLETE_BY_STOP.get(self._stop_reason or "")
-        return self._writer_now().complete(usage, incomplete)
+        writer = self._writer_now()
+        return self._held_text(writer) + writer.complete(usage, incomplete)
 
     def finish_with_error(self, error: GatewayError) -> list[ResponsesEvent]:
         """``response.failed`` for a failure after the stream began; nothing follows it."""
@@ -200,12 +205,16 @@ class AnthropicToResponsesStream:
             return writer.close()
         thinking = self._thinking
         if thinking is None or thinking.index != event.index:
-            return []
+            return self._held_text(writer)  # the end of a text block
         self._thinking = None
         packed = pack_thinking(
             ThinkingBlock(type="thinking", thinking="".join(thinking.text), signature=thinking.signature)
         )
         return writer.seal_reasoning(packed) if packed else writer.close()
+
+    def _held_text(self, writer: ResponsesEventWriter) -> list[ResponsesEvent]:
+        """The text the filter held back, once its block (or the answer) ended."""
+        return writer.text(self._filter.flush()) if self._filter else []
 
     def _block_start(self, index: int, block: ContentBlock) -> list[ResponsesEvent]:
         writer = self._writer_now()
@@ -224,7 +233,7 @@ class AnthropicToResponsesStream:
         writer = self._writer_now()
         delta = event.delta
         if isinstance(delta, TextDelta):
-            return writer.text(delta.text)
+            return writer.text(self._filter.feed(delta.text) if self._filter else delta.text)
         thinking = self._thinking if self._thinking and self._thinking.index == event.index else None
         if isinstance(delta, ThinkingDelta):
             if thinking:

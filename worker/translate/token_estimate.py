@@ -52,6 +52,7 @@ IMAGE_TOKEN_CEILING = {
     # then billed per 512 px tile: at most 8 tiles. gpt-4o-mini bills 2,833 + 5,667 per tile,
     # the most of any documented model (gpt-4o: 85 + 170 per tile).
     "openai_compat": 2_833 + 8 * 5_667,
+    "openai_responses": 2_833 + 8 * 5_667,  # the same OpenAI models, billed the same way
 }
 
 
@@ -112,12 +113,15 @@ def estimate_tokens(body: dict[str, Any]) -> int:
 
 
 def input_token_bound(body: dict[str, Any], *, extra_text: str = "") -> InputBound:
-    """The most input tokens an Anthropic or OpenAI request body can be billed, on any model.
+    """The most input tokens an Anthropic, OpenAI or Responses request body can be billed, on any model.
 
     ``extra_text`` is text the gateway adds (a provider's ``append_system_prompt``). A
     document (PDF) counts its data's bytes and one image ceiling per document.
     """
-    read = ("system", "messages", "tools", "functions", "tool_choice", "response_format", "output_config")
+    read = (
+        *("system", "messages", "instructions", "input", "tools", "functions", "tool_choice"),
+        *("response_format", "output_config"),
+    )
     parts = {key: body[key] for key in read if key in body}
     text, images = _measure(parts, _utf8_bytes, _BOUND_SKIPPED_KEYS)
     text += _documents_bytes(body.get("messages"))

@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import Lab
 from support.fake_upstream import Reply
-from support.ingress import COMBINATIONS, IngressName, events, send
+from support.ingress import COMBINATIONS, RESPONSES_COMBINATIONS, IngressName, events, send
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,13 @@ def looping_history(ingress: IngressName, repeats: int = 3) -> list[dict[str, An
     messages: list[dict[str, Any]] = [{"role": "user", "content": "fix the bug"}]
     for turn in range(repeats):
         call_id = f"call_{turn}"
-        if ingress == "anthropic":
+        if ingress == "responses":
+            arguments = json.dumps(LOOP_ARGS)
+            messages.append(
+                {"type": "function_call", "call_id": call_id, "name": "read_file", "arguments": arguments}
+            )
+            messages.append({"type": "function_call_output", "call_id": call_id, "output": "same text"})
+        elif ingress == "anthropic":
             messages.append(
                 {
                     "role": "assistant",
@@ -57,7 +63,7 @@ def upstream_system_text(lab: Lab) -> str:
     return "\n".join(str(m.get("content")) for m in body["messages"] if m.get("role") == "system")
 
 
-@pytest.mark.parametrize(("ingress", "stream"), COMBINATIONS)
+@pytest.mark.parametrize(("ingress", "stream"), COMBINATIONS + RESPONSES_COMBINATIONS)
 def test_tool_loop_warn_only_logs(lab: Lab, ingress: IngressName, stream: bool) -> None:
     answer = send(lab.gateway, ingress, stream, profile="loop-warn", messages=looping_history(ingress))
 
@@ -67,7 +73,7 @@ def test_tool_loop_warn_only_logs(lab: Lab, ingress: IngressName, stream: bool) 
     assert detected["tool_name"] == "read_file" and detected["repeat_count"] >= 3
 
 
-@pytest.mark.parametrize(("ingress", "stream"), COMBINATIONS)
+@pytest.mark.parametrize(("ingress", "stream"), COMBINATIONS + RESPONSES_COMBINATIONS)
 def test_tool_loop_inject_adds_the_hint_to_system(lab: Lab, ingress: IngressName, stream: bool) -> None:
     answer = send(
         lab.gateway,
@@ -85,7 +91,7 @@ def test_tool_loop_inject_adds_the_hint_to_system(lab: Lab, ingress: IngressName
     assert events(lab.gateway, "tool-loop-detected", profile="loop-inject", action="inject")
 
 
-@pytest.mark.parametrize(("ingress", "stream"), COMBINATIONS)
+@pytest.mark.parametrize(("ingress", "stream"), COMBINATIONS + RESPONSES_COMBINATIONS)
 def test_tool_loop_break_refuses_without_echoing_arguments(
     lab: Lab, ingress: IngressName, stream: bool
 ) -> None:
@@ -98,14 +104,17 @@ def test_tool_loop_break_refuses_without_echoing_arguments(
         assert answer.headers["content-type"].startswith("text/event-stream")
     else:
         assert answer.status == 400
-    assert answer.error["type"] == "invalid_request_error"
+    if ingress == "responses" and stream:  # response.failed carries a code, not a type
+        assert answer.error["code"] == "tool_loop_detected"
+    else:
+        assert answer.error["type"] == "invalid_request_error"
     assert "tool loop detected" in answer.error["message"]
     assert "do-not-echo-me" not in answer.raw
     assert "do-not-echo-me" not in lab.gateway.log()
     assert events(lab.gateway, "tool-loop-detected", profile="loop-break", action="break")
 
 
-@pytest.mark.parametrize(("ingress", "stream"), COMBINATIONS)
+@pytest.mark.parametrize(("ingress", "stream"), COMBINATIONS + RESPONSES_COMBINATIONS)
 def test_short_streak_is_not_a_loop(lab: Lab, ingress: IngressName, stream: bool) -> None:
     before = len(events(lab.gateway, "tool-loop-detected", profile="loop-break"))
 

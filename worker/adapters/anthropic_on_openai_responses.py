@@ -1,0 +1,87 @@
+"""Anthropic clients served by a Responses upstream: requests, answers and streams translated.
+
+Reasoning comes back as thinking without a signature (synthesized: never sent on to Anthropic).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coderouter_supervisor.worker.adapters.answer_reading import filtered_message, parse_answer
+from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
+from coderouter_supervisor.worker.adapters.anthropic_on_openai_compat import declared_tools
+from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
+from coderouter_supervisor.worker.adapters.openai_responses_upstream import OPENAI_RESPONSES_UPSTREAM
+from coderouter_supervisor.worker.adapters.stream_checks import ended_early, filter_chain_of
+from coderouter_supervisor.worker.errors import GatewayError
+from coderouter_supervisor.worker.protocol import MessagesRequest, ResponseObject, encode_event
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
+from coderouter_supervisor.worker.translate import (
+    ResponsesToAnthropicStream,
+    UsageReport,
+    response_to_anthropic_message,
+)
+
+
+class ResponsesToAnthropicFrames:
+    """Anthropic events for the client from a Responses upstream."""
+
+    ping_frame = ANTHROPIC.ping_frame
+
+    def __init__(self, call: ProviderCall, request: MessagesRequest, *, input_tokens: int) -> None:
+        self._provider = call.name
+        self._stopped = False
+        self._translator = ResponsesToAnthropicStream(
+            model=request.model,
+            provider=call.name,
+            input_tokens=input_tokens,
+            text_filter=filter_chain_of(call.provider),
+            declared_tools=declared_tools(request),
+        )
+
+    @property
+    def started(self) -> bool:
+        return self._translator.started
+
+    @property
+    def report(self) -> UsageReport:
+        return self._translator.report
+
+    def _encoded(self, events: list[Any]) -> bytes:
+        self._stopped = self._stopped or any(e.type == "message_stop" for e in events)
+        return b"".join(encode_event(e.type, e.to_wire()) for e in events)
+
+    def feed(self, event: UpstreamEvent) -> bytes:
+        return self._encoded(self._translator.feed(event.payload))
+
+    def finish(self, upstream_completed: bool) -> bytes:
+        if not self._stopped:
+            return self.fail(ended_early(self._provider))
+        return b""
+
+    def fail(self, error: GatewayError) -> bytes:
+        self._translator.finish_with_error(error)
+        return ANTHROPIC.stream_error_frame(error)
+
+
+class AnthropicOnOpenAIResponses(ProtocolAdapter):
+    client = ANTHROPIC
+    upstream = OPENAI_RESPONSES_UPSTREAM
+
+    def upstream_body(self, request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
+        return outbound.anthropic_to_responses(request, call)
+
+    def client_answer(
+        self, payload: dict[str, Any], call: ProviderCall, request: MessagesRequest, *, created: int
+    ) -> dict[str, Any]:
+        response = parse_answer(ResponseObject, payload, call.name)
+        message = response_to_anthropic_message(response, requested_model=request.model)
+        return filtered_message(message, call.provider).to_wire()
+
+    def client_stream(
+        self, call: ProviderCall, request: MessagesRequest, *, input_tokens: int
+    ) -> ClientStream:
+        return ResponsesToAnthropicFrames(call, request, input_tokens=input_tokens)
+
+
+ANTHROPIC_ON_OPENAI_RESPONSES = AnthropicOnOpenAIResponses()

@@ -1,0 +1,82 @@
+"""Chat Completions clients served by a Responses upstream: requests, answers and streams translated."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from coderouter_supervisor.worker.adapters.answer_reading import parse_answer
+from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
+from coderouter_supervisor.worker.adapters.openai_client import OPENAI
+from coderouter_supervisor.worker.adapters.openai_on_anthropic import include_usage
+from coderouter_supervisor.worker.adapters.openai_responses_upstream import OPENAI_RESPONSES_UPSTREAM
+from coderouter_supervisor.worker.adapters.stream_checks import ended_early
+from coderouter_supervisor.worker.errors import GatewayError
+from coderouter_supervisor.worker.protocol import (
+    DONE_FRAME,
+    ChatCompletionRequest,
+    ResponseObject,
+    encode_data,
+)
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
+from coderouter_supervisor.worker.translate import (
+    ResponsesToOpenAIStream,
+    UsageReport,
+    response_to_openai_completion,
+)
+
+
+class ResponsesToOpenAIFrames:
+    """OpenAI chunks for the client from a Responses upstream."""
+
+    ping_frame = OPENAI.ping_frame
+
+    def __init__(self, provider: str, *, requested_model: str, include_usage: bool) -> None:
+        self._provider = provider
+        self._translator = ResponsesToOpenAIStream(
+            model=requested_model, created=int(time.time()), provider=provider, include_usage=include_usage
+        )
+
+    @property
+    def started(self) -> bool:
+        return self._translator.started
+
+    @property
+    def report(self) -> UsageReport:
+        return self._translator.report
+
+    def feed(self, event: UpstreamEvent) -> bytes:
+        return b"".join(encode_data(c.to_wire()) for c in self._translator.feed(event.payload))
+
+    def finish(self, upstream_completed: bool) -> bytes:
+        if not self._translator.finished:
+            return self.fail(ended_early(self._provider))
+        return b"".join(encode_data(c.to_wire()) for c in self._translator.finish()) + DONE_FRAME
+
+    def fail(self, error: GatewayError) -> bytes:
+        self._translator.finish_with_error(error)
+        return OPENAI.stream_error_frame(error)
+
+
+class OpenAIOnOpenAIResponses(ProtocolAdapter):
+    client = OPENAI
+    upstream = OPENAI_RESPONSES_UPSTREAM
+
+    def upstream_body(self, request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
+        return outbound.openai_to_responses(request, call)
+
+    def client_answer(
+        self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int
+    ) -> dict[str, Any]:
+        response = parse_answer(ResponseObject, payload, call.name)
+        return response_to_openai_completion(response, requested_model=request.model).to_wire()
+
+    def client_stream(
+        self, call: ProviderCall, request: ChatCompletionRequest, *, input_tokens: int
+    ) -> ClientStream:
+        return ResponsesToOpenAIFrames(
+            call.name, requested_model=request.model, include_usage=include_usage(request)
+        )
+
+
+OPENAI_ON_OPENAI_RESPONSES = OpenAIOnOpenAIResponses()
