@@ -9,7 +9,7 @@ from pathlib import Path
 
 from coderouter_supervisor.state import default_state_path
 from coderouter_supervisor.worker.config import SupervisorSection
-from coderouter_supervisor.worker.telemetry.write_policy import WriteProfile
+from coderouter_supervisor.worker.telemetry import WriteProfile
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8088

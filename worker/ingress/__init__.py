@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.ingress.client_auth import KeyRing, is_loopback
+from coderouter_supervisor.worker.ingress.client_auth import KeyRing, is_loopback, key_hash
+from coderouter_supervisor.worker.ingress.dashboard import DASHBOARD_HTML
 from coderouter_supervisor.worker.ingress.error_responses import EXCEPTION_HANDLERS
 from coderouter_supervisor.worker.ingress.gateway import Gateway, GatewaySlot, max_upstream_answer_bytes
 from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
@@ -13,6 +14,7 @@ from coderouter_supervisor.worker.ingress.request_log import RequestLog, is_mode
 from coderouter_supervisor.worker.ingress.routes import gateway_routes
 
 __all__ = [
+    "DASHBOARD_HTML",
     "EXCEPTION_HANDLERS",
     "Gateway",
     "GatewaySlot",
@@ -25,5 +27,6 @@ __all__ = [
     "healthz",
     "is_loopback",
     "is_model_call",
+    "key_hash",
     "max_upstream_answer_bytes",
 ]

@@ -23,12 +23,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from coderouter_supervisor.worker.config import ConfigError, ConfigProblem, ProviderConfig
-from coderouter_supervisor.worker.config.errors import format_key_path
-from coderouter_supervisor.worker.config.loader import read_config_text
-from coderouter_supervisor.worker.config.providers import ProviderKind
-from coderouter_supervisor.worker.config.validation_errors import problems_from_validation_error
-from coderouter_supervisor.worker.config.yaml_document import describe_yaml_value, read_yaml_document
+from coderouter_supervisor.worker.config import (
+    ConfigError,
+    ConfigProblem,
+    ProviderConfig,
+    ProviderKind,
+    describe_yaml_value,
+    format_key_path,
+    problems_from_validation_error,
+    read_config_text,
+    read_yaml_document,
+)
 
 RuleKind = Literal["anthropic", "openai_compat", "any"]
 Suitability = Literal["ok", "degraded"]

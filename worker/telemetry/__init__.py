@@ -14,23 +14,44 @@ from coderouter_supervisor.worker.telemetry.cost import (
 from coderouter_supervisor.worker.telemetry.events import (
     EVENTS_PATH_VAR,
     JsonLineFormatter,
+    Level,
     configure_event_log,
     current_client_key,
     current_request_id,
     emit_event,
     events_path,
 )
+from coderouter_supervisor.worker.telemetry.exposition import (
+    HEALTH_LEVEL,
+    Gauge,
+    MetricsSnapshot,
+    ProfileOrder,
+    metrics_json,
+    prometheus_text,
+)
+from coderouter_supervisor.worker.telemetry.history_view import Window, spend_by_day, traffic_chart
+from coderouter_supervisor.worker.telemetry.metric_book import labels_of
 from coderouter_supervisor.worker.telemetry.metric_flush import MetricRecorder
+from coderouter_supervisor.worker.telemetry.spend_projection import month_bounds, project_month
 from coderouter_supervisor.worker.telemetry.state_status import StateStatus
+from coderouter_supervisor.worker.telemetry.write_policy import WritePolicy, WriteProfile, write_policy
 
 __all__ = [
     "EVENTS_PATH_VAR",
     "FREE",
+    "HEALTH_LEVEL",
     "AttemptCost",
     "CacheOutcome",
+    "Gauge",
     "JsonLineFormatter",
+    "Level",
     "MetricRecorder",
+    "MetricsSnapshot",
+    "ProfileOrder",
     "StateStatus",
+    "Window",
+    "WritePolicy",
+    "WriteProfile",
     "cache_outcome",
     "configure_event_log",
     "current_client_key",
@@ -38,6 +59,14 @@ __all__ = [
     "emit_event",
     "events_path",
     "is_priced",
+    "labels_of",
+    "metrics_json",
+    "month_bounds",
     "price_usage",
+    "project_month",
+    "prometheus_text",
+    "spend_by_day",
+    "traffic_chart",
     "worst_case_cost",
+    "write_policy",
 ]
