@@ -18,6 +18,7 @@ from coderouter_supervisor.worker.adapters import (
     ClientName,
     adapter_for,
     model_call_protocol,
+    passthrough_adapter,
 )
 from coderouter_supervisor.worker.config import ProviderKind
 
@@ -106,6 +107,12 @@ def test_every_client_protocol_is_served_by_every_upstream_kind(
     assert adapter.upstream is UPSTREAM_KINDS[kind]
 
 
+@pytest.mark.parametrize("kind", get_args(ProviderKind))
+def test_every_upstream_kind_has_one_passthrough_adapter(kind: ProviderKind) -> None:
+    passthrough = [a for (_, upstream), a in ADAPTERS.items() if upstream == kind and a.passthrough]
+    assert passthrough == [passthrough_adapter(kind)]
+
+
 def test_the_table_has_one_row_per_pair() -> None:
     assert len(ADAPTERS) == len(CLIENT_PROTOCOLS) * len(UPSTREAM_KINDS)
 
@@ -140,6 +147,7 @@ PUBLIC_API = {
         "UpstreamKind",
         "adapter_for",
         "model_call_protocol",
+        "passthrough_adapter",
     },
     engine: {
         "SYSTEM_CLOCK",

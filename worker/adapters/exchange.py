@@ -65,6 +65,9 @@ class ProtocolAdapter(ABC):
 
     client: ClientProtocol
     upstream: UpstreamKind
+    passthrough = False
+    """Whether the client speaks the upstream's own protocol, so a request is sent as the client wrote it
+    (model, profile field and ``extra_body`` aside)."""
     dropped_reason = ""
     """Why :meth:`dropped_fields` cannot go upstream (the ``reason`` of ``request-fields-dropped``)."""
 
