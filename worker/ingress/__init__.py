@@ -7,7 +7,6 @@ from coderouter_supervisor.worker.ingress.dashboard import DASHBOARD_HTML
 from coderouter_supervisor.worker.ingress.error_responses import EXCEPTION_HANDLERS
 from coderouter_supervisor.worker.ingress.gateway import Gateway, GatewaySlot, max_upstream_answer_bytes
 from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
-from coderouter_supervisor.worker.ingress.health import healthz
 from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
 from coderouter_supervisor.worker.ingress.request_id import RequestId
 from coderouter_supervisor.worker.ingress.request_log import RequestLog, is_model_call
@@ -24,7 +23,6 @@ __all__ = [
     "RequestId",
     "RequestLog",
     "gateway_routes",
-    "healthz",
     "is_loopback",
     "is_model_call",
     "key_hash",

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.telemetry.cost import (
-    FREE,
-    AttemptCost,
-    CacheOutcome,
-    cache_outcome,
-    is_priced,
-    price_usage,
-    worst_case_cost,
-)
+from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage, worst_case_cost
 from coderouter_supervisor.worker.telemetry.events import (
-    EVENTS_PATH_VAR,
     JsonLineFormatter,
     Level,
     configure_event_log,
@@ -37,11 +28,7 @@ from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 from coderouter_supervisor.worker.telemetry.write_policy import WritePolicy, WriteProfile, write_policy
 
 __all__ = [
-    "EVENTS_PATH_VAR",
-    "FREE",
     "HEALTH_LEVEL",
-    "AttemptCost",
-    "CacheOutcome",
     "Gauge",
     "JsonLineFormatter",
     "Level",
