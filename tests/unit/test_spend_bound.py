@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from coderouter_supervisor.state import ClientKey
 from coderouter_supervisor.worker.adapters import CHOICE_ANSWERING_KINDS
 from coderouter_supervisor.worker.config import CostConfig, ProviderConfig
+from coderouter_supervisor.worker.errors import NoProviderLeft
 from coderouter_supervisor.worker.money import (
     RequestShape,
     attempt_worst_case,
+    barred_while_unchecked,
+    price_usage,
     request_worst_case,
     usage_to_record,
 )
-from coderouter_supervisor.worker.telemetry import price_usage
 from coderouter_supervisor.worker.translate import (
     NO_USAGE,
     InputBound,
@@ -215,3 +219,28 @@ def test_a_free_providers_unknown_usage_is_recorded_as_seen(
 ) -> None:
     # Nothing to pay for: an estimate would only inflate a local model's token counts.
     assert usage_to_record(report, FREE, shape(choices=2)) == expected
+
+
+BUDGETED = ClientKey(name="team", key_hash="h", created_at=0.0, monthly_budget_usd=5.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "providers", "barred"),
+    [
+        pytest.param(None, [FREE, OPENAI], set(), id="no-key"),
+        pytest.param(
+            replace(BUDGETED, monthly_budget_usd=None), [FREE, OPENAI], set(), id="key-without-budget"
+        ),
+        pytest.param(BUDGETED, [FREE, OPENAI, ANTHROPIC], {"o", "a"}, id="budgeted-key-keeps-free-only"),
+        pytest.param(BUDGETED, [FREE], set(), id="all-free"),
+    ],
+)
+def test_an_unchecked_key_budget_bars_what_costs_money(
+    key: ClientKey | None, providers: list[ProviderConfig], barred: set[str]
+) -> None:
+    assert barred_while_unchecked("disk full", key, providers, shape()) == barred
+
+
+def test_an_unchecked_key_budget_with_no_free_provider_leaves_none() -> None:
+    with pytest.raises(NoProviderLeft, match="disk full"):
+        barred_while_unchecked("disk full", BUDGETED, [OPENAI, ANTHROPIC], shape())

@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from coderouter_supervisor.worker import ingress, providers, reporting, routing, telemetry
+from coderouter_supervisor.worker import ingress, money, providers, reporting, routing, telemetry
 
 from support.exports import public_names
 
@@ -29,6 +29,29 @@ PINNED = {
         "is_model_call",
         "key_hash",
         "max_upstream_answer_bytes",
+    },
+    money: {
+        "BUDGET_HINT",
+        "KEY_LEDGER_PREFIX",
+        "NotAdmitted",
+        "RequestShape",
+        "Reservation",
+        "Spend",
+        "SpendLedger",
+        "attempt_worst_case",
+        "barred_while_unchecked",
+        "cache_outcome",
+        "hold_key_budget",
+        "hold_provider_budget",
+        "is_priced",
+        "key_ledger",
+        "month_key",
+        "month_resets_at",
+        "price_usage",
+        "request_worst_case",
+        "seconds_to_next_month",
+        "top_up_key_budget",
+        "usage_to_record",
     },
     providers: {
         "ClientStream",
@@ -85,22 +108,18 @@ PINNED = {
         "Window",
         "WritePolicy",
         "WriteProfile",
-        "cache_outcome",
         "configure_event_log",
         "current_client_key",
         "current_request_id",
         "emit_event",
         "events_path",
-        "is_priced",
         "labels_of",
         "metrics_json",
         "month_bounds",
-        "price_usage",
         "project_month",
         "prometheus_text",
         "spend_by_day",
         "traffic_chart",
-        "worst_case_cost",
         "write_policy",
     },
 }

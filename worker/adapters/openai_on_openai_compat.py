@@ -26,6 +26,7 @@ from coderouter_supervisor.worker.adapters.stream_checks import (
 from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
+from coderouter_supervisor.worker.money import is_priced
 from coderouter_supervisor.worker.protocol import (
     DONE_FRAME,
     ChatCompletionRequest,
@@ -34,7 +35,6 @@ from coderouter_supervisor.worker.protocol import (
     upstream_error_from_stream_payload,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
-from coderouter_supervisor.worker.telemetry import is_priced
 from coderouter_supervisor.worker.translate import (
     NO_USAGE,
     UsageReport,

@@ -29,12 +29,15 @@ from coderouter_supervisor.worker.money import (
     Reservation,
     Spend,
     attempt_worst_case,
+    cache_outcome,
     hold_provider_budget,
+    is_priced,
     key_ledger,
+    price_usage,
     top_up_key_budget,
     usage_to_record,
 )
-from coderouter_supervisor.worker.telemetry import cache_outcome, emit_event, is_priced, price_usage
+from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
 
 EstimateReason = Literal[

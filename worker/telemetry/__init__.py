@@ -1,8 +1,7 @@
-"""Structured events, cost, metrics and the state file's health as this worker sees it."""
+"""Structured events, metrics and the state file's health as this worker sees it."""
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.telemetry.cost import cache_outcome, is_priced, price_usage, worst_case_cost
 from coderouter_supervisor.worker.telemetry.events import (
     JsonLineFormatter,
     Level,
@@ -39,21 +38,17 @@ __all__ = [
     "Window",
     "WritePolicy",
     "WriteProfile",
-    "cache_outcome",
     "configure_event_log",
     "current_client_key",
     "current_request_id",
     "emit_event",
     "events_path",
-    "is_priced",
     "labels_of",
     "metrics_json",
     "month_bounds",
-    "price_usage",
     "project_month",
     "prometheus_text",
     "spend_by_day",
     "traffic_chart",
-    "worst_case_cost",
     "write_policy",
 ]
