@@ -44,6 +44,8 @@ def test_public_api_is_pinned() -> None:
         [
             "AUTO_PROFILE",
             "BUNDLED_RULES",
+            "KIND_DEFAULTS",
+            "KindDefaults",
             "DEFAULT_MAX_BODY_MIB",
             "DEFAULT_MAX_UPSTREAM_ANSWER_MIB",
             "DEFAULT_RULE_PROFILE",

@@ -29,8 +29,10 @@ from coderouter_supervisor.worker.config.loader import (
 )
 from coderouter_supervisor.worker.config.profiles import AUTO_PROFILE, ProfileConfig
 from coderouter_supervisor.worker.config.providers import (
+    KIND_DEFAULTS,
     Capabilities,
     CostConfig,
+    KindDefaults,
     ProviderConfig,
     ProviderKind,
 )
@@ -53,6 +55,7 @@ __all__ = [
     "DEFAULT_MAX_UPSTREAM_ANSWER_MIB",
     "DEFAULT_RULE_PROFILE",
     "EMBEDDED_SOURCE",
+    "KIND_DEFAULTS",
     "MATCHER_FIELDS",
     "SYSTEM_CONFIG_PATH",
     "AutoRouteRule",
@@ -62,6 +65,7 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "CostConfig",
+    "KindDefaults",
     "LoadedConfig",
     "ProfileConfig",
     "ProviderConfig",
