@@ -153,7 +153,6 @@ PUBLIC_API = {
         "Caller",
         "Clock",
         "EngineContext",
-        "EstimateReason",
         "FactCache",
         "FactStore",
         "FailedAttempt",

@@ -11,11 +11,22 @@ import pytest
 from coderouter_supervisor.state import ClientKey
 from coderouter_supervisor.worker.adapters import CHOICE_ANSWERING_KINDS
 from coderouter_supervisor.worker.config import CostConfig, ProviderConfig
-from coderouter_supervisor.worker.errors import NoProviderLeft
+from coderouter_supervisor.worker.errors import (
+    MidStreamFailure,
+    NoProviderLeft,
+    UpstreamAnswerTooLarge,
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from coderouter_supervisor.worker.money import (
     RequestShape,
+    Spend,
+    add_spend,
     attempt_worst_case,
     barred_while_unchecked,
+    maybe_billed,
+    price_attempt,
     price_usage,
     request_worst_case,
     usage_to_record,
@@ -244,3 +255,46 @@ def test_an_unchecked_key_budget_bars_what_costs_money(
 def test_an_unchecked_key_budget_with_no_free_provider_leaves_none() -> None:
     with pytest.raises(NoProviderLeft, match="disk full"):
         barred_while_unchecked("disk full", BUDGETED, [OPENAI, ANTHROPIC], shape())
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        pytest.param(UpstreamTimeout("slow", provider="o"), "upstream-timeout", id="timeout"),
+        pytest.param(MidStreamFailure("cut", provider="o"), "stream-broken", id="broke-off"),
+        pytest.param(UpstreamAnswerTooLarge("big", provider="o"), "answer-too-large", id="too-large"),
+        pytest.param(UpstreamConnectError("refused", provider="o"), None, id="never-reached"),
+    ],
+)
+def test_a_failure_may_be_billed_when_the_upstream_had_the_request(
+    error: UpstreamError, reason: str | None
+) -> None:
+    assert maybe_billed(error) == reason
+
+
+@pytest.mark.parametrize(
+    ("provider", "report", "estimated"),
+    [
+        pytest.param(
+            OPENAI,
+            UsageReport(TokenUsage(input_tokens=10, output_tokens=5), final=True),
+            False,
+            id="reported",
+        ),
+        pytest.param(OPENAI, NO_USAGE, True, id="priced-without-usage"),
+        pytest.param(ANTHROPIC, UsageReport(TokenUsage(input_tokens=10), final=False), True, id="input-only"),
+        pytest.param(FREE, NO_USAGE, False, id="free-is-never-estimated"),
+    ],
+)
+def test_an_attempt_is_recorded_at_its_price(
+    provider: ProviderConfig, report: UsageReport, estimated: bool
+) -> None:
+    priced = price_attempt(report, provider, shape())
+    assert priced.estimated is estimated
+    assert priced.spend.cost_usd == pytest.approx(priced.cost.total_usd)
+    assert priced.charged_without_hold is (priced.cost.total_usd > 0)
+    assert priced.cost.total_usd <= attempt_worst_case(provider, shape()) + 1e-12
+
+
+def test_spends_add_up() -> None:
+    assert add_spend(Spend(1.0, 10, 2), Spend(0.5, 1, 1)) == Spend(1.5, 11, 3)

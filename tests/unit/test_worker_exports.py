@@ -31,6 +31,10 @@ PINNED = {
         "max_upstream_answer_bytes",
     },
     money: {
+        "EstimateReason",
+        "add_spend",
+        "maybe_billed",
+        "price_attempt",
         "BUDGET_HINT",
         "KEY_LEDGER_PREFIX",
         "NotAdmitted",

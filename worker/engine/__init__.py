@@ -27,7 +27,7 @@ from coderouter_supervisor.worker.engine.planning import (
     route_request,
 )
 from coderouter_supervisor.worker.engine.profile_choice import accept_profile, select_request_profile
-from coderouter_supervisor.worker.engine.recorder import AttemptRecorder, EstimateReason
+from coderouter_supervisor.worker.engine.recorder import AttemptRecorder
 
 __all__ = [
     "SYSTEM_CLOCK",
@@ -36,7 +36,6 @@ __all__ = [
     "Caller",
     "Clock",
     "EngineContext",
-    "EstimateReason",
     "FactCache",
     "FactStore",
     "FailedAttempt",

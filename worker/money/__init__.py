@@ -24,15 +24,23 @@ from coderouter_supervisor.worker.money.holds import (
     usage_to_record,
 )
 from coderouter_supervisor.worker.money.pricing import cache_outcome, is_priced, price_usage
+from coderouter_supervisor.worker.money.settlement import (
+    EstimateReason,
+    add_spend,
+    maybe_billed,
+    price_attempt,
+)
 
 __all__ = [
     "BUDGET_HINT",
     "KEY_LEDGER_PREFIX",
+    "EstimateReason",
     "NotAdmitted",
     "RequestShape",
     "Reservation",
     "Spend",
     "SpendLedger",
+    "add_spend",
     "attempt_worst_case",
     "barred_while_unchecked",
     "cache_outcome",
@@ -40,8 +48,10 @@ __all__ = [
     "hold_provider_budget",
     "is_priced",
     "key_ledger",
+    "maybe_billed",
     "month_key",
     "month_resets_at",
+    "price_attempt",
     "price_usage",
     "request_worst_case",
     "seconds_to_next_month",
