@@ -58,12 +58,14 @@ class Import:
 
 
 def _bound_names(package: str) -> set[str]:
-    """Names a package's ``__init__`` binds: ``from pkg import x`` means this name, not a module x."""
+    """Names a package's ``__init__`` binds: ``from pkg import x`` means this name, not a module x.
+    A submodule the ``__init__`` hands out as a name (``from pkg import module``) is not among them:
+    exporting a private module does not make it public."""
     tree = ast.parse(SOURCES[package].read_text(encoding="utf-8"))
     bound = {
         alias.asname or alias.name
         for node in tree.body
-        if isinstance(node, ast.ImportFrom)
+        if isinstance(node, ast.ImportFrom) and node.module != package
         for alias in node.names
     }
     return bound | {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)}
