@@ -37,7 +37,7 @@ from coderouter_supervisor.state.paths import default_state_path
 from coderouter_supervisor.state.portable import PortableState
 from coderouter_supervisor.state.provider_observations import AttemptRecord, HealthRecord, ProviderFacts
 from coderouter_supervisor.state.schema import SCHEMA_VERSION, sqlite_library_version
-from coderouter_supervisor.state.series_labels import SeriesKey
+from coderouter_supervisor.state.series_labels import Labels, SeriesKey
 from coderouter_supervisor.state.sqlite_store import SqliteStateStore
 from coderouter_supervisor.state.wal_checkpoint import wal_bytes
 
@@ -56,6 +56,7 @@ __all__ = [
     "KeyNameTaken",
     "KeySetting",
     "KeyValue",
+    "Labels",
     "LedgerEntry",
     "PortableState",
     "ProviderFacts",

@@ -68,8 +68,7 @@ from coderouter_supervisor.worker.config import (
     SupervisorSection,
 )
 from coderouter_supervisor.worker.routing import load_registry
-from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event, events_path
-from coderouter_supervisor.worker.telemetry.write_policy import write_policy
+from coderouter_supervisor.worker.telemetry import configure_event_log, emit_event, events_path, write_policy
 from coderouter_supervisor.worker.version import VERSION
 
 

@@ -39,8 +39,8 @@ from coderouter_supervisor.worker.telemetry import (
     configure_event_log,
     emit_event,
     events_path,
+    write_policy,
 )
-from coderouter_supervisor.worker.telemetry.write_policy import write_policy
 
 # Upstream connection pool per worker. Streams from local models can stay silent for
 # minutes during prefill, so read timeouts are per provider, set per request.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coderouter_supervisor.state import StateLocation, state_file
-from coderouter_supervisor.worker.telemetry.write_policy import WriteProfile
+from coderouter_supervisor.worker.telemetry import WriteProfile
 
 CONFIG_SNAPSHOT_ENV = "CODEROUTER_CONFIG_SNAPSHOT"
 CONFIG_SOURCE_ENV = "CODEROUTER_CONFIG_SOURCE"

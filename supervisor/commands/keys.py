@@ -25,9 +25,9 @@ from coderouter_supervisor.supervisor.cli_support import (
     state_missing,
     state_option,
 )
-from coderouter_supervisor.worker.ingress.client_auth import key_hash
+from coderouter_supervisor.worker.ingress import key_hash
 from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX, month_key
-from coderouter_supervisor.worker.telemetry.spend_projection import project_month
+from coderouter_supervisor.worker.telemetry import project_month
 
 KEY_PREFIX = "crs-"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")

@@ -22,9 +22,8 @@ from coderouter_supervisor.supervisor.cli_support import (
 from coderouter_supervisor.supervisor.commands.sparklines import render_history
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX
-from coderouter_supervisor.worker.telemetry.dashboard_data import collect_dashboard
-from coderouter_supervisor.worker.telemetry.exposition import metrics_json
-from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
+from coderouter_supervisor.worker.reporting import collect_dashboard, collect_snapshot
+from coderouter_supervisor.worker.telemetry import metrics_json
 
 
 async def _read(state_db: StateLocation, config: CodeRouterConfig) -> dict[str, Any]:

@@ -30,15 +30,10 @@ from coderouter_supervisor.state import (
 )
 from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.ingress.client_auth import KeyRing
-from coderouter_supervisor.worker.ingress.dashboard import DASHBOARD_HTML
-from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
-from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
+from coderouter_supervisor.worker.ingress import DASHBOARD_HTML, HeaderLimits, KeyRing, LoopbackHostGuard
 from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX
-from coderouter_supervisor.worker.telemetry import emit_event
-from coderouter_supervisor.worker.telemetry.dashboard_data import collect_dashboard
-from coderouter_supervisor.worker.telemetry.exposition import metrics_json, prometheus_text
-from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
+from coderouter_supervisor.worker.reporting import collect_dashboard, collect_snapshot
+from coderouter_supervisor.worker.telemetry import emit_event, metrics_json, prometheus_text
 from coderouter_supervisor.worker.version import VERSION
 
 ADMIN_HOST = "127.0.0.1"

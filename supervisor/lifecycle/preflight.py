@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from coderouter_supervisor.state import StateError, state_admin, state_file
 from coderouter_supervisor.supervisor.lifecycle.settings import SupervisorSettings
 from coderouter_supervisor.worker.config import SupervisorSection
-from coderouter_supervisor.worker.ingress.client_auth import is_loopback
+from coderouter_supervisor.worker.ingress import is_loopback
 
 # SQLite before 3.51.3 can corrupt a WAL database when several processes write and
 # checkpoint concurrently (the WAL-reset bug; fixed in 3.51.3, backported to 3.44.6, 3.50.7).

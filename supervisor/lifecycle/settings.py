@@ -17,7 +17,7 @@ from coderouter_supervisor.state import (
     with_password,
 )
 from coderouter_supervisor.worker.config import SupervisorSection
-from coderouter_supervisor.worker.telemetry.write_policy import WriteProfile
+from coderouter_supervisor.worker.telemetry import WriteProfile
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8088

@@ -26,8 +26,7 @@ from coderouter_supervisor.supervisor.lifecycle.supervision import (
 from coderouter_supervisor.supervisor.lifecycle.wal_keeper import WalKeeper
 from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.handoff import WorkerHandoff
-from coderouter_supervisor.worker.telemetry import emit_event
-from coderouter_supervisor.worker.telemetry.write_policy import write_policy
+from coderouter_supervisor.worker.telemetry import emit_event, write_policy
 
 
 class Serving(Protocol):

@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from coderouter_supervisor.state import SqliteStateStore, StateError, wal_bytes
-from coderouter_supervisor.worker.telemetry import emit_event
-from coderouter_supervisor.worker.telemetry.write_policy import WritePolicy
+from coderouter_supervisor.worker.telemetry import WritePolicy, emit_event
 
 # SQLite's own autocheckpoint threshold (1000 pages of 4 KiB): past it we checkpoint at once.
 MAX_WAL_BYTES = 4 * 1024 * 1024

@@ -14,7 +14,7 @@ from coderouter_supervisor.state import (
     Settlement,
     StateBackend,
 )
-from coderouter_supervisor.worker.telemetry.dashboard_data import dashboard_history
+from coderouter_supervisor.worker.reporting import dashboard_history
 from coderouter_supervisor.worker.telemetry.metric_flush import MetricRecorder
 
 from support.state_stores import StoreUnderTest

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
-from coderouter_supervisor.worker.config import Capabilities, ConfigError, ProviderConfig
+from coderouter_supervisor.worker.config import KIND_DEFAULTS, Capabilities, ConfigError, ProviderConfig
 from coderouter_supervisor.worker.config.providers import ProviderKind
 from coderouter_supervisor.worker.routing.capabilities import (
     CapabilityRegistry,
@@ -539,3 +539,7 @@ EPHEMERAL = {"type": "ephemeral"}
 )
 def test_request_has_cache_control(body: dict[str, Any], expected: bool) -> None:
     assert request_has_cache_control(body) is expected
+
+
+def test_every_provider_kind_has_its_defaults() -> None:
+    assert set(KIND_DEFAULTS) == set(get_args(ProviderKind))

@@ -18,14 +18,12 @@ from coderouter_supervisor.worker.adapters import (
     ClientName,
     adapter_for,
     model_call_protocol,
+    passthrough_adapter,
 )
 from coderouter_supervisor.worker.config import ProviderKind
 
 WORKER = Path(engine.__file__).resolve().parents[1]
 PROTOCOL_NAMES = {*get_args(ClientName), *get_args(ProviderKind)}
-# Comparisons by name that another package still holds: routing's capability defaults (routing is
-# pure and does not import the table).
-NOT_YET_TABLED = {"routing/capabilities.py"}
 
 
 def sources(folder: Path) -> list[Path]:
@@ -85,7 +83,7 @@ def test_nothing_outside_the_table_compares_a_protocol_by_name() -> None:
     compared = []
     for path in sources(WORKER):
         where = path.relative_to(WORKER).as_posix()
-        if where.startswith(("adapters/", "config/")) or where in NOT_YET_TABLED:
+        if where.startswith(("adapters/", "config/")):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Compare) and _compared_names(node):
@@ -104,6 +102,12 @@ def test_every_client_protocol_is_served_by_every_upstream_kind(
     assert (adapter.client.name, adapter.upstream.name) == (client, kind)
     assert adapter.client is CLIENT_PROTOCOLS[client]
     assert adapter.upstream is UPSTREAM_KINDS[kind]
+
+
+@pytest.mark.parametrize("kind", get_args(ProviderKind))
+def test_every_upstream_kind_has_one_passthrough_adapter(kind: ProviderKind) -> None:
+    passthrough = [a for (_, upstream), a in ADAPTERS.items() if upstream == kind and a.passthrough]
+    assert passthrough == [passthrough_adapter(kind)]
 
 
 def test_the_table_has_one_row_per_pair() -> None:
@@ -141,6 +145,7 @@ PUBLIC_API = {
         "UpstreamKind",
         "adapter_for",
         "model_call_protocol",
+        "passthrough_adapter",
     },
     engine: {
         "SYSTEM_CLOCK",
@@ -149,7 +154,6 @@ PUBLIC_API = {
         "Caller",
         "Clock",
         "EngineContext",
-        "EstimateReason",
         "FactCache",
         "FactStore",
         "FailedAttempt",
@@ -158,10 +162,7 @@ PUBLIC_API = {
         "RoutedRequest",
         "StreamSession",
         "accept_profile",
-        "admit_key_request",
         "answer_whole",
-        "explain_headers",
-        "first_success",
         "guard_request",
         "message_count",
         "open_stream",

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from coderouter_supervisor.state import ClientKey
 from coderouter_supervisor.worker.adapters import CHOICE_ANSWERING_KINDS
 from coderouter_supervisor.worker.config import CostConfig, ProviderConfig
+from coderouter_supervisor.worker.errors import (
+    MidStreamFailure,
+    NoProviderLeft,
+    UpstreamAnswerTooLarge,
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from coderouter_supervisor.worker.money import (
     RequestShape,
+    Spend,
+    add_spend,
     attempt_worst_case,
+    barred_while_unchecked,
+    maybe_billed,
+    price_attempt,
+    price_usage,
     request_worst_case,
     usage_to_record,
 )
-from coderouter_supervisor.worker.telemetry import price_usage
 from coderouter_supervisor.worker.translate import (
     NO_USAGE,
     InputBound,
@@ -215,3 +230,71 @@ def test_a_free_providers_unknown_usage_is_recorded_as_seen(
 ) -> None:
     # Nothing to pay for: an estimate would only inflate a local model's token counts.
     assert usage_to_record(report, FREE, shape(choices=2)) == expected
+
+
+BUDGETED = ClientKey(name="team", key_hash="h", created_at=0.0, monthly_budget_usd=5.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "providers", "barred"),
+    [
+        pytest.param(None, [FREE, OPENAI], set(), id="no-key"),
+        pytest.param(
+            replace(BUDGETED, monthly_budget_usd=None), [FREE, OPENAI], set(), id="key-without-budget"
+        ),
+        pytest.param(BUDGETED, [FREE, OPENAI, ANTHROPIC], {"o", "a"}, id="budgeted-key-keeps-free-only"),
+        pytest.param(BUDGETED, [FREE], set(), id="all-free"),
+    ],
+)
+def test_an_unchecked_key_budget_bars_what_costs_money(
+    key: ClientKey | None, providers: list[ProviderConfig], barred: set[str]
+) -> None:
+    assert barred_while_unchecked("disk full", key, providers, shape()) == barred
+
+
+def test_an_unchecked_key_budget_with_no_free_provider_leaves_none() -> None:
+    with pytest.raises(NoProviderLeft, match="disk full"):
+        barred_while_unchecked("disk full", BUDGETED, [OPENAI, ANTHROPIC], shape())
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        pytest.param(UpstreamTimeout("slow", provider="o"), "upstream-timeout", id="timeout"),
+        pytest.param(MidStreamFailure("cut", provider="o"), "stream-broken", id="broke-off"),
+        pytest.param(UpstreamAnswerTooLarge("big", provider="o"), "answer-too-large", id="too-large"),
+        pytest.param(UpstreamConnectError("refused", provider="o"), None, id="never-reached"),
+    ],
+)
+def test_a_failure_may_be_billed_when_the_upstream_had_the_request(
+    error: UpstreamError, reason: str | None
+) -> None:
+    assert maybe_billed(error) == reason
+
+
+@pytest.mark.parametrize(
+    ("provider", "report", "estimated"),
+    [
+        pytest.param(
+            OPENAI,
+            UsageReport(TokenUsage(input_tokens=10, output_tokens=5), final=True),
+            False,
+            id="reported",
+        ),
+        pytest.param(OPENAI, NO_USAGE, True, id="priced-without-usage"),
+        pytest.param(ANTHROPIC, UsageReport(TokenUsage(input_tokens=10), final=False), True, id="input-only"),
+        pytest.param(FREE, NO_USAGE, False, id="free-is-never-estimated"),
+    ],
+)
+def test_an_attempt_is_recorded_at_its_price(
+    provider: ProviderConfig, report: UsageReport, estimated: bool
+) -> None:
+    priced = price_attempt(report, provider, shape())
+    assert priced.estimated is estimated
+    assert priced.spend.cost_usd == pytest.approx(priced.cost.total_usd)
+    assert priced.charged_without_hold is (priced.cost.total_usd > 0)
+    assert priced.cost.total_usd <= attempt_worst_case(provider, shape()) + 1e-12
+
+
+def test_spends_add_up() -> None:
+    assert add_spend(Spend(1.0, 10, 2), Spend(0.5, 1, 1)) == Spend(1.5, 11, 3)

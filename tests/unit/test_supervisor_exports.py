@@ -9,6 +9,8 @@ import pytest
 from coderouter_supervisor.supervisor import commands, lifecycle
 from coderouter_supervisor.supervisor.commands import doctor
 
+from support.exports import public_names
+
 PINNED = {
     lifecycle: {
         "ADMIN_HOST",
@@ -44,12 +46,7 @@ PINNED = {
 
 @pytest.mark.parametrize("package", list(PINNED), ids=lambda package: package.__name__.rsplit(".", 1)[-1])
 def test_exports_are_pinned(package: types.ModuleType) -> None:
-    public = {
-        name
-        for name, value in vars(package).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
-    }
-    assert set(package.__all__) == PINNED[package] == public
+    assert set(package.__all__) == PINNED[package] == public_names(package)
 
 
 def test_every_command_is_registered() -> None:

@@ -64,6 +64,11 @@ def adapter_for(client: ClientName, upstream: ProviderKind) -> ProtocolAdapter:
     return ADAPTERS[client, upstream]
 
 
+def passthrough_adapter(upstream: ProviderKind) -> ProtocolAdapter:
+    """The adapter for clients that speak ``upstream``'s own protocol (every kind has one)."""
+    return next(a for (_, kind), a in ADAPTERS.items() if kind == upstream and a.passthrough)
+
+
 def model_call_protocol(path: str) -> ClientProtocol | None:
     """The protocol whose model call ``path`` is (any prefix), or None for every other path."""
     for protocol in CLIENT_PROTOCOLS.values():
@@ -88,4 +93,5 @@ __all__ = [
     "UpstreamKind",
     "adapter_for",
     "model_call_protocol",
+    "passthrough_adapter",
 ]

@@ -9,9 +9,10 @@ from pydantic import ValidationError
 
 from coderouter_supervisor.worker.adapters.answer_reading import read_message
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
-from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM
+from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM, anthropic_system
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early
+from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -21,13 +22,14 @@ from coderouter_supervisor.worker.protocol import (
     encode_event,
     upstream_error_from_stream_payload,
 )
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
     NO_USAGE,
     FilterChain,
     TokenUsage,
     UsageReport,
     build_filter_chain,
+    strip_unsigned_thinking,
     usage_from_anthropic,
 )
 
@@ -130,9 +132,18 @@ class AnthropicToAnthropicFrames:
 class AnthropicOnAnthropic(ProtocolAdapter):
     client = ANTHROPIC
     upstream = ANTHROPIC_UPSTREAM
+    passthrough = True
 
     def upstream_body(self, request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.anthropic_to_anthropic(request, call)
+        """Passthrough: unknown fields and betas go along verbatim; synthesized thinking does not."""
+        body = strip_unsigned_thinking(request).to_wire()
+        body.pop(PROFILE_FIELD, None)
+        if call.drop_thinking:
+            body.pop("thinking", None)
+        body["model"] = call.provider.model
+        if call.system_suffix:
+            body["system"] = anthropic_system(body.get("system"), call.system_suffix)
+        return with_extra_body(body, call.provider)
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: MessagesRequest, *, created: int

@@ -11,22 +11,28 @@ from typing import Any
 from coderouter_supervisor.worker.adapters.answer_reading import read_completion
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
-from coderouter_supervisor.worker.adapters.openai_compat_upstream import OPENAI_COMPAT_UPSTREAM
+from coderouter_supervisor.worker.adapters.openai_compat_upstream import (
+    OPENAI_COMPAT_UPSTREAM,
+    openai_messages_with_suffix,
+    openai_target,
+)
 from coderouter_supervisor.worker.adapters.stream_checks import (
     ended_early,
     filter_chain_of,
     has_finish_reason,
 )
+from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
     MessagesRequest,
     encode_event,
 )
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
     OpenAIToAnthropicStream,
     UsageReport,
+    anthropic_request_to_openai,
     openai_completion_to_anthropic,
     repair_completion,
 )
@@ -86,7 +92,10 @@ class AnthropicOnOpenAICompat(ProtocolAdapter):
     upstream = OPENAI_COMPAT_UPSTREAM
 
     def upstream_body(self, request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.anthropic_to_openai(request, call)
+        body = anthropic_request_to_openai(request, openai_target(call.provider)).to_wire()
+        body.pop(PROFILE_FIELD, None)
+        body["messages"] = openai_messages_with_suffix(body["messages"], call.system_suffix)
+        return with_extra_body(body, call.provider)
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: MessagesRequest, *, created: int

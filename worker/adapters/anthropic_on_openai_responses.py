@@ -11,14 +11,18 @@ from coderouter_supervisor.worker.adapters.answer_reading import filtered_messag
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
 from coderouter_supervisor.worker.adapters.anthropic_on_openai_compat import declared_tools
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
-from coderouter_supervisor.worker.adapters.openai_responses_upstream import OPENAI_RESPONSES_UPSTREAM
+from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
+    OPENAI_RESPONSES_UPSTREAM,
+    responses_upstream_body,
+)
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early, filter_chain_of
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import MessagesRequest, ResponseObject, encode_event
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
     ResponsesToAnthropicStream,
     UsageReport,
+    anthropic_request_to_responses,
     response_to_anthropic_message,
 )
 
@@ -69,7 +73,9 @@ class AnthropicOnOpenAIResponses(ProtocolAdapter):
     upstream = OPENAI_RESPONSES_UPSTREAM
 
     def upstream_body(self, request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.anthropic_to_responses(request, call)
+        return responses_upstream_body(
+            anthropic_request_to_responses(request, model=call.provider.model), call
+        )
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: MessagesRequest, *, created: int

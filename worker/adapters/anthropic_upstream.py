@@ -9,8 +9,24 @@ from pydantic import ValidationError
 
 from coderouter_supervisor.worker.config import ProviderKind
 from coderouter_supervisor.worker.protocol import Usage
-from coderouter_supervisor.worker.providers import ProviderCall, anthropic_headers, anthropic_messages_url
+from coderouter_supervisor.worker.providers import (
+    ProviderCall,
+    anthropic_headers,
+    anthropic_messages_url,
+    anthropic_models_url,
+)
 from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport, usage_from_anthropic
+
+
+def anthropic_system(system: Any, suffix: str | None) -> Any:
+    """The ``system`` field with the profile's or provider's ``append_system_prompt`` added."""
+    if not suffix:
+        return system
+    if system is None or system == "":
+        return suffix
+    if isinstance(system, str):
+        return f"{system}\n{suffix}"
+    return [*system, {"type": "text", "text": suffix}]
 
 
 class AnthropicUpstream:
@@ -21,6 +37,9 @@ class AnthropicUpstream:
 
     def endpoint(self, call: ProviderCall) -> tuple[str, dict[str, str]]:
         return anthropic_messages_url(call.provider.base_url), anthropic_headers(call)
+
+    def models_endpoint(self, call: ProviderCall) -> tuple[str, dict[str, str]]:
+        return anthropic_models_url(call.provider.base_url), anthropic_headers(call)
 
     def as_stream(self, body: dict[str, Any]) -> dict[str, Any]:
         return {**body, "stream": True}

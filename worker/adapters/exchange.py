@@ -1,6 +1,6 @@
 """One (client protocol, upstream kind) pair, and one attempt over it: build, send, read, translate.
 
-:class:`ProtocolAdapter` is the base of the four pair adapters: each says how a client request
+:class:`ProtocolAdapter` is the base of the pair adapters: each says how a client request
 becomes the upstream's body, how a whole upstream answer becomes the client's, and which
 :class:`ClientStream` translates a stream; the base does the I/O the same way for all of them.
 """
@@ -65,6 +65,9 @@ class ProtocolAdapter(ABC):
 
     client: ClientProtocol
     upstream: UpstreamKind
+    passthrough = False
+    """Whether the client speaks the upstream's own protocol, so a request is sent as the client wrote it
+    (model, profile field and ``extra_body`` aside)."""
     dropped_reason = ""
     """Why :meth:`dropped_fields` cannot go upstream (the ``reason`` of ``request-fields-dropped``)."""
 

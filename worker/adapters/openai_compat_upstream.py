@@ -8,10 +8,51 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from coderouter_supervisor.worker.config import ProviderKind
+from coderouter_supervisor.worker.config import ProviderConfig, ProviderKind
 from coderouter_supervisor.worker.protocol import CompletionUsage
-from coderouter_supervisor.worker.providers import ProviderCall, openai_chat_url, openai_headers
-from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport, usage_from_openai
+from coderouter_supervisor.worker.providers import (
+    ProviderCall,
+    openai_chat_url,
+    openai_headers,
+    openai_models_url,
+)
+from coderouter_supervisor.worker.translate import (
+    NO_USAGE,
+    OpenAITarget,
+    ReasoningControl,
+    UsageReport,
+    usage_from_openai,
+)
+
+
+def openai_messages_with_suffix(messages: list[dict[str, Any]], suffix: str | None) -> list[dict[str, Any]]:
+    """``messages`` with the ``append_system_prompt`` added to the first system (or developer) message."""
+    if not suffix:
+        return messages
+    for index, message in enumerate(messages):
+        if message.get("role") in ("system", "developer"):
+            content = message.get("content")
+            if isinstance(content, list):
+                content = [*content, {"type": "text", "text": suffix}]
+            else:
+                content = f"{content}\n{suffix}" if content else suffix
+            return [*messages[:index], {**message, "content": content}, *messages[index + 1 :]]
+    return [{"role": "system", "content": suffix}, *messages]
+
+
+def openai_target(provider: ProviderConfig) -> OpenAITarget:
+    """How to shape requests for an OpenAI-compatible provider, from its declared capabilities."""
+    declared = provider.capabilities.reasoning_control
+    control: ReasoningControl = "none"
+    if declared == "openai":
+        control = "reasoning_effort"
+    elif declared == "provider_specific":
+        control = "openrouter" if "openrouter.ai" in provider.base_url else "chat_template_kwargs"
+    return OpenAITarget(
+        model=provider.model,
+        reasoning_control=control,
+        replay_reasoning=provider.capabilities.reasoning_passthrough,
+    )
 
 
 class OpenAICompatUpstream:
@@ -22,6 +63,9 @@ class OpenAICompatUpstream:
 
     def endpoint(self, call: ProviderCall) -> tuple[str, dict[str, str]]:
         return openai_chat_url(call.provider.base_url), openai_headers(call)
+
+    def models_endpoint(self, call: ProviderCall) -> tuple[str, dict[str, str]]:
+        return openai_models_url(call.provider.base_url), openai_headers(call)
 
     def as_stream(self, body: dict[str, Any]) -> dict[str, Any]:
         # Always asked for usage (cost needs it); the client stream hides it from a client that did not ask.

@@ -6,10 +6,11 @@ import time
 from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import read_message
-from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM
+from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM, anthropic_system
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early
+from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -17,11 +18,13 @@ from coderouter_supervisor.worker.protocol import (
     ChatCompletionRequest,
     encode_data,
 )
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
     AnthropicToOpenAIStream,
     UsageReport,
     anthropic_message_to_openai,
+    openai_request_to_anthropic,
+    strip_unsigned_thinking,
     unsupported_openai_fields,
 )
 
@@ -70,7 +73,14 @@ class OpenAIOnAnthropic(ProtocolAdapter):
     dropped_reason = "no Anthropic equivalent"
 
     def upstream_body(self, request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.openai_to_anthropic(request, call)
+        translated = openai_request_to_anthropic(request, model=call.provider.model)
+        body = strip_unsigned_thinking(translated).to_wire()
+        body.pop(PROFILE_FIELD, None)
+        if call.drop_thinking:
+            body.pop("thinking", None)
+        if call.system_suffix:
+            body["system"] = anthropic_system(body.get("system"), call.system_suffix)
+        return with_extra_body(body, call.provider)
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int

@@ -13,15 +13,20 @@ from pydantic import ValidationError
 from coderouter_supervisor.worker.adapters.answer_reading import read_completion
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
-from coderouter_supervisor.worker.adapters.openai_compat_upstream import OPENAI_COMPAT_UPSTREAM
+from coderouter_supervisor.worker.adapters.openai_compat_upstream import (
+    OPENAI_COMPAT_UPSTREAM,
+    openai_messages_with_suffix,
+)
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import include_usage
 from coderouter_supervisor.worker.adapters.stream_checks import (
     ended_early,
     filter_chain_of,
     has_finish_reason,
 )
+from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
+from coderouter_supervisor.worker.money import is_priced
 from coderouter_supervisor.worker.protocol import (
     DONE_FRAME,
     ChatCompletionRequest,
@@ -29,8 +34,16 @@ from coderouter_supervisor.worker.protocol import (
     encode_data,
     upstream_error_from_stream_payload,
 )
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
-from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport, repair_completion, usage_from_openai
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
+from coderouter_supervisor.worker.translate import (
+    NO_USAGE,
+    UsageReport,
+    openai_output_limit,
+    repair_completion,
+    usage_from_openai,
+)
+
+_HELD_FIELDS = frozenset({"max_tokens", "max_completion_tokens", "n"})  # what a budget hold is sized by
 
 
 class OpenAIToOpenAIFrames:
@@ -123,9 +136,27 @@ class OpenAIToOpenAIFrames:
 class OpenAIOnOpenAICompat(ProtocolAdapter):
     client = OPENAI
     upstream = OPENAI_COMPAT_UPSTREAM
+    passthrough = True
 
     def upstream_body(self, request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.openai_to_openai(request, call)
+        """Passthrough: every field the client set reaches the upstream (response_format, seed, n, …).
+
+        A priced provider is always sent an output limit, the one its budget hold reserved for
+        (``openai_output_limit``): without one, a server writes until the model's own limit. A free
+        one keeps its own default. ``extra_body`` cannot widen a priced provider's limit or ``n``.
+        """
+        body = request.to_wire()
+        body.pop(PROFILE_FIELD, None)
+        priced = is_priced(call.provider.cost)
+        if priced and "max_tokens" not in body and "max_completion_tokens" not in body:
+            body["max_tokens"] = openai_output_limit(request)
+        body["model"] = call.provider.model
+        body["messages"] = openai_messages_with_suffix(body["messages"], call.system_suffix)
+        merged = with_extra_body(body, call.provider)
+        if priced:  # what the hold covers comes from the request alone, never from extra_body
+            for field in _HELD_FIELDS.difference(body):
+                merged.pop(field, None)
+        return merged
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int

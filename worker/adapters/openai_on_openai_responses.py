@@ -9,19 +9,25 @@ from coderouter_supervisor.worker.adapters.answer_reading import parse_answer
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import include_usage
-from coderouter_supervisor.worker.adapters.openai_responses_upstream import OPENAI_RESPONSES_UPSTREAM
+from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
+    OPENAI_RESPONSES_UPSTREAM,
+    responses_upstream_body,
+)
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early
 from coderouter_supervisor.worker.errors import GatewayError
+from coderouter_supervisor.worker.money import is_priced
 from coderouter_supervisor.worker.protocol import (
     DONE_FRAME,
     ChatCompletionRequest,
     ResponseObject,
     encode_data,
 )
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
     ResponsesToOpenAIStream,
     UsageReport,
+    openai_output_limit,
+    openai_request_to_responses,
     response_to_openai_completion,
 )
 
@@ -63,7 +69,10 @@ class OpenAIOnOpenAIResponses(ProtocolAdapter):
     upstream = OPENAI_RESPONSES_UPSTREAM
 
     def upstream_body(self, request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.openai_to_responses(request, call)
+        translated = openai_request_to_responses(request, model=call.provider.model)
+        if translated.max_output_tokens is None and is_priced(call.provider.cost):
+            translated.max_output_tokens = openai_output_limit(request)
+        return responses_upstream_body(translated, call)
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int

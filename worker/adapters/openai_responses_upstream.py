@@ -8,10 +8,43 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
 from coderouter_supervisor.worker.config import ProviderKind
-from coderouter_supervisor.worker.protocol import ResponseUsage
-from coderouter_supervisor.worker.providers import ProviderCall, openai_headers, openai_responses_url
-from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport, usage_from_responses
+from coderouter_supervisor.worker.money import is_priced
+from coderouter_supervisor.worker.protocol import ResponsesRequest, ResponseUsage
+from coderouter_supervisor.worker.providers import (
+    ProviderCall,
+    openai_headers,
+    openai_models_url,
+    openai_responses_url,
+)
+from coderouter_supervisor.worker.translate import (
+    NO_USAGE,
+    UsageReport,
+    responses_output_limit,
+    usage_from_responses,
+)
+
+
+def _instructions(instructions: str | None, suffix: str | None) -> str | None:
+    if not suffix:
+        return instructions
+    return f"{instructions}\n{suffix}" if instructions else suffix
+
+
+def responses_upstream_body(request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
+    """A Responses body for ``call``: its model, the ``append_system_prompt`` in ``instructions``,
+    ``extra_body`` under it, and on a priced provider always the output limit the budget hold
+    reserved for (set here, so ``extra_body`` cannot widen it)."""
+    body = request.to_wire()
+    body.pop(PROFILE_FIELD, None)
+    body["model"] = call.provider.model
+    instructions = _instructions(request.instructions, call.system_suffix)
+    if instructions is not None:
+        body["instructions"] = instructions
+    if is_priced(call.provider.cost) and body.get("max_output_tokens") is None:
+        body["max_output_tokens"] = responses_output_limit(request)
+    return with_extra_body(body, call.provider)
 
 
 class OpenAIResponsesUpstream:
@@ -21,6 +54,9 @@ class OpenAIResponsesUpstream:
 
     def endpoint(self, call: ProviderCall) -> tuple[str, dict[str, str]]:
         return openai_responses_url(call.provider.base_url), openai_headers(call)
+
+    def models_endpoint(self, call: ProviderCall) -> tuple[str, dict[str, str]]:
+        return openai_models_url(call.provider.base_url), openai_headers(call)
 
     def as_stream(self, body: dict[str, Any]) -> dict[str, Any]:
         return {**body, "stream": True}  # a Responses stream always ends with its usage

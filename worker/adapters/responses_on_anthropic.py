@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import read_message
-from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM
+from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM, anthropic_system
 from coderouter_supervisor.worker.adapters.responses_frames import (
     ResponsesFrames,
     asks_encrypted_reasoning,
@@ -19,12 +19,15 @@ from coderouter_supervisor.worker.adapters.responses_frames import (
 )
 from coderouter_supervisor.worker.adapters.responses_translated import TranslatedResponses
 from coderouter_supervisor.worker.adapters.stream_checks import filter_chain_of
+from coderouter_supervisor.worker.adapters.upstream_kind import with_extra_body
 from coderouter_supervisor.worker.protocol import ResponsesRequest
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, outbound
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall
 from coderouter_supervisor.worker.translate import (
     AnthropicToResponsesStream,
     anthropic_message_to_response,
     flatten_tools,
+    responses_request_to_anthropic,
+    strip_unsigned_thinking,
 )
 
 
@@ -32,7 +35,13 @@ class ResponsesOnAnthropic(TranslatedResponses):
     upstream = ANTHROPIC_UPSTREAM
 
     def upstream_body(self, request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.responses_to_anthropic(request, call)
+        translated = responses_request_to_anthropic(request, model=call.provider.model).request
+        body = strip_unsigned_thinking(translated).to_wire()
+        if call.drop_thinking:
+            body.pop("thinking", None)
+        if call.system_suffix:
+            body["system"] = anthropic_system(body.get("system"), call.system_suffix)
+        return with_extra_body(body, call.provider)
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ResponsesRequest, *, created: int

@@ -10,7 +10,11 @@ import time
 from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import read_completion
-from coderouter_supervisor.worker.adapters.openai_compat_upstream import OPENAI_COMPAT_UPSTREAM
+from coderouter_supervisor.worker.adapters.openai_compat_upstream import (
+    OPENAI_COMPAT_UPSTREAM,
+    openai_messages_with_suffix,
+    openai_target,
+)
 from coderouter_supervisor.worker.adapters.responses_frames import (
     ResponsesFrames,
     asks_encrypted_reasoning,
@@ -19,13 +23,17 @@ from coderouter_supervisor.worker.adapters.responses_frames import (
 )
 from coderouter_supervisor.worker.adapters.responses_translated import TranslatedResponses
 from coderouter_supervisor.worker.adapters.stream_checks import filter_chain_of
+from coderouter_supervisor.worker.adapters.upstream_kind import with_extra_body
+from coderouter_supervisor.worker.money import is_priced
 from coderouter_supervisor.worker.protocol import ResponsesRequest
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, outbound
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall
 from coderouter_supervisor.worker.translate import (
     OpenAIToResponsesStream,
     flatten_tools,
     openai_completion_to_response,
     repair_completion,
+    responses_output_limit,
+    responses_request_to_openai,
 )
 
 
@@ -33,7 +41,14 @@ class ResponsesOnOpenAICompat(TranslatedResponses):
     upstream = OPENAI_COMPAT_UPSTREAM
 
     def upstream_body(self, request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.responses_to_openai(request, call)
+        """The chat request for a Responses request. A priced provider is always sent the output
+        limit its budget hold reserved for (``responses_output_limit``)."""
+        chat = responses_request_to_openai(request, openai_target(call.provider)).request
+        if is_priced(call.provider.cost) and chat.max_tokens is None and chat.max_completion_tokens is None:
+            chat.max_tokens = responses_output_limit(request)
+        body = chat.to_wire()
+        body["messages"] = openai_messages_with_suffix(body["messages"], call.system_suffix)
+        return with_extra_body(body, call.provider)
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ResponsesRequest, *, created: int

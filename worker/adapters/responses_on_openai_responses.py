@@ -12,7 +12,10 @@ from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import parse_answer
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
-from coderouter_supervisor.worker.adapters.openai_responses_upstream import OPENAI_RESPONSES_UPSTREAM
+from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
+    OPENAI_RESPONSES_UPSTREAM,
+    responses_upstream_body,
+)
 from coderouter_supervisor.worker.adapters.responses_client import (
     RESPONSES,
     encode_responses_events,
@@ -27,13 +30,14 @@ from coderouter_supervisor.worker.protocol import (
     encode_event,
     upstream_error_from_responses_event,
 )
-from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent, outbound
+from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
     NO_USAGE,
     ResponsesEventWriter,
     UsageReport,
     response_id,
     usage_from_responses_event,
+    without_anthropic_reasoning,
 )
 
 _ENDINGS = frozenset({"response.completed", "response.incomplete"})
@@ -103,9 +107,14 @@ class ResponsesPassthroughFrames:
 class ResponsesOnOpenAIResponses(ProtocolAdapter):
     client = RESPONSES
     upstream = OPENAI_RESPONSES_UPSTREAM
+    passthrough = True
 
     def upstream_body(self, request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
-        return outbound.responses_to_responses(request, call)
+        """Passthrough: every item and field the client sent (hosted tools, reasoning's encrypted
+        content, ``store``, ``previous_response_id``) reaches an upstream that speaks the same API.
+        Only Anthropic's thinking, packed into ``encrypted_content`` by this gateway, is left out: it
+        would be refused there."""
+        return responses_upstream_body(without_anthropic_reasoning(request), call)
 
     async def _shaped(self, request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
         return await run_step(input_weight(request), self.upstream_body, request, call)

@@ -7,9 +7,18 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from coderouter_supervisor.worker.config import ProviderKind
+from coderouter_supervisor.worker.config import ProviderConfig, ProviderKind
 from coderouter_supervisor.worker.providers import ProviderCall
 from coderouter_supervisor.worker.translate import UsageReport
+
+PROFILE_FIELD = "profile"
+"""The CodeRouter-only request field naming a profile: it never goes upstream."""
+
+
+def with_extra_body(body: dict[str, Any], provider: ProviderConfig) -> dict[str, Any]:
+    """``body`` over the provider's ``extra_body``: a field the request sets wins."""
+    extra = {k: v for k, v in provider.extra_body.items() if k != "anthropic_version"}
+    return {**extra, **body}
 
 
 class UpstreamKind(Protocol):
@@ -26,6 +35,9 @@ class UpstreamKind(Protocol):
 
     def endpoint(self, call: ProviderCall) -> tuple[str, dict[str, str]]:
         """The URL of the model call and the headers (the provider's own key among them)."""
+
+    def models_endpoint(self, call: ProviderCall) -> tuple[str, dict[str, str]]:
+        """The URL listing the provider's models, and the headers."""
 
     def as_stream(self, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` asking for a stream that reports its usage."""

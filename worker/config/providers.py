@@ -8,6 +8,7 @@ providers.yaml means the same thing here. Two checks are stricter: ``base_url`` 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -15,6 +16,25 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 OutputFilterName = Literal["strip_thinking", "strip_stop_markers"]
 ProviderKind = Literal["openai_compat", "anthropic", "openai_responses"]
+
+
+@dataclass(frozen=True)
+class KindDefaults:
+    """What a provider kind's API does when neither the provider's ``capabilities:`` nor the
+    capability registry says: take thinking on every model, honour ``cache_control`` markers."""
+
+    thinks_unless_marked: bool
+    caches_prompts: bool
+
+
+KIND_DEFAULTS: dict[ProviderKind, KindDefaults] = {
+    # Anthropic's API takes thinking on every current model and says so plainly when it does not
+    # (a 400 that falls through); translation to OpenAI's protocol drops the cache markers.
+    "anthropic": KindDefaults(thinks_unless_marked=True, caches_prompts=True),
+    "openai_compat": KindDefaults(thinks_unless_marked=False, caches_prompts=False),
+    # OpenAI's Responses API caches prompts by itself; it takes no cache markers.
+    "openai_responses": KindDefaults(thinks_unless_marked=False, caches_prompts=False),
+}
 
 _ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

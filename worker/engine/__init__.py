@@ -7,17 +7,11 @@ being spoken, never a web framework's request: the ingress edge parses, calls th
 
 from __future__ import annotations
 
-from coderouter_supervisor.worker.engine.answers import (
-    Answer,
-    StreamSession,
-    answer_whole,
-    explain_headers,
-    open_stream,
-)
-from coderouter_supervisor.worker.engine.attempts import FailedAttempt, first_success
+from coderouter_supervisor.worker.engine.answers import Answer, StreamSession, answer_whole, open_stream
+from coderouter_supervisor.worker.engine.attempts import FailedAttempt
 from coderouter_supervisor.worker.engine.context import SYSTEM_CLOCK, Caller, Clock, EngineContext
 from coderouter_supervisor.worker.engine.fact_cache import FactCache, FactStore, HealthChange
-from coderouter_supervisor.worker.engine.key_admission import KeySlot, admit_key_request, refusal_message
+from coderouter_supervisor.worker.engine.key_admission import KeySlot, refusal_message
 from coderouter_supervisor.worker.engine.planning import (
     RoutedRequest,
     guard_request,
@@ -27,7 +21,7 @@ from coderouter_supervisor.worker.engine.planning import (
     route_request,
 )
 from coderouter_supervisor.worker.engine.profile_choice import accept_profile, select_request_profile
-from coderouter_supervisor.worker.engine.recorder import AttemptRecorder, EstimateReason
+from coderouter_supervisor.worker.engine.recorder import AttemptRecorder
 
 __all__ = [
     "SYSTEM_CLOCK",
@@ -36,7 +30,6 @@ __all__ = [
     "Caller",
     "Clock",
     "EngineContext",
-    "EstimateReason",
     "FactCache",
     "FactStore",
     "FailedAttempt",
@@ -45,10 +38,7 @@ __all__ = [
     "RoutedRequest",
     "StreamSession",
     "accept_profile",
-    "admit_key_request",
     "answer_whole",
-    "explain_headers",
-    "first_success",
     "guard_request",
     "message_count",
     "open_stream",

@@ -28,8 +28,8 @@ from coderouter_supervisor.worker.config import ProfileConfig
 from coderouter_supervisor.worker.engine.attempts import FailedAttempt, first_success
 from coderouter_supervisor.worker.engine.context import EngineContext
 from coderouter_supervisor.worker.engine.planning import RoutedRequest
-from coderouter_supervisor.worker.engine.recorder import EstimateReason
 from coderouter_supervisor.worker.errors import GatewayError, NoProviderLeft, choose_reported_error
+from coderouter_supervisor.worker.money import EstimateReason
 from coderouter_supervisor.worker.providers import PING_INTERVAL_S, ProviderCall, StreamRelay
 from coderouter_supervisor.worker.telemetry import emit_event
 

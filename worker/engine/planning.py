@@ -23,9 +23,9 @@ from coderouter_supervisor.worker.errors import ToolLoopBroken
 from coderouter_supervisor.worker.guards import detect_tool_loop
 from coderouter_supervisor.worker.money import (
     RequestShape,
+    barred_while_unchecked,
     hold_key_budget,
-    key_budget_unchecked,
-    request_worst_case,
+    is_priced,
 )
 from coderouter_supervisor.worker.offload import run_step
 from coderouter_supervisor.worker.providers import ProviderCall
@@ -38,7 +38,7 @@ from coderouter_supervisor.worker.routing import (
     request_has_cache_control,
     resolve_chain,
 )
-from coderouter_supervisor.worker.telemetry import emit_event, is_priced
+from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.translate import InputBound, input_token_bound
 
 M = TypeVar("M", bound=BaseModel)
@@ -268,16 +268,13 @@ def _note_dropped_fields(client: ClientProtocol, calls: tuple[ProviderCall, ...]
 def drop_unchecked_spend(
     problem: str | None, key: ClientKey | None, calls: tuple[ProviderCall, ...], shape: RequestShape
 ) -> tuple[tuple[ProviderCall, ...], tuple[FailedAttempt, ...]]:
-    """While the state file is unusable (``problem``) a key's budget cannot be held, so that key's
-    request may only go to providers that cost nothing; the others are skipped as ``state-unavailable``.
-    Raises :class:`NoProviderLeft` naming the cause when none is left."""
-    if problem is None or key is None or key.monthly_budget_usd is None:
+    """``calls`` without those money bars while the state file is unusable (``problem``), and the
+    barred ones as ``state-unavailable`` skips."""
+    if problem is None:
         return calls, ()
-    free = tuple(call for call in calls if request_worst_case([call.provider], shape) <= 0)
-    if not free:
-        raise key_budget_unchecked(key.name, problem)
-    return free, tuple(
+    barred = barred_while_unchecked(problem, key, [call.provider for call in calls], shape)
+    return tuple(call for call in calls if call.name not in barred), tuple(
         FailedAttempt(call.name, skipped="state-unavailable", detail=problem)
         for call in calls
-        if call not in free
+        if call.name in barred
     )

@@ -10,56 +10,32 @@ facts go to the :class:`FactStore`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
 
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.engine.context import SYSTEM_CLOCK, Clock
 from coderouter_supervisor.worker.engine.fact_cache import FactStore, HealthChange
 from coderouter_supervisor.worker.errors import (
-    MidStreamFailure,
-    UpstreamAnswerTooLarge,
     UpstreamError,
     UpstreamOutOfMemory,
-    UpstreamTimeout,
 )
 from coderouter_supervisor.worker.guards import Observation, counts_against_backend
 from coderouter_supervisor.worker.money import (
+    EstimateReason,
     NotAdmitted,
     RequestShape,
     Reservation,
     Spend,
+    add_spend,
     attempt_worst_case,
+    cache_outcome,
     hold_provider_budget,
     key_ledger,
+    maybe_billed,
+    price_attempt,
     top_up_key_budget,
-    usage_to_record,
 )
-from coderouter_supervisor.worker.telemetry import cache_outcome, emit_event, is_priced, price_usage
+from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
-
-EstimateReason = Literal[
-    "answer-without-usage",
-    "stream-without-usage",
-    "stream-broken",
-    "client-left",
-    "upstream-timeout",
-    "answer-too-large",
-]
-"""Why an attempt's usage is not known in full (the ``reason`` of a ``spend-estimated`` event)."""
-
-
-def _maybe_billed(error: UpstreamError) -> EstimateReason | None:
-    """Why a failure before the first byte may still have been billed: the upstream had the request
-    and did not answer in time, began a stream and ended it (it was generating), or answered more
-    than the gateway reads. None when it refused or was never reached (an error status, a failed
-    connection)."""
-    if isinstance(error, UpstreamTimeout):
-        return "upstream-timeout"
-    if isinstance(error, MidStreamFailure):
-        return "stream-broken"
-    if isinstance(error, UpstreamAnswerTooLarge):
-        return "answer-too-large"  # it wrote all that, and bills it
-    return None
 
 
 class AttemptRecorder:
@@ -153,7 +129,7 @@ class AttemptRecorder:
         """An attempt failed before its first byte (the upstream answered an error, or never
         answered): settle its hold at the estimate when it may have been billed, else release it;
         update the facts."""
-        billed = _maybe_billed(error)
+        billed = maybe_billed(error)
         if billed is not None:
             await self.finished(provider, NO_USAGE, unknown_because=billed)
         self._in_flight.pop(provider.name, None)
@@ -214,10 +190,9 @@ class AttemptRecorder:
             return
         self._settled.add(provider.name)
         self._in_flight.pop(provider.name, None)
-        used = usage_to_record(report, provider, self._shape)
-        usage = report.usage if report.final else None
-        cost = price_usage(provider.cost, used)
-        if usage is None and is_priced(provider.cost):
+        priced = price_attempt(report, provider, self._shape)
+        used, cost = priced.used, priced.cost
+        if priced.estimated:
             emit_event(
                 "spend-estimated",
                 "warning",
@@ -228,23 +203,17 @@ class AttemptRecorder:
                 estimated_output_tokens=used.output_tokens,
                 cost_usd=round(cost.total_usd, 6),
             )
-        spend = Spend(cost.total_usd, used.total_input_tokens, used.output_tokens)
-        total = self._request_spend
-        self._request_spend = Spend(
-            total.cost_usd + spend.cost_usd,
-            total.input_tokens + spend.input_tokens,
-            total.output_tokens + spend.output_tokens,
-        )
+        self._request_spend = add_spend(self._request_spend, priced.spend)
         reservation = self._reservations.pop(provider.name, None)
         if reservation is not None:
-            await self._facts.settle(reservation, spend)
-        elif is_priced(provider.cost) and cost.total_usd > 0:
-            await self._facts.charge(provider.name, spend, self._clock.wall())
+            await self._facts.settle(reservation, priced.spend)
+        elif priced.charged_without_hold:
+            await self._facts.charge(provider.name, priced.spend, self._clock.wall())
         emit_event(
             "cache-observed",
             provider=provider.name,
             request_had_cache_control=self._shape.cache_control,
-            outcome=cache_outcome(usage),
+            outcome=cache_outcome(priced.reported),
             cache_read_input_tokens=used.cache_read_tokens,
             cache_creation_input_tokens=used.cache_creation_tokens,
             input_tokens=used.input_tokens,

@@ -17,7 +17,7 @@ from coderouter_supervisor.worker.ingress.metrics_routes import (
     flushed_gateway,
 )
 from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX
-from coderouter_supervisor.worker.telemetry.dashboard_data import collect_dashboard
+from coderouter_supervisor.worker.reporting import collect_dashboard
 
 # Read once: the page is static, its numbers come from metrics.json.
 DASHBOARD_HTML = resources.files(__package__).joinpath("dashboard.html").read_text(encoding="utf-8")

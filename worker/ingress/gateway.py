@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from coderouter_supervisor.state import StateBackend
-from coderouter_supervisor.worker.config import LoadedConfig
-from coderouter_supervisor.worker.config.supervisor_section import (
+from coderouter_supervisor.worker.config import (
     DEFAULT_MAX_BODY_MIB,
     DEFAULT_MAX_UPSTREAM_ANSWER_MIB,
+    LoadedConfig,
 )
 from coderouter_supervisor.worker.engine import EngineContext, FactCache
 from coderouter_supervisor.worker.heartbeat import Heartbeat

@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse, Response
 from coderouter_supervisor.state import StateError
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.ingress.gateway import Gateway, gateway_of
-from coderouter_supervisor.worker.telemetry.exposition import MetricsSnapshot, metrics_json, prometheus_text
-from coderouter_supervisor.worker.telemetry.snapshot import collect_snapshot
+from coderouter_supervisor.worker.reporting import collect_snapshot
+from coderouter_supervisor.worker.telemetry import MetricsSnapshot, metrics_json, prometheus_text
 
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

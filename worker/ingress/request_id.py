@@ -11,7 +11,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coderouter_supervisor.worker.telemetry.events import current_request_id
+from coderouter_supervisor.worker.telemetry import current_request_id
 
 # Ids end up in logs: accept only short tokens that cannot forge a line or a field.
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

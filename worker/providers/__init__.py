@@ -8,19 +8,21 @@ pair in :mod:`..adapters`; the attempt loop is in :mod:`..engine`.
 from __future__ import annotations
 
 from coderouter_supervisor.worker.config import read_api_key
-from coderouter_supervisor.worker.providers import outbound
 from coderouter_supervisor.worker.providers.call import ProviderCall
 from coderouter_supervisor.worker.providers.client_stream import ClientStream
 from coderouter_supervisor.worker.providers.count_tokens import count_tokens_upstream
 from coderouter_supervisor.worker.providers.endpoints import (
     anthropic_headers,
     anthropic_messages_url,
+    anthropic_models_url,
+    ollama_show_url,
     openai_chat_url,
     openai_headers,
+    openai_models_url,
     openai_responses_url,
 )
 from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
-from coderouter_supervisor.worker.providers.transport import UpstreamEvent, open_stream, post_json
+from coderouter_supervisor.worker.providers.transport import UpstreamEvent, get_json, open_stream, post_json
 
 __all__ = [
     "PING_INTERVAL_S",
@@ -30,12 +32,15 @@ __all__ = [
     "UpstreamEvent",
     "anthropic_headers",
     "anthropic_messages_url",
+    "anthropic_models_url",
     "count_tokens_upstream",
+    "get_json",
+    "ollama_show_url",
     "open_stream",
     "openai_chat_url",
     "openai_headers",
+    "openai_models_url",
     "openai_responses_url",
-    "outbound",
     "post_json",
     "read_api_key",
 ]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig
-from coderouter_supervisor.worker.config.supervisor_section import DEFAULT_MAX_UPSTREAM_ANSWER_MIB
+from coderouter_supervisor.worker.config import DEFAULT_MAX_UPSTREAM_ANSWER_MIB, ProfileConfig, ProviderConfig
 
 # The Anthropic API version sent when neither the client nor the provider names one.
 DEFAULT_ANTHROPIC_VERSION = "2023-06-01"

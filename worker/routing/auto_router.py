@@ -22,8 +22,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from coderouter_supervisor.worker.config import BUNDLED_RULES, AutoRouterConfig, RuleMatcher
-from coderouter_supervisor.worker.config.auto_router import DEFAULT_RULE_PROFILE
+from coderouter_supervisor.worker.config import (
+    BUNDLED_RULES,
+    DEFAULT_RULE_PROFILE,
+    AutoRouterConfig,
+    RuleMatcher,
+)
 from coderouter_supervisor.worker.translate import estimate_tokens
 
 __all__ = ["AutoRoute", "RequestSignals", "classify", "request_signals"]

@@ -23,12 +23,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from coderouter_supervisor.worker.config import ConfigError, ConfigProblem, ProviderConfig
-from coderouter_supervisor.worker.config.errors import format_key_path
-from coderouter_supervisor.worker.config.loader import read_config_text
-from coderouter_supervisor.worker.config.providers import ProviderKind
-from coderouter_supervisor.worker.config.validation_errors import problems_from_validation_error
-from coderouter_supervisor.worker.config.yaml_document import describe_yaml_value, read_yaml_document
+from coderouter_supervisor.worker.config import (
+    KIND_DEFAULTS,
+    ConfigError,
+    ConfigProblem,
+    ProviderConfig,
+    ProviderKind,
+    describe_yaml_value,
+    format_key_path,
+    problems_from_validation_error,
+    read_config_text,
+    read_yaml_document,
+)
 
 RuleKind = Literal["anthropic", "openai_compat", "any"]
 Suitability = Literal["ok", "degraded"]
@@ -189,7 +195,7 @@ def can_think(provider: ProviderConfig, registry: CapabilityRegistry) -> bool:
     can be translated into."""
     if supports_thinking(provider, registry):
         return True
-    if provider.kind == "anthropic":
+    if KIND_DEFAULTS[provider.kind].thinks_unless_marked:
         marked_not = "thinking" in provider.capabilities.model_fields_set
         return not marked_not and registry.lookup(provider.model, provider.kind).thinking is not False
     return provider.capabilities.reasoning_control != "none"
@@ -203,7 +209,7 @@ def supports_cache_control(provider: ProviderConfig, registry: CapabilityRegistr
     declared = registry.lookup(provider.model, provider.kind).cache_control
     if declared is not None:
         return declared
-    return provider.kind == "anthropic"
+    return KIND_DEFAULTS[provider.kind].caches_prompts
 
 
 def request_wants_thinking(body: Mapping[str, Any]) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from coderouter_supervisor.worker.errors import NoProviderLeft
 from coderouter_supervisor.worker.money import BUDGET_HINT, month_resets_at
 from coderouter_supervisor.worker.routing.chain import ChainPlan, SkipReason
-from coderouter_supervisor.worker.telemetry.events import Level
+from coderouter_supervisor.worker.telemetry import Level
 
 _CHAIN_BLOCKED: dict[SkipReason, tuple[str, str]] = {
     "cooldown": (

@@ -23,8 +23,8 @@ from prometheus_client.core import (
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from coderouter_supervisor.state import RecentEvent
-from coderouter_supervisor.worker.telemetry.metric_book import PREFIX, Labels, SeriesKey, labels_of
+from coderouter_supervisor.state import Labels, RecentEvent, SeriesKey
+from coderouter_supervisor.worker.telemetry.metric_book import PREFIX, labels_of
 
 _HELP = {
     "client_requests_total": "Model calls clients made, by ingress, profile and HTTP status.",

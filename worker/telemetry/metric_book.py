@@ -12,10 +12,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from coderouter_supervisor.state import Labels, SeriesKey
 from coderouter_supervisor.worker.telemetry.history_buckets import bucket_label
-
-Labels = tuple[tuple[str, str], ...]
-SeriesKey = tuple[str, Labels]
 
 PREFIX = "coderouter_"
 

@@ -14,10 +14,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from coderouter_supervisor.state import RecentEvent, Rollup, StateBackend, StateError
+from coderouter_supervisor.state import RecentEvent, Rollup, SeriesKey, StateBackend, StateError
 from coderouter_supervisor.worker.telemetry.events import LOGGER_NAME
 from coderouter_supervisor.worker.telemetry.history_buckets import growth
-from coderouter_supervisor.worker.telemetry.metric_book import ROLLED_UP, MetricBook, SeriesKey
+from coderouter_supervisor.worker.telemetry.metric_book import ROLLED_UP, MetricBook
 from coderouter_supervisor.worker.telemetry.state_status import StateStatus
 
 FLUSH_INTERVAL_S = 1.0

@@ -22,8 +22,8 @@ from coderouter_supervisor.worker.protocol import (
     ResponseLifecycleEvent,
     ResponseObject,
     ResponsesEvent,
+    responses_error_detail,
 )
-from coderouter_supervisor.worker.protocol.responses_errors import responses_error_detail
 from coderouter_supervisor.worker.translate.responses_ids import ItemKind, item_id
 from coderouter_supervisor.worker.translate.responses_item_events import (
     OpenItem,

@@ -54,10 +54,10 @@ from coderouter_supervisor.supervisor.lifecycle import (
     sqlite_has_wal_reset_bug,
 )
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, ProviderConfig
-from coderouter_supervisor.worker.ingress.client_auth import is_loopback
+from coderouter_supervisor.worker.ingress import is_loopback
 from coderouter_supervisor.worker.providers import read_api_key
 from coderouter_supervisor.worker.routing import can_think, load_registry
-from coderouter_supervisor.worker.telemetry.write_policy import write_policy
+from coderouter_supervisor.worker.telemetry import write_policy
 
 DEFAULT_PROBE_TIMEOUT_S = 15.0
 _MOUNTS = Path("/proc/mounts")

@@ -1,7 +1,7 @@
 """Single diagnostic requests to one provider (for `coderouter-supervisor doctor`), outside the attempt loop.
 
 Each sends what the gateway itself would send for the same client request: the body goes through the
-same ``outbound`` shaping (``extra_body``, the provider's model), to the same URL with the same headers
+same adapter's shaping (``extra_body``, the provider's model), to the same URL with the same headers
 and key. Failures raise the same typed ``UpstreamError`` as a real attempt, with the provider's key cut
 out of the message; nothing is retried and no event is emitted.
 """
@@ -13,20 +13,16 @@ from typing import Any
 
 import httpx
 
+from coderouter_supervisor.worker.adapters import passthrough_adapter
 from coderouter_supervisor.worker.errors import MidStreamFailure, UpstreamError, redact
-from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
-from coderouter_supervisor.worker.providers import outbound
-from coderouter_supervisor.worker.providers.call import ProviderCall
-from coderouter_supervisor.worker.providers.endpoints import (
-    anthropic_headers,
-    anthropic_messages_url,
-    anthropic_models_url,
+from coderouter_supervisor.worker.providers import (
+    ProviderCall,
+    get_json,
     ollama_show_url,
-    openai_chat_url,
+    open_stream,
     openai_headers,
-    openai_models_url,
+    post_json,
 )
-from coderouter_supervisor.worker.providers.transport import get_json, open_stream, post_json
 
 
 @dataclass(frozen=True)
@@ -42,19 +38,11 @@ def _request(
     call: ProviderCall, client_body: dict[str, Any], stream: bool
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
     """URL, headers and body for ``client_body``, a request in the provider's own protocol."""
-    provider = call.provider
-    if provider.kind == "anthropic":
-        body = outbound.anthropic_to_anthropic(MessagesRequest.model_validate(client_body), call)
-        return anthropic_messages_url(provider.base_url), anthropic_headers(call), {**body, "stream": stream}
-    body = {
-        **outbound.openai_to_openai(ChatCompletionRequest.model_validate(client_body), call),
-        "stream": stream,
-    }
-    if stream:
-        body["stream_options"] = {"include_usage": True}
-    else:
-        body.pop("stream_options", None)
-    return openai_chat_url(provider.base_url), openai_headers(call), body
+    adapter = passthrough_adapter(call.provider.kind)
+    body = adapter.upstream_body(adapter.client.request_model.model_validate(client_body), call)
+    upstream = adapter.upstream
+    url, headers = upstream.endpoint(call)
+    return url, headers, upstream.as_stream(body) if stream else upstream.as_whole_answer(body)
 
 
 async def probe_answer(
@@ -93,11 +81,7 @@ async def probe_stream(
 
 async def probe_models(http: httpx.AsyncClient, call: ProviderCall, *, timeout_s: float) -> dict[str, Any]:
     """The provider's model listing (``GET /models``; ``/v1/models`` for Anthropic)."""
-    provider = call.provider
-    if provider.kind == "anthropic":
-        url, headers = anthropic_models_url(provider.base_url), anthropic_headers(call)
-    else:
-        url, headers = openai_models_url(provider.base_url), openai_headers(call)
+    url, headers = passthrough_adapter(call.provider.kind).upstream.models_endpoint(call)
     try:
         return await get_json(
             http, url, headers, timeout_s=timeout_s, provider=call.name, limit=call.max_answer_bytes

@@ -13,8 +13,13 @@ from typing import Any
 from coderouter_supervisor.state import ClientKey, HistoryPoint, LedgerEntry, StateBackend
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.money import month_key
-from coderouter_supervisor.worker.telemetry.history_view import Window, spend_by_day, traffic_chart
-from coderouter_supervisor.worker.telemetry.spend_projection import month_bounds, project_month
+from coderouter_supervisor.worker.telemetry import (
+    Window,
+    month_bounds,
+    project_month,
+    spend_by_day,
+    traffic_chart,
+)
 
 # The two traffic windows: the last hour by minute, the last day by hour.
 HOUR_WINDOW = (60, 60)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from coderouter_supervisor.worker.adapters import adapter_for
 from coderouter_supervisor.worker.config import CostConfig, ProfileConfig, ProviderConfig
 from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest
 from coderouter_supervisor.worker.providers import ProviderCall, read_api_key
@@ -16,12 +17,11 @@ from coderouter_supervisor.worker.providers.endpoints import (
     openai_chat_url,
     openai_headers,
 )
-from coderouter_supervisor.worker.providers.outbound import (
-    anthropic_to_anthropic,
-    anthropic_to_openai,
-    openai_to_anthropic,
-    openai_to_openai,
-)
+
+anthropic_to_anthropic = adapter_for("anthropic", "anthropic").upstream_body
+anthropic_to_openai = adapter_for("anthropic", "openai_compat").upstream_body
+openai_to_anthropic = adapter_for("openai", "anthropic").upstream_body
+openai_to_openai = adapter_for("openai", "openai_compat").upstream_body
 
 
 def call(

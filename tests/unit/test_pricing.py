@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from coderouter_supervisor.worker.config import CostConfig
-from coderouter_supervisor.worker.telemetry.cost import (
+from coderouter_supervisor.worker.money.pricing import (
     FREE,
     AttemptCost,
     cache_outcome,

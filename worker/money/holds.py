@@ -33,9 +33,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
+from coderouter_supervisor.state import ClientKey
 from coderouter_supervisor.worker.config import ProviderConfig, ProviderKind
 from coderouter_supervisor.worker.errors import KeyBudgetExhausted, NoProviderLeft
-from coderouter_supervisor.worker.telemetry import emit_event, is_priced, worst_case_cost
+from coderouter_supervisor.worker.money.pricing import is_priced, worst_case_cost
+from coderouter_supervisor.worker.telemetry import emit_event
 from coderouter_supervisor.worker.translate import InputBound, TokenUsage, UsageReport
 
 BUDGET_HINT = "raise cost.monthly_budget_usd, wait for the next UTC month, or add a provider without a budget"
@@ -203,6 +205,20 @@ async def hold_provider_budget(
         month=month_key(now),
     )
     return NotAdmitted("budget")
+
+
+def barred_while_unchecked(
+    problem: str, key: ClientKey | None, providers: Sequence[ProviderConfig], shape: RequestShape
+) -> frozenset[str]:
+    """The providers a request may not go to while the state file is unusable (``problem``): a key
+    with a budget cannot be held, so its request may only go to providers that cost nothing. Raises
+    :class:`NoProviderLeft` naming the cause when that bars them all."""
+    if key is None or key.monthly_budget_usd is None:
+        return frozenset()
+    barred = frozenset(p.name for p in providers if request_worst_case([p], shape) > 0)
+    if len(barred) == len({p.name for p in providers}):
+        raise key_budget_unchecked(key.name, problem)
+    return barred
 
 
 def key_budget_unchecked(key_name: str, problem: str) -> NoProviderLeft:

@@ -15,13 +15,13 @@ from coderouter_supervisor.worker.routing import (
     missing_keys,
     resolve_chain,
 )
-from coderouter_supervisor.worker.telemetry.exposition import (
+from coderouter_supervisor.worker.telemetry import (
     HEALTH_LEVEL,
     Gauge,
     MetricsSnapshot,
     ProfileOrder,
+    labels_of,
 )
-from coderouter_supervisor.worker.telemetry.metric_book import labels_of
 
 # The order shown for a profile involves no request, so no capability gate applies.
 _REGISTRY = CapabilityRegistry(bundled_rules())

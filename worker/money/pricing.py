@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from coderouter_supervisor.worker.config import CostConfig
-from coderouter_supervisor.worker.translate.usage import TokenUsage
+from coderouter_supervisor.worker.translate import TokenUsage
 
 CacheOutcome = Literal["cache_hit", "cache_creation", "no_cache", "unknown"]
 
