@@ -24,7 +24,6 @@ from coderouter_supervisor.worker.ingress import (
     HeaderLimits,
     KeyRing,
     LoopbackHostGuard,
-    RequestId,
     RequestLog,
     gateway_routes,
     is_loopback,
@@ -119,7 +118,7 @@ class GatewayApp:
 
         app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
         guarded = LoopbackHostGuard(FreeOffLoop(app), enabled=is_loopback(handoff.bind_host))
-        counter = RequestCounter(RequestId(RequestLog(HeaderLimits(guarded))), counted=is_model_call)
+        counter = RequestCounter(RequestLog(HeaderLimits(guarded)), counted=is_model_call)
         self.asgi = counter
 
     def reload(self, config: LoadedConfig) -> None:

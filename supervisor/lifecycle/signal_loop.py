@@ -15,6 +15,8 @@ import signal
 from collections.abc import Mapping
 from typing import Literal, Protocol
 
+from uvicorn.loops.auto import auto_loop_factory
+
 from coderouter_supervisor.state import state_file
 from coderouter_supervisor.supervisor.lifecycle.admin_endpoint import AdminEndpoint
 from coderouter_supervisor.supervisor.lifecycle.reload import reload_validated
@@ -143,4 +145,7 @@ async def _watch(job: Supervision, serving: Serving, received: asyncio.Queue[sig
 
 
 def run_supervisor(job: Supervision, serving: Serving) -> int:
-    return asyncio.run(supervise(job, serving))
+    # The loop uvicorn's loop="auto" gives a gunicorn worker (uvloop when installed), so one worker
+    # served in this process runs on the same stack as several under gunicorn.
+    with asyncio.Runner(loop_factory=auto_loop_factory(use_subprocess=True)) as runner:
+        return runner.run(supervise(job, serving))

@@ -5,10 +5,11 @@ gateway (``coderouter-supervisor start``) and the floor (``floor_app.py``, Starl
 forwarding the same bytes) under the same server — plain uvicorn for one worker, gunicorn with
 uvicorn workers for two — and prints every number beside its floor and its target:
 
-* per path (Anthropic passthrough, Anthropic → OpenAI translation, OpenAI passthrough, Anthropic
-  streaming, Responses passthrough to a ``kind: openai_responses`` upstream and Responses → OpenAI
-  translation, both streamed as Codex asks): p50/p99 latency of sequential keep-alive requests, and
-  CPU time per request (utime + stime of every server process: supervisor, arbiter and workers);
+* per path (every client protocol by upstream kind, each streamed and not): p50/p99 latency of
+  sequential keep-alive requests, and CPU time per request (utime + stime of every server process:
+  supervisor, arbiter and workers); for a streamed path also CPU per streamed event: what the stream
+  costs above the same path's non-streamed answer, over the events the upstream wrote (it writes
+  each event on its own, ``--events`` content deltas per answer, as a model emits tokens);
 * requests/s with 1 and 2 workers (concurrent keep-alive connections from separate client processes,
   which share the machine's cores with the servers and the upstream: the report shows it);
 * RSS per worker idle and after 10,000 requests; time from spawning ``start`` to the first 200 on
@@ -16,6 +17,7 @@ uvicorn workers for two — and prints every number beside its floor and its tar
 * bytes written to the state directory per 1,000 requests, free and budgeted provider, ``default``
   and ``low_write`` profiles (see ``state_writes.py`` for how they are counted).
 
+The report names the server stack (event loop, HTTP parser), the same for gateway and floor.
 ``--quick`` is a smoke run (a few hundred requests per measurement). Not part of the test run.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import importlib.util
 import os
 import platform
@@ -35,6 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import canned_upstream
 import http_load
 import report
 import servers
@@ -44,15 +48,29 @@ from http_load import Call
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.configs import providers_yaml
 
-PATHS = ("anthropic", "translate", "openai", "stream", "responses", "responses-translate")
-PATH_TITLES = {
-    "anthropic": "Anthropic passthrough",
-    "translate": "Anthropic → OpenAI",
-    "openai": "OpenAI passthrough",
-    "stream": "Anthropic streaming",
-    "responses": "Responses passthrough, streamed",
-    "responses-translate": "Responses → OpenAI, streamed",
-}
+
+@dataclass(frozen=True)
+class BenchPath:
+    """One measured path: what the client speaks, what the upstream speaks, streamed or not."""
+
+    client: str  # a key of CLIENT_ENDPOINTS
+    upstream: str  # a key of UPSTREAM_PROFILES; also the floor's route
+    stream: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.client}-{self.upstream}{'-stream' if self.stream else ''}"
+
+    @property
+    def title(self) -> str:
+        route = CLIENT_TITLES[self.client] + (
+            " passthrough"
+            if self.client == self.upstream
+            else f" → {CLIENT_TITLES.get(self.upstream, self.upstream)}"
+        )
+        return route + (", streamed" if self.stream else "")
+
+
 ANTHROPIC_BODY = {
     "model": "bench-model",
     "max_tokens": 256,
@@ -63,19 +81,47 @@ OPENAI_BODY = {
     "max_tokens": 256,
     "messages": [{"role": "user", "content": "Write a haiku about loopback interfaces."}],
 }
-ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-bench"}
-# As Codex sends it: always streamed, reasoning summaries and encrypted content asked for.
+# As Codex sends it (Codex always streams; the whole answer is measured too): reasoning's encrypted
+# content asked for, nothing stored.
 RESPONSES_BODY = {
     "model": "bench-model",
-    "stream": True,
     "store": False,
     "include": ["reasoning.encrypted_content"],
     "max_output_tokens": 256,
     "input": [
-        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Write a haiku."}]}
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "Write a haiku about loopback interfaces."}],
+        }
     ],
 }
-RESPONSES_PROFILE = {"responses": "responses", "responses-translate": "openai"}
+ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-bench"}
+OPENAI_HEADERS = {"authorization": "Bearer sk-bench"}
+
+# Client protocols: (gateway path, request body, headers). A new protocol is a row here and one in
+# CLIENT_TITLES; its paths are then measured against every upstream kind.
+CLIENT_ENDPOINTS: dict[str, tuple[str, dict[str, object], dict[str, str]]] = {
+    "anthropic": ("/v1/messages", ANTHROPIC_BODY, ANTHROPIC_HEADERS),
+    "openai": ("/v1/chat/completions", OPENAI_BODY, OPENAI_HEADERS),
+    "responses": ("/v1/responses", RESPONSES_BODY, OPENAI_HEADERS),
+}
+CLIENT_TITLES = {"anthropic": "Anthropic", "openai": "OpenAI", "responses": "Responses"}
+# Upstream kinds: the gateway profile whose only provider is of that kind (see gateway_config), and
+# the canned upstream's endpoint for it.
+UPSTREAM_PROFILES = {"anthropic": "anthropic", "openai": "openai", "responses": "responses"}
+UPSTREAM_ENDPOINTS = {
+    "anthropic": b"/v1/messages",
+    "openai": b"/v1/chat/completions",
+    "responses": b"/v1/responses",
+}
+PATHS = tuple(
+    BenchPath(client, upstream, stream)
+    for stream in (False, True)
+    for client in CLIENT_ENDPOINTS
+    for upstream in UPSTREAM_PROFILES
+)
+THROUGHPUT_PATH = BenchPath("anthropic", "anthropic", stream=False)
 
 
 @dataclass(frozen=True)
@@ -88,38 +134,22 @@ class Sizes:
 
     @classmethod
     def of(cls, quick: bool) -> Sizes:
-        return cls(50, 200, 1.0, 1000, 200) if quick else cls(300, 3000, 5.0, 10_000, 1000)
+        return cls(50, 200, 1.0, 1000, 200) if quick else cls(200, 2000, 5.0, 10_000, 1000)
 
 
-def gateway_call(port: int, path: str, profile: str = "") -> Call:
-    if path in RESPONSES_PROFILE:
-        headers = {
-            "x-coderouter-profile": profile or RESPONSES_PROFILE[path],
-            "authorization": "Bearer sk-bench",
-        }
-        return Call.post(port, "/v1/responses", RESPONSES_BODY, headers)
-    headers = {
-        "x-coderouter-profile": profile or ("openai" if path in {"translate", "openai"} else "anthropic")
-    }
-    if path == "openai":
-        return Call.post(
-            port, "/v1/chat/completions", OPENAI_BODY, {**headers, "authorization": "Bearer sk-bench"}
-        )
-    body = {**ANTHROPIC_BODY, "stream": True} if path == "stream" else ANTHROPIC_BODY
-    return Call.post(port, "/v1/messages", body, {**headers, **ANTHROPIC_HEADERS})
+def _body(path: BenchPath) -> dict[str, object]:
+    body = CLIENT_ENDPOINTS[path.client][1]
+    return {**body, "stream": True} if path.stream else body
 
 
-def floor_call(port: int, path: str) -> Call:
-    if path == "responses":
-        return Call.post(port, "/responses", RESPONSES_BODY, {"authorization": "Bearer sk-bench"})
-    if path == "responses-translate":
-        # The floor forwards the chat form of the same request: what any gateway must pay to get there.
-        chat = {**OPENAI_BODY, "stream": True, "stream_options": {"include_usage": True}}
-        return Call.post(port, "/responses-translate", chat, {"authorization": "Bearer sk-bench"})
-    if path == "openai":
-        return Call.post(port, "/openai", OPENAI_BODY, {"authorization": "Bearer sk-bench"})
-    body = {**ANTHROPIC_BODY, "stream": True} if path == "stream" else ANTHROPIC_BODY
-    return Call.post(port, f"/{path}", body, ANTHROPIC_HEADERS)
+def gateway_call(port: int, path: BenchPath, profile: str = "") -> Call:
+    endpoint, _, headers = CLIENT_ENDPOINTS[path.client]
+    profile = profile or UPSTREAM_PROFILES[path.upstream]
+    return Call.post(port, endpoint, _body(path), {"x-coderouter-profile": profile, **headers})
+
+
+def floor_call(port: int, path: BenchPath) -> Call:
+    return Call.post(port, f"/{path.upstream}", _body(path), CLIENT_ENDPOINTS[path.client][2])
 
 
 def gateway_config(upstream: int, write_profile: str = "default") -> str:
@@ -155,8 +185,8 @@ def gateway_config(upstream: int, write_profile: str = "default") -> str:
     profiles = {
         "anthropic": ["anth"],
         "openai": ["oai"],
-        "paid": ["anth-paid"],
         "responses": ["oai-responses"],
+        "paid": ["anth-paid"],
     }
     return providers_yaml(providers, profiles, allow_paid=True, supervisor={"profile": write_profile})
 
@@ -169,8 +199,8 @@ class Measured:
     rss_idle: list[float] = field(default_factory=list)
     rss_after: list[float] = field(default_factory=list)
     requests_before_rss: int = 0
-    latency: dict[str, list[float]] = field(default_factory=dict)
-    cpu_per_request: dict[str, float] = field(default_factory=dict)
+    latency: dict[BenchPath, list[float]] = field(default_factory=dict)
+    cpu_per_request: dict[BenchPath, float] = field(default_factory=dict)
     rps: float = 0.0
     cpu_share: float = 0.0  # server CPU-seconds per wall second during the throughput run
     worker_cores: list[float] = field(default_factory=list)  # the same, each worker
@@ -223,7 +253,7 @@ def measure_pair(served: dict[str, servers.Served], sizes: Sizes, latency: bool)
             before, started = servers.cpu_seconds(pids), time.perf_counter()
             was = [servers.cpu_seconds([pid]) for pid in workers]
             count = http_load.throughput(
-                server.port, calls[kind]["anthropic"], 2, 8, 1.0, sizes.throughput_s / 2
+                server.port, calls[kind][THROUGHPUT_PATH], 2, 8, 1.0, sizes.throughput_s / 2
             )
             wall[kind] += time.perf_counter() - started
             cpu[kind] += servers.cpu_seconds(pids) - before
@@ -237,7 +267,7 @@ def measure_pair(served: dict[str, servers.Served], sizes: Sizes, latency: bool)
         result.cpu_share = cpu[kind] / wall[kind]
         result.worker_cores = [seconds / wall[kind] for seconds in each[kind]]
         while sent[kind] < sizes.rss_after:
-            sent[kind] += http_load.throughput(server.port, calls[kind]["anthropic"], 2, 8, 0.0, 1.0)
+            sent[kind] += http_load.throughput(server.port, calls[kind][THROUGHPUT_PATH], 2, 8, 0.0, 1.0)
         result.requests_before_rss = sent[kind]
         result.rss_after = [servers.rss_mb(pid) for pid in server.worker_pids()]
     return results
@@ -262,7 +292,7 @@ def measure_state_writes(folder: Path, upstream: int, provider: str, profile: st
         run_dir, gateway_config(upstream, profile), 1, prefix=state_writes.strace_prefix(trace)
     )
     try:
-        call = gateway_call(served.port, "anthropic", "paid" if provider == "budgeted" else "anthropic")
+        call = gateway_call(served.port, THROUGHPUT_PATH, "paid" if provider == "budgeted" else "anthropic")
         http_load.sequential(served.port, call, 20)
         time.sleep(2.5)  # start-up writes (migrations, registration, first beats) are not per-request
         start = time.time()
@@ -286,6 +316,24 @@ def measure_state_writes(folder: Path, upstream: int, provider: str, profile: st
     )
 
 
+def stream_events(content_events: int) -> dict[str, int]:
+    """SSE events in one streamed answer, per upstream kind: the content deltas and the framing."""
+    answers = canned_upstream.answers(content_events)
+    return {kind: len(answers[endpoint, True]) for kind, endpoint in UPSTREAM_ENDPOINTS.items()}
+
+
+def server_stack() -> str:
+    """What uvicorn's ``loop="auto"`` and ``http="auto"`` pick here, for gateway and floor alike."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}"
+        for name in ("uvicorn", "gunicorn", "starlette", "httpx", "uvloop", "httptools")
+        if importlib.util.find_spec(name)
+    )
+    return f"uvicorn, loop {loop}, HTTP parser {http} ({versions})"
+
+
 def machine() -> str:
     model = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -296,13 +344,9 @@ def machine() -> str:
     for line in lscpu.splitlines():
         if model == "unknown CPU" and line.startswith("Model name:"):
             model = line.split(":", 1)[1].strip()
-    # uvicorn's loop="auto" and http="auto" pick these up when importable, for gateway and floor alike.
-    extras = ", ".join(
-        f"{name} {'yes' if importlib.util.find_spec(name) else 'no'}" for name in ("uvloop", "httptools")
-    )
     return (
         f"{model}, {os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; {extras}"
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     )
 
 
@@ -310,11 +354,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: a few hundred requests each")
     parser.add_argument("--skip-state", action="store_true", help="leave out the state-directory writes")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=canned_upstream.DEFAULT_EVENTS,
+        help="content events in each streamed answer (default %(default)s)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run folder (logs, strace output)")
     args = parser.parse_args()
     sizes = Sizes.of(args.quick)
     folder = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
-    upstream, upstream_port = servers.start_upstream(folder)
+    upstream, upstream_port = servers.start_upstream(folder, args.events)
     results: dict[tuple[str, int], Measured] = {}
     states: list[StateRun] = []
     try:
@@ -341,7 +391,7 @@ def main() -> None:
     finally:
         upstream.terminate()
         upstream.wait(5)
-    print(report.render(machine(), sizes, results, states))
+    print(report.render(machine(), server_stack(), sizes, PATHS, stream_events(args.events), results, states))
     if args.keep:
         print(f"\nrun folder: {folder}")
 

@@ -1,10 +1,11 @@
 """The benchmark's floor: the thinnest Starlette + httpx passthrough of the gateway's requests.
 
-One route per measured path forwards the client's body unchanged, with one shared
-``httpx.AsyncClient`` (same limits as the gateway's), to the canned upstream on
-``BENCH_UPSTREAM_PORT`` and returns its answer; the streaming route passes the byte stream through.
-The translation paths forward to the OpenAI upstream without translating: the floor is what any
-gateway must pay, so what the gateway adds is the ratio. Served by the same server as the gateway
+One route per upstream kind (``/anthropic``, ``/openai``, ``/responses``) forwards the client's body
+unchanged, with one shared ``httpx.AsyncClient`` (same limits as the gateway's), to the canned
+upstream on ``BENCH_UPSTREAM_PORT`` and returns its answer; a body asking for ``"stream": true``
+gets the upstream's byte stream passed through. A translated path (one client protocol, the other
+upstream kind) is forwarded without translating: the floor is what any gateway must pay, so what the
+gateway adds is the ratio. Served by the same server as the gateway
 (``uvicorn floor_app:app`` or gunicorn with ``uvicorn_worker.UvicornWorker``).
 """
 
@@ -35,10 +36,20 @@ async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
 
 async def _forward(request: Request, path: str) -> Response:
     client: httpx.AsyncClient = request.state.client
-    answer = await client.post(
-        path, content=await request.body(), headers={"content-type": "application/json"}
+    body = await request.body()
+    headers = {"content-type": "application/json"}
+    if b'"stream": true' not in body and b'"stream":true' not in body:
+        answer = await client.post(path, content=body, headers=headers)
+        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
+    streamed = await client.send(
+        client.build_request("POST", path, content=body, headers=headers), stream=True
     )
-    return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
+    return StreamingResponse(
+        streamed.aiter_raw(),
+        streamed.status_code,
+        media_type=streamed.headers.get("content-type"),
+        background=BackgroundTask(streamed.aclose),
+    )
 
 
 async def anthropic(request: Request) -> Response:
@@ -49,30 +60,8 @@ async def openai(request: Request) -> Response:
     return await _forward(request, "/v1/chat/completions")
 
 
-async def _forward_stream(request: Request, path: str) -> Response:
-    client: httpx.AsyncClient = request.state.client
-    upstream = client.build_request(
-        "POST", path, content=await request.body(), headers={"content-type": "application/json"}
-    )
-    answer = await client.send(upstream, stream=True)
-    return StreamingResponse(
-        answer.aiter_raw(),
-        answer.status_code,
-        media_type=answer.headers.get("content-type"),
-        background=BackgroundTask(answer.aclose),
-    )
-
-
-async def stream(request: Request) -> Response:
-    return await _forward_stream(request, "/v1/messages")
-
-
 async def responses(request: Request) -> Response:
-    return await _forward_stream(request, "/v1/responses")
-
-
-async def responses_translate(request: Request) -> Response:
-    return await _forward_stream(request, "/v1/chat/completions")
+    return await _forward(request, "/v1/responses")
 
 
 async def healthz(request: Request) -> Response:
@@ -82,11 +71,8 @@ async def healthz(request: Request) -> Response:
 app = Starlette(
     routes=[
         Route("/anthropic", anthropic, methods=["POST"]),
-        Route("/translate", openai, methods=["POST"]),
         Route("/openai", openai, methods=["POST"]),
-        Route("/stream", stream, methods=["POST"]),
         Route("/responses", responses, methods=["POST"]),
-        Route("/responses-translate", responses_translate, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ],
     lifespan=lifespan,

@@ -181,10 +181,11 @@ def start_floor(folder: Path, upstream_port: int, workers: int) -> Served:
     return spawn(argv, port, workers, env, folder / f"floor-{workers}.log", BENCH_DIR)
 
 
-def start_upstream(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_upstream(folder: Path, events: int) -> tuple[subprocess.Popen[bytes], int]:
+    """The canned upstream; a streamed answer has ``events`` content events."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(BENCH_DIR / "canned_upstream.py"), str(port)],
+        [sys.executable, str(BENCH_DIR / "canned_upstream.py"), str(port), str(events)],
         stdout=subprocess.PIPE,
         stderr=(folder / "upstream.log").open("ab"),
     )

@@ -22,7 +22,6 @@ PINNED = {
         "HeaderLimits",
         "KeyRing",
         "LoopbackHostGuard",
-        "RequestId",
         "RequestLog",
         "gateway_routes",
         "is_loopback",

@@ -20,6 +20,8 @@ from coderouter_supervisor.worker.protocol import (
     MessagesRequest,
     Usage,
     encode_event,
+    encode_event_text,
+    encode_json,
     upstream_error_from_stream_payload,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
@@ -63,7 +65,10 @@ class AnthropicToAnthropicFrames:
         kind = payload.get("type") or event.name
         if not isinstance(kind, str):
             return b""
-        frames = self._filtered(kind, payload)
+        if self._filter_names:
+            frames = self._filtered(kind, payload)
+        else:  # a plain passthrough: the upstream's own text, not a second serialisation
+            frames = encode_event_text(kind, event.data or encode_json(payload))
         if kind == "message_start":
             self._track_start(payload)
         elif kind == "message_delta":
@@ -75,8 +80,6 @@ class AnthropicToAnthropicFrames:
         return frames
 
     def _filtered(self, kind: str, payload: dict[str, Any]) -> bytes:
-        if not self._filter_names:
-            return encode_event(kind, payload)
         index = payload.get("index")
         if kind == "content_block_delta" and isinstance(index, int):
             delta = payload.get("delta") or {}

@@ -32,6 +32,7 @@ from coderouter_supervisor.worker.protocol import (
     ChatCompletionRequest,
     CompletionUsage,
     encode_data,
+    encode_data_text,
     upstream_error_from_stream_payload,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
@@ -100,6 +101,8 @@ class OpenAIToOpenAIFrames:
         if outgoing is None:
             return b""
         self._started = True
+        if outgoing is event.payload and event.data:
+            return encode_data_text(event.data)  # unchanged: the upstream's own text, not re-encoded
         return encode_data(outgoing)
 
     def _filtered(self, payload: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any] | None:

@@ -8,7 +8,6 @@ from coderouter_supervisor.worker.ingress.error_responses import EXCEPTION_HANDL
 from coderouter_supervisor.worker.ingress.gateway import Gateway, GatewaySlot, max_upstream_answer_bytes
 from coderouter_supervisor.worker.ingress.header_limits import HeaderLimits
 from coderouter_supervisor.worker.ingress.host_guard import LoopbackHostGuard
-from coderouter_supervisor.worker.ingress.request_id import RequestId
 from coderouter_supervisor.worker.ingress.request_log import RequestLog, is_model_call
 from coderouter_supervisor.worker.ingress.routes import gateway_routes
 
@@ -20,7 +19,6 @@ __all__ = [
     "HeaderLimits",
     "KeyRing",
     "LoopbackHostGuard",
-    "RequestId",
     "RequestLog",
     "gateway_routes",
     "is_loopback",

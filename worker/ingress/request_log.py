@@ -1,7 +1,9 @@
-"""One ``request-completed`` event per model call a client made: ingress, profile, status, duration.
+"""Every request's id, and one ``request-completed`` event per model call a client made: ingress,
+profile, status, duration.
 
 These are client requests, not provider attempts (one request may try several providers), and the
-duration runs until the last byte of the answer, streams included.
+duration runs until the last byte of the answer, streams included. The id and the log share one
+middleware, so each message the app sends passes through one wrapper, not two.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coderouter_supervisor.worker.adapters import model_call_protocol
-from coderouter_supervisor.worker.telemetry import current_client_key, emit_event
+from coderouter_supervisor.worker.ingress.request_id import request_id_from
+from coderouter_supervisor.worker.telemetry import current_client_key, current_request_id, emit_event
 
 
 def is_model_call(path: str) -> bool:
@@ -20,13 +23,30 @@ def is_model_call(path: str) -> bool:
 
 
 class RequestLog:
+    """ASGI middleware: assigns, echoes and scopes the request id; logs each model call's end."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        client = model_call_protocol(scope.get("path", "")) if scope["type"] == "http" else None
-        if client is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        request_id = request_id_from(scope.get("headers", []))
+        echoed = (b"x-request-id", request_id.encode())
+        token = current_request_id.set(request_id)
+        client = model_call_protocol(scope.get("path", ""))
+        if client is None:
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), echoed]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                current_request_id.reset(token)
             return
         started = time.monotonic()
         # No answer started at all means the client went away first (nginx's 499), not a failure of ours.
@@ -34,10 +54,12 @@ class RequestLog:
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
                 seen["status"] = message["status"]
-                for name, value in message.get("headers", []):
+                for name, value in headers:
                     if name == b"x-coderouter-profile":
                         seen["profile"] = value.decode("latin-1")
+                message["headers"] = [*headers, echoed]
             await send(message)
 
         try:
@@ -51,3 +73,4 @@ class RequestLog:
                 duration_ms=round((time.monotonic() - started) * 1000, 1),
                 key=current_client_key.get(),
             )
+            current_request_id.reset(token)

@@ -186,7 +186,9 @@ from coderouter_supervisor.worker.protocol.sse import (
     SSEEvent,
     SSEEventTooLarge,
     encode_data,
+    encode_data_text,
     encode_event,
+    encode_event_text,
     encode_json,
 )
 from coderouter_supervisor.worker.protocol.upstream_errors import (
@@ -353,7 +355,9 @@ __all__ = [
     "anthropic_status",
     "encode_anthropic_stream_error",
     "encode_data",
+    "encode_data_text",
     "encode_event",
+    "encode_event_text",
     "encode_json",
     "encode_openai_stream_error",
     "error_headers",

@@ -36,12 +36,22 @@ def encode_json(payload: Mapping[str, Any]) -> str:
 
 def encode_event(event: str, payload: Mapping[str, Any]) -> bytes:
     """A named event (Anthropic style): ``event: <name>`` then the JSON ``data:`` line."""
-    return f"event: {event}\n{_data_lines(encode_json(payload))}\n".encode()
+    return encode_event_text(event, encode_json(payload))
 
 
 def encode_data(payload: Mapping[str, Any]) -> bytes:
     """An unnamed data-only event (OpenAI style)."""
-    return f"{_data_lines(encode_json(payload))}\n".encode()
+    return encode_data_text(encode_json(payload))
+
+
+def encode_event_text(event: str, data: str) -> bytes:
+    """A named event whose data is already text (an upstream's, forwarded as it came)."""
+    return f"event: {event}\n{_data_lines(data)}\n".encode()
+
+
+def encode_data_text(data: str) -> bytes:
+    """An unnamed event whose data is already text (an upstream's, forwarded as it came)."""
+    return f"{_data_lines(data)}\n".encode()
 
 
 class SSEEventTooLarge(ValueError):

@@ -27,8 +27,17 @@ class _Silence:
 _SILENCE: Final = _Silence()
 
 
+# Events read ahead of the client; past this the reader waits, so a slow client bounds memory.
+_READ_AHEAD: Final = 256
+
+
 class StreamRelay:
-    """Pull upstream events into a :class:`ClientStream`; see :meth:`prime` and :meth:`frames`."""
+    """Pull upstream events into a :class:`ClientStream`; see :meth:`prime` and :meth:`frames`.
+
+    One reader task per stream moves the upstream's events into a backlog, and one timer at a time
+    watches for silence, re-armed only when it fires: an event costs no task, timer or lock of its
+    own, so events the upstream's body already holds are handed on without a trip through the loop.
+    """
 
     def __init__(
         self, upstream: UpstreamStream, client: ClientStream, provider: str, *, secret: str | None = None
@@ -37,11 +46,14 @@ class StreamRelay:
         self._client = client
         self._provider = provider
         self._secret = secret  # the provider's key, cut out of any error text it echoes
-        self._batches = upstream.batches().__aiter__()
-        # Events of the last network read not handed out yet: taken without waiting, so a read of
-        # many events costs one wait (a task and a timer) instead of one per event.
+        self._batches = upstream.batches()
         self._backlog: deque[UpstreamEvent] = deque()
-        self._pending: asyncio.Future[list[UpstreamEvent]] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._read_error: BaseException | None = None
+        self._read_done = False
+        self._waiter: asyncio.Future[None] | None = None  # the relay, waiting for the reader
+        self._room: asyncio.Future[None] | None = None  # the reader, waiting for the relay
+        self._timer: asyncio.TimerHandle | None = None
         self._primed: list[bytes] = []
         self._ended = False
         self.failure: UpstreamError | None = None
@@ -55,21 +67,63 @@ class StreamRelay:
         self.failure = redact(error, self._secret)
         return self._client.fail(self.failure)
 
+    async def _read(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async for batch in self._batches:
+                self._backlog.extend(batch)
+                self._wake()
+                if len(self._backlog) >= _READ_AHEAD:
+                    self._room = loop.create_future()
+                    await self._room
+        except Exception as exc:  # handed to the relay, which raises it in order
+            self._read_error = exc
+        finally:
+            self._read_done = True
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._wake()
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        """A timer fires no later than ``deadline``; one already due earlier is kept (the waiter
+        it wakes re-arms), so a steady stream re-arms once per interval, not once per event."""
+        if self._timer is not None and self._timer.when() <= deadline:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = loop.call_at(deadline, self._on_timer)
+
     async def _next(self, wait_s: float) -> UpstreamEvent | _Silence | None:
         """The next event; ``_SILENCE`` after ``wait_s`` without one; None at the end."""
-        if self._backlog:
-            return self._backlog.popleft()
-        if self._pending is None:
-            self._pending = asyncio.ensure_future(self._batches.__anext__())
-        done, _ = await asyncio.wait({self._pending}, timeout=wait_s)
-        if not done:
-            return _SILENCE
-        pending, self._pending = self._pending, None
-        try:
-            self._backlog.extend(pending.result())
-        except StopAsyncIteration:
-            return None
-        return self._backlog.popleft()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while True:
+            if self._backlog:
+                event = self._backlog.popleft()
+                if self._room is not None and not self._room.done() and len(self._backlog) < _READ_AHEAD:
+                    self._room.set_result(None)
+                return event
+            if self._read_error is not None:
+                error, self._read_error = self._read_error, None
+                raise error
+            if self._read_done:
+                return None
+            if self._reader is None:
+                self._reader = loop.create_task(self._read())
+            if loop.time() >= deadline:
+                return _SILENCE
+            self._arm(loop, deadline)
+            self._waiter = loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
     async def prime(self, wait_s: float, *, require_content: bool = False) -> None:
         """Read until the client stream has started, the upstream ended, or ``wait_s`` passed.
@@ -151,11 +205,14 @@ class StreamRelay:
     async def aclose(self) -> None:
         """Stop reading and close the upstream connection. Idempotent."""
         self._ended = True
-        pending, self._pending = self._pending, None
-        if pending is not None and not pending.done():
-            pending.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        reader, self._reader = self._reader, None
+        if reader is not None and not reader.done():
+            reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pending
+                await reader
         self._backlog.clear()
         aclose = getattr(self._batches, "aclose", None)
         if aclose is not None:

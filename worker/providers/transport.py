@@ -240,10 +240,12 @@ async def _json_answer(response: httpx.Response, provider: str, limit: int) -> d
 
 @dataclass
 class UpstreamEvent:
-    """One parsed event of an upstream stream: its SSE name (if any) and JSON payload."""
+    """One parsed event of an upstream stream: its SSE name (if any) and JSON payload, and the
+    ``data`` text it was parsed from (empty when built by hand), for a passthrough to forward."""
 
     name: str | None
     payload: dict[str, Any]
+    data: str = ""
 
 
 class UpstreamStream:
@@ -311,7 +313,7 @@ class UpstreamStream:
         if not isinstance(payload, dict):
             self.skipped_frames += 1
             return None
-        return UpstreamEvent(name, payload)
+        return UpstreamEvent(name, payload, data)
 
     async def aclose(self) -> None:
         await self._response.aclose()
