@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,6 +56,19 @@ def response(*items: dict[str, Any], usage: dict[str, Any] | None = None) -> dic
 def test_every_provider_kind_has_its_dialect() -> None:
     assert set(DIALECTS) == set(KINDS)
     assert all(dialect.kind == kind for kind, dialect in DIALECTS.items())
+
+
+def test_only_the_dialects_name_a_provider_kind() -> None:
+    """The rest of doctor asks a provider's dialect; it never branches on the kind's name."""
+    folder = Path(inspect.getfile(dialect_for)).parent
+    naming = {
+        path.name
+        for path in folder.glob("*.py")
+        if not path.name.endswith("dialect.py") and path.name != "dialects.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value in KINDS
+    }
+    assert naming == set()
 
 
 @pytest.mark.parametrize("kind", KINDS)
