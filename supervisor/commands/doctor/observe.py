@@ -1,10 +1,10 @@
 """`doctor`'s probes: a few small requests per provider, every provider at once, each time-limited.
 
-Each probe is cheap (an output limit of 16 to 64 tokens, one short message, written by the
-provider kind's dialect) and waits at most the doctor's
-``--timeout`` (or the provider's ``timeout_s`` when shorter). What came back becomes an
-:class:`Answer` or :class:`StreamAnswer` for ``doctor_checks`` to judge; errors arrive typed and
-with the key already cut out of their message.
+Each probe is cheap (an output limit of 16 to 64 tokens, one short message, in the words of the
+provider kind's dialect) and waits at most the doctor's ``--timeout`` (or the provider's
+``timeout_s`` when shorter). What came back becomes an :class:`Answer` or :class:`StreamAnswer`
+for ``doctor_checks`` to judge; errors arrive typed and with the key already cut out of their
+message.
 """
 
 from __future__ import annotations
