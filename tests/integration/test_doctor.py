@@ -124,6 +124,35 @@ def anthropic_provider(upstream: FakeUpstream, name: str = "claude", **extra: An
     }
 
 
+def responses_provider(upstream: FakeUpstream, name: str = "codex", **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "openai_responses",
+        "base_url": upstream.openai_base_url,
+        "model": MODEL,
+        "capabilities": {"tools": True, "thinking": True},
+        **extra,
+    }
+
+
+# What OpenAI answers a chat-shaped body at /v1/responses.
+CHAT_SHAPED_REFUSAL = (
+    "Unsupported parameter: 'messages'. In the Responses API, this parameter has moved to 'input'."
+)
+
+
+def refusing_chat_shapes(answer: Callable[[RecordedRequest], Script]) -> Callable[[RecordedRequest], Script]:
+    """``answer``, except that a body in chat completions' shape at /v1/responses gets OpenAI's 400."""
+
+    def refuse(request: RecordedRequest) -> Script:
+        chat_shaped = "messages" in request.body or "max_tokens" in request.body
+        if request.path == "/v1/responses" and chat_shaped:
+            return Failure(400, CHAT_SHAPED_REFUSAL, "invalid_request_error")
+        return answer(request)
+
+    return refuse
+
+
 def run_doctor(
     tmp_path: Path,
     providers: list[dict[str, Any]],
@@ -177,6 +206,33 @@ def test_a_healthy_provider_of_each_kind_passes_every_check_with_exit_0(
     assert {"type": "function", "function": {"name": "echo"}} in forced
     assert {"type": "tool", "name": "echo"} in forced
     assert all(r.headers.get("x-api-key") == "sk-ant-test-key" for r in upstream.calls("/v1/messages"))
+
+
+def test_a_healthy_responses_provider_is_probed_in_the_responses_api_and_passes_every_check(
+    tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    upstream.responder = refusing_chat_shapes(healthy)
+    run = run_doctor(tmp_path, [responses_provider(upstream)])
+    assert run.code == 0, run.stdout + run.stderr
+    lines = run.provider("codex")
+    assert {check: line.verdict for check, line in lines.items()} == dict.fromkeys(PROVIDER_CHECKS, "OK")
+    assert lines["plain reply"].detail == "answered 'PONG'"
+    assert lines["streaming"].detail.endswith("text 'PONG'")
+    assert lines["tool calling"].detail == "called echo"
+    assert lines["reasoning"].detail == "reasoning arrives in `reasoning` output items"
+    assert lines["prompt cache"].detail == "usage reports input_tokens_details.cached_tokens"
+    assert str(CONTEXT) in lines["context length"].detail
+
+    probes = upstream.calls("/v1/responses")
+    assert len(probes) == 3 and upstream.calls("/v1/models")
+    assert not any("messages" in r.body or "max_tokens" in r.body for r in probes)
+    assert all(isinstance(r.body["input"], str) and r.body["max_output_tokens"] <= 2048 for r in probes)
+    plain = next(r for r in probes if not r.stream and not r.body.get("tools"))
+    assert plain.body["reasoning"] == {"effort": "low"}  # declared to think, so asked to
+    tools = next(r for r in probes if r.body.get("tools"))
+    assert tools.body["tool_choice"] == {"type": "function", "name": "echo"}
+    assert tools.body["tools"][0]["type"] == "function" and tools.body["tools"][0]["name"] == "echo"
+    assert [r.stream for r in probes].count(True) == 1
 
 
 def test_an_unreachable_port_fails_reachable_with_the_base_url_fix(tmp_path: Path) -> None:
@@ -341,6 +397,56 @@ def test_an_unknown_model_fails_with_the_models_the_server_lists(
             "`output_filters: [strip_thinking]` on provider local",
             1,
             id="openai-think-tags-in-text",
+        ),
+        pytest.param(
+            responses_provider,
+            {"plain": Failure(400, CHAT_SHAPED_REFUSAL, "invalid_request_error")},
+            "plain reply",
+            "FAIL",
+            f"HTTP 400: {CHAT_SHAPED_REFUSAL}",
+            "the message above is the backend's own",
+            2,
+            id="responses-refused",
+        ),
+        pytest.param(
+            responses_provider,
+            {"stream": Reply(text="PONG PONG PONG", chunk_chars=2, error_after=5)},
+            "streaming",
+            "FAIL",
+            "the stream reported an error: Overloaded",
+            "backend's log",
+            2,
+            id="responses-stream-failed",
+        ),
+        pytest.param(
+            responses_provider,
+            {"stream": Reply(text="PONG", stream_as_json=True)},
+            "streaming",
+            "FAIL",
+            "without any stream events",
+            "`capabilities: {streaming: false}` on provider codex",
+            2,
+            id="responses-does-not-stream",
+        ),
+        pytest.param(
+            responses_provider,
+            {"tools": Reply(text="I would rather not.")},
+            "tool calling",
+            "WARN",
+            "no tool call",
+            "`capabilities: {tools: false}` on provider codex",
+            1,
+            id="responses-no-tool-call",
+        ),
+        pytest.param(
+            responses_provider,
+            {"plain": Reply(text="PONG")},
+            "reasoning",
+            "WARN",
+            "no reasoning item",
+            "`capabilities: {thinking: false}` on provider codex",
+            1,
+            id="responses-asked-to-reason-but-did-not",
         ),
         pytest.param(
             openai_provider,

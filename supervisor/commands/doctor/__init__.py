@@ -2,7 +2,8 @@
 
 ``command`` runs it; ``probe`` sends single requests as the gateway would, ``observe`` runs every
 probe for every provider, ``answers`` and ``checks`` judge what came back, ``box`` judges this
-machine, ``results`` holds the verdicts and renders them.
+machine, ``results`` holds the verdicts and renders them. ``dialects`` holds one probe dialect per
+provider kind (``*_dialect``): the bodies its API takes and the readers of its answers.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """`doctor`'s probes: a few small requests per provider, every provider at once, each time-limited.
 
-Each probe is cheap (``max_tokens`` of 16 to 64, one short message) and waits at most the doctor's
-``--timeout`` (or the provider's ``timeout_s`` when shorter). What came back becomes an
-:class:`Answer` or :class:`StreamAnswer` for ``doctor_checks`` to judge; errors arrive typed and
-with the key already cut out of their message.
+Each probe is cheap (an output limit of 16 to 64 tokens, one short message, in the words of the
+provider kind's dialect) and waits at most the doctor's ``--timeout`` (or the provider's
+``timeout_s`` when shorter). What came back becomes an :class:`Answer` or :class:`StreamAnswer`
+for ``doctor_checks`` to judge; errors arrive typed and with the key already cut out of their
+message.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from coderouter_supervisor.supervisor.commands.doctor.answers import PROBE_TOOL
 from coderouter_supervisor.supervisor.commands.doctor.checks import CONTEXT_FIELDS
+from coderouter_supervisor.supervisor.commands.doctor.dialects import dialect_for
 from coderouter_supervisor.supervisor.commands.doctor.probe import (
     probe_answer,
     probe_models,
@@ -39,48 +40,6 @@ from coderouter_supervisor.worker.errors import (
 )
 from coderouter_supervisor.worker.providers import ProviderCall
 
-PLAIN_PROMPT = "Reply with the single word PONG."
-PLAIN_MAX_TOKENS = 16
-TOOL_MAX_TOKENS = 64
-# Anthropic's smallest thinking budget; the answer needs a little room beyond it.
-THINKING_BUDGET = 1024
-_TOOL_SCHEMA = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
-_TOOL_DESCRIPTION = "Echo the given text back."
-
-
-def plain_body(provider: ProviderConfig, *, thinking: bool) -> dict[str, Any]:
-    """The plain probe; an Anthropic provider that can think is asked to (its reasoning check needs it)."""
-    body: dict[str, Any] = {
-        "model": provider.model,
-        "max_tokens": PLAIN_MAX_TOKENS,
-        "messages": [{"role": "user", "content": PLAIN_PROMPT}],
-    }
-    if thinking and provider.kind == "anthropic":
-        body["thinking"] = {"type": "enabled", "budget_tokens": THINKING_BUDGET}
-        body["max_tokens"] = THINKING_BUDGET + PLAIN_MAX_TOKENS
-    return body
-
-
-def tools_body(provider: ProviderConfig) -> dict[str, Any]:
-    """One ``echo`` tool, its call forced by ``tool_choice``."""
-    messages = [{"role": "user", "content": "Call the echo tool with the text hi."}]
-    if provider.kind == "anthropic":
-        return {
-            "model": provider.model,
-            "max_tokens": TOOL_MAX_TOKENS,
-            "messages": messages,
-            "tools": [{"name": PROBE_TOOL, "description": _TOOL_DESCRIPTION, "input_schema": _TOOL_SCHEMA}],
-            "tool_choice": {"type": "tool", "name": PROBE_TOOL},
-        }
-    function = {"name": PROBE_TOOL, "description": _TOOL_DESCRIPTION, "parameters": _TOOL_SCHEMA}
-    return {
-        "model": provider.model,
-        "max_tokens": TOOL_MAX_TOKENS,
-        "messages": messages,
-        "tools": [{"type": "function", "function": function}],
-        "tool_choice": {"type": "function", "function": {"name": PROBE_TOOL}},
-    }
-
 
 def probe_failure(error: UpstreamError) -> ProbeFailure:
     if isinstance(error, UpstreamConnectError):
@@ -102,7 +61,7 @@ async def _answer(request: Awaitable[dict[str, Any]]) -> Answer:
 
 
 async def _stream(http: httpx.AsyncClient, call: ProviderCall, timeout_s: float) -> StreamAnswer:
-    body = plain_body(call.provider, thinking=False)
+    body = dialect_for(call.provider).plain_body(call.provider, thinking=False)
     try:
         streamed = await probe_stream(http, call, body, timeout_s=timeout_s)
     except UpstreamError as error:
@@ -128,17 +87,20 @@ async def observe_provider(
     """Every probe for one provider: the plain request first, the rest only when it got an answer."""
     call = ProviderCall(provider, ProfileConfig(name="doctor", providers=(provider.name,)), api_key)
     limit = min(timeout_s, provider.timeout_s)
-    plain = await _answer(probe_answer(http, call, plain_body(provider, thinking=thinking), timeout_s=limit))
+    dialect = dialect_for(provider)
+    plain_body = dialect.plain_body(provider, thinking=thinking)
+    plain = await _answer(probe_answer(http, call, plain_body, timeout_s=limit))
     if probing_stops(plain.failure):
         return Observed(plain=plain)
     models = await _answer(probe_models(http, call, timeout_s=limit))
     if plain.failure is not None:
         return Observed(plain=plain, models=models)
     stream, tools = await asyncio.gather(
-        _stream(http, call, limit), _answer(probe_answer(http, call, tools_body(provider), timeout_s=limit))
+        _stream(http, call, limit),
+        _answer(probe_answer(http, call, dialect.tools_body(provider), timeout_s=limit)),
     )
     show = None
-    if provider.kind != "anthropic" and not _lists_context(provider, models):
+    if dialect.may_be_ollama and not _lists_context(provider, models):
         show = await _answer(probe_ollama_details(http, call, timeout_s=limit))
     return Observed(plain=plain, models=models, stream=stream, tools=tools, show=show)
 
