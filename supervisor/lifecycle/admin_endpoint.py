@@ -26,7 +26,7 @@ from coderouter_supervisor.state import (
     StateLocation,
     open_state,
     shown_location,
-    sqlite_library_version,
+    state_admin,
 )
 from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
@@ -60,6 +60,7 @@ def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db:
     ``config`` gives the active config (reloads). It listens on loopback only;
     ``supervisor.admin_requires_key`` asks for an admin key anyway."""
     keys = KeyRing(store, auth_off=False)
+    admin = state_admin(state_db)
 
     async def unavailable(exc: StateError) -> JSONResponse:
         return JSONResponse({"error": f"state file unreadable: {exc}"}, status_code=503)
@@ -112,6 +113,7 @@ def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db:
         now = time.time()
         try:
             workers = await store.list_workers(now)
+            described = await asyncio.to_thread(admin.describe)  # a query of its own: off the loop
         except StateError as exc:
             return await unavailable(exc)
         active = config()
@@ -122,7 +124,11 @@ def admin_app(store: StateBackend, config: Callable[[], LoadedConfig], state_db:
                 "config": active.digest,
                 "config_source": active.source,
                 "state": shown_location(state_db),
-                "sqlite": sqlite_library_version(),
+                "store": {
+                    "kind": described.kind,
+                    "version": described.engine_version,
+                    "schema_version": described.schema_version,
+                },
                 "workers": [
                     {
                         "pid": w.pid,

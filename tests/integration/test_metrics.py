@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,8 @@ import httpx
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
+
+from coderouter_supervisor.state import SCHEMA_VERSION
 
 from support.fake_upstream import Failure, FakeUpstream, Reply, Usage
 from support.gateway_process import Gateway, start_gateway
@@ -113,7 +116,12 @@ def test_the_supervisor_endpoint_answers_while_every_worker_is_replaced(metered:
     status = httpx.get(f"{metered.gateway.admin_url}/status", timeout=10).json()
     assert len(status["workers"]) == 4
     assert all(w["rss_bytes"] > 1_000_000 and w["uptime_s"] >= 0 for w in status["workers"])
-    assert status["sqlite"] and status["config"] == metered.gateway.healthz()["config"]
+    assert status["store"] == {
+        "kind": "sqlite",
+        "version": sqlite3.sqlite_version,
+        "schema_version": SCHEMA_VERSION,
+    }
+    assert status["config"] == metered.gateway.healthz()["config"]
 
     for pid in metered.gateway.worker_pids():
         os.kill(pid, signal.SIGKILL)

@@ -76,6 +76,8 @@ def test_workers_share_budgets_in_postgresql_and_the_password_is_never_shown(
     admin_status = httpx.get(f"{gateway.admin_url}/status", timeout=10).json()
     assert admin_status["state"] == database.replace(f":{PASSWORD}", "")
     assert {w["box"] for w in admin_status["workers"]} != {None}
+    assert admin_status["store"]["kind"] == "postgresql"
+    assert admin_status["store"]["schema_version"] == SCHEMA_VERSION
 
     # The password reaches neither a log line nor any process's command line.
     assert PASSWORD not in gateway.log() + status.stdout + status.stderr + str(admin_status)
