@@ -145,6 +145,34 @@ def test_tool_round_trip_with_namespace_names_mapped_back(fresh: Stack, profile:
     assert "multi_agent_v1__close_agent" in back  # the replayed call under its flat name
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+def test_tool_round_trip_passes_through_to_a_responses_upstream(fresh: Stack, streamed: bool) -> None:
+    upstream = fresh.upstream("local-responses")
+    upstream.queue(
+        Reply(text="", tool_calls=(ToolCall("exec_command", {"cmd": "ls"}, id="call_1"),)),
+        Reply(text="Two files."),
+    )
+    client = fresh.openai_client("local-responses")
+    tools: Any = [EXEC_COMMAND, AGENTS, WEB_SEARCH]
+    first_input: Any = [{"role": "user", "content": "list files"}]
+    if streamed:
+        with client.responses.stream(model=MODEL, input=first_input, tools=tools) as stream:
+            first = stream.get_final_response()
+    else:
+        first = client.responses.create(model=MODEL, input=first_input, tools=tools)
+    [call] = [item for item in first.output if item.type == "function_call"]
+    assert (call.name, json.loads(call.arguments)) == ("exec_command", {"cmd": "ls"})
+    assert upstream.last.body["tools"] == tools  # namespaces and hosted tools reach an upstream that has them
+
+    replay = [item.model_dump(exclude_none=True) for item in first.output]
+    output = {"type": "function_call_output", "call_id": call.call_id, "output": "a.txt\nb.txt"}
+    second = client.responses.create(model=MODEL, input=[*first_input, *replay, output], tools=tools)
+    assert second.output_text == "Two files."
+    sent = upstream.last.body["input"]
+    assert sent[-1] == output
+    assert any(item.get("type") == "function_call" and item.get("call_id") == call.call_id for item in sent)
+
+
 @pytest.mark.parametrize("profile", KINDS)
 def test_reasoning_comes_back_as_a_summary(fresh: Stack, profile: str) -> None:
     fresh.upstream(profile).queue(Reply(text="42", reasoning="six times seven"))
