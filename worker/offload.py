@@ -4,8 +4,11 @@ On a thread, Python code hands the GIL back to the event loop every few millisec
 C call does not. For a large request the longest such call turned out to be the cyclic garbage
 collector: with a large request's objects alive, each full collection walks all of them (456 ms
 measured for 65,000 messages, 16 full collections while one was parsed and translated). While a
-large step runs the automatic collector is paused; reference counting still frees everything that
-is not a cycle, and collection resumes when the last large step ends.
+large step runs the automatic collector is paused, and it stays paused until the request that ran
+the step has ended and its results are freed: between two steps (while the upstream answers) a full
+collection started by any small allocation on the event loop would walk them all again. Reference
+counting still frees everything that is not a cycle; collection resumes when the last such request
+ends.
 
 Freeing is work too: dropping the last reference to a large request's objects frees each of them
 in turn, which for the largest body held the event loop for ~70 ms. What a large step returns is
@@ -34,27 +37,34 @@ LARGE_CONVERSATION: Final = 2_000
 
 
 class _CollectorPause:
-    """Counts the large steps running; the collector is off while there is one (if it was on)."""
+    """Counts its holders (large steps, requests that ran one); the collector is off while there is
+    one (if it was on)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._steps = 0
+        self._holders = 0
         self._resume = False
+
+    def hold(self) -> None:
+        with self._lock:
+            if self._holders == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._holders += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0 and self._resume:
+                gc.enable()
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        with self._lock:
-            if self._steps == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._steps += 1
+        self.hold()
         try:
             yield
         finally:
-            with self._lock:
-                self._steps -= 1
-                if self._steps == 0 and self._resume:
-                    gc.enable()
+            self.release()
 
 
 _PAUSE = _CollectorPause()
@@ -67,26 +77,52 @@ async def run_step(weight: int, work: Callable[P, T], *args: P.args, **kwargs: P
         return work(*args, **kwargs)
 
     def step() -> T:
+        request = _request_keep.get()
         if weight <= LARGE_CONVERSATION:
             result = work(*args, **kwargs)
         else:
             with _PAUSE.held():
                 result = work(*args, **kwargs)
-        kept = _kept_by_request.get()
-        if kept is not None:
-            kept.append(result)
+            if request is not None:
+                request.pause_collector()
+        if request is not None:
+            request.results.append(result)
         return result
 
     return await asyncio.to_thread(step)
 
 
-# What the large steps of the current request returned; None outside a request.
-_kept_by_request: ContextVar[list[object] | None] = ContextVar("kept_by_request", default=None)
+class _RequestKeep:
+    """What the large steps of one request returned, and whether the request holds the collector's
+    pause; both let go of together, on a thread, once the request has ended."""
+
+    def __init__(self) -> None:
+        self.results: list[object] = []
+        self._pausing = False
+
+    def pause_collector(self) -> None:
+        if not self._pausing:  # a request's steps run one after another: no race here
+            self._pausing = True
+            _PAUSE.hold()
+
+    @property
+    def holds_anything(self) -> bool:
+        return bool(self.results) or self._pausing
+
+    def let_go(self) -> None:
+        self.results.clear()
+        if self._pausing:
+            self._pausing = False
+            _PAUSE.release()
+
+
+# The current request's keep; None outside a request.
+_request_keep: ContextVar[_RequestKeep | None] = ContextVar("request_keep", default=None)
 
 
 class FreeOffLoop:
     """ASGI middleware: once a request has ended, the results of its large steps are dropped on a
-    thread, so that freeing them does not hold the event loop."""
+    thread, so that freeing them does not hold the event loop, and its pause of the collector ends."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -95,12 +131,12 @@ class FreeOffLoop:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        kept: list[object] = []
-        token = _kept_by_request.set(kept)
+        keep = _RequestKeep()
+        token = _request_keep.set(keep)
         try:
             await self.app(scope, receive, send)
         finally:
-            _kept_by_request.reset(token)
-            if kept:
+            _request_keep.reset(token)
+            if keep.holds_anything:
                 # Not awaited: a cancelled request must not wait for it, and nothing depends on it.
-                asyncio.get_running_loop().run_in_executor(None, kept.clear)
+                asyncio.get_running_loop().run_in_executor(None, keep.let_go)

@@ -108,3 +108,48 @@ def test_outside_a_request_a_large_step_result_is_not_kept() -> None:
 
     asyncio.run(step())
     assert _Large.freed_on == [threading.main_thread()]
+
+
+def test_the_collector_stays_paused_between_a_requests_large_steps_and_resumes_once_it_ends() -> None:
+    seen: list[bool] = []
+
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        await run_step(LARGE, list)
+        seen.append(gc.isenabled())  # between steps, on the loop: a full collection would walk it all
+        await run_step(LARGE_CONVERSATION, list)
+        seen.append(gc.isenabled())
+
+    async def serve() -> None:
+        async def nothing() -> dict[str, object]:
+            return {}
+
+        async def ignore(message: object) -> None:
+            return None
+
+        await FreeOffLoop(handler)({"type": "http"}, nothing, ignore)
+        for _ in range(100):  # the release is not awaited by the request
+            if gc.isenabled():
+                break
+            await asyncio.sleep(0.01)
+
+    assert gc.isenabled()
+    asyncio.run(serve())
+    assert seen == [False, False]
+    assert gc.isenabled()
+
+
+def test_a_request_without_a_large_step_leaves_the_collector_alone() -> None:
+    seen: list[bool] = []
+
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        await run_step(LARGE_CONVERSATION, list)
+        seen.append(gc.isenabled())
+
+    async def nothing() -> dict[str, object]:
+        return {}
+
+    async def ignore(message: object) -> None:
+        return None
+
+    asyncio.run(FreeOffLoop(handler)({"type": "http"}, nothing, ignore))
+    assert seen == [True]
