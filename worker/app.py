@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import anyio
-import httpx
 from starlette.applications import Starlette
 
 from coderouter_supervisor.state import StateBackend, open_state
@@ -31,6 +30,7 @@ from coderouter_supervisor.worker.ingress import (
     max_upstream_answer_bytes,
 )
 from coderouter_supervisor.worker.offload import FreeOffLoop
+from coderouter_supervisor.worker.providers import upstream_client
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
 from coderouter_supervisor.worker.telemetry import (
     MetricRecorder,
@@ -43,8 +43,6 @@ from coderouter_supervisor.worker.telemetry import (
 
 # Upstream connection pool per worker. Streams from local models can stay silent for
 # minutes during prefill, so read timeouts are per provider, set per request.
-_UPSTREAM_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=40, keepalive_expiry=30.0)
-_UPSTREAM_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
@@ -80,7 +78,7 @@ class GatewayApp:
                 store, lambda: heartbeat.worker_id, writes.facts_flush_s, writes.share_observations, status
             )
             metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s, status)
-            http = httpx.AsyncClient(limits=_UPSTREAM_LIMITS, timeout=_UPSTREAM_TIMEOUT)
+            http = upstream_client()
             try:
                 # httpx's first connection would import anyio's event-loop backend (~100 ms) while
                 # serving a request; this imports it now.

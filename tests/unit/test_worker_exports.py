@@ -73,6 +73,7 @@ PINNED = {
         "openai_headers",
         "openai_models_url",
         "openai_responses_url",
+        "upstream_client",
         "post_json",
         "read_api_key",
     },

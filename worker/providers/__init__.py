@@ -22,7 +22,13 @@ from coderouter_supervisor.worker.providers.endpoints import (
     openai_responses_url,
 )
 from coderouter_supervisor.worker.providers.relay import PING_INTERVAL_S, StreamRelay
-from coderouter_supervisor.worker.providers.transport import UpstreamEvent, get_json, open_stream, post_json
+from coderouter_supervisor.worker.providers.transport import (
+    UpstreamEvent,
+    get_json,
+    open_stream,
+    post_json,
+    upstream_client,
+)
 
 __all__ = [
     "PING_INTERVAL_S",
@@ -43,4 +49,5 @@ __all__ = [
     "openai_responses_url",
     "post_json",
     "read_api_key",
+    "upstream_client",
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
+from http.cookiejar import CookieJar
 from typing import Any
 
 import httpx
@@ -28,6 +30,24 @@ from coderouter_supervisor.worker.protocol import (
 # An upstream error body is read for its message; anything past this is noise.
 _ERROR_BODY_LIMIT = 64 * 1024
 _CONNECT_TIMEOUT_S = 10.0
+_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=40, keepalive_expiry=30.0)
+_DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=_CONNECT_TIMEOUT_S)  # each call passes its own
+
+
+class _NoCookies(CookieJar):
+    """Keeps no cookie and sends none: one client serves every caller, so a cookie one upstream answer
+    sets would ride along on the next caller's requests (and reading them costs every answer CPU)."""
+
+    def extract_cookies(self, response: object, request: urllib.request.Request) -> None:
+        return None
+
+    def add_cookie_header(self, request: urllib.request.Request) -> None:
+        return None
+
+
+def upstream_client() -> httpx.AsyncClient:
+    """The worker's one client for every upstream call: pooled connections, no cookies."""
+    return httpx.AsyncClient(limits=_LIMITS, timeout=_DEFAULT_TIMEOUT, cookies=_NoCookies())
 
 
 def _timeout(timeout_s: float) -> httpx.Timeout:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import httpx
+import openai
+import pytest
 
-from support.fake_upstream import Reply, ToolCall, Usage
+from support.fake_upstream import Failure, Reply, ToolCall, Usage
 from support.stack import CLIENT_KEY, PROVIDER_KEY, Stack
 
 MODEL = "claude-sonnet-4-6"
@@ -159,3 +161,17 @@ def test_double_v1_path_is_served(fresh: Stack) -> None:
     )
     assert response.status_code == 200
     assert response.json()["object"] == "chat.completion"
+
+
+def test_a_cookie_an_upstream_sets_is_never_sent_on_a_later_request(fresh: Stack) -> None:
+    # One upstream client serves every caller: what one answer sets must not reach the next request.
+    fresh.local.queue(Failure(400, "refused", headers={"set-cookie": "upstream_session=alice; Path=/"}))
+    client = fresh.openai_client("local")
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "one"}])
+    fresh.local.queue(Reply(text="fine"))
+    answer = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "two"}])
+    assert answer.choices[0].message.content == "fine"
+    [first, second] = fresh.local.calls()
+    assert "set-cookie" not in {name.lower() for name in first.headers}
+    assert "cookie" not in {name.lower() for name in second.headers}
