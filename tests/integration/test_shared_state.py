@@ -296,7 +296,9 @@ def test_a_broken_state_file_fails_closed_for_budgets_and_keeps_serving(shared: 
 
 def test_a_client_that_leaves_before_the_answer_settles_the_hold_at_its_bound(shared: Shared) -> None:
     shared.metered.reset(Reply(usage=USAGE))
-    shared.metered.queue(Reply(usage=USAGE, headers_delay_s=2.5))
+    # The upstream is still writing when the gateway learns the client left: its usage never arrives.
+    # (An answer already whole in the gateway's read buffer is relayed and recorded at its real usage.)
+    shared.metered.queue(Reply(usage=USAGE, headers_delay_s=2.5, delay_s=0.5))
 
     with pytest.raises(httpx.ReadTimeout):
         send(shared.gateway, "anthropic", True, extra=SMALL, timeout=1.0)
