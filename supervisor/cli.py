@@ -110,7 +110,10 @@ def start(
     graceful_timeout: float | None,
 ) -> None:
     """Start the gateway in the foreground (systemd-friendly)."""
-    configure_event_log("supervisor")
+    try:
+        configure_event_log("supervisor")
+    except ValueError as exc:  # the log level setting, checked before any worker inherits it
+        fail(str(exc), EXIT_INVALID)
     try:
         path, loaded = load(config)
         capabilities = load_registry(Path.home())

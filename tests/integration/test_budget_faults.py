@@ -27,7 +27,7 @@ from coderouter_supervisor.worker.money import month_key
 
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Gate, Reply, Usage
-from support.gateway_process import Gateway, run_cli, start_gateway
+from support.gateway_process import DEBUG_EVENTS, Gateway, run_cli, start_gateway
 from support.ingress import IngressName, events, wait_events
 
 pytestmark = pytest.mark.integration
@@ -97,7 +97,7 @@ def start(tmp_path: Path, stack: ExitStack, kind: BudgetKind) -> Faults:
         ],
         {"paid": ["metered", "backup"]},
     )
-    gateway = start_gateway(tmp_path, config_text=text, workers=WORKERS)
+    gateway = start_gateway(tmp_path, config_text=text, workers=WORKERS, env=DEBUG_EVENTS)
     stack.callback(lambda: _stop(gateway, metered))
     return Faults(gateway, metered, kind, key)
 

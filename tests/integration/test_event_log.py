@@ -14,7 +14,7 @@ import pytest
 
 from support.configs import providers_yaml
 from support.fake_upstream import FakeUpstream, Reply
-from support.gateway_process import Gateway, start_gateway
+from support.gateway_process import DEBUG_EVENTS, Gateway, start_gateway
 from support.stack import CLIENT_KEY, PROVIDER_KEY
 
 pytestmark = pytest.mark.integration
@@ -48,7 +48,10 @@ def logged(tmp_path: Path) -> Iterator[Logged]:
             supervisor={"events_path": str(events_file)},
         )
         gateway = start_gateway(
-            tmp_path, config_text=config, workers=4, env={"FAKE_ANTHROPIC_KEY": PROVIDER_KEY}
+            tmp_path,
+            config_text=config,
+            workers=4,
+            env={"FAKE_ANTHROPIC_KEY": PROVIDER_KEY, **DEBUG_EVENTS},
         )
         try:
             yield Logged(gateway, upstream, events_file)

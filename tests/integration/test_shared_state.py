@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from support.fake_upstream import Failure, FakeUpstream, Reply, Usage
-from support.gateway_process import CLI, Gateway, start_gateway
+from support.gateway_process import CLI, DEBUG_EVENTS, Gateway, start_gateway
 from support.ingress import events, send, wait_events
 
 pytestmark = pytest.mark.integration
@@ -88,7 +88,7 @@ def shared(tmp_path: Path) -> Iterator[Shared]:
         metered = stack.enter_context(FakeUpstream("metered-model"))
         backup = stack.enter_context(FakeUpstream("backup-model"))
         text = shared_config(metered, backup)
-        gateway = start_gateway(tmp_path, config_text=text, workers=WORKERS)
+        gateway = start_gateway(tmp_path, config_text=text, workers=WORKERS, env=DEBUG_EVENTS)
         started = Shared(gateway, metered, backup, tmp_path, text)
         try:
             yield started
@@ -142,7 +142,9 @@ def test_spend_survives_stop_and_start(shared: Shared) -> None:
     assert before["requests"] == 3
 
     assert shared.gateway.terminate() == 0
-    shared.gateway = start_gateway(shared.home, config_text=shared.config_text, workers=WORKERS)
+    shared.gateway = start_gateway(
+        shared.home, config_text=shared.config_text, workers=WORKERS, env=DEBUG_EVENTS
+    )
 
     after = shared.budget()["metered"]
     assert (after["spent_usd"], after["requests"]) == (before["spent_usd"], 3)

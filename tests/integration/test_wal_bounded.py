@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from support.fake_upstream import FakeUpstream, Reply, Usage
-from support.gateway_process import Gateway, start_gateway
+from support.gateway_process import DEBUG_EVENTS, Gateway, start_gateway
 from support.ingress import events, send
 
 pytestmark = pytest.mark.integration
@@ -75,7 +75,9 @@ class WalSampler:
 def loaded(tmp_path: Path) -> Iterator[tuple[Gateway, FakeUpstream]]:
     with FakeUpstream("metered-model") as upstream:
         upstream.reset(Reply(text="ok", usage=Usage(input_tokens=3, output_tokens=10)))
-        gateway = start_gateway(tmp_path, config_text=budgeted_config(upstream), workers=WORKERS)
+        gateway = start_gateway(
+            tmp_path, config_text=budgeted_config(upstream), workers=WORKERS, env=DEBUG_EVENTS
+        )
         try:
             yield gateway, upstream
         finally:

@@ -26,9 +26,14 @@ _SCRUBBED_ENV = (
     "ALLOW_PAID",
     "GUNICORN_CMD_ARGS",
     "CODEROUTER_EVENTS_PATH",
+    "CODEROUTER_LOG_LEVEL",
     "CODEROUTER_ADMIN_PORT",
     "STATE_DIRECTORY",
 )
+
+# For a test that reads a served request's per-attempt events (try-provider, provider-ok,
+# cache-observed), which are logged at debug only.
+DEBUG_EVENTS = {"CODEROUTER_LOG_LEVEL": "debug"}
 
 
 def free_port() -> int:

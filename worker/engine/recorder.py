@@ -34,7 +34,7 @@ from coderouter_supervisor.worker.money import (
     price_attempt,
     top_up_key_budget,
 )
-from coderouter_supervisor.worker.telemetry import emit_event
+from coderouter_supervisor.worker.telemetry import current_request_answer, emit_event
 from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
 
 
@@ -78,7 +78,11 @@ class AttemptRecorder:
         (``budget``) or the state file cannot say (``state-unavailable``)."""
         self._started[provider.name] = self._clock.monotonic()
         emit_event(
-            "try-provider", provider=provider.name, profile=self._profile.name, stream=self._shape.streaming
+            "try-provider",
+            "debug",
+            provider=provider.name,
+            profile=self._profile.name,
+            stream=self._shape.streaming,
         )
         refused = await self._cover_key(provider)
         if refused is not None:
@@ -168,13 +172,18 @@ class AttemptRecorder:
         await self._facts.record_observation(observation)
         if self._profile.backend_health_action != "off":
             self._health_changed(await self._facts.record_success(provider.name, self._clock.wall()))
+        latency_ms = None if observation.latency_ms is None else round(observation.latency_ms, 1)
         emit_event(
             "provider-ok",
+            "debug",
             provider=provider.name,
             profile=self._profile.name,
             stream=self._shape.streaming,
-            latency_ms=None if observation.latency_ms is None else round(observation.latency_ms, 1),
+            latency_ms=latency_ms,
         )
+        answer = current_request_answer.get()
+        if answer is not None:
+            answer.provider, answer.latency_ms = provider.name, latency_ms
         if usage is not None:
             await self.finished(provider, usage, unknown_because="answer-without-usage")
 
@@ -209,8 +218,12 @@ class AttemptRecorder:
             await self._facts.settle(reservation, priced.spend)
         elif priced.charged_without_hold:
             await self._facts.charge(provider.name, priced.spend, self._clock.wall())
+        answer = current_request_answer.get()
+        if answer is not None and provider.cost is not None:
+            answer.cost_usd = (answer.cost_usd or 0.0) + cost.total_usd
         emit_event(
             "cache-observed",
+            "debug",
             provider=provider.name,
             request_had_cache_control=self._shape.cache_control,
             outcome=cache_outcome(priced.reported),

@@ -1,5 +1,6 @@
 """Every request's id, and one ``request-completed`` event per model call a client made: ingress,
-profile, status, duration.
+profile, status, duration, and the provider that answered, its latency and the request's cost when
+priced (what the engine's recorder put in :class:`RequestAnswer`).
 
 These are client requests, not provider attempts (one request may try several providers), and the
 duration runs until the last byte of the answer, streams included. The id and the log share one
@@ -14,7 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coderouter_supervisor.worker.adapters import model_call_protocol
 from coderouter_supervisor.worker.ingress.request_id import request_id_from
-from coderouter_supervisor.worker.telemetry import current_client_key, current_request_id, emit_event
+from coderouter_supervisor.worker.telemetry import (
+    RequestAnswer,
+    current_client_key,
+    current_request_answer,
+    current_request_id,
+    emit_event,
+)
 
 
 def is_model_call(path: str) -> bool:
@@ -49,6 +56,8 @@ class RequestLog:
                 current_request_id.reset(token)
             return
         started = time.monotonic()
+        answer = RequestAnswer()
+        answer_token = current_request_answer.set(answer)
         # No answer started at all means the client went away first (nginx's 499), not a failure of ours.
         seen: dict[str, object] = {"status": 499, "profile": None}
 
@@ -72,5 +81,9 @@ class RequestLog:
                 status=seen["status"],
                 duration_ms=round((time.monotonic() - started) * 1000, 1),
                 key=current_client_key.get(),
+                provider=answer.provider,
+                latency_ms=answer.latency_ms,
+                cost_usd=None if answer.cost_usd is None else round(answer.cost_usd, 6),
             )
+            current_request_answer.reset(answer_token)
             current_request_id.reset(token)

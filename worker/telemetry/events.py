@@ -5,6 +5,11 @@ Event names are the stable interface for log consumers (``reload-refused``,
 logged while a client request is being served carries that request's ``request_id``.
 With an events path, every line also goes to a JSONL file (see :mod:`.event_file`).
 
+Observers (the metric book) see every event, whatever the log level; a line is built only for an
+event at or above ``$CODEROUTER_LOG_LEVEL`` (default ``info``). The per-attempt events of a served
+request are at ``debug``: at ``info`` its one line is ``request-completed``, which carries
+:class:`RequestAnswer`'s facts.
+
 The servers we run under (gunicorn, uvicorn) and any library warning reaching the root logger go
 through the same handlers, as ``server-log`` events, so every line a process prints is JSON.
 """
@@ -16,8 +21,9 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -32,17 +38,41 @@ SERVER_LOG_EVENT = "server-log"
 # setting turns them on they stay JSON) and the root logger, which catches any library's warnings.
 SERVER_LOGGERS = ("gunicorn.error", "gunicorn.access", "uvicorn.error", "uvicorn.access")
 EVENTS_PATH_VAR = "CODEROUTER_EVENTS_PATH"
+LOG_LEVEL_VAR = "CODEROUTER_LOG_LEVEL"
 
 # The id of the client request being served in this context (asyncio copies it into tasks).
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 # The name (never the key) of the client key that request authenticated with.
 current_client_key: ContextVar[str | None] = ContextVar("current_client_key", default=None)
+
+
+@dataclass
+class RequestAnswer:
+    """What ``request-completed`` reports about the attempts of one client request: the provider
+    that answered, its latency (to first content for a stream) and, when a priced provider was
+    tried, what the request cost. Set per request by ingress, filled in by the engine's recorder."""
+
+    provider: str | None = None
+    latency_ms: float | None = None
+    cost_usd: float | None = None
+
+
+# Mutable and shared by reference, so that what the engine fills in inside a stream's own task is
+# seen by the middleware that logs the request's end.
+current_request_answer: ContextVar[RequestAnswer | None] = ContextVar("current_request_answer", default=None)
+
+EventObserver = Callable[[str, Mapping[str, object]], None]
+# Called with every event before (and whether or not) it is logged.
+_observers: list[EventObserver] = []
+_logger = logging.getLogger(LOGGER_NAME)
 _LEVELS: dict[Level, int] = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+# What an operator may set; "error" alone would hide the failures an operator must see.
+_SETTABLE_LEVELS: tuple[Level, ...] = ("debug", "info", "warning")
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -81,17 +111,21 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def configure_event_log(process: str, events_path: Path | None = None) -> None:
-    """Send events to stderr as JSON lines tagged with ``process``, and to ``events_path`` too when
-    given, with the servers' and the root logger's records; replaces earlier setup (levels of the
-    servers' loggers stay as their server set them). Raises ``OSError`` when the events file cannot
-    be opened."""
+def configure_event_log(
+    process: str, events_path: Path | None = None, env: Mapping[str, str] = os.environ
+) -> None:
+    """Send events at or above ``$CODEROUTER_LOG_LEVEL`` to stderr as JSON lines tagged with
+    ``process``, and to ``events_path`` too when given, with the servers' and the root logger's
+    records; replaces earlier setup (levels of the servers' loggers stay as their server set them).
+    Raises ``ValueError`` naming the variable when it is not a level, before changing anything, and
+    ``OSError`` when the events file cannot be opened."""
+    level = log_level(env)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if events_path is not None:
         handlers.append(EventFileHandler(events_path))
     for handler in handlers:
         handler.setFormatter(JsonLineFormatter(process))
-    logging.getLogger(LOGGER_NAME).setLevel(logging.INFO)
+    _logger.setLevel(_LEVELS[level])
     replaced: set[logging.Handler] = set()
     for name in (LOGGER_NAME, *SERVER_LOGGERS, None):
         logger = logging.getLogger(name)
@@ -111,6 +145,33 @@ def events_path(env: Mapping[str, str], configured: str | None) -> Path | None:
     return Path(chosen).expanduser() if chosen else None
 
 
+def log_level(env: Mapping[str, str]) -> Level:
+    """``$CODEROUTER_LOG_LEVEL`` (``info`` when unset); raises ``ValueError`` naming it otherwise."""
+    raw = env.get(LOG_LEVEL_VAR, "").strip()
+    if not raw:
+        return "info"
+    for level in _SETTABLE_LEVELS:
+        if raw.lower() == level:
+            return level
+    raise ValueError(f"{LOG_LEVEL_VAR}={raw!r}: expected one of {', '.join(_SETTABLE_LEVELS)}")
+
+
+def add_event_observer(observer: EventObserver) -> None:
+    """Have ``observer`` called with every event's name and fields, at every log level."""
+    _observers.append(observer)
+
+
+def remove_event_observer(observer: EventObserver) -> None:
+    """Stop calling ``observer``; a no-op when it is not registered."""
+    if observer in _observers:
+        _observers.remove(observer)
+
+
 def emit_event(event: str, level: Level = "info", **fields: object) -> None:
-    """Log one structured event. Callers pass names and values, never secrets."""
-    logging.getLogger(LOGGER_NAME).log(_LEVELS[level], event, extra={"fields": fields})
+    """Hand one structured event to the observers, and log it when its level is enabled. Callers pass
+    names and values, never secrets."""
+    for observer in _observers:
+        observer(event, fields)
+    number = _LEVELS[level]
+    if _logger.isEnabledFor(number):
+        _logger.log(number, event, extra={"fields": fields})

@@ -1,4 +1,5 @@
-"""Feed this worker's :class:`MetricBook` from its events and write the book to the state file.
+"""Feed this worker's :class:`MetricBook` from its events (at every log level) and write the book to
+the state file.
 
 Counting happens in memory on every event; the disk sees one transaction at most every
 :data:`FLUSH_INTERVAL_S` (only the series that changed) and one at exit, so a worker killed
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from coderouter_supervisor.state import RecentEvent, Rollup, SeriesKey, StateBackend, StateError
-from coderouter_supervisor.worker.telemetry.events import LOGGER_NAME
+from coderouter_supervisor.worker.telemetry.events import add_event_observer, remove_event_observer
 from coderouter_supervisor.worker.telemetry.history_buckets import growth
 from coderouter_supervisor.worker.telemetry.metric_book import ROLLED_UP, MetricBook
 from coderouter_supervisor.worker.telemetry.state_status import StateStatus
@@ -43,20 +45,21 @@ NOTABLE_EVENTS = frozenset(
 _RECENT_KEPT = 50
 
 
-class _BookHandler(logging.Handler):
+class _BookObserver:
+    """An event observer: counts every event in the book and keeps the latest notable ones."""
+
     def __init__(self, book: MetricBook, notable: list[RecentEvent]) -> None:
-        super().__init__()
         self._book = book
         self._notable = notable
+        # A step offloaded to a thread may emit events too; one at a time, as a logging handler would.
+        self._lock = threading.Lock()
 
-    def emit(self, record: logging.LogRecord) -> None:
-        fields = getattr(record, "fields", None)
-        fields = fields if isinstance(fields, dict) else {}
-        event = record.getMessage()
-        self._book.record(event, fields)
-        if event in NOTABLE_EVENTS:
-            self._notable.append(RecentEvent(record.created, record.process or 0, event, dict(fields)))
-            del self._notable[:-_RECENT_KEPT]
+    def __call__(self, event: str, fields: Mapping[str, object]) -> None:
+        with self._lock:
+            self._book.record(event, fields)
+            if event in NOTABLE_EVENTS:
+                self._notable.append(RecentEvent(time.time(), os.getpid(), event, dict(fields)))
+                del self._notable[:-_RECENT_KEPT]
 
 
 class MetricRecorder:
@@ -83,15 +86,15 @@ class MetricRecorder:
         self._samples_written: dict[SeriesKey, float] = {}
         self._flushing = asyncio.Lock()
         self._notable: list[RecentEvent] = []
-        self._handler = _BookHandler(self.book, self._notable)
+        self._observer = _BookObserver(self.book, self._notable)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        logging.getLogger(LOGGER_NAME).addHandler(self._handler)
+        add_event_observer(self._observer)
         self._task = asyncio.create_task(self._flush_forever(), name="metrics-flush")
 
     async def stop(self) -> None:
-        logging.getLogger(LOGGER_NAME).removeHandler(self._handler)
+        remove_event_observer(self._observer)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from support.fake_upstream import FakeUpstream
-from support.gateway_process import Gateway, free_port, start_gateway
+from support.gateway_process import DEBUG_EVENTS, Gateway, free_port, start_gateway
 
 PER_TOKEN = {"input_tokens_per_million": 1_000_000, "output_tokens_per_million": 1_000_000}
 # A "hello" request with max_tokens 16 holds $52.25 (29 input tokens of bound at the cache-write
@@ -109,7 +109,8 @@ def start_lab(stack: ExitStack, home: Path, **top: Any) -> Lab:
     primary = stack.enter_context(FakeUpstream("primary-model"))
     backup = stack.enter_context(FakeUpstream("backup-model"))
     claude = stack.enter_context(FakeUpstream("claude-sonnet-4-6"))
-    gateway = start_gateway(home, config_text=lab_config(primary, backup, claude, **top))
+    # At debug: tests read the per-attempt events (cache-observed) of served requests.
+    gateway = start_gateway(home, config_text=lab_config(primary, backup, claude, **top), env=DEBUG_EVENTS)
     stack.callback(_stop, gateway)
     return Lab(gateway, primary, backup, claude)
 
