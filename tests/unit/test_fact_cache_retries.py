@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from coderouter_supervisor.state import (
     state_admin,
 )
 from coderouter_supervisor.worker.engine import FactCache
-from coderouter_supervisor.worker.money import Spend, month_key
+from coderouter_supervisor.worker.money import Reservation, Spend, month_key
 from coderouter_supervisor.worker.telemetry import StateStatus
 
 
@@ -48,20 +50,31 @@ class Refusing:
         return await self._store.record_spend(*args, **kwargs)
 
 
-def test_refused_settles_and_charges_are_written_at_the_first_flush_that_can(tmp_path: Path) -> None:
+@asynccontextmanager
+async def _holding(
+    tmp_path: Path, now: float
+) -> AsyncIterator[tuple[StateBackend, Refusing, FactCache, Reservation]]:
+    """A fresh store behind :class:`Refusing`, a fact cache on it, and a $2 hold on ``claude``."""
     location = tmp_path / "state.db"
     state_admin(location).migrate()
+    store = await open_state(location)
+    try:
+        worker = await store.register_worker(os.getpid(), now)
+        refusing = Refusing(store)
+        facts = FactCache(refusing, lambda: worker, status=StateStatus())
+        held = await facts.hold("claude", 2.0, 10.0, now)
+        assert held is not None
+        yield store, refusing, facts, held
+    finally:
+        await store.close()
+
+
+def test_refused_settles_and_charges_are_written_at_the_first_flush_that_can(tmp_path: Path) -> None:
     now = time.time()
     month = month_key(now)
 
     async def scenario() -> None:
-        store = await open_state(location)
-        try:
-            worker = await store.register_worker(os.getpid(), now)
-            refusing = Refusing(store)
-            facts = FactCache(refusing, lambda: worker, status=StateStatus())
-            held = await facts.hold("claude", 2.0, 10.0, now)
-            assert held is not None
+        async with _holding(tmp_path, now) as (store, refusing, facts, held):
             refusing.down = True
             await facts.settle(held, Spend(0.5, 10, 5))
             await facts.charge("key:alice", Spend(0.25, 1, 1), now)
@@ -77,32 +90,18 @@ def test_refused_settles_and_charges_are_written_at_the_first_flush_that_can(tmp
             await facts.flush()  # written once: a second flush adds nothing
             again = {e.provider: e for e in await store.read_ledger(month)}
             assert again == ledger
-        finally:
-            await store.close()
 
     asyncio.run(scenario())
 
 
 def test_a_retried_settle_that_had_landed_is_not_counted_twice(tmp_path: Path) -> None:
-    location = tmp_path / "state.db"
-    state_admin(location).migrate()
-    now = time.time()
-
     async def scenario() -> None:
-        store = await open_state(location)
-        try:
-            worker = await store.register_worker(os.getpid(), now)
-            refusing = Refusing(store)
-            facts = FactCache(refusing, lambda: worker, status=StateStatus())
-            held = await facts.hold("claude", 2.0, 10.0, now)
-            assert held is not None
+        async with _holding(tmp_path, time.time()) as (store, refusing, facts, held):
             refusing.answer_lost = True
             await facts.settle(held, Spend(0.5, 10, 5))
             refusing.answer_lost = False
             await facts.flush()
             [entry] = await store.read_ledger(held.month)
             assert (entry.spent_usd, entry.requests) == (0.5, 1)
-        finally:
-            await store.close()
 
     asyncio.run(scenario())

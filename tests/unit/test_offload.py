@@ -5,7 +5,7 @@ import gc
 import threading
 from typing import ClassVar
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, FreeOffLoop, run_step
 
@@ -64,6 +64,18 @@ def test_a_collector_switched_off_by_someone_else_stays_off() -> None:
         gc.enable()
 
 
+async def _as_request(handler: ASGIApp) -> None:
+    """``handler`` served as one HTTP request behind :class:`FreeOffLoop`."""
+
+    async def nothing() -> dict[str, object]:
+        return {}
+
+    async def ignore(message: object) -> None:
+        return None
+
+    await FreeOffLoop(handler)({"type": "http"}, nothing, ignore)
+
+
 class _Large:
     """Records the thread that frees it."""
 
@@ -82,13 +94,7 @@ def test_what_a_large_step_returned_is_freed_on_a_thread_once_the_request_ends()
         del large, small  # the small one is freed here, on the loop; the large one is kept
 
     async def serve() -> None:
-        async def nothing() -> dict[str, object]:
-            return {}
-
-        async def ignore(message: object) -> None:
-            return None
-
-        await FreeOffLoop(handler)({"type": "http"}, nothing, ignore)
+        await _as_request(handler)
         assert _Large.freed_on == [threading.main_thread()]
         for _ in range(100):  # the release is not awaited by the request
             if len(_Large.freed_on) == 2:
@@ -120,13 +126,7 @@ def test_the_collector_stays_paused_between_a_requests_large_steps_and_resumes_o
         seen.append(gc.isenabled())
 
     async def serve() -> None:
-        async def nothing() -> dict[str, object]:
-            return {}
-
-        async def ignore(message: object) -> None:
-            return None
-
-        await FreeOffLoop(handler)({"type": "http"}, nothing, ignore)
+        await _as_request(handler)
         for _ in range(100):  # the release is not awaited by the request
             if gc.isenabled():
                 break
@@ -145,11 +145,5 @@ def test_a_request_without_a_large_step_leaves_the_collector_alone() -> None:
         await run_step(LARGE_CONVERSATION, list)
         seen.append(gc.isenabled())
 
-    async def nothing() -> dict[str, object]:
-        return {}
-
-    async def ignore(message: object) -> None:
-        return None
-
-    asyncio.run(FreeOffLoop(handler)({"type": "http"}, nothing, ignore))
+    asyncio.run(_as_request(handler))
     assert seen == [True]
