@@ -30,8 +30,14 @@ from coderouter_supervisor.worker.protocol import (
 # An upstream error body is read for its message; anything past this is noise.
 _ERROR_BODY_LIMIT = 64 * 1024
 _CONNECT_TIMEOUT_S = 10.0
+
+
+def _timeout(timeout_s: float) -> httpx.Timeout:
+    """``timeout_s`` bounds each wait for the upstream (connect, each read), not the whole call."""
+    return httpx.Timeout(timeout_s, connect=min(timeout_s, _CONNECT_TIMEOUT_S))
+
+
 _LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=40, keepalive_expiry=30.0)
-_DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=_CONNECT_TIMEOUT_S)  # each call passes its own
 
 
 class _NoCookies(CookieJar):
@@ -47,12 +53,8 @@ class _NoCookies(CookieJar):
 
 def upstream_client() -> httpx.AsyncClient:
     """The worker's one client for every upstream call: pooled connections, no cookies."""
-    return httpx.AsyncClient(limits=_LIMITS, timeout=_DEFAULT_TIMEOUT, cookies=_NoCookies())
-
-
-def _timeout(timeout_s: float) -> httpx.Timeout:
-    """``timeout_s`` bounds each wait for the upstream (connect, each read), not the whole call."""
-    return httpx.Timeout(timeout_s, connect=min(timeout_s, _CONNECT_TIMEOUT_S))
+    # Each call passes its own timeout; this one only covers a call that would not.
+    return httpx.AsyncClient(limits=_LIMITS, timeout=_timeout(30.0), cookies=_NoCookies())
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
