@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,9 +83,11 @@ async def run_step(weight: int, work: Callable[P, T], *args: P.args, **kwargs: P
             result = work(*args, **kwargs)
         else:
             with _PAUSE.held():
+                # Before the step's own pause ends: in between, any allocation could start a full
+                # collection over everything the step made (45 ms measured).
+                if request is not None:
+                    request.pause_collector()
                 result = work(*args, **kwargs)
-            if request is not None:
-                request.pause_collector()
         if request is not None:
             request.results.append(result)
         return result
@@ -110,10 +113,34 @@ class _RequestKeep:
         return bool(self.results) or self._pausing
 
     def let_go(self) -> None:
-        self.results.clear()
+        free_in_steps(self.results)
         if self._pausing:
             self._pausing = False
             _PAUSE.release()
+
+
+def free_in_steps(values: list[object]) -> None:
+    """Drop ``values`` (emptying the list) one container at a time. Dropping the last reference to a
+    large request's conversation frees it all in one C call (10,000 messages: ~70 ms holding the
+    GIL). Here each container's children are taken over before it is dropped, so that dropping it
+    frees nothing but itself; a container someone else still holds is only let go of."""
+    stack = values[:]
+    values.clear()
+    while stack:
+        item = stack.pop()
+        # Two references: ``item`` and getrefcount's argument; more and it outlives us anyway.
+        if sys.getrefcount(item) == 2:
+            if isinstance(item, list | tuple):
+                stack.extend(child for child in item if not isinstance(child, _LEAVES))
+            elif isinstance(item, dict):
+                stack.extend(child for child in item.values() if not isinstance(child, _LEAVES))
+            elif hasattr(item, "__dict__") and not isinstance(item, type):
+                stack.extend(child for child in vars(item).values() if not isinstance(child, _LEAVES))
+        del item
+
+
+# Freed at once in any case: nothing hangs from them.
+_LEAVES = (str, bytes, int, float, bool, type(None))
 
 
 # The current request's keep; None outside a request.

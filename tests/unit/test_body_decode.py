@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from coderouter_supervisor.worker.ingress.body import decode_in_pieces
+from coderouter_supervisor.worker.ingress.json_pieces import decode_in_pieces
 
 SAME_AS_JSON_LOADS = [
     pytest.param("{}", id="empty-object"),
@@ -52,3 +52,56 @@ def test_an_invalid_body_is_refused_at_the_same_place_as_json_loads_refuses_it(t
 def test_numbers_json_does_not_have_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"not a JSON number|out of range"):
         decode_in_pieces(text)
+
+
+# With a long-string bound of 8 characters, these hold long strings: cut out, checked in slices and
+# put back, they must decode as json.loads decodes them.
+LONG = "x" * 20
+LONG_STRINGS = [
+    pytest.param(f'{{"data": "{LONG}"}}', id="member"),
+    pytest.param(f'{{"m": [{{"c": [{{"s": {{"d": "{LONG}"}}}}]}}, "{LONG}y"]}}', id="nested-and-item"),
+    pytest.param(f'{{"{LONG}": 1, "k": ["{LONG}", "{LONG}"]}}', id="key-and-repeats"),
+    pytest.param(f'{{"e": "{LONG}\\n\\u00e9{LONG}"}}', id="with-escapes"),
+    pytest.param(f'{{"q": "a\\"{LONG}\\"b"}}', id="escaped-quotes-around"),
+    pytest.param(f'{{"n": [1, 2, {", ".join("3" * 5)}], "s": "{LONG}"}}', id="long-run-outside-strings"),
+    pytest.param(f'{{"a": "x", "b": [{" " * 30}], "c": "{LONG}"}}', id="blank-run-between-strings"),
+]
+
+
+@pytest.mark.parametrize("text", LONG_STRINGS)
+def test_long_strings_decode_as_json_loads_decodes_them(text: str) -> None:
+    assert decode_in_pieces(text, long_string=8) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(f'{{"a": "{LONG}\x01"}}', id="control-character"),
+        pytest.param(f'{{"a": "{LONG}\\x"}}', id="bad-escape"),
+        pytest.param(f'{{"a": "{LONG}" "b"}}', id="missing-comma-after"),
+        pytest.param(f'{{"a": "b"{LONG}"c"}}', id="bare-run-between-strings"),
+    ],
+)
+def test_an_invalid_body_with_long_strings_is_refused_where_json_loads_refuses_it(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as got:
+        decode_in_pieces(text, long_string=8)
+    assert got.value.pos == expected.value.pos
+
+
+def test_a_long_string_is_checked_in_slices_not_decoded_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    spans: list[int] = []
+    original = json.JSONDecoder.raw_decode
+
+    def measured(decoder: json.JSONDecoder, text: str, at: int = 0) -> tuple[object, int]:
+        value, end = original(decoder, text, at)
+        spans.append(end - at)
+        return value, end
+
+    monkeypatch.setattr(json.JSONDecoder, "raw_decode", measured)
+    text = '{"data": "' + "y" * 100 + '", "more": ["' + "z" * 40 + '"]}'
+    assert decode_in_pieces(text, long_string=16) == {"data": "y" * 100, "more": ["z" * 40]}
+    # No call decodes the 100 or the 40 characters at once: each string is checked a slice of 16 at
+    # a time, and the longest call decodes the marker (36 characters) that stood in for it.
+    assert spans and max(spans) < 40, spans

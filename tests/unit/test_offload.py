@@ -3,11 +3,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+import weakref
 from typing import ClassVar
 
+import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, FreeOffLoop, run_step
+from coderouter_supervisor.worker.offload import LARGE_CONVERSATION, FreeOffLoop, free_in_steps, run_step
 
 LARGE = LARGE_CONVERSATION + 1
 
@@ -147,3 +149,53 @@ def test_a_request_without_a_large_step_leaves_the_collector_alone() -> None:
 
     asyncio.run(_as_request(handler))
     assert seen == [True]
+
+
+def test_the_collector_does_not_resume_for_a_moment_when_a_requests_large_step_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resumed: list[str] = []
+    resume = gc.enable
+    monkeypatch.setattr(gc, "enable", lambda: (resumed.append("resumed"), resume())[1])
+
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        await run_step(LARGE, list)
+        seen.append(len(resumed))  # any allocation meanwhile could start a full collection
+
+    async def serve() -> None:
+        await _as_request(handler)
+        for _ in range(100):  # the release is not awaited by the request
+            if resumed:
+                break
+            await asyncio.sleep(0.01)
+
+    seen: list[int] = []
+    asyncio.run(serve())
+    assert seen == [0]
+    assert resumed == ["resumed"]
+
+
+class _Node:
+    pass
+
+
+def test_freeing_in_steps_frees_a_whole_conversation() -> None:
+    messages = [_Node() for _ in range(1_000)]
+    for message in messages:
+        message.content = [{"type": "text", "text": "hi", "extra": _Node()}]  # type: ignore[attr-defined]
+    alive = [weakref.ref(message) for message in messages]
+    alive += [weakref.ref(message.content[0]["extra"]) for message in messages]  # type: ignore[attr-defined]
+    values: list[object] = [({"messages": messages}, "text", 1)]
+    del messages, message
+    free_in_steps(values)
+    assert values == []
+    assert all(ref() is None for ref in alive)
+
+
+def test_freeing_in_steps_leaves_what_someone_else_holds_as_it_was() -> None:
+    shared = [1, [2, 3], {"k": [4]}]
+    node = _Node()
+    node.items = shared  # type: ignore[attr-defined]
+    free_in_steps([{"a": shared}, [shared, node]])
+    assert shared == [1, [2, 3], {"k": [4]}]
+    assert node.items is shared  # type: ignore[attr-defined]

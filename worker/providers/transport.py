@@ -94,27 +94,61 @@ async def _error_from(response: httpx.Response, provider: str) -> UpstreamError:
     )
 
 
-async def _encoded(body: Mapping[str, Any]) -> bytes:
-    """``body`` as JSON. A long conversation is encoded on a thread a message at a time: one
-    ``json.dumps`` of 60,000 messages holds the GIL for 100 ms or more, many small ones let the
-    event loop in between."""
+async def _encoded(body: Mapping[str, Any]) -> bytes | list[bytes]:
+    """``body`` as JSON. A long conversation is encoded on a thread a message at a time, into pieces
+    that are sent as they are: one ``json.dumps`` of 60,000 messages holds the GIL for 100 ms or
+    more, and joining 30 MiB of pieces into one body ~100 ms more; many small calls let the event
+    loop in between."""
     messages = body.get("messages")
     if not isinstance(messages, list):
         return json.dumps(body).encode()
     return await run_step(len(messages), _encode, body, messages)
 
 
-def _encode(body: Mapping[str, Any], messages: list[Any]) -> bytes:
+def _encode(body: Mapping[str, Any], messages: list[Any]) -> bytes | list[bytes]:
     if len(messages) <= INLINE_UP_TO:
         return json.dumps(body).encode()
     return _encode_by_message(body, messages)
 
 
-def _encode_by_message(body: Mapping[str, Any], messages: list[Any]) -> bytes:
+def _encode_by_message(body: Mapping[str, Any], messages: list[Any]) -> list[bytes]:
     rest = json.dumps({key: value for key, value in body.items() if key != "messages"})
-    encoded = ", ".join("".join(_pieces(message)) for message in messages)
     separator = ", " if rest != "{}" else ""
-    return f'{rest[:-1]}{separator}"messages": [{encoded}]}}'.encode()
+    chunks = _Chunks()
+    chunks.add(f'{rest[:-1]}{separator}"messages": [')
+    for index, message in enumerate(messages):
+        if index:
+            chunks.add(", ")
+        for piece in _pieces(message):
+            chunks.add(piece)
+    chunks.add("]}")
+    return chunks.done()
+
+
+class _Chunks:
+    """Text pieces gathered into chunks of about :data:`_SEND_SLICE` bytes (JSON as ``json.dumps``
+    writes it is ASCII: a character is a byte)."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._pending: list[str] = []
+        self._pending_length = 0
+
+    def add(self, piece: str) -> None:
+        self._pending.append(piece)
+        self._pending_length += len(piece)
+        if self._pending_length >= _SEND_SLICE:
+            self._flush()
+
+    def done(self) -> list[bytes]:
+        self._flush()
+        return self._chunks
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._chunks.append("".join(self._pending).encode())
+            self._pending.clear()
+            self._pending_length = 0
 
 
 # A string this long (a screenshot in base64) is encoded a slice at a time: escaping 30 MiB in one
@@ -152,14 +186,14 @@ _SEND_SLICE = 256 * 1024
 
 
 class _InPieces:
-    """``content`` as slices; iterable again should httpx send the request again."""
+    """A body sent chunk by chunk; iterable again should httpx send the request again."""
 
-    def __init__(self, content: bytes) -> None:
-        self._content = memoryview(content)
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = chunks
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        for start in range(0, len(self._content), _SEND_SLICE):
-            yield bytes(self._content[start : start + _SEND_SLICE])
+        for chunk in self._chunks:
+            yield chunk
 
 
 async def _send(
@@ -172,11 +206,15 @@ async def _send(
 ) -> httpx.Response:
     method, content = ("GET", None) if body is None else ("POST", await _encoded(body))
     sent_headers = dict(headers)
-    sent: bytes | _InPieces | None = content
-    if content is not None and len(content) > _SEND_SLICE:
+    sent: bytes | _InPieces | None = None
+    if isinstance(content, bytes) and len(content) > _SEND_SLICE:
+        content = [content[start : start + _SEND_SLICE] for start in range(0, len(content), _SEND_SLICE)]
+    if isinstance(content, list):
         # Declared, so httpx sends the pieces as one body rather than chunked.
-        sent_headers["content-length"] = str(len(content))
+        sent_headers["content-length"] = str(sum(len(chunk) for chunk in content))
         sent = _InPieces(content)
+    else:
+        sent = content
     request = http.build_request(method, url, headers=sent_headers, content=sent, timeout=_timeout(timeout_s))
     try:
         response = await http.send(request, stream=True)
