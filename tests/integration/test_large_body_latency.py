@@ -67,16 +67,23 @@ def _largest_body(ingress: str) -> bytes:
     """Small turns up to the element bound, and a last turn whose image fills the body to its limit."""
     image_bytes = (DEFAULT_MAX_BODY_MIB - 3) * 1024 * 1024 * 3 // 4
     data = base64.b64encode(os.urandom(image_bytes)).decode()
+    question: dict[str, Any] = {"type": "text", "text": "what is this?"}
     if ingress == "anthropic":
         source = {"type": "base64", "media_type": "image/png", "data": data}
         image: dict[str, Any] = {"type": "image", "source": source}
-    else:
+    elif ingress == "openai":
         image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}}
-    last = {"role": "user", "content": [image, {"type": "text", "text": "what is this?"}]}
+    else:
+        image = {"type": "input_image", "image_url": f"data:image/png;base64,{data}"}
+        question = {"type": "input_text", "text": "what is this?"}
+    last = {"role": "user", "content": [image, question]}
     turns = (MAX_JSON_ELEMENTS - 100) // 3  # each small turn: "{", and two commas around it
     turns -= turns % 2
     messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": "hi"} for i in range(turns)]
-    body = {"model": "m", "max_tokens": 16, "messages": [*messages, last]}
+    if ingress == "responses":
+        body = {"model": "m", "max_output_tokens": 16, "input": [*messages, last]}
+    else:
+        body = {"model": "m", "max_tokens": 16, "messages": [*messages, last]}
     raw = json.dumps(body).encode()
     assert MAX_JSON_ELEMENTS - 1000 < _elements(raw) <= MAX_JSON_ELEMENTS
     assert (DEFAULT_MAX_BODY_MIB - 2) * 1024 * 1024 < len(raw) <= DEFAULT_MAX_BODY_MIB * 1024 * 1024
@@ -84,7 +91,9 @@ def _largest_body(ingress: str) -> bytes:
 
 
 def _path(ingress: str) -> str:
-    return "/v1/messages" if ingress == "anthropic" else "/v1/chat/completions"
+    return {"anthropic": "/v1/messages", "openai": "/v1/chat/completions", "responses": "/v1/responses"}[
+        ingress
+    ]
 
 
 # Polls /healthz from its own process until its stdin closes, then prints every wait as JSON: in the
@@ -107,7 +116,7 @@ print(json.dumps(waits), flush=True)
 """
 
 
-@pytest.mark.parametrize("ingress", ["anthropic", "openai"])
+@pytest.mark.parametrize("ingress", ["anthropic", "openai", "responses"])
 @pytest.mark.parametrize("profile", ["local", "claude"])
 def test_healthz_keeps_answering_while_the_largest_body_is_served(
     gateway: Gateway, ingress: str, profile: str
@@ -140,15 +149,14 @@ def test_healthz_keeps_answering_while_the_largest_body_is_served(
     # Before: this body kept /healthz waiting 0.3-2.8 s (4.5 s for 900,000 messages).
     assert worst < STALL_S, sorted(waits)[-5:]
     if worst >= WORST_HEALTHZ_S:
-        # Run alone on a quiet 2-core box the worst wait is 30-60 ms; inside a full test run 0-2 of
-        # these 4 cases reach 100-190 ms. Reported with its figure, not hidden: the target is not yet
-        # met in every run.
+        # Run alone on a 2-core box the worst wait is 15-50 ms; with both cores oversubscribed (load
+        # 5) one case in ten or so still reaches 100-300 ms. Reported with its figure, not hidden.
         pytest.xfail(
             f"worst /healthz wait {worst * 1000:.0f} ms; the target is {WORST_HEALTHZ_S * 1000:.0f} ms"
         )
 
 
-@pytest.mark.parametrize("ingress", ["anthropic", "openai"])
+@pytest.mark.parametrize("ingress", ["anthropic", "openai", "responses"])
 def test_a_body_past_the_element_bound_is_413_at_once(gateway: Gateway, ingress: str) -> None:
     messages = [{"role": "user", "content": "hi"}] * (MAX_JSON_ELEMENTS // 3 + 10)
     raw = json.dumps({"model": "m", "max_tokens": 16, "messages": messages}).encode()
