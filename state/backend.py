@@ -58,7 +58,8 @@ class StateBackend(Protocol):
         """Add a starting worker that beats every ``beat_interval_s``; return its id."""
 
     async def record_heartbeat(self, worker_id: int, now: float, requests: int) -> int:
-        """Refresh a worker's heartbeat; return how many workers are alive as of ``now``."""
+        """Refresh a worker's heartbeat; return how many workers of its box are alive as of ``now``
+        (a state file serves one box; a shared server, several)."""
 
     async def mark_worker_exited(self, worker_id: int, now: float, requests: int) -> None: ...
 

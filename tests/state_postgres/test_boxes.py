@@ -87,3 +87,25 @@ def test_the_arbiter_marks_only_its_own_boxs_workers(database: str) -> None:
         (remote_gone, None),
     ]
     assert this_box() != "elsewhere/0"
+
+
+def test_a_heartbeat_counts_the_live_workers_of_its_own_box(database: str) -> None:
+    state_admin(database).migrate()
+
+    async def scenario() -> tuple[int, int]:
+        store = await open_state(database)
+        try:
+            first = await store.register_worker(os.getpid(), NOW)
+            second = await store.register_worker(os.getpid(), NOW)
+            remote = await store.register_worker(os.getpid(), NOW)
+            move_to_another_box(database, remote)
+            await store.record_heartbeat(remote, NOW + 1, 0)
+            await store.record_heartbeat(second, NOW + 1, 0)
+            return await store.record_heartbeat(first, NOW + 1, 0), await store.record_heartbeat(
+                remote, NOW + 2, 0
+            )
+        finally:
+            await store.close()
+
+    # /healthz's workers_alive: this box's two, the other box's one, though all beat into one store.
+    assert asyncio.run(scenario()) == (2, 1)

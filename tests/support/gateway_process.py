@@ -160,14 +160,8 @@ class Gateway:
         raise AssertionError(f"timed out waiting for {what} (last error: {last_error}):\n{self.log()}")
 
     def wait_ready(self, timeout: float = 30) -> None:
-        # A server shared by several boxes counts every box's workers as alive: there, this box's
-        # are ready once each said it started.
-        shared = isinstance(self.state_db, str)
         self.wait_until(
-            lambda: (
-                (alive := int(str(self.healthz()["workers_alive"]))) == self.workers
-                or (shared and alive > self.workers and self.log().count('"worker-started"') >= self.workers)
-            ),
+            lambda: int(str(self.healthz()["workers_alive"])) == self.workers,
             timeout,
             f"{self.workers} workers ready",
         )
