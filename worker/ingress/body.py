@@ -85,9 +85,8 @@ def _parse_object(raw: bytearray) -> dict[str, Any]:
     if not raw or raw.isspace():
         raise InvalidRequest("request body is empty; expected a JSON object")
     try:
-        # Decoded here rather than by json.loads, which would guess UTF-16/32 from a byte-order mark.
-        text = raw.decode("utf-8")
-        data = decode_json(text)
+        # Not json.loads, which would guess UTF-16/32 from a byte-order mark.
+        data = decode_json(raw)
     except UnicodeDecodeError as exc:
         raise InvalidRequest("request body is not valid UTF-8") from exc
     except json.JSONDecodeError as exc:

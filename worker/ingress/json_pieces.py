@@ -1,9 +1,10 @@
 """Decode a large JSON body in short C calls, so that the thread doing it hands the GIL back often.
 
 The C decoder holds the GIL for a whole call: the whole body in one call kept the event loop's
-thread waiting 50-80 ms, and one string of a screenshot's base64 (25 MiB) ~40 ms on its own. Here a
-top-level object's members and an array member's items are decoded one call each, and every string
-of :data:`LONG_STRING` characters or more is cut out before decoding and checked a slice at a time.
+thread waiting 50-80 ms, and one string of a screenshot's base64 (25 MiB) ~40 ms on its own, as did
+decoding the 28 MiB body's UTF-8 into fresh memory. Here every string of :data:`LONG_STRING` bytes
+or more is cut out of the body before anything is decoded and becomes text once, checked a slice at
+a time; the rest, a top-level object's members and an array member's items, one call each.
 """
 
 from __future__ import annotations
@@ -14,50 +15,55 @@ import re
 import secrets
 from typing import Any, Final
 
-# A string this long is checked and copied a slice at a time (~2 ms per slice).
+# A string this long is checked a slice at a time (~2 ms per slice).
 LONG_STRING: Final = 1024 * 1024
 
 
-def decode_json(text: str) -> Any:
-    """``json.loads(text)`` without the numbers JSON does not have; a large text in pieces."""
-    return decode_in_pieces(text) if len(text) > _DECODE_IN_PIECES_FROM else _DECODER.decode(text)
+def decode_json(raw: bytes | bytearray) -> Any:
+    """``json.loads`` of UTF-8 ``raw``, without the numbers JSON does not have; a large body in
+    pieces. Raises :class:`UnicodeDecodeError`, :class:`json.JSONDecodeError` as ``json.loads``
+    does, or :class:`ValueError` for a number JSON does not have."""
+    if len(raw) > _DECODE_IN_PIECES_FROM:
+        return decode_in_pieces(raw)
+    return _DECODER.decode(raw.decode("utf-8"))
 
 
-def decode_in_pieces(text: str, long_string: int = LONG_STRING) -> Any:
-    """``json.loads(text)``, in pieces (see the module's doc). Raises :class:`json.JSONDecodeError`
-    as ``json.loads`` does, and :class:`ValueError` for numbers JSON does not have."""
-    spans = _long_string_spans(text, long_string)
+def decode_in_pieces(raw: bytes | bytearray, long_string: int = LONG_STRING) -> Any:
+    """:func:`decode_json`, in pieces (see the module's doc)."""
+    spans = _long_string_spans(raw, long_string)
     if spans:
         markers = {f"{secrets.token_hex(16)}-{index}": span for index, span in enumerate(spans)}
         try:
-            value = _decode_members(_cut(text, markers))
+            value = _decode_members(_cut(raw, markers))
+            strings = {marker: _string_at(raw, *span, long_string) for marker, span in markers.items()}
         except json.JSONDecodeError:
             pass  # the cuts cannot make an invalid body valid; the whole text says where it is wrong
         else:
-            return _put_back(
-                value, {marker: _string_at(text, *span, long_string) for marker, span in markers.items()}
-            )
-    return _decode_members(text)
+            return _put_back(value, strings)
+    return _decode_members(raw.decode("utf-8"))
 
 
-def _long_string_spans(text: str, minimum: int) -> list[tuple[int, int]]:
-    """The quotes around every run of ``minimum`` or more characters that holds no quote, found by
-    probing every ``minimum // 2`` characters (each such run holds a probe). A run is a string's
-    content if the text decodes with the run replaced (see :func:`_cut`); a quote with a backslash
+_BACKSLASH = ord("\\")
+
+
+def _long_string_spans(raw: bytes | bytearray, minimum: int) -> list[tuple[int, int]]:
+    """The quotes around every run of ``minimum`` or more bytes that holds no quote, found by
+    probing every ``minimum // 2`` bytes (each such run holds a probe). A run is a string's
+    content if the body decodes with the run replaced (see :func:`_cut`); a quote with a backslash
     before it may be escaped, so such a run is left alone."""
     spans: list[tuple[int, int]] = []
     step = max(minimum // 2, 1)
     probe = step
-    while probe < len(text):
-        opening = text.rfind('"', 0, probe)
-        closing = text.find('"', probe)
+    while probe < len(raw):
+        opening = raw.rfind(b'"', 0, probe)
+        closing = raw.find(b'"', probe)
         if closing == -1:
             break
         if (
             opening > 0
             and closing - opening - 1 >= minimum
-            and text[opening - 1] != "\\"
-            and text[closing - 1] != "\\"
+            and raw[opening - 1] != _BACKSLASH
+            and raw[closing - 1] != _BACKSLASH
             and (not spans or opening > spans[-1][1])
         ):
             spans.append((opening, closing))
@@ -65,31 +71,31 @@ def _long_string_spans(text: str, minimum: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _cut(text: str, markers: dict[str, tuple[int, int]]) -> str:
-    """``text`` with each span's content replaced by its marker. Were a span not a string's content
-    (it lay between a closing quote and the next opening one), the marker would stand bare between
-    two strings and the result would not decode, so no cut changes what a body decodes to."""
+def _cut(raw: bytes | bytearray, markers: dict[str, tuple[int, int]]) -> str:
+    """The body's text with each span's content replaced by its marker. Were a span not a string's
+    content (it lay between a closing quote and the next opening one), the marker would stand bare
+    between two strings and the result would not decode, so no cut changes what a body decodes to."""
     pieces: list[str] = []
     at = 0
     for marker, (opening, closing) in markers.items():
-        pieces += (text[at : opening + 1], marker)
+        pieces += (raw[at : opening + 1].decode("utf-8"), marker)
         at = closing
-    pieces.append(text[at:])
+    pieces.append(raw[at:].decode("utf-8"))
     return "".join(pieces)
 
 
-def _string_at(text: str, opening: int, closing: int, slice_length: int) -> str:
-    """The string whose quotes are at ``opening`` and ``closing``, decoded as ``json`` would: a slice
-    of the text when it holds no escape, each slice checked by the decoder for what JSON refuses in a
-    string (control characters); with escapes, in one call."""
-    content = range(opening + 1, closing)
-    slices = range(content.start, content.stop, slice_length)
-    if text.find("\\", content.start, content.stop) == -1 and all(
-        _is_plain_string_content(text[start : min(start + slice_length, content.stop)]) for start in slices
-    ):
-        return text[content.start : content.stop]
-    # In one call: an escape may straddle two slices, and an error's position is the text's.
-    value: str = _DECODER.raw_decode(text, opening)[0]
+def _string_at(raw: bytes | bytearray, opening: int, closing: int, slice_length: int) -> str:
+    """The string whose quotes are at ``opening`` and ``closing``, decoded as ``json`` would: its
+    bytes as text when they hold no escape, each slice checked by the decoder for what JSON refuses
+    in a string (control characters); with escapes, in one call. Raises
+    :class:`json.JSONDecodeError` (at a position within the string) for what JSON refuses."""
+    if raw.find(b"\\", opening + 1, closing) == -1:
+        text = str(memoryview(raw)[opening + 1 : closing], "utf-8")
+        if all(
+            _is_plain_string_content(text[at : at + slice_length]) for at in range(0, len(text), slice_length)
+        ):
+            return text
+    value: str = _DECODER.raw_decode(raw[opening : closing + 1].decode("utf-8"))[0]
     return value
 
 
