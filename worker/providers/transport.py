@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -32,9 +33,17 @@ _ERROR_BODY_LIMIT = 64 * 1024
 _CONNECT_TIMEOUT_S = 10.0
 
 
+# Both cached: a config has a handful of timeouts and upstream URLs, and httpx would otherwise
+# parse the URL text again on every request.
+@functools.lru_cache(maxsize=64)
 def _timeout(timeout_s: float) -> httpx.Timeout:
     """``timeout_s`` bounds each wait for the upstream (connect, each read), not the whole call."""
     return httpx.Timeout(timeout_s, connect=min(timeout_s, _CONNECT_TIMEOUT_S))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_url(url: str) -> httpx.URL:
+    return httpx.URL(url)
 
 
 _LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=40, keepalive_expiry=30.0)
@@ -177,7 +186,9 @@ async def _send(
         # Declared, so httpx sends the pieces as one body rather than chunked.
         sent_headers["content-length"] = str(len(content))
         sent = _InPieces(content)
-    request = http.build_request(method, url, headers=sent_headers, content=sent, timeout=_timeout(timeout_s))
+    request = http.build_request(
+        method, _parsed_url(url), headers=sent_headers, content=sent, timeout=_timeout(timeout_s)
+    )
     try:
         response = await http.send(request, stream=True)
     except httpx.HTTPError as exc:
