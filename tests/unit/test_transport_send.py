@@ -8,7 +8,7 @@ from collections.abc import AsyncIterable
 
 import httpx
 
-from coderouter_supervisor.worker.providers.transport import _parsed_url, _timeout, post_json
+from coderouter_supervisor.worker.providers.transport import _parsed_url, _timeout, post_json, upstream_client
 
 
 def _send(body: dict[str, object]) -> tuple[httpx.Request, list[bytes]]:
@@ -60,3 +60,16 @@ def test_the_upstream_url_and_timeouts_are_sent_as_asked_and_worked_out_once() -
     # Parsed once per URL text and timeout, not on every request.
     assert _parsed_url("http://up/v1/chat/completions") is _parsed_url("http://up/v1/chat/completions")
     assert _timeout(5) is _timeout(5)
+
+
+def test_the_upstream_client_keeps_no_cookie_an_answer_sets() -> None:
+    async def run() -> httpx.Request:
+        async with upstream_client() as http:
+            first = http.build_request("POST", "http://up/v1/messages")
+            http.cookies.extract_cookies(
+                httpx.Response(200, headers={"set-cookie": "session=alice; Path=/"}, request=first)
+            )
+            return http.build_request("POST", "http://up/v1/messages")
+
+    second = asyncio.run(run())
+    assert "cookie" not in second.headers
