@@ -105,6 +105,51 @@ def test_histogram_buckets_are_cumulative_and_quantiles_interpolate() -> None:
     assert snapshot.quantile_ms("provider_ttft_seconds", 0.5, provider="nobody") is None
 
 
+ALL_BUCKETS = (
+    *("0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5"),
+    *("1", "2.5", "5", "10", "30", "60", "120", "300", "+Inf"),
+)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "lowest_bucket"),
+    [
+        pytest.param(0.0, "0.001", id="zero"),
+        pytest.param(0.001, "0.001", id="on-the-first-bound"),
+        pytest.param(0.25, "0.25", id="on-a-middle-bound"),
+        pytest.param(0.2500001, "0.5", id="just-above-a-bound"),
+        pytest.param(300.0, "300", id="on-the-last-bound"),
+        pytest.param(301.0, "+Inf", id="above-every-bound"),
+    ],
+)
+def test_a_sample_counts_in_its_bucket_and_every_one_above(seconds: float, lowest_bucket: str) -> None:
+    book = MetricBook()
+    book.observe("upstream_latency_seconds", seconds, provider="a")
+    book.observe("upstream_latency_seconds", seconds, provider="a")
+    counted = {
+        dict(labels)["le"]: count
+        for (name, labels), count in book.series.items()
+        if name == "coderouter_upstream_latency_seconds_bucket"
+    }
+    lowest = float(lowest_bucket.replace("+Inf", "inf"))
+    assert counted == {le: 2.0 for le in ALL_BUCKETS if float(le.replace("+Inf", "inf")) >= lowest}
+    assert value(book, "upstream_latency_seconds_sum", provider="a") == pytest.approx(2 * seconds)
+    assert value(book, "upstream_latency_seconds_count", provider="a") == 2
+
+
+def test_labels_passed_in_another_order_count_in_the_same_series() -> None:
+    book = MetricBook()
+    book.inc("provider_outcomes_total", provider="a", outcome="ok")
+    book.inc("provider_outcomes_total", outcome="ok", provider="a")
+    book.observe("request_duration_seconds", 0.01, ingress="x", profile="p")
+    book.observe("request_duration_seconds", 0.01, profile="p", ingress="x")
+    assert value(book, "provider_outcomes_total", provider="a", outcome="ok") == 2
+    assert value(book, "request_duration_seconds_count", ingress="x", profile="p") == 2
+    assert value(book, "request_duration_seconds_bucket", ingress="x", profile="p", le="0.01") == 2
+    # The counter, the buckets from 0.01 s up (15 of 18), the sum and the count.
+    assert len(book.series) == 1 + 15 + 2
+
+
 def test_a_loopback_provider_gets_quantiles_in_single_milliseconds() -> None:
     book = book_after(
         *(("provider-ok", {"provider": "lan", "latency_ms": ms}) for ms in (1.5, 2.0, 2.5, 3.0, 4.0))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterable
 
 import httpx
 
-from coderouter_supervisor.worker.providers.transport import post_json
+from coderouter_supervisor.worker.providers.transport import _parsed_url, _timeout, post_json, upstream_client
 
 
 def _send(body: dict[str, object]) -> tuple[httpx.Request, list[bytes]]:
@@ -51,3 +51,25 @@ def test_a_small_body_is_sent_whole() -> None:
     assert "transfer-encoding" not in request.headers
     assert len(pieces) == 1
     assert json.loads(pieces[0])["messages"][0]["content"] == "hi"
+
+
+def test_the_upstream_url_and_timeouts_are_sent_as_asked_and_worked_out_once() -> None:
+    request, _ = _send({"model": "m", "messages": []})
+    assert str(request.url) == "http://up/v1/chat/completions"
+    assert request.extensions["timeout"] == {"connect": 5, "read": 5, "write": 5, "pool": 5}
+    # Parsed once per URL text and timeout, not on every request.
+    assert _parsed_url("http://up/v1/chat/completions") is _parsed_url("http://up/v1/chat/completions")
+    assert _timeout(5) is _timeout(5)
+
+
+def test_the_upstream_client_keeps_no_cookie_an_answer_sets() -> None:
+    async def run() -> httpx.Request:
+        async with upstream_client() as http:
+            first = http.build_request("POST", "http://up/v1/messages")
+            http.cookies.extract_cookies(
+                httpx.Response(200, headers={"set-cookie": "session=alice; Path=/"}, request=first)
+            )
+            return http.build_request("POST", "http://up/v1/messages")
+
+    second = asyncio.run(run())
+    assert "cookie" not in second.headers

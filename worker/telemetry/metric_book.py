@@ -9,7 +9,9 @@ totals of all workers are plain sums.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from coderouter_supervisor.state import Labels, SeriesKey
@@ -53,10 +55,19 @@ LATENCY_BUCKETS = (
     120.0,
     300.0,
 )
+_BOUNDS = (*LATENCY_BUCKETS, math.inf)
+_LE = tuple("+Inf" if bound == math.inf else f"{bound:g}" for bound in _BOUNDS)
 
 
 def labels_of(**labels: object) -> Labels:
     return tuple(sorted((k, str(v)) for k, v in labels.items()))
+
+
+@dataclass(frozen=True)
+class _HistogramKeys:
+    buckets: tuple[SeriesKey, ...]  # one per bound of ``_BOUNDS``, in order
+    sum: SeriesKey
+    count: SeriesKey
 
 
 class MetricBook:
@@ -66,33 +77,51 @@ class MetricBook:
         self.series: dict[SeriesKey, float] = {}
         # Samples for the metric history's quantiles, kept apart: they are not Prometheus series.
         self.samples: dict[SeriesKey, float] = {}
+        # Each series' key, by name and labels in the order passed: sorting the labels (for a
+        # histogram, once per bucket) cost more than the counting. As many entries as series.
+        self._keys: dict[tuple[str, Labels], SeriesKey] = {}
+        self._histograms: dict[tuple[str, Labels], _HistogramKeys] = {}
 
-    def inc(self, name: str, value: float = 1.0, **labels: object) -> None:
+    def _key(self, name: str, labels: dict[str, str]) -> SeriesKey:
+        """``(name, labels_of(**labels))``, worked out once per name and labels."""
+        asked = (name, tuple(labels.items()))
+        try:
+            return self._keys[asked]
+        except KeyError:
+            key = self._keys[asked] = (name, labels_of(**labels))
+            return key
+
+    def inc(self, name: str, value: float = 1.0, **labels: str) -> None:
         if value <= 0 or math.isnan(value):
             return
-        key = (PREFIX + name, labels_of(**labels))
+        key = self._key(PREFIX + name, labels)
         self.series[key] = self.series.get(key, 0.0) + value
 
-    def observe(self, name: str, seconds: float, **labels: object) -> None:
+    def observe(self, name: str, seconds: float, **labels: str) -> None:
         """One sample of histogram ``name`` (seconds)."""
         if seconds < 0 or math.isnan(seconds):
             return
-        base = labels_of(**labels)
-        full = PREFIX + name
-        for bound in (*LATENCY_BUCKETS, math.inf):
-            if seconds <= bound:
-                le = "+Inf" if bound == math.inf else f"{bound:g}"
-                key = (full + "_bucket", tuple(sorted((*base, ("le", le)))))
-                self.series[key] = self.series.get(key, 0.0) + 1
-        for suffix, value in (("_sum", seconds), ("_count", 1.0)):
-            key = (full + suffix, base)
-            self.series[key] = self.series.get(key, 0.0) + value
+        keys = self._histogram(name, labels)
+        series = self.series
+        # Cumulative buckets: the sample counts in every bucket whose bound is at least ``seconds``.
+        for key in keys.buckets[bisect_left(_BOUNDS, seconds) :]:
+            series[key] = series.get(key, 0.0) + 1
+        series[keys.sum] = series.get(keys.sum, 0.0) + seconds
+        series[keys.count] = series.get(keys.count, 0.0) + 1
 
-    def sample_ms(self, name: str, ms: float, **labels: object) -> None:
+    def _histogram(self, name: str, labels: dict[str, str]) -> _HistogramKeys:
+        asked = (name, tuple(labels.items()))
+        try:
+            return self._histograms[asked]
+        except KeyError:
+            keys = self._histograms[asked] = _histogram_keys(PREFIX + name, labels_of(**labels))
+            return keys
+
+    def sample_ms(self, name: str, ms: float, **labels: str) -> None:
         """Count one sample of ``ms`` milliseconds in the history bucket it falls in."""
         if ms < 0 or math.isnan(ms):
             return
-        key = (name, labels_of(**labels, le=bucket_label(ms)))
+        key = self._key(name, {**labels, "le": bucket_label(ms)})
         self.samples[key] = self.samples.get(key, 0.0) + 1
 
     def record(self, event: str, fields: Mapping[str, Any]) -> None:
@@ -100,6 +129,14 @@ class MetricBook:
         handler = _HANDLERS.get(event)
         if handler is not None:
             handler(self, fields)
+
+
+def _histogram_keys(full: str, base: Labels) -> _HistogramKeys:
+    return _HistogramKeys(
+        buckets=tuple((full + "_bucket", tuple(sorted((*base, ("le", le))))) for le in _LE),
+        sum=(full + "_sum", base),
+        count=(full + "_count", base),
+    )
 
 
 def _provider(fields: Mapping[str, Any]) -> str:
@@ -159,12 +196,12 @@ def _demoted(book: MetricBook, f: Mapping[str, Any]) -> None:
 
 def _degraded(book: MetricBook, f: Mapping[str, Any]) -> None:
     for capability in f.get("dropped") or ():
-        book.inc("capability_degraded_total", capability=capability)
+        book.inc("capability_degraded_total", capability=str(capability))
 
 
 def _filtered(book: MetricBook, f: Mapping[str, Any]) -> None:
     for name in f.get("filters") or ():
-        book.inc("output_filter_applied_total", filter=name)
+        book.inc("output_filter_applied_total", filter=str(name))
 
 
 def _cache(book: MetricBook, f: Mapping[str, Any]) -> None:
