@@ -8,6 +8,8 @@ refuses the others before routing.
 
 from __future__ import annotations
 
+import functools
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -26,11 +28,22 @@ def host_name(host_header: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
+@functools.lru_cache(maxsize=32)
+def is_loopback_host(host_header: str) -> bool:
+    """Whether a ``Host`` value names this machine's loopback. Every request asks, with one of the few
+    values its clients send, so the answers are remembered (bounded: the value is the client's)."""
+    return is_loopback(host_name(host_header))
+
+
 def foreign_host_refusal(scope: Scope) -> Response | None:
     """The answer, in the caller's envelope, to a request addressed to a name that is not loopback;
     None for a loopback one."""
-    host = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"host"), "")
-    if is_loopback(host_name(host)):
+    host = ""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
+    if is_loopback_host(host):
         return None
     refused = PermissionDenied(f"this gateway listens on loopback only and does not answer for host {host!r}")
     return error_response(refused, ingress_of(Request(scope)))
