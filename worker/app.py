@@ -18,18 +18,14 @@ from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import (
     EXCEPTION_HANDLERS,
+    FrontDoor,
     Gateway,
     GatewaySlot,
-    HeaderLimits,
     KeyRing,
-    LoopbackHostGuard,
-    RequestLog,
     gateway_routes,
     is_loopback,
-    is_model_call,
     max_upstream_answer_bytes,
 )
-from coderouter_supervisor.worker.offload import FreeOffLoop
 from coderouter_supervisor.worker.providers import upstream_client
 from coderouter_supervisor.worker.routing import CapabilityRegistry, bundled_rules, load_registry
 from coderouter_supervisor.worker.telemetry import (
@@ -45,7 +41,7 @@ from coderouter_supervisor.worker.telemetry import (
 # minutes during prefill, so read timeouts are per provider, set per request.
 
 
-def create_app(env: Mapping[str, str] | None = None) -> RequestCounter:
+def create_app(env: Mapping[str, str] | None = None) -> FrontDoor:
     """gunicorn's app factory: build the gateway from the supervisor's handoff (see :mod:`..handoff`).
 
     Raises ``LookupError`` when started outside the supervisor and ``ConfigError`` when
@@ -115,9 +111,8 @@ class GatewayApp:
                 await store.close()
 
         app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-        guarded = LoopbackHostGuard(FreeOffLoop(app), enabled=is_loopback(handoff.bind_host))
-        counter = RequestCounter(RequestLog(HeaderLimits(guarded)), counted=is_model_call)
-        self.asgi = counter
+        counter = RequestCounter()
+        self.asgi = FrontDoor(app, loopback_only=is_loopback(handoff.bind_host), counter=counter)
 
     def reload(self, config: LoadedConfig) -> None:
         """Serve ``config`` from the next request on; requests already running finish on the old one.

@@ -6,28 +6,20 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable
-
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from coderouter_supervisor.state import HEARTBEAT_INTERVAL_S, StateBackend, StateError
 from coderouter_supervisor.worker.telemetry import StateStatus
 
 
 class RequestCounter:
-    """ASGI middleware counting the HTTP requests served by this worker whose path ``counted`` accepts
-    (the requests ``status`` shows: model calls, not the health checks and scrapes polled every few
-    seconds)."""
+    """The number of model calls this worker has served: the requests ``status`` shows, not the health
+    checks and scrapes polled every few seconds. The front door counts each one as it arrives."""
 
-    def __init__(self, app: ASGIApp, counted: Callable[[str], bool]) -> None:
-        self.app = app
+    def __init__(self) -> None:
         self.count = 0
-        self._counted = counted
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._counted(scope.get("path", "")):
-            self.count += 1
-        await self.app(scope, receive, send)
+    def count_one(self) -> None:
+        self.count += 1
 
 
 class Heartbeat:

@@ -23,10 +23,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Final, ParamSpec, TypeVar
-
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -148,22 +146,20 @@ _request_keep: ContextVar[_RequestKeep | None] = ContextVar("request_keep", defa
 
 
 class FreeOffLoop:
-    """ASGI middleware: once a request has ended, the results of its large steps are dropped on a
-    thread, so that freeing them does not hold the event loop, and its pause of the collector ends."""
+    """The scope of one request (``with FreeOffLoop(): serve it``): once it has ended, the results of
+    its large steps are dropped on a thread, so that freeing them does not hold the event loop, and its
+    pause of the collector ends."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
+        self._keep = _RequestKeep()
+        self._token: Token[_RequestKeep | None] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        keep = _RequestKeep()
-        token = _request_keep.set(keep)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            _request_keep.reset(token)
-            if keep.holds_anything:
-                # Not awaited: a cancelled request must not wait for it, and nothing depends on it.
-                asyncio.get_running_loop().run_in_executor(None, keep.let_go)
+    def __enter__(self) -> None:
+        self._token = _request_keep.set(self._keep)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _request_keep.reset(self._token)
+        if self._keep.holds_anything:
+            # Not awaited: a cancelled request must not wait for it, and nothing depends on it.
+            asyncio.get_running_loop().run_in_executor(None, self._keep.let_go)

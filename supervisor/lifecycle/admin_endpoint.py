@@ -30,7 +30,7 @@ from coderouter_supervisor.state import (
 )
 from coderouter_supervisor.worker.config import LoadedConfig
 from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.ingress import DASHBOARD_HTML, HeaderLimits, KeyRing, LoopbackHostGuard
+from coderouter_supervisor.worker.ingress import DASHBOARD_HTML, FrontDoor, KeyRing
 from coderouter_supervisor.worker.money import KEY_LEDGER_PREFIX
 from coderouter_supervisor.worker.reporting import collect_dashboard, collect_snapshot
 from coderouter_supervisor.worker.telemetry import emit_event, metrics_json, prometheus_text
@@ -176,9 +176,7 @@ class AdminEndpoint:
     async def start(self) -> None:
         self._store = await open_state(self._state_db)
         # Loopback only, so like the gateway it answers only for loopback host names (DNS rebinding).
-        app = HeaderLimits(
-            LoopbackHostGuard(admin_app(self._store, self._config, self._state_db), enabled=True)
-        )
+        app = FrontDoor(admin_app(self._store, self._config, self._state_db), loopback_only=True)
         server_config = uvicorn.Config(
             app,
             host=ADMIN_HOST,

@@ -2,21 +2,17 @@
 
 gunicorn's ``limit_request_*`` settings do not reach uvicorn workers, and uvicorn's parsers
 differ (h11 caps the whole header block at 16 KiB, httptools caps nothing), so the limits that
-hold on every install are checked here, before routing, with an answer in the caller's envelope.
-
-:class:`HeaderLimits` also drops what the app sends after a client shut down its sending side:
-uvicorn's h11 protocol then raises from ``send`` instead of ignoring it as it does for a client that
-closed the connection, and the app would report that as an internal error.
+hold on every install are checked here, before routing (by :mod:`.front_door`), with an answer in
+the caller's envelope.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 
-import h11
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from coderouter_supervisor.worker.errors import HeadersTooLarge
 from coderouter_supervisor.worker.ingress.error_responses import error_response
@@ -44,22 +40,10 @@ def header_problem(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-class HeaderLimits:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_unless_half_closed(message: Message) -> None:
-            with contextlib.suppress(h11.LocalProtocolError):
-                await send(message)
-
-        problem = header_problem(scope["headers"])
-        if problem is not None:
-            refused = HeadersTooLarge(problem)
-            await error_response(refused, ingress_of(Request(scope)))(scope, receive, send_unless_half_closed)
-            return
-        await self.app(scope, receive, send_unless_half_closed)
+def header_refusal(scope: Scope) -> Response | None:
+    """The answer, in the caller's envelope, to a request whose headers are over the limits; None
+    when they are within them."""
+    problem = header_problem(scope["headers"])
+    if problem is None:
+        return None
+    return error_response(HeadersTooLarge(problem), ingress_of(Request(scope)))

@@ -2,13 +2,17 @@
 
 A web page can make a browser send requests to ``127.0.0.1:8088`` through a DNS name it controls
 (DNS rebinding); such requests carry that foreign name in ``Host``. A gateway that listens only on
-loopback has no reason to accept any ``Host`` but a loopback one.
+loopback has no reason to accept any ``Host`` but a loopback one; the front door (:mod:`.front_door`)
+refuses the others before routing.
 """
 
 from __future__ import annotations
 
+import functools
+
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from coderouter_supervisor.worker.errors import PermissionDenied
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback
@@ -24,19 +28,22 @@ def host_name(host_header: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-class LoopbackHostGuard:
-    def __init__(self, app: ASGIApp, *, enabled: bool) -> None:
-        self.app = app
-        self.enabled = enabled
+@functools.lru_cache(maxsize=32)
+def is_loopback_host(host_header: str) -> bool:
+    """Whether a ``Host`` value names this machine's loopback. Every request asks, with one of the few
+    values its clients send, so the answers are remembered (bounded: the value is the client's)."""
+    return is_loopback(host_name(host_header))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.enabled and scope["type"] == "http":
-            request = Request(scope)
-            host = request.headers.get("host", "")
-            if not is_loopback(host_name(host)):
-                refused = PermissionDenied(
-                    f"this gateway listens on loopback only and does not answer for host {host!r}"
-                )
-                await error_response(refused, ingress_of(request))(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+
+def foreign_host_refusal(scope: Scope) -> Response | None:
+    """The answer, in the caller's envelope, to a request addressed to a name that is not loopback;
+    None for a loopback one."""
+    host = ""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
+    if is_loopback_host(host):
+        return None
+    refused = PermissionDenied(f"this gateway listens on loopback only and does not answer for host {host!r}")
+    return error_response(refused, ingress_of(Request(scope)))

@@ -1,6 +1,6 @@
 """Every client request gets an id: the caller's ``X-Request-Id`` when it is sane, else a new one.
 
-:class:`~.request_log.RequestLog` returns it as ``x-request-id`` and sets it in
+The front door (:mod:`.front_door`) returns it as ``x-request-id`` and sets it in
 :data:`~coderouter_supervisor.worker.telemetry.events.current_request_id`, so every event logged
 while serving the request (and in tasks it starts) carries it.
 """
