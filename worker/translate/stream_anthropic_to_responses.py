@@ -60,6 +60,11 @@ _INCOMPLETE_BY_STOP: dict[str, IncompleteReason] = {
 }
 
 
+def incomplete_reason(stop_reason: str | None) -> IncompleteReason | None:
+    """Why a response with this Anthropic ``stop_reason`` is ``incomplete`` (None: it completed)."""
+    return _INCOMPLETE_BY_STOP.get(stop_reason or "")
+
+
 def merged_usage(current: TokenUsage, reported: MessageDeltaUsage) -> TokenUsage:
     """``message_delta`` usage over ``message_start``'s: output is cumulative, input only when restated."""
     return TokenUsage(
@@ -174,9 +179,8 @@ class AnthropicToResponsesStream:
 
     def finish_with_usage(self, usage: TokenUsage | None) -> list[ResponsesEvent]:
         """The closing events, reporting ``usage`` (None: ``usage: null``)."""
-        incomplete = _INCOMPLETE_BY_STOP.get(self._stop_reason or "")
         writer = self._writer_now()
-        return self._held_text(writer) + writer.complete(usage, incomplete)
+        return self._held_text(writer) + writer.complete(usage, incomplete_reason(self._stop_reason))
 
     def finish_with_error(self, error: GatewayError) -> list[ResponsesEvent]:
         """``response.failed`` for a failure after the stream began; nothing follows it."""
