@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from coderouter_supervisor.worker.adapters.responses_client import encode_responses_events
 from coderouter_supervisor.worker.errors import ContextOverflow, GatewayError
-from coderouter_supervisor.worker.protocol import MessageStopEvent, ResponsesEvent
+from coderouter_supervisor.worker.protocol import MessageStopEvent, ResponsesEvent, encode_event
 from coderouter_supervisor.worker.translate import (
     AnthropicToResponsesStream,
     DeclaredName,
@@ -155,6 +154,10 @@ CASES = [
 
 
 Frames = list[tuple[bytes, bool, UsageReport]]
+
+
+def encode_responses_events(events: list[ResponsesEvent]) -> bytes:
+    return b"".join(encode_event(event.type, event.to_wire()) for event in events)
 
 
 def _drive(
