@@ -34,6 +34,42 @@ _CHARS_PER_TOKEN = 4
 
 Event = TypeVar("Event")
 
+_TEXT_FIELDS = frozenset({"content", "reasoning_content", "reasoning"})
+_OPTIONAL_STRINGS = (str, type(None))
+
+
+def text_only_delta(chunk: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The delta of a chunk that carries only text, as most of a stream's chunks do, when
+    ``ChatCompletionChunk`` would accept it and read the same from it; None for any other chunk
+    (tool calls, a finish reason, usage, or anything unusual), which is validated in full.
+
+    Most chunks are a delta of a few characters: validating each one as a model cost a fifth of
+    the translation.
+    """
+    choices = chunk.get("choices")
+    if type(choices) is not list or len(choices) != 1 or chunk.get("usage") is not None:
+        return None
+    if not (
+        isinstance(chunk.get("id"), _OPTIONAL_STRINGS)
+        and isinstance(chunk.get("model"), _OPTIONAL_STRINGS)
+        and type(chunk.get("created", 0)) in (int, type(None))
+        and chunk.get("object", "chat.completion.chunk") == "chat.completion.chunk"
+    ):
+        return None
+    choice = choices[0]
+    if type(choice) is not dict or choice.get("finish_reason") is not None:
+        return None
+    delta = choice.get("delta")
+    if type(choice.get("index", 0)) is not int or type(delta) is not dict:
+        return None
+    for key, value in delta.items():
+        if value is None or (key in _TEXT_FIELDS and type(value) is str):
+            continue
+        if key == "role" and value == "assistant":
+            continue
+        return None
+    return delta
+
 
 class ChatStreamReader(Generic[Event]):
     """Feed parsed OpenAI chunks (dicts), get the events the hooks wrote; one instance per stream.
@@ -102,30 +138,40 @@ class ChatStreamReader(Generic[Event]):
         error = upstream_error_from_stream_payload(chunk, provider=self._provider)
         if error is not None:
             raise error
+        text = text_only_delta(chunk)
+        if text is not None:
+            self._identify(chunk.get("id"), chunk.get("model"))
+            self._texts(text.get("reasoning_content") or text.get("reasoning"), text.get("content"))
+            return self._taken()
         try:
             parsed = ChatCompletionChunk.model_validate(chunk)
         except ValidationError:
             self.skipped_chunks += 1
             return []
-        if self._message_id is None and parsed.id:
-            self._message_id = parsed.id
-        if parsed.model:
-            self._model = parsed.model
+        self._identify(parsed.id, parsed.model)
         if parsed.usage is not None:
             self._reported = usage_from_openai(parsed.usage)
         for choice in parsed.choices[:1]:
             delta = choice.delta
-            reasoning = delta.reasoning_content or delta.reasoning
-            if reasoning and not self._calls:
-                self._thinking_delta(reasoning)
-                self._emitted_chars += len(reasoning)
-            if delta.content:
-                self._repairable_text(self._filter.feed(delta.content) if self._filter else delta.content)
+            self._texts(delta.reasoning_content or delta.reasoning, delta.content)
             for call in delta.tool_calls or []:
                 self._tool_call(call)
             if choice.finish_reason:
                 self._finish_reason = choice.finish_reason
         return self._taken()
+
+    def _identify(self, chunk_id: str | None, model: str | None) -> None:
+        if self._message_id is None and chunk_id:
+            self._message_id = chunk_id
+        if model:
+            self._model = model
+
+    def _texts(self, reasoning: str | None, content: str | None) -> None:
+        if reasoning and not self._calls:
+            self._thinking_delta(reasoning)
+            self._emitted_chars += len(reasoning)
+        if content:
+            self._repairable_text(self._filter.feed(content) if self._filter else content)
 
     def finish(self) -> list[Event]:
         """The closing events once the upstream ended (``[DONE]`` or end of body)."""
