@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -32,13 +32,13 @@ from coderouter_supervisor.worker.protocol import (
     RedactedThinkingBlock,
     ResponsesEvent,
     SignatureDelta,
-    StreamEvent,
     TextDelta,
     ThinkingBlock,
     ThinkingDelta,
     ToolUseBlock,
     upstream_error_from_stream_payload,
 )
+from coderouter_supervisor.worker.translate.anthropic_event_reading import read_stream_event
 from coderouter_supervisor.worker.translate.anthropic_reasoning import pack_thinking
 from coderouter_supervisor.worker.translate.ids import tool_call_id
 from coderouter_supervisor.worker.translate.responses_event_writer import (
@@ -50,8 +50,6 @@ from coderouter_supervisor.worker.translate.responses_ids import response_id
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport, usage_from_anthropic
-
-_EVENT: TypeAdapter[Any] = TypeAdapter(StreamEvent)
 
 _INCOMPLETE_BY_STOP: dict[str, IncompleteReason] = {
     "max_tokens": "max_output_tokens",
@@ -154,7 +152,7 @@ class AnthropicToResponsesStream:
         if error is not None:
             raise error
         try:
-            parsed = _EVENT.validate_python(event)
+            parsed = read_stream_event(event)
         except ValidationError:
             self.skipped_events += 1
             return []
