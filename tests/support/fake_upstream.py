@@ -69,6 +69,7 @@ class Reply:
     choices: int = 1  # OpenAI ``n``: the text is answered this many times (``usage`` covers them all)
     omit_usage: bool = False  # report no usage at all (a server that never does)
     tail_delay_s: float = 0.0  # in a stream, between the last content and the events that end it
+    linger_s: float = 0.0  # in a stream, after its last event, before the body ends (a server slow to close)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    client_port: int | None = None  # the gateway's end of the connection: a new port, a new connection
 
     @property
     def stream(self) -> bool:
@@ -493,7 +495,8 @@ class FakeUpstream:
             body = json.loads(raw) if raw else {}
         except json.JSONDecodeError:
             body = {"_unparsable": raw.decode(errors="replace")}
-        recorded = RecordedRequest(request.url.path, dict(request.headers), body)
+        port = request.client.port if request.client else None
+        recorded = RecordedRequest(request.url.path, dict(request.headers), body, port)
         with self._lock:
             self.requests.append(recorded)
         return recorded
@@ -627,5 +630,7 @@ def _stream(frames: list[bytes], reply: Reply, error_frame: bytes, *, tail: int)
             if reply.delay_s and sent:
                 await asyncio.sleep(reply.delay_s)
             yield frame
+        if reply.linger_s:
+            await asyncio.sleep(reply.linger_s)
 
     return StreamingResponse(body(), media_type="text/event-stream", headers={"cache-control": "no-cache"})

@@ -23,29 +23,10 @@ from coderouter_supervisor.worker.translate import (
     build_filter_chain,
 )
 
+from support.chat_chunks import call, chunk
 from support.responses_sdk import sdk_final_response
 
 NAMES = ToolNames({"multi_agent_v1__close_agent": DeclaredName("close_agent", "multi_agent_v1")})
-
-
-def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-1",
-        "model": "qwen",
-        "choices": [{"index": 0, "delta": delta or {}, "finish_reason": finish}],
-    } | extra
-
-
-def call(
-    index: int, *, call_id: str | None = None, name: str | None = None, arguments: str = ""
-) -> dict[str, Any]:
-    function: dict[str, Any] = {"arguments": arguments}
-    if name:
-        function["name"] = name
-    entry: dict[str, Any] = {"index": index, "function": function}
-    if call_id:
-        entry["id"] = call_id
-    return {"tool_calls": [entry]}
 
 
 CHAT_STREAM: list[dict[str, Any]] = [

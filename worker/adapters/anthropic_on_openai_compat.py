@@ -10,6 +10,7 @@ from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import read_completion
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
+from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_compat_upstream import (
     OPENAI_COMPAT_UPSTREAM,
@@ -26,7 +27,6 @@ from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
     MessagesRequest,
-    encode_event,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
@@ -75,12 +75,12 @@ class OpenAIToAnthropicFrames:
 
     def feed(self, event: UpstreamEvent) -> bytes:
         self._finished_choice = self._finished_choice or has_finish_reason(event.payload)
-        return b"".join(encode_event(e.type, e.to_wire()) for e in self._translator.feed(event.payload))
+        return encode_named_events(self._translator.feed(event.payload))
 
     def finish(self, upstream_completed: bool) -> bytes:
         if not (upstream_completed or self._finished_choice):
             return self.fail(ended_early(self._provider))
-        return b"".join(encode_event(e.type, e.to_wire()) for e in self._translator.finish())
+        return encode_named_events(self._translator.finish())
 
     def fail(self, error: GatewayError) -> bytes:
         self._translator.finish_with_error(error)

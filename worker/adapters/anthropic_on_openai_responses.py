@@ -10,6 +10,7 @@ from typing import Any
 from coderouter_supervisor.worker.adapters.answer_reading import filtered_message, parse_answer
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
 from coderouter_supervisor.worker.adapters.anthropic_on_openai_compat import declared_tools
+from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
     OPENAI_RESPONSES_UPSTREAM,
@@ -17,7 +18,7 @@ from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
 )
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early, filter_chain_of
 from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.protocol import MessagesRequest, ResponseObject, encode_event
+from coderouter_supervisor.worker.protocol import MessagesRequest, ResponseObject
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
     ResponsesToAnthropicStream,
@@ -53,7 +54,7 @@ class ResponsesToAnthropicFrames:
 
     def _encoded(self, events: list[Any]) -> bytes:
         self._stopped = self._stopped or any(e.type == "message_stop" for e in events)
-        return b"".join(encode_event(e.type, e.to_wire()) for e in events)
+        return encode_named_events(events)
 
     def feed(self, event: UpstreamEvent) -> bytes:
         return self._encoded(self._translator.feed(event.payload))

@@ -7,6 +7,7 @@ from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import read_message
 from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM, anthropic_system
+from coderouter_supervisor.worker.adapters.event_frames import encode_chunks
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early
@@ -16,7 +17,6 @@ from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
     DONE_FRAME,
     ChatCompletionRequest,
-    encode_data,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
@@ -55,12 +55,12 @@ class AnthropicToOpenAIFrames:
     def feed(self, event: UpstreamEvent) -> bytes:
         if event.payload.get("type") == "message_stop":
             self._stopped = True
-        return b"".join(encode_data(c.to_wire()) for c in self._translator.feed(event.payload))
+        return encode_chunks(self._translator.feed(event.payload))
 
     def finish(self, upstream_completed: bool) -> bytes:
         if not self._stopped:
             return self.fail(ended_early(self._provider))
-        return b"".join(encode_data(c.to_wire()) for c in self._translator.finish()) + DONE_FRAME
+        return encode_chunks(self._translator.finish()) + DONE_FRAME
 
     def fail(self, error: GatewayError) -> bytes:
         self._translator.finish_with_error(error)

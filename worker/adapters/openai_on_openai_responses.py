@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import parse_answer
+from coderouter_supervisor.worker.adapters.event_frames import encode_chunks
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import include_usage
@@ -20,7 +21,6 @@ from coderouter_supervisor.worker.protocol import (
     DONE_FRAME,
     ChatCompletionRequest,
     ResponseObject,
-    encode_data,
 )
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall, UpstreamEvent
 from coderouter_supervisor.worker.translate import (
@@ -52,12 +52,12 @@ class ResponsesToOpenAIFrames:
         return self._translator.report
 
     def feed(self, event: UpstreamEvent) -> bytes:
-        return b"".join(encode_data(c.to_wire()) for c in self._translator.feed(event.payload))
+        return encode_chunks(self._translator.feed(event.payload))
 
     def finish(self, upstream_completed: bool) -> bytes:
         if not self._translator.finished:
             return self.fail(ended_early(self._provider))
-        return b"".join(encode_data(c.to_wire()) for c in self._translator.finish()) + DONE_FRAME
+        return encode_chunks(self._translator.finish()) + DONE_FRAME
 
     def fail(self, error: GatewayError) -> bytes:
         self._translator.finish_with_error(error)

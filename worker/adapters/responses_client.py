@@ -11,14 +11,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from coderouter_supervisor.worker.adapters.client_protocol import ClientName
+from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.guards import LOOP_HINT, ToolUse, responses_tool_uses
 from coderouter_supervisor.worker.protocol import (
     OPENAI_PING_FRAME,
-    ResponsesEvent,
     ResponsesRequest,
-    encode_event,
 )
 from coderouter_supervisor.worker.translate import (
     ResponsesEventWriter,
@@ -26,11 +25,6 @@ from coderouter_supervisor.worker.translate import (
     response_id,
     responses_output_limit,
 )
-
-
-def encode_responses_events(events: Sequence[ResponsesEvent]) -> bytes:
-    """Responses events as SSE frames, each named by its type."""
-    return b"".join(encode_event(event.type, event.to_wire()) for event in events)
 
 
 def input_weight(request: ResponsesRequest) -> int:
@@ -78,7 +72,7 @@ class ResponsesClient:
 
     def stream_error_frame(self, error: GatewayError) -> bytes:
         writer = ResponsesEventWriter(response_id=response_id(None), model="", created_at=int(time.time()))
-        return encode_responses_events(writer.fail(error))
+        return encode_named_events(writer.fail(error))
 
     def model_list(self, ids: Sequence[str]) -> dict[str, Any]:
         return OPENAI.model_list(ids)

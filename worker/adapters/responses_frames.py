@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from coderouter_supervisor.worker.adapters.responses_client import RESPONSES, encode_responses_events
+from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
+from coderouter_supervisor.worker.adapters.responses_client import RESPONSES
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early, has_finish_reason
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -113,7 +114,7 @@ class ResponsesFrames:
         return self._encoded(events)
 
     def _encoded(self, events: list[ResponsesEvent]) -> bytes:
-        return encode_responses_events(
+        return encode_named_events(
             events if self._encrypted_reasoning else without_encrypted_reasoning(events)
         )
 

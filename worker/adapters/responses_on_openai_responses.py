@@ -11,16 +11,13 @@ import time
 from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import parse_answer
+from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
     OPENAI_RESPONSES_UPSTREAM,
     responses_upstream_body,
 )
-from coderouter_supervisor.worker.adapters.responses_client import (
-    RESPONSES,
-    encode_responses_events,
-    input_weight,
-)
+from coderouter_supervisor.worker.adapters.responses_client import RESPONSES, input_weight
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.offload import run_step
@@ -97,11 +94,11 @@ class ResponsesPassthroughFrames:
         )
         events = writer.fail(error)
         if not self._started:
-            return encode_responses_events(events)
+            return encode_named_events(events)
         # The client already has response.created from the upstream: only the failure follows, numbered on.
         failed = events[-1]
         failed.sequence_number = self._sequence + 1
-        return encode_responses_events([failed])
+        return encode_named_events([failed])
 
 
 class ResponsesOnOpenAIResponses(ProtocolAdapter):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -31,13 +31,13 @@ from coderouter_supervisor.worker.protocol import (
     MessageStartEvent,
     MessageStopEvent,
     OpenAIErrorEnvelope,
-    StreamEvent,
     TextDelta,
     ThinkingDelta,
     ToolUseBlock,
     openai_error_envelope,
     upstream_error_from_stream_payload,
 )
+from coderouter_supervisor.worker.translate.anthropic_event_reading import read_stream_event
 from coderouter_supervisor.worker.translate.ids import completion_id, tool_call_id
 from coderouter_supervisor.worker.translate.stop_reasons import finish_reason_from_stop
 from coderouter_supervisor.worker.translate.usage import (
@@ -46,8 +46,6 @@ from coderouter_supervisor.worker.translate.usage import (
     openai_usage,
     usage_from_anthropic,
 )
-
-_EVENT: TypeAdapter[Any] = TypeAdapter(StreamEvent)
 
 
 class AnthropicToOpenAIStream:
@@ -107,7 +105,7 @@ class AnthropicToOpenAIStream:
         if error is not None:
             raise error
         try:
-            parsed = _EVENT.validate_python(event)
+            parsed = read_stream_event(event)
         except ValidationError:
             self.skipped_events += 1
             return []

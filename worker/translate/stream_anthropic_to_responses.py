@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -32,13 +32,13 @@ from coderouter_supervisor.worker.protocol import (
     RedactedThinkingBlock,
     ResponsesEvent,
     SignatureDelta,
-    StreamEvent,
     TextDelta,
     ThinkingBlock,
     ThinkingDelta,
     ToolUseBlock,
     upstream_error_from_stream_payload,
 )
+from coderouter_supervisor.worker.translate.anthropic_event_reading import read_stream_event
 from coderouter_supervisor.worker.translate.anthropic_reasoning import pack_thinking
 from coderouter_supervisor.worker.translate.ids import tool_call_id
 from coderouter_supervisor.worker.translate.responses_event_writer import (
@@ -51,13 +51,16 @@ from coderouter_supervisor.worker.translate.responses_tools import ToolNames
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport, usage_from_anthropic
 
-_EVENT: TypeAdapter[Any] = TypeAdapter(StreamEvent)
-
 _INCOMPLETE_BY_STOP: dict[str, IncompleteReason] = {
     "max_tokens": "max_output_tokens",
     "model_context_window_exceeded": "max_output_tokens",
     "refusal": "content_filter",
 }
+
+
+def incomplete_reason(stop_reason: str | None) -> IncompleteReason | None:
+    """Why a response with this Anthropic ``stop_reason`` is ``incomplete`` (None: it completed)."""
+    return _INCOMPLETE_BY_STOP.get(stop_reason or "")
 
 
 def merged_usage(current: TokenUsage, reported: MessageDeltaUsage) -> TokenUsage:
@@ -149,7 +152,7 @@ class AnthropicToResponsesStream:
         if error is not None:
             raise error
         try:
-            parsed = _EVENT.validate_python(event)
+            parsed = read_stream_event(event)
         except ValidationError:
             self.skipped_events += 1
             return []
@@ -174,9 +177,8 @@ class AnthropicToResponsesStream:
 
     def finish_with_usage(self, usage: TokenUsage | None) -> list[ResponsesEvent]:
         """The closing events, reporting ``usage`` (None: ``usage: null``)."""
-        incomplete = _INCOMPLETE_BY_STOP.get(self._stop_reason or "")
         writer = self._writer_now()
-        return self._held_text(writer) + writer.complete(usage, incomplete)
+        return self._held_text(writer) + writer.complete(usage, incomplete_reason(self._stop_reason))
 
     def finish_with_error(self, error: GatewayError) -> list[ResponsesEvent]:
         """``response.failed`` for a failure after the stream began; nothing follows it."""

@@ -1,28 +1,31 @@
-"""OpenAI chat completion chunks -> Responses events.
+"""OpenAI chat completion chunks -> Responses events, directly.
 
-Chunks are first made Anthropic events by :class:`OpenAIToAnthropicStream`, which already
-absorbs the upstream quirks (missing ids, usage in a trailing chunk, interleaved tool calls,
-text after tool calls), repairs tool calls written as text and applies output filters; those
-events become Responses items in :class:`AnthropicToResponsesStream`. The usage reported at the
-end is the chunk's own, reasoning tokens included.
+:class:`ChatStreamReader` parses each chunk once (absorbing the upstream quirks, repairing tool
+calls written as text, applying output filters); what it reads goes straight to a
+:class:`ResponsesEventWriter`: reasoning -> a ``reasoning`` item (summary only: chat reasoning is
+unsigned), text -> a ``message`` item, a tool call -> a ``function_call`` item named back to the
+client's namespace and name. Nothing is emitted before the first content (or the end), so a
+failure before it can still move to another provider. The usage reported at the end is the
+upstream's own, reasoning tokens included (``usage: null`` when it sent none).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection
 
 from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.protocol import MessageStopEvent, ResponsesEvent
-from coderouter_supervisor.worker.translate.responses_event_writer import ResponseEcho
+from coderouter_supervisor.worker.protocol import ResponsesEvent
+from coderouter_supervisor.worker.translate.chat_stream_reader import ChatStreamReader
+from coderouter_supervisor.worker.translate.ids import anthropic_message_id, tool_use_id
+from coderouter_supervisor.worker.translate.responses_event_writer import ResponseEcho, ResponsesEventWriter
+from coderouter_supervisor.worker.translate.responses_ids import response_id
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
-from coderouter_supervisor.worker.translate.stream_anthropic_to_responses import AnthropicToResponsesStream
-from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
+from coderouter_supervisor.worker.translate.stop_reasons import stop_reason_from_finish
+from coderouter_supervisor.worker.translate.stream_anthropic_to_responses import incomplete_reason
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
-from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport
 
 
-class OpenAIToResponsesStream:
+class OpenAIToResponsesStream(ChatStreamReader[ResponsesEvent]):
     """Feed parsed OpenAI chunks (dicts), get Responses events; one instance per stream.
 
     ``input_tokens`` is the caller's estimate, used only until the upstream reports usage.
@@ -43,55 +46,63 @@ class OpenAIToResponsesStream:
         text_filter: TextFilter | None = None,
         declared_tools: Collection[str] = (),
     ) -> None:
-        self._chunks = OpenAIToAnthropicStream(
+        super().__init__(
             model=model,
             provider=provider,
             input_tokens=input_tokens,
             text_filter=text_filter,
             declared_tools=declared_tools,
         )
-        self._events = AnthropicToResponsesStream(
-            model=model,
-            provider=provider,
-            created_at=created_at,
-            tool_names=tool_names,
-            echo=echo,
-            response_id=response_id,
-        )
+        self._requested_model = model
+        self._created_at = created_at
+        self._names = tool_names or ToolNames()
+        self._echo = echo
+        self._response_id = response_id
+        self._writer: ResponsesEventWriter | None = None
 
     @property
     def started(self) -> bool:
-        return self._events.started
+        """Whether any event was produced (after that, failing over is no longer possible)."""
+        return self._writer is not None and self._writer.started
 
-    @property
-    def usage(self) -> TokenUsage:
-        """The upstream's report when it sent one, else an estimate (see ``OpenAIToAnthropicStream``)."""
-        return self._chunks.usage
+    def _start(self) -> None:
+        # The response takes the upstream's id and model as they stand when the answer begins.
+        if self._writer is None:
+            self._writer = self._new_writer(
+                self._response_id or anthropic_message_id(self._message_id), self._model
+            )
 
-    @property
-    def report(self) -> UsageReport:
-        return self._chunks.report
+    def _new_writer(self, upstream_id: str | None, model: str) -> ResponsesEventWriter:
+        return ResponsesEventWriter(
+            response_id=response_id(upstream_id), model=model, created_at=self._created_at, echo=self._echo
+        )
 
-    @property
-    def repaired_calls(self) -> int:
-        return self._chunks.repaired_calls
+    def _started_writer(self) -> ResponsesEventWriter:
+        self._start()
+        assert self._writer is not None
+        return self._writer
 
-    def feed(self, chunk: Mapping[str, Any]) -> list[ResponsesEvent]:
-        """Events for one upstream chunk; raises ``UpstreamError`` for an error report."""
-        events: list[ResponsesEvent] = []
-        for event in self._chunks.feed(chunk):
-            events.extend(self._events.feed(event.to_wire()))
-        return events
+    def _thinking_delta(self, text: str) -> None:
+        self._out += self._started_writer().reasoning(text)
 
-    def finish(self) -> list[ResponsesEvent]:
-        """The closing events once the upstream ended (``[DONE]`` or end of body)."""
-        events: list[ResponsesEvent] = []
-        for event in self._chunks.finish():
-            if not isinstance(event, MessageStopEvent):
-                events.extend(self._events.feed(event.to_wire()))
-        events.extend(self._events.finish_with_usage(self._chunks.report.usage))
-        return events
+    def _text_delta(self, text: str) -> None:
+        self._out += self._started_writer().text(text)
 
-    def finish_with_error(self, error: GatewayError) -> list[ResponsesEvent]:
-        self._chunks.finish_with_error(error)
-        return self._events.finish_with_error(error)
+    def _open_call_item(self, upstream_id: str | None, name: str) -> None:
+        declared = self._names.client_name(name)
+        self._out += self._started_writer().function_call(
+            tool_use_id(upstream_id), declared.name, declared.namespace
+        )
+
+    def _arguments_delta(self, arguments: str) -> None:
+        self._out += self._started_writer().arguments(arguments)
+
+    def _close_answer(self, finish_reason: str | None, *, emitted_tool_use: bool) -> None:
+        stop_reason = stop_reason_from_finish(finish_reason, emitted_tool_use=emitted_tool_use)
+        self._out += self._started_writer().complete(self._reported, incomplete_reason(stop_reason))
+
+    def _failed(self, error: GatewayError) -> list[ResponsesEvent]:
+        # Failing before any content: no upstream id or model was taken yet.
+        if self._writer is None:
+            self._writer = self._new_writer(self._response_id, self._requested_model)
+        return self._writer.fail(error)

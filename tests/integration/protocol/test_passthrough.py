@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import openai
@@ -120,6 +121,29 @@ def test_openai_passthrough_stream_asks_upstream_for_usage_but_hides_it(fresh: S
     assert all(c.usage is None for c in chunks)
     assert all(c.choices for c in chunks)
     assert fresh.local.last.body["stream_options"] == {"include_usage": True}
+
+
+def test_streams_ended_by_done_leave_the_upstream_connection_reusable(fresh: Stack) -> None:
+    # Closing a response before its body's end drops the connection: a TCP connect per request.
+    client = fresh.openai_client()
+    for _ in range(6):
+        chunks = client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    ports = {call.client_port for call in fresh.local.calls()}
+    assert len(fresh.local.calls()) == 6
+    assert len(ports) <= 2  # one connection per worker at most
+
+
+def test_an_upstream_slow_to_end_its_body_after_done_does_not_hold_the_client(fresh: Stack) -> None:
+    fresh.local.queue(Reply(text="done here", linger_s=20))
+    began = time.monotonic()
+    chunks = fresh.openai_client().chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "done here"
+    assert time.monotonic() - began < 10
 
 
 def test_openai_passthrough_reasoning_kept(fresh: Stack) -> None:
