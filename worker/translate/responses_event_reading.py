@@ -27,6 +27,10 @@ _EVENT: TypeAdapter[Any] = TypeAdapter(ResponsesStreamEvent)
 TEXT_DELTA = "response.output_text.delta"
 SUMMARY_DELTA = "response.reasoning_summary_text.delta"
 ARGUMENTS_DELTA = "response.function_call_arguments.delta"
+# Not modelled (they read as ``UnknownResponsesEvent``): raw reasoning (gpt-oss on vLLM, LM Studio)
+# and refusals.
+REASONING_TEXT_DELTA = "response.reasoning_text.delta"
+REFUSAL_DELTA = "response.refusal.delta"
 
 # Per delta type: the integer fields it requires besides ``output_index``, and every key it may carry.
 _PLAIN: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {

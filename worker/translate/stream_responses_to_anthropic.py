@@ -27,6 +27,8 @@ from coderouter_supervisor.worker.protocol import (
 )
 from coderouter_supervisor.worker.translate.ids import completion_id
 from coderouter_supervisor.worker.translate.responses_event_reading import (
+    REASONING_TEXT_DELTA,
+    REFUSAL_DELTA,
     SUMMARY_DELTA,
     TEXT_DELTA,
     Delta,
@@ -35,12 +37,9 @@ from coderouter_supervisor.worker.translate.responses_event_reading import (
 from coderouter_supervisor.worker.translate.responses_tools import flat_name
 from coderouter_supervisor.worker.translate.responses_usage import usage_from_responses
 from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
+from coderouter_supervisor.worker.translate.stream_responses_to_openai import FINISH_BY_INCOMPLETE
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport
-
-_FINISH_BY_INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
-_REASONING_TEXT = "response.reasoning_text.delta"  # raw reasoning (gpt-oss on vLLM, LM Studio)
-_REFUSAL = "response.refusal.delta"
 
 
 class ResponsesToAnthropicStream(OpenAIToAnthropicStream):
@@ -117,7 +116,7 @@ class ResponsesToAnthropicStream(OpenAIToAnthropicStream):
         if event.type not in ("response.completed", "response.incomplete"):
             return []
         reason = response.incomplete_details.reason if response.incomplete_details else None
-        self._upstream_finish = _FINISH_BY_INCOMPLETE.get(reason or "", "stop")
+        self._upstream_finish = FINISH_BY_INCOMPLETE.get(reason or "", "stop")
         self._upstream_usage = usage_from_responses(response.usage) if response.usage else None
         return self._end()
 
@@ -153,9 +152,9 @@ class ResponsesToAnthropicStream(OpenAIToAnthropicStream):
         delta = (event.model_extra or {}).get("delta")
         if not isinstance(delta, str):
             return
-        if event.type == _REASONING_TEXT:
+        if event.type == REASONING_TEXT_DELTA:
             self._content(delta, None)
-        elif event.type == _REFUSAL and delta:
+        elif event.type == REFUSAL_DELTA and delta:
             self._identify_once()
 
     def _function_call(self, output_index: int, item: FunctionCallItem, *, done: bool) -> None:
