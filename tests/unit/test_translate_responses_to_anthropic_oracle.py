@@ -19,13 +19,16 @@ from coderouter_supervisor.worker.errors import GatewayError, UpstreamTimeout
 from coderouter_supervisor.worker.protocol import AnthropicEvent, encode_event
 from coderouter_supervisor.worker.translate import (
     OpenAIToAnthropicStream,
+    OpenAIToResponsesStream,
     ResponsesToAnthropicStream,
     ResponsesToOpenAIStream,
     TokenUsage,
     UsageReport,
     build_filter_chain,
 )
-from coderouter_supervisor.worker.translate.responses_event_reading import _EVENT, plain_delta
+from coderouter_supervisor.worker.translate.responses_event_reading import _EVENT, ignored, plain_delta
+
+from support.chat_chunks import call, chunk
 
 USAGE = {
     "input_tokens": 120,
@@ -103,7 +106,24 @@ class Case:
     declared: frozenset[str] = frozenset()
 
 
+def written_stream() -> list[dict[str, Any]]:
+    """A whole stream as a Responses server writes it (parts, done events, message and reasoning
+    items): our own writer's output for a chat answer with reasoning, text and a tool call."""
+    writer = OpenAIToResponsesStream(model="gpt-up", provider="local", created_at=1)
+    chunks = [
+        chunk({"role": "assistant", "content": ""}),
+        chunk({"reasoning_content": "Think."}),
+        chunk({"content": "Listing "}),
+        chunk({"content": "files."}),
+        chunk(call(0, call_id="call_a", name="exec_command", arguments='{"cmd":')),
+        chunk(call(0, arguments='"ls"}'), finish="tool_calls"),
+    ]
+    events = [event for item in chunks for event in writer.feed(item)] + writer.finish()
+    return [event.to_wire() for event in events]
+
+
 CASES = [
+    pytest.param(Case(written_stream()), id="whole-written-stream"),
     pytest.param(
         Case(
             [
@@ -265,16 +285,16 @@ class Chained:
 
     def feed(self, event: dict[str, Any]) -> list[AnthropicEvent]:
         events: list[AnthropicEvent] = []
-        for chunk in self._chunks.feed(event):
-            events.extend(self._events.feed(chunk.to_wire()))
+        for made in self._chunks.feed(event):
+            events.extend(self._events.feed(made.to_wire()))
         if self._chunks.finished:
             events.extend(self._events.finish())
         return events
 
     def finish(self) -> list[AnthropicEvent]:
         events: list[AnthropicEvent] = []
-        for chunk in self._chunks.finish():
-            events.extend(self._events.feed(chunk.to_wire()))
+        for made in self._chunks.finish():
+            events.extend(self._events.feed(made.to_wire()))
         return events + self._events.finish()
 
     def finish_with_error(self, error: GatewayError) -> list[AnthropicEvent]:
@@ -366,3 +386,29 @@ def test_a_plain_delta_reads_as_the_validated_model(event: dict[str, Any]) -> No
 )
 def test_any_other_event_is_not_read_directly(event: dict[str, Any]) -> None:
     assert plain_delta(event) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        pytest.param({"type": "response.content_part.added", "part": {}}, True, id="part-added"),
+        pytest.param({"type": "response.output_text.done", "text": "all"}, True, id="text-done"),
+        pytest.param({"type": "response.function_call_arguments.done"}, True, id="arguments-done"),
+        pytest.param({"type": "response.reasoning_summary_text.done"}, True, id="summary-done"),
+        pytest.param(
+            {"type": "response.output_item.done", "item": {"type": "message", "content": []}},
+            True,
+            id="message-item",
+        ),
+        pytest.param(call_item(False, 0, "c", "f"), False, id="function-call-item"),
+        pytest.param({"type": "response.output_item.added", "item": "junk"}, False, id="malformed-item"),
+        pytest.param(
+            {"type": "response.output_item.added", "item": {"type": 1}}, False, id="item-type-not-string"
+        ),
+        pytest.param(text("a"), False, id="text-delta"),
+        pytest.param(completed(), False, id="lifecycle"),
+        pytest.param(unknown("response.refusal.delta", "no"), False, id="refusal"),
+    ],
+)
+def test_only_events_no_translator_reads_are_ignored(event: dict[str, Any], expected: bool) -> None:
+    assert ignored(event) is expected

@@ -48,6 +48,20 @@ _PLAIN: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 }
 
 
+_IGNORED = frozenset(
+    {
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.done",
+        "response.function_call_arguments.done",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_part.done",
+        "response.reasoning_summary_text.done",
+    }
+)
+_ITEM_EVENTS = frozenset({"response.output_item.added", "response.output_item.done"})
+
+
 class Delta(NamedTuple):
     """What a text, reasoning-summary or argument delta event carries for a translator."""
 
@@ -77,12 +91,28 @@ def plain_delta(event: Mapping[str, Any]) -> Delta | None:
     return Delta(kind, output_index, delta) if plain_form else None  # type: ignore[arg-type]
 
 
+def ignored(event: Mapping[str, Any]) -> bool:
+    """Whether ``event`` carries nothing a translated stream reads: the closing events of parts
+    and texts (their content came as deltas) and output items other than function calls (a
+    message item repeats its whole text). Validating them cost more than the deltas did."""
+    kind = event.get("type")
+    if kind in _IGNORED:
+        return True
+    if kind not in _ITEM_EVENTS:
+        return False
+    item = event.get("item")
+    return type(item) is dict and type(item.get("type")) is str and item["type"] != "function_call"
+
+
 def read_responses_event(event: Mapping[str, Any]) -> Any:
-    """A :class:`Delta` for a text, summary or argument delta, else the model of ``event`` (one
-    of ``ResponsesStreamEvent``); raises ``ValidationError`` when it fits none."""
+    """A :class:`Delta` for a text, summary or argument delta, None for an :func:`ignored` event,
+    else the model of ``event`` (one of ``ResponsesStreamEvent``); raises ``ValidationError``
+    when it fits none."""
     plain = plain_delta(event)
     if plain is not None:
         return plain
+    if ignored(event):
+        return None
     parsed = _EVENT.validate_python(event)
     if isinstance(parsed, TextDeltaEvent | SummaryTextDeltaEvent | ArgumentsDeltaEvent):
         return Delta(parsed.type, parsed.output_index, parsed.delta)
