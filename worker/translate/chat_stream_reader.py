@@ -226,11 +226,15 @@ class ChatStreamReader(Generic[Event]):
             self._arguments(piece.arguments)
 
     def _tool_call(self, call: DeltaToolCall) -> None:
-        arguments = call.function.arguments if call.function else None
-        if call.index not in self._calls:
-            name = call.function.name if call.function and call.function.name else ""
-            self._opened_call(call.index, call.id, name)
-        elif self._open_call != call.index:
+        function = call.function
+        name = function.name if function and function.name else ""
+        self._call_fragment(call.index, call.id, name, function.arguments if function else None)
+
+    def _call_fragment(self, index: int, upstream_id: str | None, name: str, arguments: str | None) -> None:
+        """One piece of tool call ``index``: it opens the call the first time, else adds arguments."""
+        if index not in self._calls:
+            self._opened_call(index, upstream_id, name)
+        elif self._open_call != index:
             if arguments:
                 self.late_tool_fragments += 1
             return

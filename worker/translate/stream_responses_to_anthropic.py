@@ -1,10 +1,13 @@
 """Responses stream events -> Anthropic stream events.
 
-Events are first made chat chunks by :class:`ResponsesToOpenAIStream`; those become Anthropic
-events in :class:`OpenAIToAnthropicStream`, which owns the block rules (one ``message_start``,
-balanced blocks, thinking before text before ``tool_use``, ``tool_use`` stop reason whenever a
-call was made, tool-call repair, output filters). Reasoning arrives as thinking with an empty
-signature: synthesized, never sent on to Anthropic.
+Each upstream event is read once (plain deltas without validation, see
+:mod:`responses_event_reading`) and what it carries goes straight to the hooks of
+:class:`OpenAIToAnthropicStream`, which owns the block rules (one ``message_start``, balanced
+blocks, thinking before text before ``tool_use``, ``tool_use`` stop reason whenever a call was
+made, tool-call repair, output filters). The result is what a chat client of this upstream would
+see, made Anthropic events: the message id is the ``chatcmpl-`` id of the upstream response,
+refusals are not shown, ``function_call`` items are tool calls numbered in order. Reasoning arrives
+as thinking with an empty signature: synthesized, never sent on to Anthropic.
 """
 
 from __future__ import annotations
@@ -12,19 +15,39 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from coderouter_supervisor.worker.errors import GatewayError
-from coderouter_supervisor.worker.protocol import AnthropicEvent
+from pydantic import ValidationError
+
+from coderouter_supervisor.worker.protocol import (
+    AnthropicEvent,
+    FunctionCallItem,
+    OutputItemEvent,
+    ResponseLifecycleEvent,
+    UnknownResponsesEvent,
+    upstream_error_from_responses_event,
+)
+from coderouter_supervisor.worker.translate.ids import completion_id
+from coderouter_supervisor.worker.translate.responses_event_reading import (
+    REASONING_TEXT_DELTA,
+    REFUSAL_DELTA,
+    SUMMARY_DELTA,
+    TEXT_DELTA,
+    Delta,
+    read_responses_event,
+)
+from coderouter_supervisor.worker.translate.responses_tools import flat_name
+from coderouter_supervisor.worker.translate.responses_usage import usage_from_responses
 from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
-from coderouter_supervisor.worker.translate.stream_responses_to_openai import ResponsesToOpenAIStream
+from coderouter_supervisor.worker.translate.stream_responses_to_openai import FINISH_BY_INCOMPLETE
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport
 
 
-class ResponsesToAnthropicStream:
+class ResponsesToAnthropicStream(OpenAIToAnthropicStream):
     """Feed parsed Responses events (dicts), get Anthropic events; one instance per stream.
 
     ``input_tokens`` is the caller's estimate shown in ``message_start``. After :meth:`finish` or
-    :meth:`finish_with_error` every call returns ``[]``.
+    :meth:`finish_with_error` every call returns ``[]``. An upstream's ``response.failed`` or
+    ``error`` raises the matching ``UpstreamError``.
     """
 
     def __init__(
@@ -37,9 +60,7 @@ class ResponsesToAnthropicStream:
         text_filter: TextFilter | None = None,
         declared_tools: Collection[str] = (),
     ) -> None:
-        # ``created`` only stamps the intermediate chunks, which never leave this object.
-        self._chunks = ResponsesToOpenAIStream(model=model, created=0, provider=provider, include_usage=True)
-        self._events = OpenAIToAnthropicStream(
+        super().__init__(
             model=model,
             provider=provider,
             message_id=message_id,
@@ -47,36 +68,107 @@ class ResponsesToAnthropicStream:
             text_filter=text_filter,
             declared_tools=declared_tools,
         )
-
-    @property
-    def started(self) -> bool:
-        return self._events.started
-
-    @property
-    def usage(self) -> TokenUsage:
-        return self._events.usage
+        self._response_id: str | None = None
+        self._identified = False
+        self._call_ordinals: dict[int, int] = {}  # output_index -> tool call number
+        self._arguments_sent: set[int] = set()
+        self._upstream_finish: str | None = None
+        self._upstream_usage: TokenUsage | None = None
+        self.skipped_events = 0
 
     @property
     def report(self) -> UsageReport:
-        return self._chunks.report
+        """The upstream reports usage once, with the completed response."""
+        return UsageReport(self._upstream_usage, final=self._upstream_usage is not None)
 
     def feed(self, event: Mapping[str, Any]) -> list[AnthropicEvent]:
-        """Events for one upstream event; raises ``UpstreamError`` for a failure report."""
-        events: list[AnthropicEvent] = []
-        for chunk in self._chunks.feed(event):
-            events.extend(self._events.feed(chunk.to_wire()))
-        if self._chunks.finished:
-            events.extend(self._events.finish())
-        return events
+        """Events for one upstream event (often none)."""
+        if self._finished:
+            return []
+        error = upstream_error_from_responses_event(event, provider=self._provider)
+        if error is not None:
+            raise error
+        try:
+            parsed = read_responses_event(event)
+        except ValidationError:
+            self.skipped_events += 1
+            return []
+        if isinstance(parsed, Delta):
+            self._upstream_delta(parsed)
+        elif isinstance(parsed, ResponseLifecycleEvent):
+            return self._lifecycle(parsed)
+        elif isinstance(parsed, OutputItemEvent) and isinstance(parsed.item, FunctionCallItem):
+            self._function_call(parsed.output_index, parsed.item, done=parsed.type.endswith(".done"))
+        elif isinstance(parsed, UnknownResponsesEvent):
+            self._unknown_delta(parsed)
+        return self._taken()
 
     def finish(self) -> list[AnthropicEvent]:
         """The closing events once the upstream ended."""
-        events: list[AnthropicEvent] = []
-        for chunk in self._chunks.finish():
-            events.extend(self._events.feed(chunk.to_wire()))
-        events.extend(self._events.finish())
-        return events
+        if self._finished:
+            return []
+        return self._end()
 
-    def finish_with_error(self, error: GatewayError) -> list[AnthropicEvent]:
-        self._chunks.finish_with_error(error)
-        return self._events.finish_with_error(error)
+    def _lifecycle(self, event: ResponseLifecycleEvent) -> list[AnthropicEvent]:
+        response = event.response
+        self._response_id = self._response_id or completion_id(response.id)
+        self._model = response.model or self._model
+        if event.type not in ("response.completed", "response.incomplete"):
+            return []
+        reason = response.incomplete_details.reason if response.incomplete_details else None
+        self._upstream_finish = FINISH_BY_INCOMPLETE.get(reason or "", "stop")
+        self._upstream_usage = usage_from_responses(response.usage) if response.usage else None
+        return self._end()
+
+    def _end(self) -> list[AnthropicEvent]:
+        self._identify_once()
+        self._finish_reason = self._upstream_finish or "stop"  # a tool call makes it tool_use
+        # An upstream that ended without a completed response reported nothing: zero, not an estimate.
+        self._reported = self._upstream_usage or TokenUsage()
+        return super().finish()
+
+    def _identify_once(self) -> None:
+        """The message id, taken when the answer's first content (or its end) arrives."""
+        if self._identified:
+            return
+        self._identified = True
+        self._response_id = self._response_id or completion_id(None)
+        self._identify(self._response_id, None)
+
+    def _content(self, reasoning: str | None, text: str | None) -> None:
+        if reasoning or text:
+            self._identify_once()
+            self._texts(reasoning, text)
+
+    def _upstream_delta(self, delta: Delta) -> None:
+        if delta.type == TEXT_DELTA:
+            self._content(None, delta.delta)
+        elif delta.type == SUMMARY_DELTA:
+            self._content(delta.delta, None)
+        else:
+            self._call_arguments(delta.output_index, delta.delta)
+
+    def _unknown_delta(self, event: UnknownResponsesEvent) -> None:
+        delta = (event.model_extra or {}).get("delta")
+        if not isinstance(delta, str):
+            return
+        if event.type == REASONING_TEXT_DELTA:
+            self._content(delta, None)
+        elif event.type == REFUSAL_DELTA and delta:
+            self._identify_once()
+
+    def _function_call(self, output_index: int, item: FunctionCallItem, *, done: bool) -> None:
+        self._identify_once()
+        if output_index not in self._call_ordinals:
+            ordinal = len(self._call_ordinals)
+            self._call_ordinals[output_index] = ordinal
+            self._call_fragment(ordinal, item.call_id, flat_name(item.name, item.namespace), None)
+        if done and output_index not in self._arguments_sent:
+            self._call_arguments(output_index, item.arguments)
+
+    def _call_arguments(self, output_index: int, fragment: str) -> None:
+        ordinal = self._call_ordinals.get(output_index)
+        if ordinal is None or not fragment:
+            return
+        self._arguments_sent.add(output_index)
+        self._call_fragment(ordinal, None, "", fragment)

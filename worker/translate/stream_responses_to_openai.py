@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
-    ArgumentsDeltaEvent,
     ChatCompletionChunk,
     ChoiceDelta,
     ChunkChoice,
@@ -29,20 +28,25 @@ from coderouter_supervisor.worker.protocol import (
     OpenAIErrorEnvelope,
     OutputItemEvent,
     ResponseLifecycleEvent,
-    ResponsesStreamEvent,
-    SummaryTextDeltaEvent,
-    TextDeltaEvent,
     UnknownResponsesEvent,
     openai_error_envelope,
     upstream_error_from_responses_event,
 )
 from coderouter_supervisor.worker.translate.ids import completion_id
+from coderouter_supervisor.worker.translate.responses_event_reading import (
+    REASONING_TEXT_DELTA,
+    REFUSAL_DELTA,
+    SUMMARY_DELTA,
+    TEXT_DELTA,
+    Delta,
+    read_responses_event,
+)
 from coderouter_supervisor.worker.translate.responses_tools import flat_name
 from coderouter_supervisor.worker.translate.responses_usage import usage_from_responses
 from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport, openai_usage
 
-_EVENT: TypeAdapter[Any] = TypeAdapter(ResponsesStreamEvent)
-_FINISH_BY_INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
+FINISH_BY_INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
+"""The chat ``finish_reason`` of an incomplete response, by its ``incomplete_details.reason``."""
 
 
 class ResponsesToOpenAIStream:
@@ -101,18 +105,17 @@ class ResponsesToOpenAIStream:
         if error is not None:
             raise error
         try:
-            parsed = _EVENT.validate_python(event)
+            parsed = read_responses_event(event)
         except ValidationError:
             self.skipped_events += 1
             return []
+        if isinstance(parsed, Delta):
+            return self._delta(parsed)
         if isinstance(parsed, ResponseLifecycleEvent):
             return self._lifecycle(parsed)
         if isinstance(parsed, OutputItemEvent) and isinstance(parsed.item, FunctionCallItem):
             return self._function_call(parsed.output_index, parsed.item, done=parsed.type.endswith(".done"))
-        if isinstance(parsed, ArgumentsDeltaEvent):
-            return self._arguments(parsed.output_index, parsed.delta)
-        delta = self._content_delta(parsed)
-        return self._content(delta) if delta is not None else []
+        return self._unknown_delta(parsed) if isinstance(parsed, UnknownResponsesEvent) else []
 
     def finish(self) -> list[ChatCompletionChunk]:
         """The finish chunk (and usage chunk) once the upstream ended; idempotent."""
@@ -148,27 +151,28 @@ class ResponsesToOpenAIStream:
         self._model = response.model or self._model
         if event.type in ("response.completed", "response.incomplete"):
             reason = response.incomplete_details.reason if response.incomplete_details else None
-            self._finish_reason = _FINISH_BY_INCOMPLETE.get(reason or "", "stop")
+            self._finish_reason = FINISH_BY_INCOMPLETE.get(reason or "", "stop")
             self._usage = usage_from_responses(response.usage) if response.usage else None
             return self.finish()
         return []
 
-    @staticmethod
-    def _content_delta(event: Any) -> ChoiceDelta | None:
-        if isinstance(event, TextDeltaEvent):
-            return ChoiceDelta(content=event.delta)
-        if isinstance(event, SummaryTextDeltaEvent):
-            return ChoiceDelta(reasoning_content=event.delta)
-        if isinstance(event, UnknownResponsesEvent):
-            delta = (event.model_extra or {}).get("delta")
-            if not isinstance(delta, str):
-                return None
-            # Raw reasoning (gpt-oss on vLLM, LM Studio) and refusals have their own event types.
-            if event.type == "response.reasoning_text.delta":
-                return ChoiceDelta(reasoning_content=delta)
-            if event.type == "response.refusal.delta":
-                return ChoiceDelta(refusal=delta)
-        return None
+    def _delta(self, delta: Delta) -> list[ChatCompletionChunk]:
+        if delta.type == TEXT_DELTA:
+            return self._content(ChoiceDelta(content=delta.delta))
+        if delta.type == SUMMARY_DELTA:
+            return self._content(ChoiceDelta(reasoning_content=delta.delta))
+        return self._arguments(delta.output_index, delta.delta)
+
+    def _unknown_delta(self, event: UnknownResponsesEvent) -> list[ChatCompletionChunk]:
+        delta = (event.model_extra or {}).get("delta")
+        if not isinstance(delta, str):
+            return []
+        # Raw reasoning (gpt-oss on vLLM, LM Studio) and refusals have their own event types.
+        if event.type == REASONING_TEXT_DELTA:
+            return self._content(ChoiceDelta(reasoning_content=delta))
+        if event.type == REFUSAL_DELTA:
+            return self._content(ChoiceDelta(refusal=delta))
+        return []
 
     def _content(self, delta: ChoiceDelta) -> list[ChatCompletionChunk]:
         if not (delta.content or delta.reasoning_content or delta.refusal):
