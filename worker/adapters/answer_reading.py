@@ -31,6 +31,16 @@ def parse_answer(model: type[M], payload: dict[str, Any], provider: str) -> M:
         ) from exc
 
 
+def message_as_answered(payload: dict[str, Any], provider: ProviderConfig) -> dict[str, Any]:
+    """An Anthropic upstream's answer for an Anthropic client: checked as :func:`read_message` checks
+    it, and sent as the upstream wrote it unless an output filter changes its text (a model round
+    trip would only serialise it a second time)."""
+    message = parse_answer(Message, payload, provider.name)
+    if not provider.output_filters:
+        return payload
+    return filtered_message(message, provider).to_wire()
+
+
 def read_message(payload: dict[str, Any], provider: ProviderConfig) -> Message:
     """An Anthropic upstream's answer, its text filtered."""
     return filtered_message(parse_answer(Message, payload, provider.name), provider)

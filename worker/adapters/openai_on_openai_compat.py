@@ -165,7 +165,11 @@ class OpenAIOnOpenAICompat(ProtocolAdapter):
         self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int
     ) -> dict[str, Any]:
         declared = frozenset(tool.function.name for tool in request.tools or [])
-        return repair_completion(read_completion(payload, call.provider), declared).to_wire()
+        completion = read_completion(payload, call.provider)
+        repaired = repair_completion(completion, declared)
+        if repaired is completion and not call.provider.output_filters:
+            return payload  # unchanged: the upstream's own answer, not a second serialisation
+        return repaired.to_wire()
 
     def client_stream(
         self, call: ProviderCall, request: ChatCompletionRequest, *, input_tokens: int
