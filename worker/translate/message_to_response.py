@@ -26,6 +26,7 @@ from coderouter_supervisor.worker.protocol import (
     ReasoningItem,
     RedactedThinkingBlock,
     ResponseObject,
+    ResponseUsage,
     SummaryText,
     TextBlock,
     ThinkingBlock,
@@ -94,6 +95,13 @@ def anthropic_message_to_response(
     message: Message, *, created_at: int, tool_names: ToolNames | None = None
 ) -> ResponseObject:
     """The Response for ``message``; ``created_at`` is the caller's clock (Unix seconds)."""
+    usage = responses_usage(usage_from_anthropic(message.usage))
+    return _response(message, created_at=created_at, tool_names=tool_names, usage=usage)
+
+
+def _response(
+    message: Message, *, created_at: int, tool_names: ToolNames | None, usage: ResponseUsage | None
+) -> ResponseObject:
     reason = _INCOMPLETE_BY_STOP.get(message.stop_reason or "")
     return ResponseObject(
         id=response_id(message.id),
@@ -101,7 +109,7 @@ def anthropic_message_to_response(
         model=message.model,
         status="incomplete" if reason else "completed",
         output=_output(message, tool_names or ToolNames()),
-        usage=responses_usage(usage_from_anthropic(message.usage)),
+        usage=usage,
         incomplete_details=IncompleteDetails(reason=reason) if reason else None,
     )
 
@@ -111,7 +119,6 @@ def openai_completion_to_response(
 ) -> ResponseObject:
     """The Response for ``completion``; ``requested_model`` fills a missing ``model``."""
     message = openai_completion_to_anthropic(completion, requested_model=requested_model)
-    response = anthropic_message_to_response(message, created_at=created_at, tool_names=tool_names)
     # An upstream that reported nothing gets ``usage: null`` (which clients accept), not zeros.
-    response.usage = responses_usage(usage_from_openai(completion.usage)) if completion.usage else None
-    return response
+    usage = responses_usage(usage_from_openai(completion.usage)) if completion.usage else None
+    return _response(message, created_at=created_at, tool_names=tool_names, usage=usage)
