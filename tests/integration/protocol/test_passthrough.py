@@ -266,3 +266,36 @@ def test_a_whole_passthrough_answer_of_another_shape_is_refused(
     envelope = body["error"]  # both protocols put the message under "error"
     assert body.get("type", "error") == "error"
     assert "answered an unexpected shape" in envelope["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "profile", "answer", "filled"),
+    [
+        pytest.param(
+            "/v1/messages",
+            "claude",
+            {"id": "msg_partial", "model": "claude-fake", "content": [{"type": "text", "text": "hi"}]},
+            {"type": "message", "role": "assistant", "stop_reason": None, "stop_sequence": None},
+            id="anthropic",
+        ),
+        pytest.param(
+            "/v1/chat/completions",
+            "local",
+            {"id": "chatcmpl-partial", "choices": [{"message": {"role": "assistant", "content": "hi"}}]},
+            {"object": "chat.completion"},
+            id="openai",
+        ),
+    ],
+)
+def test_a_whole_passthrough_answer_missing_fields_gets_them_filled(
+    fresh: Stack, path: str, profile: str, answer: dict[str, object], filled: dict[str, object]
+) -> None:
+    # A local server's terse answer: clients still get the fields the protocol always has.
+    fresh.upstream(profile).queue(Failure(200, raw_body=json.dumps(answer)))
+    response = _ask_whole(fresh, path, profile)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body.items() >= filled.items()
+    if profile == "local":
+        assert body["choices"][0]["finish_reason"] is None
+        assert body["choices"][0]["index"] == 0
