@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import anthropic
 import openai
@@ -154,6 +154,16 @@ def test_message_emits_null_stop_fields_and_passes_the_sdk() -> None:
     assert wire["stop_reason"] is None
     assert wire["stop_sequence"] is None
     anthropic.types.Message.model_validate(wire)
+
+
+def test_a_model_naming_always_sent_nulls_must_be_one_that_keeps_them() -> None:
+    # A plain WireModel has no serializer for always_emit: naming fields there would drop them unseen.
+    with pytest.raises(TypeError, match="NullKeepingWireModel"):
+
+        class Stray(protocol.WireModel):
+            always_emit: ClassVar[tuple[str, ...]] = ("reason",)
+
+            reason: str | None = None
 
 
 def test_unknown_stream_events_are_kept() -> None:

@@ -5,6 +5,7 @@ Pure. Text written by the provider passes its ``output_filters``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -12,9 +13,17 @@ from pydantic import BaseModel, ValidationError
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
 from coderouter_supervisor.worker.protocol import ChatCompletion, Message, TextBlock
-from coderouter_supervisor.worker.translate import apply_filters
+from coderouter_supervisor.worker.translate import apply_filters, repair_completion
 
 M = TypeVar("M", bound=BaseModel)
+
+# What a dump of the validated model would add where an upstream left it out (defaults, and nulls
+# clients read): an answer that has all of these is sent as written.
+_MESSAGE_FIELDS = frozenset({"type", "role", "stop_reason", "stop_sequence", "usage"})
+_USAGE_FIELDS = frozenset({"input_tokens", "output_tokens"})
+_COMPLETION_FIELDS = frozenset({"object", "choices"})
+_CHOICE_FIELDS = frozenset({"index", "message", "finish_reason"})
+_CHOICE_MESSAGE_FIELDS = frozenset({"role", "content"})
 
 
 def parse_answer(model: type[M], payload: dict[str, Any], provider: str) -> M:
@@ -29,6 +38,41 @@ def parse_answer(model: type[M], payload: dict[str, Any], provider: str) -> M:
             provider=provider,
             upstream_status=502,
         ) from exc
+
+
+def message_as_answered(payload: dict[str, Any], provider: ProviderConfig) -> dict[str, Any]:
+    """An Anthropic upstream's answer for an Anthropic client: checked as :func:`read_message` checks
+    it, and sent as the upstream wrote it unless an output filter changes its text or it lacks a
+    field the model fills in (a model round trip would only serialise it a second time)."""
+    message = parse_answer(Message, payload, provider.name)
+    if not provider.output_filters and _is_whole_message(payload):
+        return payload
+    return filtered_message(message, provider).to_wire()
+
+
+def completion_as_answered(
+    payload: dict[str, Any], provider: ProviderConfig, declared_tools: Collection[str]
+) -> dict[str, Any]:
+    """An OpenAI-compatible upstream's answer for an OpenAI client: checked as
+    :func:`read_completion` checks it, tool calls written as text repaired, and sent as the upstream
+    wrote it unless a filter or a repair changed it or it lacks a field the model fills in."""
+    completion = read_completion(payload, provider)
+    repaired = repair_completion(completion, declared_tools)
+    if repaired is completion and not provider.output_filters and _is_whole_completion(payload):
+        return payload
+    return repaired.to_wire()
+
+
+def _is_whole_message(payload: dict[str, Any]) -> bool:
+    usage = payload.get("usage")
+    return payload.keys() >= _MESSAGE_FIELDS and isinstance(usage, dict) and usage.keys() >= _USAGE_FIELDS
+
+
+def _is_whole_completion(payload: dict[str, Any]) -> bool:
+    return payload.keys() >= _COMPLETION_FIELDS and all(
+        choice.keys() >= _CHOICE_FIELDS and choice["message"].keys() >= _CHOICE_MESSAGE_FIELDS
+        for choice in payload["choices"]
+    )
 
 
 def read_message(payload: dict[str, Any], provider: ProviderConfig) -> Message:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from coderouter_supervisor.worker.adapters.answer_reading import read_message
+from coderouter_supervisor.worker.adapters.answer_reading import message_as_answered
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
 from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM, anthropic_system
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
@@ -151,7 +151,7 @@ class AnthropicOnAnthropic(ProtocolAdapter):
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: MessagesRequest, *, created: int
     ) -> dict[str, Any]:
-        return read_message(payload, call.provider).to_wire()
+        return message_as_answered(payload, call.provider)
 
     def client_stream(
         self, call: ProviderCall, request: MessagesRequest, *, input_tokens: int

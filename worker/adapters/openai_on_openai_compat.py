@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from coderouter_supervisor.worker.adapters.answer_reading import read_completion
+from coderouter_supervisor.worker.adapters.answer_reading import completion_as_answered
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.adapters.openai_compat_upstream import (
@@ -40,7 +40,6 @@ from coderouter_supervisor.worker.translate import (
     NO_USAGE,
     UsageReport,
     openai_output_limit,
-    repair_completion,
     usage_from_openai,
 )
 
@@ -165,7 +164,7 @@ class OpenAIOnOpenAICompat(ProtocolAdapter):
         self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int
     ) -> dict[str, Any]:
         declared = frozenset(tool.function.name for tool in request.tools or [])
-        return repair_completion(read_completion(payload, call.provider), declared).to_wire()
+        return completion_as_answered(payload, call.provider, declared)
 
     def client_stream(
         self, call: ProviderCall, request: ChatCompletionRequest, *, input_tokens: int

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from coderouter_supervisor.worker.protocol.anthropic_content import ContentBlock
-from coderouter_supervisor.worker.protocol.wire import WireModel
+from coderouter_supervisor.worker.protocol.wire import NullKeepingWireModel, WireModel
 
 StopReason = Literal[
     "end_turn",
@@ -47,7 +47,7 @@ class Usage(WireModel):
     cache_read_input_tokens: int | None = None
 
 
-class Message(WireModel):
+class Message(NullKeepingWireModel):
     """A complete assistant message (non-streaming response, and ``message_start.message``)."""
 
     always_emit: ClassVar[tuple[str, ...]] = ("stop_reason", "stop_sequence")

@@ -14,7 +14,7 @@ from pydantic import Discriminator, Tag
 
 from coderouter_supervisor.worker.protocol.anthropic_content import ContentBlock
 from coderouter_supervisor.worker.protocol.anthropic_response import ErrorDetail, Message
-from coderouter_supervisor.worker.protocol.wire import WireModel
+from coderouter_supervisor.worker.protocol.wire import NullKeepingWireModel, WireModel
 
 
 class TextDelta(WireModel):
@@ -82,7 +82,7 @@ class ContentBlockStopEvent(WireModel):
     index: int
 
 
-class MessageDelta(WireModel):
+class MessageDelta(NullKeepingWireModel):
     always_emit: ClassVar[tuple[str, ...]] = ("stop_reason", "stop_sequence")
 
     stop_reason: str | None = None

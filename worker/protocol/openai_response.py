@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from coderouter_supervisor.worker.protocol.wire import WireModel
+from coderouter_supervisor.worker.protocol.wire import NullKeepingWireModel, WireModel
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
 
@@ -49,7 +49,7 @@ class CompletionToolCall(WireModel):
     function: CompletionFunction = Field(default_factory=CompletionFunction)
 
 
-class CompletionMessage(WireModel):
+class CompletionMessage(NullKeepingWireModel):
     always_emit: ClassVar[tuple[str, ...]] = ("content",)
 
     role: Literal["assistant"] = "assistant"
@@ -60,7 +60,7 @@ class CompletionMessage(WireModel):
     refusal: str | None = None
 
 
-class Choice(WireModel):
+class Choice(NullKeepingWireModel):
     always_emit: ClassVar[tuple[str, ...]] = ("finish_reason",)
 
     index: int = 0
@@ -98,7 +98,7 @@ class ChoiceDelta(WireModel):
     refusal: str | None = None
 
 
-class ChunkChoice(WireModel):
+class ChunkChoice(NullKeepingWireModel):
     always_emit: ClassVar[tuple[str, ...]] = ("finish_reason",)
 
     index: int = 0
@@ -117,7 +117,7 @@ class ChatCompletionChunk(WireModel):
     usage: CompletionUsage | None = None
 
 
-class OpenAIErrorDetail(WireModel):
+class OpenAIErrorDetail(NullKeepingWireModel):
     always_emit: ClassVar[tuple[str, ...]] = ("param", "code")
 
     message: str

@@ -19,7 +19,7 @@ from coderouter_supervisor.worker.protocol.responses_request import (
     UnknownInputPart,
     UnknownItem,
 )
-from coderouter_supervisor.worker.protocol.wire import WireModel
+from coderouter_supervisor.worker.protocol.wire import NullKeepingWireModel, WireModel
 
 ResponseStatus = Literal["completed", "failed", "in_progress", "incomplete", "queued", "cancelled"]
 ItemStatus = Literal["in_progress", "completed", "incomplete"]
@@ -91,7 +91,7 @@ class IncompleteDetails(WireModel):
     reason: str | None = None
 
 
-class ResponseObject(WireModel):
+class ResponseObject(NullKeepingWireModel):
     """A response (non-streaming answer, and the ``response`` of lifecycle stream events).
 
     ``parallel_tool_calls``, ``tool_choice`` and ``tools`` echo the request; the SDK requires them.

@@ -4,7 +4,9 @@ Requests keep unknown fields (``extra="allow"``) so new client fields and betas 
 same-protocol upstream unchanged. :meth:`WireModel.to_wire` leaves out fields that are
 ``None`` (an absent optional field and an explicit null mean the same to both APIs), except
 the names in ``always_emit``: fields whose ``null`` clients read (``stop_reason`` in
-``message_start``, ``finish_reason`` on every chunk, ``content`` beside ``tool_calls``).
+``message_start``, ``finish_reason`` on every chunk, ``content`` beside ``tool_calls``). Only a
+:class:`NullKeepingWireModel` may name any: keeping them takes a Python serializer called for each
+instance in every dump, which the other models are spared.
 """
 
 from __future__ import annotations
@@ -25,13 +27,10 @@ class WireModel(BaseModel):
 
     always_emit: ClassVar[tuple[str, ...]] = ()
 
-    @model_serializer(mode="wrap")
-    def _keep_declared_nulls(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            for name in self.always_emit:
-                data.setdefault(name, None)
-        return data
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.always_emit and not issubclass(cls, NullKeepingWireModel):
+            raise TypeError(f"{cls.__name__} names always_emit fields: derive it from NullKeepingWireModel")
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready dict to send: ``None`` fields dropped except ``always_emit``.
@@ -50,4 +49,16 @@ class WireModel(BaseModel):
         data = self.model_dump(mode="json", exclude_none=True, exclude=long_lists or None)
         for name in long_lists:
             data[name] = [item.to_wire() for item in getattr(self, name)]
+        return data
+
+
+class NullKeepingWireModel(WireModel):
+    """A wire model that sends the fields named in ``always_emit`` even when they are ``None``."""
+
+    @model_serializer(mode="wrap")
+    def _keep_declared_nulls(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.always_emit:
+                data.setdefault(name, None)
         return data

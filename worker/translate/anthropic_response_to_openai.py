@@ -16,6 +16,7 @@ from coderouter_supervisor.worker.protocol import (
     CompletionFunction,
     CompletionMessage,
     CompletionToolCall,
+    CompletionUsage,
     Message,
     TextBlock,
     ThinkingBlock,
@@ -48,6 +49,13 @@ def openai_message(message: Message) -> CompletionMessage:
 
 def anthropic_message_to_openai(message: Message, *, created: int) -> ChatCompletion:
     """The OpenAI completion for ``message``; ``created`` is the caller's clock (Unix seconds)."""
+    usage = openai_usage(usage_from_anthropic(message.usage))
+    return completion_reporting(message, created=created, usage=usage)
+
+
+def completion_reporting(message: Message, *, created: int, usage: CompletionUsage | None) -> ChatCompletion:
+    """The OpenAI completion for ``message`` with ``usage`` (for a caller that read the upstream's
+    own, so ``message.usage`` is not worked out only to be replaced)."""
     return ChatCompletion(
         id=completion_id(message.id),
         created=created,
@@ -59,5 +67,5 @@ def anthropic_message_to_openai(message: Message, *, created: int) -> ChatComple
                 finish_reason=finish_reason_from_stop(message.stop_reason),
             )
         ],
-        usage=openai_usage(usage_from_anthropic(message.usage)),
+        usage=usage,
     )

@@ -7,7 +7,7 @@ item with ``output_text``; ``tool_use`` -> a ``function_call`` item (``call_id``
 arguments as JSON, the name mapped back to the client's namespace and name). Server-tool blocks
 have no Responses form and are left out. ``max_tokens`` makes the response ``incomplete``
 (``max_output_tokens``), a ``refusal`` ``incomplete`` (``content_filter``). A chat completion
-goes through :func:`openai_completion_to_anthropic` first, so the rules are written once; its
+goes through :func:`message_reporting` first, so the rules are written once; its
 usage is read directly, to keep reasoning tokens.
 """
 
@@ -26,13 +26,15 @@ from coderouter_supervisor.worker.protocol import (
     ReasoningItem,
     RedactedThinkingBlock,
     ResponseObject,
+    ResponseUsage,
     SummaryText,
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
+    Usage,
 )
 from coderouter_supervisor.worker.translate.anthropic_reasoning import pack_thinking
-from coderouter_supervisor.worker.translate.openai_response_to_anthropic import openai_completion_to_anthropic
+from coderouter_supervisor.worker.translate.openai_response_to_anthropic import message_reporting
 from coderouter_supervisor.worker.translate.responses_ids import item_id, response_id
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
 from coderouter_supervisor.worker.translate.responses_usage import responses_usage
@@ -94,6 +96,13 @@ def anthropic_message_to_response(
     message: Message, *, created_at: int, tool_names: ToolNames | None = None
 ) -> ResponseObject:
     """The Response for ``message``; ``created_at`` is the caller's clock (Unix seconds)."""
+    usage = responses_usage(usage_from_anthropic(message.usage))
+    return _response(message, created_at=created_at, tool_names=tool_names, usage=usage)
+
+
+def _response(
+    message: Message, *, created_at: int, tool_names: ToolNames | None, usage: ResponseUsage | None
+) -> ResponseObject:
     reason = _INCOMPLETE_BY_STOP.get(message.stop_reason or "")
     return ResponseObject(
         id=response_id(message.id),
@@ -101,7 +110,7 @@ def anthropic_message_to_response(
         model=message.model,
         status="incomplete" if reason else "completed",
         output=_output(message, tool_names or ToolNames()),
-        usage=responses_usage(usage_from_anthropic(message.usage)),
+        usage=usage,
         incomplete_details=IncompleteDetails(reason=reason) if reason else None,
     )
 
@@ -110,8 +119,7 @@ def openai_completion_to_response(
     completion: ChatCompletion, *, requested_model: str, created_at: int, tool_names: ToolNames | None = None
 ) -> ResponseObject:
     """The Response for ``completion``; ``requested_model`` fills a missing ``model``."""
-    message = openai_completion_to_anthropic(completion, requested_model=requested_model)
-    response = anthropic_message_to_response(message, created_at=created_at, tool_names=tool_names)
+    message = message_reporting(completion, requested_model=requested_model, usage=Usage())
     # An upstream that reported nothing gets ``usage: null`` (which clients accept), not zeros.
-    response.usage = responses_usage(usage_from_openai(completion.usage)) if completion.usage else None
-    return response
+    usage = responses_usage(usage_from_openai(completion.usage)) if completion.usage else None
+    return _response(message, created_at=created_at, tool_names=tool_names, usage=usage)

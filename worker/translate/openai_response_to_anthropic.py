@@ -73,6 +73,13 @@ def anthropic_content(message: CompletionMessage) -> list[ContentBlock]:
 
 def openai_completion_to_anthropic(completion: ChatCompletion, *, requested_model: str) -> Message:
     """The Anthropic message for ``completion``; ``requested_model`` fills a missing ``model``."""
+    usage = anthropic_usage(usage_from_openai(completion.usage)) if completion.usage else Usage()
+    return message_reporting(completion, requested_model=requested_model, usage=usage)
+
+
+def message_reporting(completion: ChatCompletion, *, requested_model: str, usage: Usage) -> Message:
+    """The Anthropic message for ``completion`` with ``usage`` (for a caller that reports the
+    upstream's usage in another form, so the message's own is not worked out for nothing)."""
     choice = completion.choices[0] if completion.choices else None
     message = choice.message if choice else CompletionMessage()
     content = anthropic_content(message)
@@ -82,7 +89,6 @@ def openai_completion_to_anthropic(completion: ChatCompletion, *, requested_mode
     )
     if message.refusal and not message.content and not emitted_tool_use:
         stop_reason = "refusal"
-    usage = anthropic_usage(usage_from_openai(completion.usage)) if completion.usage else Usage()
     return Message(
         id=anthropic_message_id(completion.id),
         model=completion.model or requested_model,

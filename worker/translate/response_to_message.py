@@ -6,7 +6,7 @@ empty signature (synthesized: never sent on to Anthropic; ``encrypted_content`` 
 ``function_call`` -> ``tool_use`` (a namespaced call under its flattened name). Hosted-tool items
 (``web_search_call``, ...) are left out. ``incomplete`` for ``max_output_tokens`` ->
 ``max_tokens``. The chat completion is made from the Anthropic message
-(:func:`anthropic_message_to_openai`), so the rules are written once; its usage is read directly,
+(:func:`completion_reporting`), so the rules are written once; its usage is read directly,
 to keep reasoning tokens.
 """
 
@@ -27,7 +27,7 @@ from coderouter_supervisor.worker.protocol import (
     ToolUseBlock,
     Usage,
 )
-from coderouter_supervisor.worker.translate.anthropic_response_to_openai import anthropic_message_to_openai
+from coderouter_supervisor.worker.translate.anthropic_response_to_openai import completion_reporting
 from coderouter_supervisor.worker.translate.ids import anthropic_message_id, tool_use_id
 from coderouter_supervisor.worker.translate.openai_response_to_anthropic import tool_input
 from coderouter_supervisor.worker.translate.responses_tools import flat_name
@@ -76,9 +76,13 @@ def stop_reason_of(response: ResponseObject, *, called_tool: bool, refused: bool
 
 def response_to_anthropic_message(response: ResponseObject, *, requested_model: str) -> Message:
     """The Anthropic message for ``response``; ``requested_model`` fills a missing ``model``."""
+    usage = anthropic_usage(usage_from_responses(response.usage)) if response.usage else Usage()
+    return _message(response, requested_model=requested_model, usage=usage)
+
+
+def _message(response: ResponseObject, *, requested_model: str, usage: Usage) -> Message:
     blocks, refused = _blocks(response)
     called_tool = any(isinstance(block, ToolUseBlock) for block in blocks)
-    usage = anthropic_usage(usage_from_responses(response.usage)) if response.usage else Usage()
     return Message(
         id=anthropic_message_id(response.id),
         model=response.model or requested_model,
@@ -90,7 +94,6 @@ def response_to_anthropic_message(response: ResponseObject, *, requested_model: 
 
 def response_to_openai_completion(response: ResponseObject, *, requested_model: str) -> ChatCompletion:
     """The chat completion for ``response``; ``created`` is the response's ``created_at``."""
-    message = response_to_anthropic_message(response, requested_model=requested_model)
-    completion = anthropic_message_to_openai(message, created=response.created_at)
-    completion.usage = openai_usage(usage_from_responses(response.usage)) if response.usage else None
-    return completion
+    message = _message(response, requested_model=requested_model, usage=Usage())
+    usage = openai_usage(usage_from_responses(response.usage)) if response.usage else None
+    return completion_reporting(message, created=response.created_at, usage=usage)

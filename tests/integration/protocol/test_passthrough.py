@@ -199,3 +199,103 @@ def test_a_cookie_an_upstream_sets_is_never_sent_on_a_later_request(fresh: Stack
     [first, second] = fresh.local.calls()
     assert "set-cookie" not in {name.lower() for name in first.headers}
     assert "cookie" not in {name.lower() for name in second.headers}
+
+
+# Whole answers as real upstreams write them: nulls and fields the gateway's models do not declare.
+_ANTHROPIC_ANSWER = {
+    "id": "msg_as_written",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-fake",
+    "content": [{"type": "text", "text": "as written", "citations": None}],
+    "stop_reason": "end_turn",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 3, "output_tokens": 2, "server_tool_use": None, "service_tier": "standard"},
+    "container": None,
+}
+_OPENAI_ANSWER = {
+    "id": "chatcmpl-as-written",
+    "object": "chat.completion",
+    "created": 1_700_000_000,
+    "model": "qwen-fake",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "as written", "refusal": None, "annotations": []},
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    "system_fingerprint": None,
+}
+_WHOLE_PASSTHROUGHS = [
+    pytest.param("/v1/messages", "claude", _ANTHROPIC_ANSWER, id="anthropic"),
+    pytest.param("/v1/chat/completions", "local", _OPENAI_ANSWER, id="openai"),
+]
+
+
+def _ask_whole(fresh: Stack, path: str, profile: str) -> httpx.Response:
+    return httpx.post(
+        f"{fresh.gateway.base_url}{path}",
+        headers={"x-api-key": CLIENT_KEY, "x-coderouter-profile": profile},
+        json={"model": MODEL, "max_tokens": 8, "messages": [{"role": "user", "content": "x"}]},
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(("path", "profile", "answer"), _WHOLE_PASSTHROUGHS)
+def test_a_whole_passthrough_answer_reaches_the_client_as_the_upstream_wrote_it(
+    fresh: Stack, path: str, profile: str, answer: dict[str, object]
+) -> None:
+    fresh.upstream(profile).queue(Failure(200, raw_body=json.dumps(answer)))
+    response = _ask_whole(fresh, path, profile)
+    assert response.status_code == 200, response.text
+    assert response.json() == answer
+
+
+@pytest.mark.parametrize(("path", "profile", "answer"), _WHOLE_PASSTHROUGHS)
+def test_a_whole_passthrough_answer_of_another_shape_is_refused(
+    fresh: Stack, path: str, profile: str, answer: dict[str, object]
+) -> None:
+    malformed = {**answer, "content": 5, "choices": "none"}
+    fresh.upstream(profile).queue(Failure(200, raw_body=json.dumps(malformed)))
+    response = _ask_whole(fresh, path, profile)
+    assert response.status_code == 502, response.text
+    body = response.json()
+    envelope = body["error"]  # both protocols put the message under "error"
+    assert body.get("type", "error") == "error"
+    assert "answered an unexpected shape" in envelope["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "profile", "answer", "filled"),
+    [
+        pytest.param(
+            "/v1/messages",
+            "claude",
+            {"id": "msg_partial", "model": "claude-fake", "content": [{"type": "text", "text": "hi"}]},
+            {"type": "message", "role": "assistant", "stop_reason": None, "stop_sequence": None},
+            id="anthropic",
+        ),
+        pytest.param(
+            "/v1/chat/completions",
+            "local",
+            {"id": "chatcmpl-partial", "choices": [{"message": {"role": "assistant", "content": "hi"}}]},
+            {"object": "chat.completion"},
+            id="openai",
+        ),
+    ],
+)
+def test_a_whole_passthrough_answer_missing_fields_gets_them_filled(
+    fresh: Stack, path: str, profile: str, answer: dict[str, object], filled: dict[str, object]
+) -> None:
+    # A local server's terse answer: clients still get the fields the protocol always has.
+    fresh.upstream(profile).queue(Failure(200, raw_body=json.dumps(answer)))
+    response = _ask_whole(fresh, path, profile)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body.items() >= filled.items()
+    if profile == "local":
+        assert body["choices"][0]["finish_reason"] is None
+        assert body["choices"][0]["index"] == 0
