@@ -110,3 +110,8 @@ def test_the_limit_counts_one_event_at_a_time() -> None:
     decoder = SSEDecoder(max_event_chars=32)
     frame = "data: " + "x" * 20 + "\n\n"
     assert decoder.feed(frame * 50) == [SSEEvent(data="x" * 20)] * 50
+
+
+def test_event_json_is_compact_and_keeps_unicode() -> None:
+    frame = encode_data({"a": [1, 2.5, None, True], "b": {"c": "é\u2028\"x\""}})
+    assert frame == 'data: {"a":[1,2.5,null,true],"b":{"c":"é\u2028\\"x\\""}}\n\n'.encode()
