@@ -113,5 +113,5 @@ def test_the_limit_counts_one_event_at_a_time() -> None:
 
 
 def test_event_json_is_compact_and_keeps_unicode() -> None:
-    frame = encode_data({"a": [1, 2.5, None, True], "b": {"c": "é\u2028\"x\""}})
+    frame = encode_data({"a": [1, 2.5, None, True], "b": {"c": 'é\u2028"x"'}})
     assert frame == 'data: {"a":[1,2.5,null,true],"b":{"c":"é\u2028\\"x\\""}}\n\n'.encode()
