@@ -26,6 +26,8 @@ OPENAI_PING_FRAME = b": ping\n\n"
 
 
 def _data_lines(data: str) -> str:
+    if "\n" not in data:  # every JSON payload we encode: one line, no split and join per event
+        return f"data: {data}\n"
     return "".join(f"data: {line}\n" for line in data.split("\n"))
 
 
