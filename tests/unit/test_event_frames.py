@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from coderouter_supervisor.worker.adapters.event_frames import encode_chunks, encode_named_events, event_wire
+from coderouter_supervisor.worker.adapters.event_frames import encode_chunks, encode_named_events, event_json
 from coderouter_supervisor.worker.protocol import (
     AnthropicEvent,
     ArgumentsDeltaEvent,
@@ -30,6 +30,7 @@ from coderouter_supervisor.worker.protocol import (
     ThinkingDelta,
     encode_data,
     encode_event,
+    encode_json,
 )
 
 EVENTS = [
@@ -90,7 +91,7 @@ EVENTS = [
 @pytest.mark.parametrize("event", EVENTS)
 def test_the_wire_form_is_the_dumped_one(event: AnthropicEvent | ResponsesEvent) -> None:
     assert encode_named_events([event]) == encode_event(event.type, event.to_wire())
-    assert list(event_wire(event)) == list(event.to_wire())  # same keys, same order
+    assert event_json(event) == encode_json(event.to_wire())  # same keys, same order, same values
 
 
 def _chunk(**delta: Any) -> ChatCompletionChunk:

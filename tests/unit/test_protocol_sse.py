@@ -9,7 +9,9 @@ from coderouter_supervisor.worker.protocol import (
     SSEEvent,
     SSEEventTooLarge,
     encode_data,
+    encode_data_text,
     encode_event,
+    encode_event_text,
 )
 
 STREAM = (
@@ -110,3 +112,21 @@ def test_the_limit_counts_one_event_at_a_time() -> None:
     decoder = SSEDecoder(max_event_chars=32)
     frame = "data: " + "x" * 20 + "\n\n"
     assert decoder.feed(frame * 50) == [SSEEvent(data="x" * 20)] * 50
+
+
+def test_event_json_is_compact_and_keeps_unicode() -> None:
+    frame = encode_data({"a": [1, 2.5, None, True], "b": {"c": 'é\u2028"x"'}})
+    assert frame == 'data: {"a":[1,2.5,null,true],"b":{"c":"é\u2028\\"x\\""}}\n\n'.encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        pytest.param('{"a":1}', b'data: {"a":1}\n', id="one-line"),
+        pytest.param("a\nb\n", b"data: a\ndata: b\ndata: \n", id="each-line-its-own-data-line"),
+        pytest.param("", b"data: \n", id="empty"),
+    ],
+)
+def test_forwarded_text_keeps_its_lines(data: str, lines: bytes) -> None:
+    assert encode_event_text("e", data) == b"event: e\n" + lines + b"\n"
+    assert encode_data_text(data) == lines + b"\n"
