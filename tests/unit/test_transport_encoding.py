@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from coderouter_supervisor.worker.providers.transport import _encode_by_message
+from coderouter_supervisor.worker.providers.request_body import encode_by_message
 
 LONG = 'ab"c\\é😀\n' * 300_000  # past one slice, with every kind of character JSON escapes
 
@@ -37,7 +37,7 @@ LONG = 'ab"c\\é😀\n' * 300_000  # past one slice, with every kind of characte
     ],
 )
 def test_encoding_by_message_says_what_json_dumps_says(body: dict[str, Any]) -> None:
-    chunks = _encode_by_message(body, body["messages"])
+    chunks = encode_by_message(body, body["messages"])
     encoded = b"".join(chunks)
     assert encoded.isascii()  # escaped as json.dumps escapes, whatever the upstream's decoder
     assert json.loads(encoded) == body
@@ -45,7 +45,7 @@ def test_encoding_by_message_says_what_json_dumps_says(body: dict[str, Any]) -> 
 
 def test_a_long_string_is_sent_in_chunks_of_about_one_slice() -> None:
     body = {"model": "m", "messages": [{"role": "user", "content": LONG}, {"role": "user", "content": "hi"}]}
-    chunks = _encode_by_message(body, body["messages"])
+    chunks = encode_by_message(body, body["messages"])
     # 2.4 M characters (three slices) escape to 8.1 MB; no chunk holds more than one 1 MiB slice of
     # it, escaped (3.4 bytes a character here), and what was gathered before it.
     assert len(chunks) >= 3

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -20,13 +20,13 @@ from coderouter_supervisor.worker.errors import (
     UpstreamHTTPError,
     UpstreamTimeout,
 )
-from coderouter_supervisor.worker.offload import INLINE_UP_TO, run_step
 from coderouter_supervisor.worker.protocol import (
     SSEDecoder,
     SSEEvent,
     SSEEventTooLarge,
     upstream_error_from_response,
 )
+from coderouter_supervisor.worker.providers.request_body import BodyInPieces, encoded_body, sendable
 
 # An upstream error body is read for its message; anything past this is noise.
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -116,108 +116,6 @@ async def _error_from(response: httpx.Response, provider: str) -> UpstreamError:
     )
 
 
-async def _encoded(body: Mapping[str, Any]) -> bytes | list[bytes]:
-    """``body`` as JSON. A long conversation is encoded on a thread a message at a time, into pieces
-    that are sent as they are: one ``json.dumps`` of 60,000 messages holds the GIL for 100 ms or
-    more, and joining 30 MiB of pieces into one body ~100 ms more; many small calls let the event
-    loop in between."""
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        return json.dumps(body).encode()
-    return await run_step(len(messages), _encode, body, messages)
-
-
-def _encode(body: Mapping[str, Any], messages: list[Any]) -> bytes | list[bytes]:
-    if len(messages) <= INLINE_UP_TO:
-        return json.dumps(body).encode()
-    return _encode_by_message(body, messages)
-
-
-def _encode_by_message(body: Mapping[str, Any], messages: list[Any]) -> list[bytes]:
-    rest = json.dumps({key: value for key, value in body.items() if key != "messages"})
-    separator = ", " if rest != "{}" else ""
-    chunks = _Chunks()
-    chunks.add(f'{rest[:-1]}{separator}"messages": [')
-    for index, message in enumerate(messages):
-        if index:
-            chunks.add(", ")
-        for piece in _pieces(message):
-            chunks.add(piece)
-    chunks.add("]}")
-    return chunks.done()
-
-
-class _Chunks:
-    """Text pieces gathered into chunks of about :data:`_SEND_SLICE` bytes (JSON as ``json.dumps``
-    writes it is ASCII: a character is a byte)."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-        self._pending: list[str] = []
-        self._pending_length = 0
-
-    def add(self, piece: str) -> None:
-        self._pending.append(piece)
-        self._pending_length += len(piece)
-        if self._pending_length >= _SEND_SLICE:
-            self._flush()
-
-    def done(self) -> list[bytes]:
-        self._flush()
-        return self._chunks
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._chunks.append("".join(self._pending).encode())
-            self._pending.clear()
-            self._pending_length = 0
-
-
-# A string this long (a screenshot in base64) is encoded a slice at a time: escaping 30 MiB in one
-# call holds the GIL for 60 ms or more.
-_STRING_SLICE = 1024 * 1024
-
-
-def _pieces(value: Any) -> Iterator[str]:
-    """``json.dumps(value)`` in pieces, no piece costing more than one slice of a long string."""
-    if isinstance(value, str) and len(value) > _STRING_SLICE:
-        yield '"'
-        for start in range(0, len(value), _STRING_SLICE):
-            yield json.dumps(value[start : start + _STRING_SLICE])[1:-1]
-        yield '"'
-    elif isinstance(value, dict):
-        yield "{"
-        for index, (key, item) in enumerate(value.items()):
-            yield f"{', ' if index else ''}{json.dumps(str(key))}: "
-            yield from _pieces(item)
-        yield "}"
-    elif isinstance(value, list):
-        yield "["
-        for index, item in enumerate(value):
-            if index:
-                yield ", "
-            yield from _pieces(item)
-        yield "]"
-    else:
-        yield json.dumps(value)
-
-
-# A large body is handed to the socket a slice at a time: one write of 30 MiB copies what the kernel
-# does not take at once into the transport's buffer, twice, holding the event loop meanwhile.
-_SEND_SLICE = 256 * 1024
-
-
-class _InPieces:
-    """A body sent chunk by chunk; iterable again should httpx send the request again."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks = chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self._chunks:
-            yield chunk
-
-
 async def _send(
     http: httpx.AsyncClient,
     url: str,
@@ -226,17 +124,14 @@ async def _send(
     timeout_s: float,
     provider: str,
 ) -> httpx.Response:
-    method, content = ("GET", None) if body is None else ("POST", await _encoded(body))
     sent_headers = dict(headers)
-    sent: bytes | _InPieces | None
-    if isinstance(content, bytes) and len(content) > _SEND_SLICE:
-        content = [content[start : start + _SEND_SLICE] for start in range(0, len(content), _SEND_SLICE)]
-    if isinstance(content, list):
-        # Declared, so httpx sends the pieces as one body rather than chunked.
-        sent_headers["content-length"] = str(sum(len(chunk) for chunk in content))
-        sent = _InPieces(content)
-    else:
-        sent = content
+    method = "GET" if body is None else "POST"
+    sent: bytes | BodyInPieces | None = None
+    if body is not None:
+        sent, length = sendable(await encoded_body(body))
+        if length is not None:
+            # Declared, so httpx sends the pieces as one body rather than chunked.
+            sent_headers["content-length"] = str(length)
     request = http.build_request(
         method, _parsed_url(url), headers=sent_headers, content=sent, timeout=_timeout(timeout_s)
     )
