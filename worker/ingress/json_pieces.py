@@ -15,6 +15,8 @@ import re
 import secrets
 from typing import Any, Final
 
+from coderouter_supervisor.worker.long_text import ascii_text
+
 # A string this long is checked a slice at a time (~2 ms per slice).
 LONG_STRING: Final = 1024 * 1024
 
@@ -90,7 +92,7 @@ def _string_at(raw: bytes | bytearray, opening: int, closing: int, slice_length:
     in a string (control characters); with escapes, in one call. Raises
     :class:`json.JSONDecodeError` (at a position within the string) for what JSON refuses."""
     if raw.find(b"\\", opening + 1, closing) == -1:
-        text = str(memoryview(raw)[opening + 1 : closing], "utf-8")
+        text = ascii_text(memoryview(raw)[opening + 1 : closing])
         if all(
             _is_plain_string_content(text[at : at + slice_length]) for at in range(0, len(text), slice_length)
         ):

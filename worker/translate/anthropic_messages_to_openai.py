@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from coderouter_supervisor.worker.long_text import joined
 from coderouter_supervisor.worker.protocol import (
     AssistantMessage,
     Base64ImageSource,
@@ -49,7 +50,7 @@ def image_part(block: ImageBlock) -> ContentPart:
     source = block.source
     if isinstance(source, Base64ImageSource):
         return ImagePart(
-            type="image_url", image_url=ImageURL(url=f"data:{source.media_type};base64,{source.data}")
+            type="image_url", image_url=ImageURL(url=joined(f"data:{source.media_type};base64,", source.data))
         )
     if isinstance(source, URLImageSource):
         return ImagePart(type="image_url", image_url=ImageURL(url=source.url))

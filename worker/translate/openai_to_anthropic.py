@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from coderouter_supervisor.worker.long_text import after
 from coderouter_supervisor.worker.protocol import (
     AssistantMessage,
     Base64ImageSource,
@@ -91,10 +92,11 @@ def _text(content: str | list[ContentPart] | None) -> str:
 def _image(part: ImagePart) -> ImageBlock:
     url = part.image_url.url
     if url.startswith("data:") and ";base64," in url:
-        header, data = url.split(",", 1)
-        media_type = header.removeprefix("data:").split(";", 1)[0]
+        comma = url.index(",")
+        media_type = url[len("data:") : comma].split(";", 1)[0]
         return ImageBlock(
-            type="image", source=Base64ImageSource(type="base64", media_type=media_type, data=data)
+            type="image",
+            source=Base64ImageSource(type="base64", media_type=media_type, data=after(url, comma + 1)),
         )
     return ImageBlock(type="image", source=URLImageSource(type="url", url=url))
 

@@ -70,6 +70,8 @@ class InputBound:
 
 
 def _utf8_bytes(text: str) -> int:
+    if text.isascii():  # a flag on the str: no copy of a long text
+        return len(text)
     return len(text.encode("utf-8", "surrogatepass"))
 
 
