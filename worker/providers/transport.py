@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import httpcore
 import httpx
 
 from coderouter_supervisor.worker.errors import (
@@ -26,6 +27,7 @@ from coderouter_supervisor.worker.protocol import (
     SSEEventTooLarge,
     upstream_error_from_response,
 )
+from coderouter_supervisor.worker.providers.gathered_writes import GatheringBackend
 from coderouter_supervisor.worker.providers.request_body import BodyInPieces, encoded_body, sendable
 
 # An upstream error body is read for its message; anything past this is noise.
@@ -76,7 +78,21 @@ class _UpstreamClient(httpx.AsyncClient):
 def upstream_client() -> httpx.AsyncClient:
     """The worker's one client for every upstream call: pooled connections, no cookies."""
     # Each call passes its own timeout; this one only covers a call that would not.
-    return _UpstreamClient(limits=_LIMITS, timeout=_timeout(30.0))
+    return _UpstreamClient(timeout=_timeout(30.0), transport=_upstream_transport())
+
+
+def _upstream_transport() -> httpx.AsyncHTTPTransport:
+    """httpx's transport over connections that send a request in one write (see :mod:`.gathered_writes`)."""
+    transport = httpx.AsyncHTTPTransport()
+    # httpx takes no network backend of its own; its pool does.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=_LIMITS.max_connections,
+        max_keepalive_connections=_LIMITS.max_keepalive_connections,
+        keepalive_expiry=_LIMITS.keepalive_expiry,
+        network_backend=GatheringBackend(),
+    )
+    return transport
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
