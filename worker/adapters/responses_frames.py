@@ -11,12 +11,11 @@ from coderouter_supervisor.worker.adapters.stream_checks import ended_early, has
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
     OutputItem,
-    OutputItemEvent,
     ReasoningItem,
-    ResponseLifecycleEvent,
     ResponseObject,
     ResponsesEvent,
     ResponsesRequest,
+    WrittenResponsesEvent,
 )
 from coderouter_supervisor.worker.providers import UpstreamEvent
 from coderouter_supervisor.worker.translate import ResponseEcho, UsageReport
@@ -64,10 +63,14 @@ def _seal_off(items: list[OutputItem]) -> None:
 def without_encrypted_reasoning(events: list[ResponsesEvent]) -> list[ResponsesEvent]:
     """``events`` with no reasoning item carrying ``encrypted_content`` (the client did not ask)."""
     for event in events:
-        if isinstance(event, OutputItemEvent):
-            _seal_off([event.item])
-        elif isinstance(event, ResponseLifecycleEvent):
-            _seal_off(event.response.output)
+        if not isinstance(event, WrittenResponsesEvent):
+            continue  # a per-token delta
+        data = event.data
+        response = data.get("response")
+        items = response["output"] if response is not None else [data["item"]] if "item" in data else []
+        for item in items:
+            if item["type"] == "reasoning":
+                item.pop("encrypted_content", None)
     return events
 
 
