@@ -1,10 +1,10 @@
 """Translated stream events as SSE frames: Anthropic and Responses events named, OpenAI chunks not.
 
-The events a stream sends once per token (text, reasoning and argument deltas, block stops, chat
+The events a stream sends once per token (text, thinking and argument deltas, block stops, chat
 chunks) are plain: JSON scalars and models of them. Their JSON is written from their fields
 directly, skipping the pydantic dump (``to_wire``), which cost as much as the translation itself,
-and the wire dict; every other model is dumped as usual. Responses events the writer holds as wire
-dicts (:class:`WrittenResponsesEvent`) are encoded as they are. ``tests/unit/test_event_frames.py`` pins
+and the wire dict; every other model is dumped as usual. Responses events are wire dicts already
+(:class:`WrittenResponsesEvent`), written key by key the same way. ``tests/unit/test_event_frames.py`` pins
 both forms equal.
 """
 
@@ -16,7 +16,6 @@ from typing import Any
 
 from coderouter_supervisor.worker.protocol import (
     AnthropicEvent,
-    ArgumentsDeltaEvent,
     ChatCompletionChunk,
     ChoiceDelta,
     ChunkChoice,
@@ -26,9 +25,7 @@ from coderouter_supervisor.worker.protocol import (
     DeltaToolCall,
     InputJSONDelta,
     ResponsesEvent,
-    SummaryTextDeltaEvent,
     TextDelta,
-    TextDeltaEvent,
     ThinkingDelta,
     WireModel,
     WrittenResponsesEvent,
@@ -41,9 +38,6 @@ from coderouter_supervisor.worker.protocol import (
 # their own: for them ``to_wire`` is their field dict without ``None`` (bar ``always_emit``).
 _PLAIN: frozenset[type[WireModel]] = frozenset(
     {
-        TextDeltaEvent,
-        SummaryTextDeltaEvent,
-        ArgumentsDeltaEvent,
         ContentBlockDeltaEvent,
         ContentBlockStopEvent,
         TextDelta,
@@ -63,7 +57,8 @@ def event_json(event: WireModel | WrittenResponsesEvent) -> str:
     through the JSON encoder's own string function, with no wire dict built first (a text delta's
     dict and ``json`` encoding took 3.5 us, this 1.3 us)."""
     if isinstance(event, WrittenResponsesEvent):
-        return encode_json(event.data)
+        # Keys are ASCII names; nested objects (an item, a response) go through ``encode_json``.
+        return "{" + ",".join([f'"{name}":{_value_json(value)}' for name, value in event.data.items()]) + "}"
     if type(event) not in _PLAIN or event.__pydantic_extra__:
         return encode_json(event.to_wire())
     fields = event.__dict__

@@ -15,7 +15,6 @@ from coderouter_supervisor.worker.protocol import (
     ResponseObject,
     ResponsesEvent,
     ResponsesRequest,
-    WrittenResponsesEvent,
 )
 from coderouter_supervisor.worker.providers import UpstreamEvent
 from coderouter_supervisor.worker.translate import ResponseEcho, UsageReport
@@ -63,8 +62,6 @@ def _seal_off(items: list[OutputItem]) -> None:
 def without_encrypted_reasoning(events: list[ResponsesEvent]) -> list[ResponsesEvent]:
     """``events`` with no reasoning item carrying ``encrypted_content`` (the client did not ask)."""
     for event in events:
-        if not isinstance(event, WrittenResponsesEvent):
-            continue  # a per-token delta
         data = event.data
         response = data.get("response")
         items = response["output"] if response is not None else [data["item"]] if "item" in data else []

@@ -10,8 +10,8 @@ whole item; then ``response.completed`` (or ``response.incomplete``, or ``respon
 ``sequence_number`` increases by one per event. Unknown event types validate as
 :class:`UnknownResponsesEvent`.
 
-The models read events (an upstream's) and write the per-token deltas; the events that open and
-close a response and its items are written as :class:`WrittenResponsesEvent`, their wire dict.
+The models read events (an upstream's); the gateway writes its events as
+:class:`WrittenResponsesEvent`, their wire dict.
 """
 
 from __future__ import annotations
@@ -130,7 +130,8 @@ class ResponsesErrorEvent(WireModel):
 class WrittenResponsesEvent:
     """An event the gateway writes, held as its wire dict (``type`` first, then
     ``sequence_number``): building and dumping a model per lifecycle event cost more than the
-    rest of a short stream's translation. ``to_wire`` returns that dict itself, not a copy."""
+    rest of a short stream's translation, and a delta's model cost twice its dict. ``to_wire``
+    returns that dict itself, not a copy."""
 
     __slots__ = ("data", "type")
 
@@ -201,5 +202,5 @@ ResponsesStreamEvent = Annotated[
 ]
 """Any Responses stream event; validate with ``pydantic.TypeAdapter(ResponsesStreamEvent)``."""
 
-ResponsesEvent = WrittenResponsesEvent | TextDeltaEvent | SummaryTextDeltaEvent | ArgumentsDeltaEvent
+ResponsesEvent = WrittenResponsesEvent
 """An event the gateway emits; encode with ``encode_event(event.type, event.to_wire())``."""

@@ -3,10 +3,9 @@
 Pure constructors for :class:`ResponsesEventWriter`, which stamps ``sequence_number`` and decides
 when items open and close. A message has one ``output_text`` part (``content_index`` 0), a
 reasoning item one summary part (``summary_index`` 0) unless it is opaque (only
-``encrypted_content``, no summary events). Items and the events that open and close them are
-written as wire dicts, keys in the order (and ``None`` left out as) the ``protocol`` models dump
-them; ``tests/unit/test_responses_lifecycle_oracle.py`` pins the bytes equal. The per-token
-deltas stay models, which ``adapters.event_frames`` writes from their fields.
+``encrypted_content``, no summary events). Items and events are written as wire dicts, keys in the
+order (and ``None`` left out as) the ``protocol`` models dump them, with no model built or
+validated; ``tests/unit/test_responses_lifecycle_oracle.py`` pins the bytes equal.
 """
 
 from __future__ import annotations
@@ -14,13 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from coderouter_supervisor.worker.protocol import (
-    ArgumentsDeltaEvent,
-    ResponsesEvent,
-    SummaryTextDeltaEvent,
-    TextDeltaEvent,
-    WrittenResponsesEvent,
-)
+from coderouter_supervisor.worker.protocol import ResponsesEvent, WrittenResponsesEvent
 from coderouter_supervisor.worker.translate.responses_ids import ItemKind
 
 SnapshotStatus = Literal["in_progress", "completed"]
@@ -107,23 +100,24 @@ def opening_events(item: OpenItem) -> list[ResponsesEvent]:
 def delta_event(item: OpenItem, delta: str) -> ResponsesEvent:
     """The event that streams ``delta`` into ``item`` (the caller records it in ``item.text``)."""
     if item.kind == "message":
-        return TextDeltaEvent(
-            type="response.output_text.delta",
+        return _event(
+            "response.output_text.delta",
             item_id=item.id,
             output_index=item.index,
             content_index=0,
             delta=delta,
+            logprobs=[],
         )
     if item.kind == "reasoning":
-        return SummaryTextDeltaEvent(
-            type="response.reasoning_summary_text.delta",
+        return _event(
+            "response.reasoning_summary_text.delta",
             item_id=item.id,
             output_index=item.index,
             summary_index=0,
             delta=delta,
         )
-    return ArgumentsDeltaEvent(
-        type="response.function_call_arguments.delta", item_id=item.id, output_index=item.index, delta=delta
+    return _event(
+        "response.function_call_arguments.delta", item_id=item.id, output_index=item.index, delta=delta
     )
 
 
