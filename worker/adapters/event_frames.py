@@ -4,8 +4,8 @@ The events a stream sends once per token (text, thinking and argument deltas, bl
 chunks) are plain: JSON scalars and models of them. Their JSON is written from their fields
 directly, skipping the pydantic dump (``to_wire``), which cost as much as the translation itself,
 and the wire dict; every other model is dumped as usual. Responses events are wire dicts already
-(:class:`WrittenResponsesEvent`), written key by key the same way. ``tests/unit/test_event_frames.py`` pins
-both forms equal.
+(:class:`WrittenResponsesEvent`), written key by key the same way. ``tests/unit/test_event_frames.py``
+and ``test_responses_lifecycle_oracle.py`` pin both forms equal.
 """
 
 from __future__ import annotations
