@@ -11,9 +11,7 @@ from coderouter_supervisor.worker.adapters.stream_checks import ended_early, has
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
     OutputItem,
-    OutputItemEvent,
     ReasoningItem,
-    ResponseLifecycleEvent,
     ResponseObject,
     ResponsesEvent,
     ResponsesRequest,
@@ -64,10 +62,12 @@ def _seal_off(items: list[OutputItem]) -> None:
 def without_encrypted_reasoning(events: list[ResponsesEvent]) -> list[ResponsesEvent]:
     """``events`` with no reasoning item carrying ``encrypted_content`` (the client did not ask)."""
     for event in events:
-        if isinstance(event, OutputItemEvent):
-            _seal_off([event.item])
-        elif isinstance(event, ResponseLifecycleEvent):
-            _seal_off(event.response.output)
+        data = event.data
+        response = data.get("response")
+        items = response["output"] if response is not None else [data["item"]] if "item" in data else []
+        for item in items:
+            if item["type"] == "reasoning":
+                item.pop("encrypted_content", None)
     return events
 
 

@@ -177,6 +177,7 @@ from coderouter_supervisor.worker.protocol.responses_stream import (
     TextDeltaEvent,
     TextDoneEvent,
     UnknownResponsesEvent,
+    WrittenResponsesEvent,
 )
 from coderouter_supervisor.worker.protocol.sse import (
     DONE_FRAME,
@@ -348,6 +349,7 @@ __all__ = [
     "Usage",
     "UserMessage",
     "WireModel",
+    "WrittenResponsesEvent",
     "anthropic_error_envelope",
     "anthropic_error_event",
     "anthropic_error_type",

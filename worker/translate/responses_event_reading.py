@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from coderouter_supervisor.worker.protocol import (
     ArgumentsDeltaEvent,
     ResponsesStreamEvent,
     SummaryTextDeltaEvent,
     TextDeltaEvent,
+    upstream_error_from_responses_event,
 )
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(ResponsesStreamEvent)
@@ -117,3 +118,23 @@ def read_responses_event(event: Mapping[str, Any]) -> Any:
     if isinstance(parsed, TextDeltaEvent | SummaryTextDeltaEvent | ArgumentsDeltaEvent):
         return Delta(parsed.type, parsed.output_index, parsed.delta)
     return parsed
+
+
+class Skipped:
+    """An upstream event that fits none of the models: a translator counts it and reads on."""
+
+
+SKIPPED = Skipped()
+
+
+def read_upstream_event(event: Mapping[str, Any], *, provider: str) -> Any:
+    """What :func:`read_responses_event` makes of ``event`` (None for an ignored one), or
+    :data:`SKIPPED` when it fits no model; raises the ``UpstreamError`` an upstream's
+    ``response.failed`` or ``error`` event reports."""
+    error = upstream_error_from_responses_event(event, provider=provider)
+    if error is not None:
+        raise error
+    try:
+        return read_responses_event(event)
+    except ValidationError:
+        return SKIPPED

@@ -17,11 +17,9 @@ from typing import Any, Literal
 
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
-    IncompleteDetails,
-    OutputItem,
-    ResponseLifecycleEvent,
-    ResponseObject,
     ResponsesEvent,
+    WireModel,
+    WrittenResponsesEvent,
     responses_error_detail,
 )
 from coderouter_supervisor.worker.translate.responses_ids import ItemKind, item_id
@@ -36,6 +34,10 @@ from coderouter_supervisor.worker.translate.usage import TokenUsage
 
 IncompleteReason = Literal["max_output_tokens", "content_filter"]
 
+# Where ``ResponseObject`` puts these: in field order when set, and (always emitted) as nulls last.
+_ENDING_FIELDS = ("usage", "error", "incomplete_details")
+_NULL_UNLESS_SET = ("error", "incomplete_details", "usage")
+
 
 @dataclass(frozen=True)
 class ResponseEcho:
@@ -44,6 +46,18 @@ class ResponseEcho:
     parallel_tool_calls: bool = True
     tool_choice: Any = "auto"
     tools: tuple[Any, ...] = ()
+
+
+def _wire(value: Any) -> Any:
+    return value.to_wire() if isinstance(value, WireModel) else value
+
+
+def _echoed(echo: ResponseEcho) -> dict[str, Any]:
+    return {
+        "parallel_tool_calls": echo.parallel_tool_calls,
+        "tool_choice": _wire(echo.tool_choice),
+        "tools": [_wire(tool) for tool in echo.tools],
+    }
 
 
 class ResponsesEventWriter:
@@ -59,12 +73,12 @@ class ResponsesEventWriter:
         self.response_id = response_id
         self.model = model
         self._created_at = created_at
-        self._echo = echo or ResponseEcho()
+        self._echoed = _echoed(echo or ResponseEcho())
         self._sequence = 0
         self._started = False
         self._finished = False
         self._open: OpenItem | None = None
-        self._done: list[OutputItem] = []
+        self._done: list[dict[str, Any]] = []
         self._next_index = 0
 
     @property
@@ -82,8 +96,8 @@ class ResponsesEventWriter:
         self._started = True
         return self._stamped(
             [
-                ResponseLifecycleEvent(type="response.created", response=self._response("in_progress")),
-                ResponseLifecycleEvent(type="response.in_progress", response=self._response("in_progress")),
+                self._lifecycle("response.created", self._response("in_progress", {})),
+                self._lifecycle("response.in_progress", self._response("in_progress", {})),
             ]
         )
 
@@ -142,14 +156,12 @@ class ResponsesEventWriter:
         if self._finished:
             return []
         events = self.start() + self.close()
-        response = self._response("incomplete" if incomplete else "completed")
-        response.output = list(self._done)
-        response.usage = responses_usage(usage) if usage is not None else None
-        response.incomplete_details = IncompleteDetails(reason=incomplete) if incomplete else None
-        kind: Literal["response.completed", "response.incomplete"] = (
-            "response.incomplete" if incomplete else "response.completed"
-        )
-        events += self._stamped([ResponseLifecycleEvent(type=kind, response=response)])
+        ending: dict[str, Any] = {"usage": responses_usage(usage).to_wire() if usage is not None else None}
+        if incomplete:
+            ending["incomplete_details"] = {"reason": incomplete}
+        response = self._response("incomplete" if incomplete else "completed", ending)
+        kind = "response.incomplete" if incomplete else "response.completed"
+        events += self._stamped([self._lifecycle(kind, response)])
         self._finished = True
         return events
 
@@ -158,10 +170,8 @@ class ResponsesEventWriter:
         if self._finished:
             return []
         events = self.start()
-        response = self._response("failed")
-        response.output = list(self._done)
-        response.error = responses_error_detail(error)
-        events += self._stamped([ResponseLifecycleEvent(type="response.failed", response=response)])
+        response = self._response("failed", {"error": responses_error_detail(error).to_wire()})
+        events += self._stamped([self._lifecycle("response.failed", response)])
         self._finished = True
         return events
 
@@ -203,13 +213,25 @@ class ResponsesEventWriter:
             self._sequence += 1
         return events
 
-    def _response(self, status: str) -> ResponseObject:
-        return ResponseObject(
-            id=self.response_id,
-            created_at=self._created_at,
-            model=self.model,
-            status=status,
-            parallel_tool_calls=self._echo.parallel_tool_calls,
-            tool_choice=self._echo.tool_choice,
-            tools=list(self._echo.tools),
-        )
+    @staticmethod
+    def _lifecycle(kind: str, response: dict[str, Any]) -> WrittenResponsesEvent:
+        return WrittenResponsesEvent({"type": kind, "sequence_number": 0, "response": response})
+
+    def _response(self, status: str, ending: dict[str, Any]) -> dict[str, Any]:
+        """The ``response`` object as ``ResponseObject`` dumps it: ``usage``, ``error`` and
+        ``incomplete_details`` after ``output`` when ``ending`` sets them, else null at the end."""
+        response: dict[str, Any] = {
+            "id": self.response_id,
+            "object": "response",
+            "created_at": self._created_at,
+            "model": self.model,
+            "status": status,
+            "output": list(self._done),
+        }
+        for name in _ENDING_FIELDS:
+            if ending.get(name) is not None:
+                response[name] = ending[name]
+        response.update(self._echoed)
+        for name in _NULL_UNLESS_SET:
+            response.setdefault(name, None)
+        return response

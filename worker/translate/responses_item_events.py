@@ -3,32 +3,17 @@
 Pure constructors for :class:`ResponsesEventWriter`, which stamps ``sequence_number`` and decides
 when items open and close. A message has one ``output_text`` part (``content_index`` 0), a
 reasoning item one summary part (``summary_index`` 0) unless it is opaque (only
-``encrypted_content``, no summary events).
+``encrypted_content``, no summary events). Items and events are written as wire dicts, keys in the
+order (and ``None`` left out as) the ``protocol`` models dump them, with no model built or
+validated; ``tests/unit/test_responses_lifecycle_oracle.py`` pins the bytes equal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from coderouter_supervisor.worker.protocol import (
-    ArgumentsDeltaEvent,
-    ArgumentsDoneEvent,
-    ContentPartEvent,
-    FunctionCallItem,
-    OutputItem,
-    OutputItemEvent,
-    OutputMessage,
-    OutputText,
-    ReasoningItem,
-    ResponsesEvent,
-    SummaryPartEvent,
-    SummaryText,
-    SummaryTextDeltaEvent,
-    SummaryTextDoneEvent,
-    TextDeltaEvent,
-    TextDoneEvent,
-)
+from coderouter_supervisor.worker.protocol import ResponsesEvent, WrittenResponsesEvent
 from coderouter_supervisor.worker.translate.responses_ids import ItemKind
 
 SnapshotStatus = Literal["in_progress", "completed"]
@@ -53,58 +38,59 @@ class OpenItem:
         return "".join(self.text)
 
 
-def item_snapshot(item: OpenItem, status: SnapshotStatus) -> OutputItem:
+def item_snapshot(item: OpenItem, status: SnapshotStatus) -> dict[str, Any]:
     """The item as ``output_item.added`` (empty, in progress) or ``.done`` (whole) carries it."""
     done = status == "completed"
     text = item.joined if done else ""
     if item.kind == "message":
-        content = [OutputText(type="output_text", text=text, annotations=[])] if done else []
-        return OutputMessage(id=item.id, status=status, content=list(content))
+        content = [{"type": "output_text", "text": text, "annotations": []}] if done else []
+        return {"type": "message", "id": item.id, "role": "assistant", "status": status, "content": content}
     if item.kind == "reasoning":
-        summary = [SummaryText(text=text)] if done and not item.opaque else []
-        encrypted = item.encrypted_content if done else None
-        return ReasoningItem(type="reasoning", id=item.id, summary=summary, encrypted_content=encrypted)
-    return FunctionCallItem(
-        type="function_call",
-        id=item.id,
-        call_id=item.call_id,
-        name=item.name,
-        namespace=item.namespace,
-        arguments=text,
-        status=status,
-    )
+        summary = [{"type": "summary_text", "text": text}] if done and not item.opaque else []
+        reasoning: dict[str, Any] = {"type": "reasoning", "id": item.id, "summary": summary}
+        if done and item.encrypted_content is not None:
+            reasoning["encrypted_content"] = item.encrypted_content
+        return reasoning
+    call: dict[str, Any] = {
+        "type": "function_call",
+        "call_id": item.call_id,
+        "name": item.name,
+        "arguments": text,
+    }
+    if item.namespace is not None:
+        call["namespace"] = item.namespace
+    call["id"] = item.id
+    call["status"] = status
+    return call
 
 
-def _part(kind: Literal["added", "done"], item: OpenItem, text: str) -> ResponsesEvent:
+def _event(kind: str, **fields: Any) -> WrittenResponsesEvent:
+    # ``sequence_number`` holds its place second; the writer stamps it.
+    return WrittenResponsesEvent({"type": kind, "sequence_number": 0, **fields})
+
+
+def _part(kind: Literal["added", "done"], item: OpenItem, text: str) -> WrittenResponsesEvent:
     if item.kind == "message":
-        return ContentPartEvent(
-            type="response.content_part.added" if kind == "added" else "response.content_part.done",
+        return _event(
+            f"response.content_part.{kind}",
             item_id=item.id,
             output_index=item.index,
             content_index=0,
-            part=OutputText(type="output_text", text=text, annotations=[]),
+            part={"type": "output_text", "text": text, "annotations": []},
         )
-    return SummaryPartEvent(
-        type=(
-            "response.reasoning_summary_part.added"
-            if kind == "added"
-            else "response.reasoning_summary_part.done"
-        ),
+    return _event(
+        f"response.reasoning_summary_part.{kind}",
         item_id=item.id,
         output_index=item.index,
         summary_index=0,
-        part=SummaryText(text=text),
+        part={"type": "summary_text", "text": text},
     )
 
 
 def opening_events(item: OpenItem) -> list[ResponsesEvent]:
     """``output_item.added``, then the empty part a message or reasoning summary streams into."""
     events: list[ResponsesEvent] = [
-        OutputItemEvent(
-            type="response.output_item.added",
-            output_index=item.index,
-            item=item_snapshot(item, "in_progress"),
-        )
+        _event("response.output_item.added", output_index=item.index, item=item_snapshot(item, "in_progress"))
     ]
     if item.kind != "function_call" and not item.opaque:
         events.append(_part("added", item, ""))
@@ -114,45 +100,47 @@ def opening_events(item: OpenItem) -> list[ResponsesEvent]:
 def delta_event(item: OpenItem, delta: str) -> ResponsesEvent:
     """The event that streams ``delta`` into ``item`` (the caller records it in ``item.text``)."""
     if item.kind == "message":
-        return TextDeltaEvent(
-            type="response.output_text.delta",
+        return _event(
+            "response.output_text.delta",
             item_id=item.id,
             output_index=item.index,
             content_index=0,
             delta=delta,
+            logprobs=[],
         )
     if item.kind == "reasoning":
-        return SummaryTextDeltaEvent(
-            type="response.reasoning_summary_text.delta",
+        return _event(
+            "response.reasoning_summary_text.delta",
             item_id=item.id,
             output_index=item.index,
             summary_index=0,
             delta=delta,
         )
-    return ArgumentsDeltaEvent(
-        type="response.function_call_arguments.delta", item_id=item.id, output_index=item.index, delta=delta
+    return _event(
+        "response.function_call_arguments.delta", item_id=item.id, output_index=item.index, delta=delta
     )
 
 
-def closing_events(item: OpenItem) -> tuple[list[ResponsesEvent], OutputItem]:
+def closing_events(item: OpenItem) -> tuple[list[ResponsesEvent], dict[str, Any]]:
     """The ``.done`` events of ``item`` ending with ``output_item.done``, and the finished item."""
     text = item.joined
     events: list[ResponsesEvent] = []
     if item.kind == "message":
         events.append(
-            TextDoneEvent(
-                type="response.output_text.done",
+            _event(
+                "response.output_text.done",
                 item_id=item.id,
                 output_index=item.index,
                 content_index=0,
                 text=text,
+                logprobs=[],
             )
         )
         events.append(_part("done", item, text))
     elif item.kind == "reasoning" and not item.opaque:
         events.append(
-            SummaryTextDoneEvent(
-                type="response.reasoning_summary_text.done",
+            _event(
+                "response.reasoning_summary_text.done",
                 item_id=item.id,
                 output_index=item.index,
                 summary_index=0,
@@ -162,8 +150,8 @@ def closing_events(item: OpenItem) -> tuple[list[ResponsesEvent], OutputItem]:
         events.append(_part("done", item, text))
     elif item.kind == "function_call":
         events.append(
-            ArgumentsDoneEvent(
-                type="response.function_call_arguments.done",
+            _event(
+                "response.function_call_arguments.done",
                 item_id=item.id,
                 output_index=item.index,
                 arguments=text,
@@ -171,5 +159,5 @@ def closing_events(item: OpenItem) -> tuple[list[ResponsesEvent], OutputItem]:
             )
         )
     finished = item_snapshot(item, "completed")
-    events.append(OutputItemEvent(type="response.output_item.done", output_index=item.index, item=finished))
+    events.append(_event("response.output_item.done", output_index=item.index, item=finished))
     return events, finished

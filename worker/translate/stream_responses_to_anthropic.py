@@ -15,24 +15,22 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from coderouter_supervisor.worker.protocol import (
     AnthropicEvent,
     FunctionCallItem,
     OutputItemEvent,
     ResponseLifecycleEvent,
     UnknownResponsesEvent,
-    upstream_error_from_responses_event,
 )
 from coderouter_supervisor.worker.translate.ids import completion_id
 from coderouter_supervisor.worker.translate.responses_event_reading import (
     REASONING_TEXT_DELTA,
     REFUSAL_DELTA,
+    SKIPPED,
     SUMMARY_DELTA,
     TEXT_DELTA,
     Delta,
-    read_responses_event,
+    read_upstream_event,
 )
 from coderouter_supervisor.worker.translate.responses_tools import flat_name
 from coderouter_supervisor.worker.translate.responses_usage import usage_from_responses
@@ -85,12 +83,8 @@ class ResponsesToAnthropicStream(OpenAIToAnthropicStream):
         """Events for one upstream event (often none)."""
         if self._finished:
             return []
-        error = upstream_error_from_responses_event(event, provider=self._provider)
-        if error is not None:
-            raise error
-        try:
-            parsed = read_responses_event(event)
-        except ValidationError:
+        parsed = read_upstream_event(event, provider=self._provider)
+        if parsed is SKIPPED:
             self.skipped_events += 1
             return []
         if isinstance(parsed, Delta):
