@@ -217,6 +217,7 @@ EDGE_CASES: dict[str, dict[str, Any]] = {
             call("c2", arguments="not json"),
             call("c3", arguments="[1, 2]"),
             call("c4", arguments='{"nested": {"a": [1, null, 2.5]}}'),
+            call("c7", arguments='{"n": NaN, "big": 1e400, "neg": -Infinity, "ok": [1e3, -2.5e-3]}'),
             call("c5", name="close_agent", namespace="multi_agent_v1", arguments="{}"),
             call("c6", name="gone", namespace="other_ns", arguments="{}"),
         ],
