@@ -119,6 +119,8 @@ class _Conversation:
             self._append("user", _user_blocks(parts))
 
     def flush_assistant(self) -> None:
+        if not (self._texts or self._calls):
+            return
         text = "".join(self._texts)
         blocks: list[Block] = [{"type": "text", "text": text}] if text else []
         self._append("assistant", blocks + self._calls)
