@@ -17,6 +17,7 @@ import pytest
 from coderouter_supervisor.worker.protocol import (
     FunctionCallItem,
     FunctionCallOutputItem,
+    MessagesRequest,
     ResponsesRequest,
     ToolResultBlock,
     ToolUseBlock,
@@ -117,7 +118,7 @@ def test_translations_keep_every_tool_call_and_result(seed: int) -> None:
     expected = call_trace(request.input)
     chat = responses_request_to_openai(request, OpenAITarget(model="m")).request
     assert call_trace(openai_request_to_responses(chat, model="m").input) == expected
-    anthropic = responses_request_to_anthropic(request, model="c").request
+    anthropic = MessagesRequest.model_validate(responses_request_to_anthropic(request, model="c"))
     blocks = [
         block for turn in anthropic.messages if isinstance(turn.content, list) for block in turn.content
     ]

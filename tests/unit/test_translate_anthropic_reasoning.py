@@ -8,6 +8,7 @@ import pytest
 
 from coderouter_supervisor.worker.protocol import (
     Message,
+    MessagesRequest,
     ReasoningItem,
     RedactedThinkingBlock,
     ResponsesRequest,
@@ -121,7 +122,9 @@ def test_streamed_signed_thinking_goes_back_first_in_the_tool_use_turn() -> None
     assert [item["type"] for item in output] == ["reasoning", "reasoning", "function_call"]
     assert output[0]["summary"] == [{"type": "summary_text", "text": "I will list the files."}]
     assert output[1]["summary"] == []
-    request = responses_request_to_anthropic(next_turn(output), model="claude-x").request
+    request = MessagesRequest.model_validate(
+        responses_request_to_anthropic(next_turn(output), model="claude-x")
+    )
     assistant = request.messages[1]
     assert assistant.role == "assistant"
     assert isinstance(assistant.content, list)
@@ -130,7 +133,9 @@ def test_streamed_signed_thinking_goes_back_first_in_the_tool_use_turn() -> None
 
 
 def test_without_thinking_the_blocks_are_left_out() -> None:
-    request = responses_request_to_anthropic(next_turn(streamed_output(), reasoning=None), model="c").request
+    request = MessagesRequest.model_validate(
+        responses_request_to_anthropic(next_turn(streamed_output(), reasoning=None), model="c")
+    )
     assert request.thinking is None
     content = request.messages[1].content
     assert isinstance(content, list)
@@ -148,7 +153,9 @@ def test_a_non_streamed_answer_carries_the_signature_too() -> None:
         stop_reason="tool_use",
     )
     output = anthropic_message_to_response(message, created_at=1).to_wire()["output"]
-    request = responses_request_to_anthropic(next_turn(output), model="claude-x").request
+    request = MessagesRequest.model_validate(
+        responses_request_to_anthropic(next_turn(output), model="claude-x")
+    )
     content = request.messages[1].content
     assert isinstance(content, list)
     assert content[0] == SIGNED

@@ -27,7 +27,6 @@ from coderouter_supervisor.worker.translate import (
     anthropic_message_to_response,
     flatten_tools,
     responses_request_to_anthropic,
-    strip_unsigned_thinking,
 )
 
 
@@ -35,8 +34,7 @@ class ResponsesOnAnthropic(TranslatedResponses):
     upstream = ANTHROPIC_UPSTREAM
 
     def upstream_body(self, request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
-        translated = responses_request_to_anthropic(request, model=call.provider.model).request
-        body = strip_unsigned_thinking(translated).to_wire()
+        body = responses_request_to_anthropic(request, model=call.provider.model)
         if call.drop_thinking:
             body.pop("thinking", None)
         if call.system_suffix:

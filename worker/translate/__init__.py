@@ -63,10 +63,7 @@ from coderouter_supervisor.worker.translate.responses_ids import (
     item_id,
     response_id,
 )
-from coderouter_supervisor.worker.translate.responses_to_anthropic import (
-    AnthropicTranslation,
-    responses_request_to_anthropic,
-)
+from coderouter_supervisor.worker.translate.responses_to_anthropic import responses_request_to_anthropic
 from coderouter_supervisor.worker.translate.responses_to_openai import (
     ChatTranslation,
     responses_output_limit,
@@ -136,7 +133,6 @@ __all__ = [
     "RAW_ARGUMENTS_KEY",
     "AnthropicToOpenAIStream",
     "AnthropicToResponsesStream",
-    "AnthropicTranslation",
     "ChatTranslation",
     "DeclaredName",
     "FilterChain",

@@ -42,7 +42,7 @@ def is_anthropic_reasoning(item: ReasoningItem) -> bool:
 
 
 def unpack_thinking(item: ReasoningItem) -> ThinkingBlock | RedactedThinkingBlock | None:
-    """The Anthropic block packed in ``item``; None when it holds none (or a damaged one)."""
+    """The Anthropic block packed in ``item``; None when it holds none (or a damaged or unsigned one)."""
     if not is_anthropic_reasoning(item):
         return None
     packed = (item.encrypted_content or "").removeprefix(ANTHROPIC_REASONING_PREFIX)
@@ -54,8 +54,10 @@ def unpack_thinking(item: ReasoningItem) -> ThinkingBlock | RedactedThinkingBloc
         return None
     if isinstance(fields.get("data"), str):
         return RedactedThinkingBlock(type="redacted_thinking", data=fields["data"])
-    if isinstance(fields.get("thinking"), str) and isinstance(fields.get("signature"), str):
-        return ThinkingBlock(type="thinking", thinking=fields["thinking"], signature=fields["signature"])
+    # Thinking without a signature was not Anthropic's: it would be refused (a 400), never replayed.
+    thinking, signature = fields.get("thinking"), fields.get("signature")
+    if isinstance(thinking, str) and isinstance(signature, str) and signature:
+        return ThinkingBlock(type="thinking", thinking=thinking, signature=signature)
     return None
 
 

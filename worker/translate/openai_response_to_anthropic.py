@@ -9,6 +9,7 @@ sent on to an Anthropic upstream (see ``thinking_hygiene``).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from coderouter_supervisor.worker.protocol import (
@@ -30,6 +31,16 @@ RAW_ARGUMENTS_KEY = "_raw_arguments"
 """Where tool arguments that are not a JSON object are kept, so nothing is lost silently."""
 
 
+def _finite_or_null(text: str) -> float | None:
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+# JSON has no NaN or Infinity (nor a number too large for a float): a model writing one gets null,
+# as a JSON writer would send it, rather than an upstream refusing every later turn that replays it.
+_ARGUMENTS = json.JSONDecoder(parse_constant=lambda _: None, parse_float=_finite_or_null)
+
+
 def tool_input(arguments: str | dict[str, Any]) -> dict[str, Any]:
     """The tool input object for OpenAI ``arguments`` (a JSON string, or an object some servers send)."""
     if isinstance(arguments, dict):
@@ -37,7 +48,7 @@ def tool_input(arguments: str | dict[str, Any]) -> dict[str, Any]:
     if not arguments.strip():
         return {}
     try:
-        parsed = json.loads(arguments)
+        parsed = _ARGUMENTS.decode(arguments)
     except ValueError:
         return {RAW_ARGUMENTS_KEY: arguments}
     return parsed if isinstance(parsed, dict) else {RAW_ARGUMENTS_KEY: arguments}

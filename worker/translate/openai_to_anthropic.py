@@ -20,10 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from coderouter_supervisor.worker.long_text import after
 from coderouter_supervisor.worker.protocol import (
     AssistantMessage,
-    Base64ImageSource,
     ChatCompletionRequest,
     ContentBlock,
     ContentPart,
@@ -33,26 +31,24 @@ from coderouter_supervisor.worker.protocol import (
     MessageParam,
     MessagesRequest,
     NamedToolChoice,
-    RequestMetadata,
     SystemMessage,
     TextBlock,
     TextPart,
-    ThinkingEnabled,
-    ToolChoice,
-    ToolChoiceAny,
-    ToolChoiceAuto,
-    ToolChoiceNone,
-    ToolChoiceTool,
-    ToolDefinition,
     ToolMessage,
     ToolResultBlock,
     ToolUseBlock,
-    URLImageSource,
+)
+from coderouter_supervisor.worker.translate.anthropic_request_fields import (
+    anthropic_image_source,
+    anthropic_output_config,
+    anthropic_temperature,
+    anthropic_thinking,
+    anthropic_tool,
+    anthropic_tool_choice,
 )
 from coderouter_supervisor.worker.translate.openai_response_to_anthropic import tool_input
 
 DEFAULT_MAX_TOKENS = 4096
-_BUDGET_BY_EFFORT = {"low": 2048, "medium": 8192, "high": 24576}
 _UNSUPPORTED = (
     "n",
     "seed",
@@ -90,15 +86,7 @@ def _text(content: str | list[ContentPart] | None) -> str:
 
 
 def _image(part: ImagePart) -> ImageBlock:
-    url = part.image_url.url
-    if url.startswith("data:") and ";base64," in url:
-        comma = url.index(",")
-        media_type = url[len("data:") : comma].split(";", 1)[0]
-        return ImageBlock(
-            type="image",
-            source=Base64ImageSource(type="base64", media_type=media_type, data=after(url, comma + 1)),
-        )
-    return ImageBlock(type="image", source=URLImageSource(type="url", url=url))
+    return ImageBlock.model_validate({"type": "image", "source": anthropic_image_source(part.image_url.url)})
 
 
 def _blocks(content: str | list[ContentPart] | None) -> list[ContentBlock]:
@@ -156,34 +144,18 @@ def anthropic_conversation(request: ChatCompletionRequest) -> tuple[str, list[Me
     return "\n\n".join(text for text in system if text), turns
 
 
-def _tool_choice(request: ChatCompletionRequest) -> ToolChoice | None:
+def _tool_choice(request: ChatCompletionRequest) -> dict[str, Any] | None:
     choice = request.tool_choice
-    serial = True if request.parallel_tool_calls is False else None
     if isinstance(choice, NamedToolChoice):
-        return ToolChoiceTool(type="tool", name=choice.function.name, disable_parallel_tool_use=serial)
-    if choice == "none":
-        return ToolChoiceNone(type="none")
-    if choice == "required":
-        return ToolChoiceAny(type="any", disable_parallel_tool_use=serial)
-    if choice == "auto" or serial:
-        return ToolChoiceAuto(type="auto", disable_parallel_tool_use=serial)
-    return None
-
-
-def _thinking(request: ChatCompletionRequest, max_tokens: int) -> ThinkingEnabled | None:
-    budget = _BUDGET_BY_EFFORT.get(request.reasoning_effort or "")
-    # Anthropic requires budget_tokens < max_tokens; a budget that does not fit is not asked for.
-    if budget is None or budget >= max_tokens:
-        return None
-    return ThinkingEnabled(type="enabled", budget_tokens=budget)
+        return anthropic_tool_choice(None, request.parallel_tool_calls, forced=choice.function.name)
+    return anthropic_tool_choice(choice, request.parallel_tool_calls)
 
 
 def _output_config(request: ChatCompletionRequest) -> dict[str, Any] | None:
     response_format = request.response_format or {}
-    schema = (response_format.get("json_schema") or {}).get("schema")
-    if response_format.get("type") != "json_schema" or not isinstance(schema, dict):
+    if response_format.get("type") != "json_schema":
         return None
-    return {"format": {"type": "json_schema", "schema": schema}}
+    return anthropic_output_config((response_format.get("json_schema") or {}).get("schema"))
 
 
 def openai_request_to_anthropic(request: ChatCompletionRequest, *, model: str) -> MessagesRequest:
@@ -191,29 +163,27 @@ def openai_request_to_anthropic(request: ChatCompletionRequest, *, model: str) -
     system, turns = anthropic_conversation(request)
     max_tokens = openai_output_limit(request)
     tools = [
-        ToolDefinition(
-            name=tool.function.name,
-            description=tool.function.description,
-            input_schema=tool.function.parameters or {"type": "object", "properties": {}},
-        )
+        anthropic_tool(tool.function.name, tool.function.description, tool.function.parameters)
         for tool in request.tools or []
     ]
     stop = [request.stop] if isinstance(request.stop, str) else request.stop
-    temperature = min(request.temperature, 1.0) if request.temperature is not None else None
-    translated = MessagesRequest(
-        model=model,
-        max_tokens=max_tokens,
-        messages=[],
-        system=system or None,
-        tools=tools or None,
-        tool_choice=_tool_choice(request) if tools else None,
-        thinking=_thinking(request, max_tokens),
-        output_config=_output_config(request),
-        stop_sequences=stop or None,
-        temperature=temperature,
-        top_p=request.top_p,
-        stream=request.stream,
-        metadata=RequestMetadata(user_id=request.user) if request.user else None,
+    # The shared field rules write wire dicts: validated here with the rest of the request.
+    translated = MessagesRequest.model_validate(
+        {
+            "model": model,
+            "max_tokens": max_tokens,
+            "messages": [],
+            "system": system or None,
+            "tools": tools or None,
+            "tool_choice": _tool_choice(request) if tools else None,
+            "thinking": anthropic_thinking(request.reasoning_effort, max_tokens),
+            "output_config": _output_config(request),
+            "stop_sequences": stop or None,
+            "temperature": anthropic_temperature(request.temperature),
+            "top_p": request.top_p,
+            "stream": request.stream,
+            "metadata": {"user_id": request.user} if request.user else None,
+        }
     )
     # The turns are models already: validating tens of thousands again is one call holding the GIL.
     translated.messages = turns

@@ -33,17 +33,13 @@ from coderouter_supervisor.worker.protocol import (
     FunctionCallItem,
     FunctionCallOutputItem,
     FunctionDefinition,
-    FunctionToolChoice,
     ImagePart,
     ImageURL,
-    InputImage,
     InputItem,
     InputMessage,
     InputPart,
-    InputText,
     NamedFunction,
     NamedToolChoice,
-    OutputText,
     ReasoningItem,
     ResponsesRequest,
     StreamOptions,
@@ -55,7 +51,14 @@ from coderouter_supervisor.worker.protocol import (
 )
 from coderouter_supervisor.worker.translate.openai_target import OpenAITarget
 from coderouter_supervisor.worker.translate.openai_to_anthropic import DEFAULT_MAX_TOKENS
-from coderouter_supervisor.worker.translate.responses_tools import FlatTools, ToolNames, flatten_tools
+from coderouter_supervisor.worker.translate.responses_parts import readable_part
+from coderouter_supervisor.worker.translate.responses_tools import (
+    FlatTools,
+    ForcedTool,
+    ToolNames,
+    flat_tool_choice,
+    flatten_tools,
+)
 
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
@@ -86,13 +89,13 @@ def stateful_responses_fields(request: ResponsesRequest) -> tuple[str, ...]:
 
 
 def _part(part: InputPart) -> ContentPart | None:
-    if isinstance(part, InputText | OutputText):
-        return TextPart(type="text", text=part.text)
-    if isinstance(part, InputImage):
-        if part.image_url:
-            return ImagePart(type="image_url", image_url=ImageURL(url=part.image_url, detail=part.detail))
-        return TextPart(type="text", text=f"[image file {part.file_id} not available to this model]")
-    return None
+    readable = readable_part(part)
+    if readable is None:
+        return None
+    if isinstance(readable, str):
+        return TextPart(type="text", text=readable)
+    image = ImageURL(url=readable.image_url or "", detail=readable.detail)
+    return ImagePart(type="image_url", image_url=image)
 
 
 def _parts(content: str | list[InputPart]) -> list[ContentPart]:
@@ -191,15 +194,10 @@ def _tools(flat: FlatTools) -> list[ChatTool]:
 
 
 def _tool_choice(request: ResponsesRequest, names: ToolNames) -> ChatToolChoice | None:
-    choice = request.tool_choice
-    if isinstance(choice, str):
-        return choice
-    if isinstance(choice, FunctionToolChoice):
-        namespace = (choice.model_extra or {}).get("namespace")
-        flat_name = names.flat(choice.name, namespace if isinstance(namespace, str) else None)
-        return NamedToolChoice(type="function", function=NamedFunction(name=flat_name))
-    # A hosted tool or an allowed-tools list has no chat form; the model chooses.
-    return "auto" if choice is not None else None
+    choice = flat_tool_choice(request.tool_choice, names)
+    if isinstance(choice, ForcedTool):
+        return NamedToolChoice(type="function", function=NamedFunction(name=choice.name))
+    return choice
 
 
 def _reasoning(request: ResponsesRequest, target: OpenAITarget) -> dict[str, Any]:

@@ -11,8 +11,15 @@ fail the request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-from coderouter_supervisor.worker.protocol import FunctionTool, NamespaceTool, ResponsesTool
+from coderouter_supervisor.worker.protocol import (
+    FunctionTool,
+    FunctionToolChoice,
+    NamespaceTool,
+    ResponsesTool,
+    ResponsesToolChoice,
+)
 
 NAMESPACE_SEPARATOR = "__"
 
@@ -93,3 +100,23 @@ def flatten_tools(tools: list[ResponsesTool] | None) -> FlatTools:
         description = " ".join(part for part in (namespace.description, member.description) if part)
         functions.append(member.model_copy(update={"name": flat, "description": description or None}))
     return FlatTools(tuple(functions), ToolNames(declared), tuple(dropped))
+
+
+@dataclass(frozen=True)
+class ForcedTool:
+    """A tool choice that forces one function, named as the upstream knows it."""
+
+    name: str
+
+
+def flat_tool_choice(
+    choice: ResponsesToolChoice | None, names: ToolNames
+) -> Literal["none", "auto", "required"] | ForcedTool | None:
+    """``choice`` for an upstream of flat function tools: a namespace member is forced under its flat
+    name; a hosted tool or an allowed-tools list has no such form, so the model chooses (``auto``)."""
+    if choice is None or isinstance(choice, str):
+        return choice
+    if isinstance(choice, FunctionToolChoice):
+        namespace = (choice.model_extra or {}).get("namespace")
+        return ForcedTool(names.flat(choice.name, namespace if isinstance(namespace, str) else None))
+    return "auto"
