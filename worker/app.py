@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import anyio
-from starlette.applications import Starlette
 
 from coderouter_supervisor.state import StateBackend, open_state
 from coderouter_supervisor.worker.config import ConfigError, LoadedConfig, parse_config
@@ -17,7 +16,7 @@ from coderouter_supervisor.worker.engine import EngineContext, FactCache
 from coderouter_supervisor.worker.handoff import WorkerHandoff
 from coderouter_supervisor.worker.heartbeat import Heartbeat, RequestCounter
 from coderouter_supervisor.worker.ingress import (
-    EXCEPTION_HANDLERS,
+    Dispatcher,
     FrontDoor,
     Gateway,
     GatewaySlot,
@@ -66,7 +65,7 @@ class GatewayApp:
         slot = self._slot
 
         @asynccontextmanager
-        async def lifespan(app: Starlette) -> AsyncIterator[dict[str, GatewaySlot]]:
+        async def lifespan() -> AsyncIterator[dict[str, GatewaySlot]]:
             store = await open_state(handoff.state_db)
             status = StateStatus()
             heartbeat = Heartbeat(store, counter, writes.heartbeat_interval_s, status)
@@ -110,8 +109,8 @@ class GatewayApp:
                 await http.aclose()
                 await store.close()
 
-        app = Starlette(routes=gateway_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
         counter = RequestCounter()
+        app = Dispatcher(gateway_routes(), lifespan)
         self.asgi = FrontDoor(app, loopback_only=is_loopback(handoff.bind_host), counter=counter)
 
     def reload(self, config: LoadedConfig) -> None:

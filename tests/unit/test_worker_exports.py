@@ -16,7 +16,7 @@ from support.exports import public_names
 PINNED = {
     ingress: {
         "DASHBOARD_HTML",
-        "EXCEPTION_HANDLERS",
+        "Dispatcher",
         "Gateway",
         "GatewaySlot",
         "FrontDoor",

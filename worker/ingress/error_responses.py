@@ -1,10 +1,10 @@
-"""Every error answer, rendered once per protocol and registered as Starlette handlers."""
+"""Every error answer, rendered once per protocol: the :class:`GatewayError` envelope, and the
+refusals and bug report the dispatcher (:mod:`.dispatch`) answers with."""
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 
 from coderouter_supervisor.worker.adapters import ClientProtocol
 from coderouter_supervisor.worker.errors import (
@@ -35,40 +35,26 @@ def error_response(
     return JSONResponse(envelope, status_code=status, headers={**error_headers(error), **explain})
 
 
-async def handle_gateway_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, GatewayError)
-    return error_response(exc, ingress_of(request), profile=getattr(request.state, "profile", None))
+def gateway_error_response(request: Request, error: GatewayError) -> JSONResponse:
+    """``error``, raised while serving ``request``, in the caller's envelope."""
+    return error_response(error, ingress_of(request), profile=getattr(request.state, "profile", None))
 
 
-class _HTTPStatusError(GatewayError):
-    """An HTTP-level refusal from the router (unknown path, wrong method)."""
+def no_route_response(request: Request) -> JSONResponse:
+    """404 for a path no route serves."""
+    return error_response(NotFound(f"no route for {request.method} {request.url.path}"), ingress_of(request))
 
 
-async def handle_http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    error: GatewayError
-    if exc.status_code == 404:
-        error = NotFound(f"no route for {request.method} {request.url.path}")
-    elif exc.status_code == 405:
-        error = InvalidRequest(f"method {request.method} is not allowed on {request.url.path}")
-        error.status = 405
-    else:
-        error = _HTTPStatusError(str(exc.detail))
-        error.status = exc.status_code
+def method_not_allowed_response(request: Request, allow: str) -> JSONResponse:
+    """405 for a path served only for other methods; ``allow`` lists them."""
+    error = InvalidRequest(f"method {request.method} is not allowed on {request.url.path}")
+    error.status = 405
     response = error_response(error, ingress_of(request))
-    if exc.headers:
-        response.headers.update(exc.headers)
+    response.headers["allow"] = allow
     return response
 
 
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
+def internal_error_response(request: Request, exc: Exception) -> JSONResponse:
     """A bug of ours: log it, answer in the protocol's shape, keep the worker alive."""
     emit_event("internal-error", "error", path=request.url.path, error=f"{type(exc).__name__}: {exc}")
     return error_response(GatewayError("internal error in the gateway"), ingress_of(request))
-
-
-EXCEPTION_HANDLERS = {
-    GatewayError: handle_gateway_error,
-    HTTPException: handle_http_exception,
-    Exception: handle_unexpected,
-}
