@@ -3,9 +3,8 @@
 The body is the largest the gateway accepts on both counts: just under ``max_body_mib`` (a
 screenshot's worth of base64) and just under ``MAX_JSON_ELEMENTS`` (tens of thousands of small
 messages). A single worker (``--workers 1``) serves it while the test polls ``/healthz`` on the same
-process. A stall of half a second fails (heartbeats go stale at 6 s; before, 900,000 small messages
-kept /healthz waiting 4.5 s); a worst wait over the 100 ms target is reported as an expected
-failure with its figure. A body past the element bound is refused at once.
+process; every wait must stay under 100 ms (before, 900,000 small messages kept /healthz waiting
+4.5 s, and heartbeats go stale at 6 s). A body past the element bound is refused at once.
 """
 
 from __future__ import annotations
@@ -31,8 +30,7 @@ from support.gateway_process import Gateway, start_gateway
 
 pytestmark = pytest.mark.integration
 
-WORST_HEALTHZ_S = 0.1  # the target
-STALL_S = 0.5  # a stall: what this test fails on
+WORST_HEALTHZ_S = 0.1
 HEALTHZ_EVERY_S = 0.01
 
 
@@ -145,16 +143,8 @@ def test_healthz_keeps_answering_while_the_largest_body_is_served(
             poller.wait(30)
     assert response.status_code == 200, response.text[:300]
     assert len(waits) >= 5, "the large request was served too fast to observe"
-    worst = max(waits)
-    # Before: this body kept /healthz waiting 0.3-2.8 s (4.5 s for 900,000 messages).
-    assert worst < STALL_S, sorted(waits)[-5:]
-    if worst >= WORST_HEALTHZ_S:
-        # Run alone on a 2-core box the worst wait is 15-50 ms. In a full test run the first one or
-        # two cases, a fresh worker's first large bodies (all their memory new to the process, every
-        # page a fault), reach 109-113 ms. Reported with its figure, not hidden.
-        pytest.xfail(
-            f"worst /healthz wait {worst * 1000:.0f} ms; the target is {WORST_HEALTHZ_S * 1000:.0f} ms"
-        )
+    # Alone on a 2-core box the worst wait is 10-35 ms; beside two busy processes, 20-75 ms.
+    assert max(waits) < WORST_HEALTHZ_S, f"worst /healthz waits (s): {sorted(waits)[-5:]}"
 
 
 @pytest.mark.parametrize("ingress", ["anthropic", "openai", "responses"])
