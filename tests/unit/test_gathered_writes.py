@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import httpcore
@@ -13,11 +14,18 @@ from coderouter_supervisor.worker.providers.request_body import SEND_SLICE
 
 
 class RecordingStream(httpcore.AsyncNetworkStream):
-    def __init__(self, *, answer: bytes = b"HTTP/1.1 200 OK\r\n\r\n", refuse_writes: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        answer: bytes = b"HTTP/1.1 200 OK\r\n\r\n",
+        refuse_writes: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.writes: list[tuple[bytes, float | None]] = []
         self.answer = answer
         self.refuse_writes = refuse_writes
         self.closed = False
+        self.extra = extra or {}
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self.answer[:max_bytes]
@@ -31,7 +39,7 @@ class RecordingStream(httpcore.AsyncNetworkStream):
         self.closed = True
 
     def get_extra_info(self, info: str) -> Any:
-        return f"extra {info}"
+        return self.extra.get(info, f"extra {info}")
 
 
 def test_head_and_body_are_one_write_made_when_the_answer_is_read() -> None:
@@ -94,7 +102,7 @@ def test_close_drops_what_is_held_and_extra_info_is_the_connections() -> None:
 
     asyncio.run(exchange())
     assert inner.closed and inner.writes == []
-    assert stream.get_extra_info("is_readable") == "extra is_readable"
+    assert stream.get_extra_info("server_addr") == "extra server_addr"
 
 
 @pytest.mark.parametrize("size", [1, SEND_SLICE - 1])
@@ -106,3 +114,16 @@ def test_writes_below_a_slice_wait_for_the_read(size: int) -> None:
 
     asyncio.run(exchange())
     assert inner.writes == []
+
+
+def test_an_idle_connection_is_readable_once_its_peer_closes() -> None:
+    left, right = socket.socketpair()
+    try:
+        stream = GatheredWrites(RecordingStream(extra={"socket": left}))
+        assert stream.get_extra_info("is_readable") is False
+        right.close()
+        assert stream.get_extra_info("is_readable") is True
+        left.close()
+        assert stream.get_extra_info("is_readable") is True  # closed on our side: not reusable either
+    finally:
+        left.close()

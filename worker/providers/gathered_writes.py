@@ -11,6 +11,8 @@ writes went from 31 % to 17 %.
 from __future__ import annotations
 
 import contextlib
+import select
+import socket
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -54,6 +56,7 @@ class GatheredWrites(httpcore.AsyncNetworkStream):
 
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
+        self._socket: socket.socket | None = stream.get_extra_info("socket")
         self._held: list[bytes] = []
         self._held_bytes = 0
         self._write_timeout: float | None = None
@@ -91,4 +94,17 @@ class GatheredWrites(httpcore.AsyncNetworkStream):
         return GatheredWrites(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            # Asked of every pooled connection before it is reused; anyio builds a table of all
+            # its attributes to answer, each time.
+            return _readable_or_closed(self._socket)
         return self._stream.get_extra_info(info)
+
+
+def _readable_or_closed(sock: socket.socket | None) -> bool:
+    """Whether an idle connection has something to read (the upstream closed it), as httpcore asks."""
+    if sock is None or sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
