@@ -8,8 +8,10 @@ data only, and a restart (:meth:`PostgresServer.restart`) is a clean shutdown, w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -123,10 +125,15 @@ class PostgresServer:
         self.process = None
 
     def kill(self) -> None:
-        """SIGKILL the server (the postmaster, named in its pid file); it recovers at the next start."""
+        """SIGKILL the server (the postmaster, named in its pid file, and its backends, as a crash of the
+        service would); it recovers at the next start. A backend outliving its postmaster serves its
+        connection until it notices, which under load let the next query through."""
         pid_file = self.data_dir / "postmaster.pid"
         if pid_file.exists():
-            os.kill(int(pid_file.read_text().split()[0]), 9)
+            postmaster = int(pid_file.read_text().split()[0])
+            for pid in (postmaster, *_children(postmaster)):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         if self.process is not None:
             self.process.wait(10)
             self.process = None
@@ -178,3 +185,14 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         server.stop()
         shutil.rmtree(server.root, ignore_errors=True)
+
+
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (from /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # The command name, in parentheses, may hold spaces: the parent pid is the second field after it.
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == parent:
+                children.append(int(stat.parent.name))
+    return children
