@@ -268,3 +268,19 @@ def test_the_log_level_setting_still_filters(
 
     on_stderr, _ = _written(configured)
     assert [json.loads(line)["event"] for line in on_stderr] == ["provider-failed"]
+
+
+def test_an_event_that_cannot_be_rendered_is_reported_and_skipped(
+    configured: tuple[io.StringIO, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    looped: list[object] = []
+    looped.append(looped)
+
+    emit_event("request-completed", status=200, looped=looped)
+    emit_event("request-completed", status=201)
+
+    on_stderr, in_file = _written(configured)
+    assert [json.loads(line)["status"] for line in on_stderr] == [201]
+    assert on_stderr == in_file
+    # Handler.handleError's report, once per handler, as when each handler formatted the record.
+    assert capsys.readouterr().err.count("Circular reference detected") == 2

@@ -11,7 +11,9 @@ request are at ``debug``: at ``info`` its one line is ``request-completed``, whi
 :class:`RequestAnswer`'s facts.
 
 The servers we run under (gunicorn, uvicorn) and any library warning reaching the root logger go
-through the same handlers, as ``server-log`` events, so every line a process prints is JSON.
+through the same handlers, as ``server-log`` events, so every line a process prints is JSON. Our
+own events skip the ``LogRecord`` while the logger has only the handlers set up here (see
+:class:`_DirectLines`); the lines are the same either way.
 """
 
 from __future__ import annotations
