@@ -36,11 +36,16 @@ class EventFileHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = (self.format(record) + "\n").encode("utf-8")
-            self._maybe_rotate()
-            os.write(self._fd, line)
+            self.write_line(self.format(record))
         except Exception:
             self.handleError(record)
+
+    def write_line(self, line: str) -> None:
+        """Append ``line`` (one rendered event, no newline) in one ``write()``; the caller holds the
+        handler's lock and handles what this raises."""
+        encoded = (line + "\n").encode("utf-8")
+        self._maybe_rotate()
+        os.write(self._fd, encoded)
 
     def _maybe_rotate(self) -> None:
         self._since_check += 1

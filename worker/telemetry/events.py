@@ -11,7 +11,9 @@ request are at ``debug``: at ``info`` its one line is ``request-completed``, whi
 :class:`RequestAnswer`'s facts.
 
 The servers we run under (gunicorn, uvicorn) and any library warning reaching the root logger go
-through the same handlers, as ``server-log`` events, so every line a process prints is JSON.
+through the same handlers, as ``server-log`` events, so every line a process prints is JSON. Our
+own events skip the ``LogRecord`` while the logger has only the handlers set up here (see
+:class:`_DirectLines`); the lines are the same either way.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 from coderouter_supervisor.worker.telemetry.event_file import EventFileHandler
 
@@ -75,6 +77,10 @@ _LEVELS: dict[Level, int] = {
 _SETTABLE_LEVELS: tuple[Level, ...] = ("debug", "info", "warning")
 
 
+# One encoder for every line: ``json.dumps`` with options builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 class JsonLineFormatter(logging.Formatter):
     """Render a record as ``{"ts", "level", "event", "process", **fields}`` on one line."""
 
@@ -85,22 +91,45 @@ class JsonLineFormatter(logging.Formatter):
         self.process = process
         self.forked = forked
         self._pid = os.getpid()
+        # The last second rendered and its text (one tuple, so a thread never pairs one second with
+        # another's text): a process writes many lines per second.
+        self._stamp: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, object] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "event": record.getMessage(),
-            "process": self.process if self.forked is None or record.process == self._pid else self.forked,
-            "pid": record.process,
-        }
         fields = getattr(record, "fields", None)
+        event = record.getMessage() if isinstance(fields, dict) else SERVER_LOG_EVENT
+        line = self._head(
+            int(record.created), int(record.msecs), record.levelname.lower(), event, record.process
+        )
         if not isinstance(fields, dict):  # not one of our events: keep its text out of ``event``
-            line["event"] = SERVER_LOG_EVENT
             line["logger"] = record.name
             line["message"] = record.getMessage()
             fields = {"exception": self.formatException(record.exc_info)} if record.exc_info else {}
+        return self._finish(line, fields)
+
+    def render_event(
+        self, now_ns: int, level: Level, event: str, pid: int, fields: Mapping[str, object]
+    ) -> str:
+        """The line :meth:`format` makes of ``emit_event(event, level, **fields)``'s record, for an
+        event of process ``pid`` at ``now_ns`` (``time.time_ns()``), without building the record."""
+        second, nanos = divmod(now_ns, 1_000_000_000)
+        return self._finish(self._head(second, nanos // 1_000_000, level, event, pid), fields)
+
+    def _head(self, second: int, millis: int, level: str, event: str, pid: int | None) -> dict[str, object]:
+        stamped, text = self._stamp
+        if second != stamped:
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._stamp = (second, text)
+        return {
+            "ts": f"{text}.{millis:03d}Z",
+            "level": level,
+            "event": event,
+            "process": self.process if self.forked is None or pid == self._pid else self.forked,
+            "pid": pid,
+        }
+
+    @staticmethod
+    def _finish(line: dict[str, object], fields: Mapping[str, object]) -> str:
         request_id = current_request_id.get()
         if request_id is not None:
             line["request_id"] = request_id
@@ -108,7 +137,66 @@ class JsonLineFormatter(logging.Formatter):
         if client is not None:
             line["key"] = client
         line.update(fields)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _JSON.encode(line)
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """stderr's handler, which also takes a line :func:`emit_event` rendered."""
+
+    def write_line(self, line: str) -> None:
+        """Write ``line`` as :meth:`emit` writes a formatted record; the caller holds the lock and
+        handles what this raises."""
+        self.stream.write(line + self.terminator)
+        self.flush()
+
+
+_LineHandler = _StderrHandler | EventFileHandler
+
+
+class _DirectLines:
+    """The handlers :func:`configure_event_log` put on our logger, and their one formatter.
+
+    While the logger has exactly these (nothing added a handler, a filter or propagation), an
+    event's line is rendered once and handed to each handler under its lock: the same line, in the
+    same one write, as through ``Logger.log``, without a ``LogRecord`` (caller lookup, thread and
+    process names) and without formatting it once per handler. These handlers have no level or
+    filter of their own."""
+
+    def __init__(self) -> None:
+        self._formatter = JsonLineFormatter("")
+        self._handlers: list[_LineHandler] = []
+
+    def install(self, formatter: JsonLineFormatter, handlers: list[_LineHandler]) -> None:
+        self._formatter, self._handlers = formatter, handlers
+
+    def serves(self, logger: logging.Logger) -> bool:
+        handlers = self._handlers
+        return bool(handlers) and logger.handlers == handlers and not logger.filters and not logger.propagate
+
+    def write(self, number: int, level: Level, event: str, fields: Mapping[str, object]) -> None:
+        handlers = self._handlers
+        try:
+            line = self._formatter.render_event(time.time_ns(), level, event, os.getpid(), fields)
+        except Exception:
+            for handler in handlers:
+                handler.handleError(_failed_record(number, event))
+            return
+        for handler in handlers:
+            handler.acquire()
+            try:
+                handler.write_line(line)
+            except Exception:
+                handler.handleError(_failed_record(number, event))
+            finally:
+                handler.release()
+
+
+def _failed_record(number: int, event: str) -> logging.LogRecord:
+    """A record for ``Handler.handleError`` to name the event it could not write."""
+    return logging.LogRecord(LOGGER_NAME, number, __file__, 0, event, None, None)
+
+
+_direct = _DirectLines()
 
 
 def configure_event_log(
@@ -120,11 +208,13 @@ def configure_event_log(
     Raises ``ValueError`` naming the variable when it is not a level, before changing anything, and
     ``OSError`` when the events file cannot be opened."""
     level = log_level(env)
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    handlers: list[_LineHandler] = [_StderrHandler(sys.stderr)]
     if events_path is not None:
         handlers.append(EventFileHandler(events_path))
+    formatter = JsonLineFormatter(process)
     for handler in handlers:
-        handler.setFormatter(JsonLineFormatter(process))
+        handler.setFormatter(formatter)
+    _direct.install(formatter, handlers)
     _logger.setLevel(_LEVELS[level])
     replaced: set[logging.Handler] = set()
     for name in (LOGGER_NAME, *SERVER_LOGGERS, None):
@@ -173,5 +263,9 @@ def emit_event(event: str, level: Level = "info", **fields: object) -> None:
     for observer in _observers:
         observer(event, fields)
     number = _LEVELS[level]
-    if _logger.isEnabledFor(number):
+    if not _logger.isEnabledFor(number):
+        return
+    if _direct.serves(_logger):
+        _direct.write(number, level, event, fields)
+    else:
         _logger.log(number, event, extra={"fields": fields})
