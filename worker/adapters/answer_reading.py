@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from coderouter_supervisor.worker.adapters.anthropic_upstream import plain_anthropic_usage
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
 from coderouter_supervisor.worker.protocol import ChatCompletion, Message, TextBlock
@@ -24,6 +25,9 @@ _USAGE_FIELDS = frozenset({"input_tokens", "output_tokens"})
 _COMPLETION_FIELDS = frozenset({"object", "choices"})
 _CHOICE_FIELDS = frozenset({"index", "message", "finish_reason"})
 _CHOICE_MESSAGE_FIELDS = frozenset({"role", "content"})
+# Content blocks of exactly these fields (the common ones) are checked without the model.
+_TEXT_BLOCK_FIELDS = frozenset({"type", "text"})
+_TOOL_USE_FIELDS = frozenset({"type", "id", "name", "input"})
 
 
 def parse_answer(model: type[M], payload: dict[str, Any], provider: str) -> M:
@@ -44,6 +48,8 @@ def message_as_answered(payload: dict[str, Any], provider: ProviderConfig) -> di
     """An Anthropic upstream's answer for an Anthropic client: checked as :func:`read_message` checks
     it, and sent as the upstream wrote it unless an output filter changes its text or it lacks a
     field the model fills in (a model round trip would only serialise it a second time)."""
+    if not provider.output_filters and _is_plain_message(payload):
+        return payload  # the model accepts it and a round trip would give it back as it is
     message = parse_answer(Message, payload, provider.name)
     if not provider.output_filters and _is_whole_message(payload):
         return payload
@@ -66,6 +72,40 @@ def completion_as_answered(
 def _is_whole_message(payload: dict[str, Any]) -> bool:
     usage = payload.get("usage")
     return payload.keys() >= _MESSAGE_FIELDS and isinstance(usage, dict) and usage.keys() >= _USAGE_FIELDS
+
+
+def _is_plain_message(payload: dict[str, Any]) -> bool:
+    """Whether ``payload`` is a whole message that ``Message`` accepts, seen without building the
+    model: text and tool-use blocks of their required fields only, plain-int usage (most answers).
+    False for anything else, which the model then checks."""
+    if not _is_whole_message(payload) or payload["type"] != "message" or payload["role"] != "assistant":
+        return False
+    if type(payload.get("id")) is not str or type(payload.get("model")) is not str:
+        return False
+    stop_reason, stop_sequence = payload["stop_reason"], payload["stop_sequence"]
+    if (stop_reason is not None and type(stop_reason) is not str) or (
+        stop_sequence is not None and type(stop_sequence) is not str
+    ):
+        return False
+    content = payload.get("content")
+    if type(content) is not list or plain_anthropic_usage(payload["usage"]) is None:
+        return False
+    return all(type(block) is dict and _is_plain_block(block) for block in content)
+
+
+def _is_plain_block(block: dict[str, Any]) -> bool:
+    kind = block.get("type")
+    if kind == "text":
+        return block.keys() == _TEXT_BLOCK_FIELDS and type(block["text"]) is str
+    if kind == "tool_use":
+        return (
+            block.keys() == _TOOL_USE_FIELDS
+            and type(block["id"]) is str
+            and type(block["name"]) is str
+            and type(block["input"]) is dict
+            and all(type(key) is str for key in block["input"])
+        )
+    return False
 
 
 def _is_whole_completion(payload: dict[str, Any]) -> bool:
