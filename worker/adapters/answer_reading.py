@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from coderouter_supervisor.worker.adapters.anthropic_upstream import plain_anthropic_usage
+from coderouter_supervisor.worker.adapters.openai_compat_upstream import plain_openai_usage
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
 from coderouter_supervisor.worker.protocol import ChatCompletion, Message, TextBlock
@@ -28,6 +29,7 @@ _CHOICE_MESSAGE_FIELDS = frozenset({"role", "content"})
 # Content blocks of exactly these fields (the common ones) are checked without the model.
 _TEXT_BLOCK_FIELDS = frozenset({"type", "text"})
 _TOOL_USE_FIELDS = frozenset({"type", "id", "name", "input"})
+_CHOICE_MESSAGE_TEXTS = ("content", "reasoning_content", "reasoning", "refusal")
 
 
 def parse_answer(model: type[M], payload: dict[str, Any], provider: str) -> M:
@@ -62,6 +64,8 @@ def completion_as_answered(
     """An OpenAI-compatible upstream's answer for an OpenAI client: checked as
     :func:`read_completion` checks it, tool calls written as text repaired, and sent as the upstream
     wrote it unless a filter or a repair changed it or it lacks a field the model fills in."""
+    if not provider.output_filters and not declared_tools and _is_plain_completion(payload):
+        return payload  # accepted by the model, nothing to repair, and a round trip would change nothing
     completion = read_completion(payload, provider)
     repaired = repair_completion(completion, declared_tools)
     if repaired is completion and not provider.output_filters and _is_whole_completion(payload):
@@ -82,10 +86,7 @@ def _is_plain_message(payload: dict[str, Any]) -> bool:
         return False
     if type(payload.get("id")) is not str or type(payload.get("model")) is not str:
         return False
-    stop_reason, stop_sequence = payload["stop_reason"], payload["stop_sequence"]
-    if (stop_reason is not None and type(stop_reason) is not str) or (
-        stop_sequence is not None and type(stop_sequence) is not str
-    ):
+    if not (_optional(payload["stop_reason"], str) and _optional(payload["stop_sequence"], str)):
         return False
     content = payload.get("content")
     if type(content) is not list or plain_anthropic_usage(payload["usage"]) is None:
@@ -106,6 +107,40 @@ def _is_plain_block(block: dict[str, Any]) -> bool:
             and all(type(key) is str for key in block["input"])
         )
     return False
+
+
+def _is_plain_completion(payload: dict[str, Any]) -> bool:
+    """Whether ``payload`` is a whole completion that ``ChatCompletion`` accepts, seen without
+    building the model: choices of plain messages without tool calls, plain-int usage. False for
+    anything else, which the model then checks."""
+    choices, usage = payload.get("choices"), payload.get("usage")
+    if payload.get("object") != "chat.completion" or type(choices) is not list:
+        return False
+    if not (_optional(payload.get("id"), str) and _optional(payload.get("model"), str)):
+        return False
+    if not _optional(payload.get("created"), int):
+        return False
+    if usage is not None and (type(usage) is not dict or plain_openai_usage(usage) is None):
+        return False
+    return all(type(choice) is dict and _is_plain_choice(choice) for choice in choices)
+
+
+def _is_plain_choice(choice: dict[str, Any]) -> bool:
+    message = choice.get("message")
+    if type(message) is not dict or not choice.keys() >= _CHOICE_FIELDS:
+        return False
+    if type(choice["index"]) is not int or not _optional(choice["finish_reason"], str):
+        return False
+    if not message.keys() >= _CHOICE_MESSAGE_FIELDS or message["role"] != "assistant":
+        return False
+    return message.get("tool_calls") is None and all(
+        _optional(message.get(field), str) for field in _CHOICE_MESSAGE_TEXTS
+    )
+
+
+def _optional(value: object, kind: type) -> bool:
+    """Whether ``value`` is None or exactly a ``kind`` (a bool is no int here: the model decides)."""
+    return value is None or type(value) is kind
 
 
 def _is_whole_completion(payload: dict[str, Any]) -> bool:
