@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from coderouter_supervisor.worker.adapters.anthropic_upstream import plain_anthropic_usage
+from coderouter_supervisor.worker.adapters.openai_compat_upstream import plain_openai_usage
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
 from coderouter_supervisor.worker.protocol import ChatCompletion, Message, TextBlock
@@ -24,6 +26,10 @@ _USAGE_FIELDS = frozenset({"input_tokens", "output_tokens"})
 _COMPLETION_FIELDS = frozenset({"object", "choices"})
 _CHOICE_FIELDS = frozenset({"index", "message", "finish_reason"})
 _CHOICE_MESSAGE_FIELDS = frozenset({"role", "content"})
+# Content blocks of exactly these fields (the common ones) are checked without the model.
+_TEXT_BLOCK_FIELDS = frozenset({"type", "text"})
+_TOOL_USE_FIELDS = frozenset({"type", "id", "name", "input"})
+_CHOICE_MESSAGE_TEXTS = ("content", "reasoning_content", "reasoning", "refusal")
 
 
 def parse_answer(model: type[M], payload: dict[str, Any], provider: str) -> M:
@@ -44,6 +50,8 @@ def message_as_answered(payload: dict[str, Any], provider: ProviderConfig) -> di
     """An Anthropic upstream's answer for an Anthropic client: checked as :func:`read_message` checks
     it, and sent as the upstream wrote it unless an output filter changes its text or it lacks a
     field the model fills in (a model round trip would only serialise it a second time)."""
+    if not provider.output_filters and _is_plain_message(payload):
+        return payload  # the model accepts it and a round trip would give it back as it is
     message = parse_answer(Message, payload, provider.name)
     if not provider.output_filters and _is_whole_message(payload):
         return payload
@@ -56,6 +64,8 @@ def completion_as_answered(
     """An OpenAI-compatible upstream's answer for an OpenAI client: checked as
     :func:`read_completion` checks it, tool calls written as text repaired, and sent as the upstream
     wrote it unless a filter or a repair changed it or it lacks a field the model fills in."""
+    if not provider.output_filters and not declared_tools and _is_plain_completion(payload):
+        return payload  # accepted by the model, nothing to repair, and a round trip would change nothing
     completion = read_completion(payload, provider)
     repaired = repair_completion(completion, declared_tools)
     if repaired is completion and not provider.output_filters and _is_whole_completion(payload):
@@ -66,6 +76,71 @@ def completion_as_answered(
 def _is_whole_message(payload: dict[str, Any]) -> bool:
     usage = payload.get("usage")
     return payload.keys() >= _MESSAGE_FIELDS and isinstance(usage, dict) and usage.keys() >= _USAGE_FIELDS
+
+
+def _is_plain_message(payload: dict[str, Any]) -> bool:
+    """Whether ``payload`` is a whole message that ``Message`` accepts, seen without building the
+    model: text and tool-use blocks of their required fields only, plain-int usage (most answers).
+    False for anything else, which the model then checks."""
+    if not _is_whole_message(payload) or payload["type"] != "message" or payload["role"] != "assistant":
+        return False
+    if type(payload.get("id")) is not str or type(payload.get("model")) is not str:
+        return False
+    if not (_optional(payload["stop_reason"], str) and _optional(payload["stop_sequence"], str)):
+        return False
+    content = payload.get("content")
+    if type(content) is not list or plain_anthropic_usage(payload["usage"]) is None:
+        return False
+    return all(type(block) is dict and _is_plain_block(block) for block in content)
+
+
+def _is_plain_block(block: dict[str, Any]) -> bool:
+    kind = block.get("type")
+    if kind == "text":
+        return block.keys() == _TEXT_BLOCK_FIELDS and type(block["text"]) is str
+    if kind == "tool_use":
+        return (
+            block.keys() == _TOOL_USE_FIELDS
+            and type(block["id"]) is str
+            and type(block["name"]) is str
+            and type(block["input"]) is dict
+            and all(type(key) is str for key in block["input"])
+        )
+    return False
+
+
+def _is_plain_completion(payload: dict[str, Any]) -> bool:
+    """Whether ``payload`` is a whole completion that ``ChatCompletion`` accepts, seen without
+    building the model: choices of plain messages without tool calls, plain-int usage. False for
+    anything else, which the model then checks."""
+    choices, usage = payload.get("choices"), payload.get("usage")
+    if payload.get("object") != "chat.completion" or type(choices) is not list:
+        return False
+    if not (_optional(payload.get("id"), str) and _optional(payload.get("model"), str)):
+        return False
+    if not _optional(payload.get("created"), int):
+        return False
+    if usage is not None and (type(usage) is not dict or plain_openai_usage(usage) is None):
+        return False
+    return all(type(choice) is dict and _is_plain_choice(choice) for choice in choices)
+
+
+def _is_plain_choice(choice: dict[str, Any]) -> bool:
+    message = choice.get("message")
+    if type(message) is not dict or not choice.keys() >= _CHOICE_FIELDS:
+        return False
+    if type(choice["index"]) is not int or not _optional(choice["finish_reason"], str):
+        return False
+    if not message.keys() >= _CHOICE_MESSAGE_FIELDS or message["role"] != "assistant":
+        return False
+    return message.get("tool_calls") is None and all(
+        _optional(message.get(field), str) for field in _CHOICE_MESSAGE_TEXTS
+    )
+
+
+def _optional(value: object, kind: type) -> bool:
+    """Whether ``value`` is None or exactly a ``kind`` (a bool is no int here: the model decides)."""
+    return value is None or type(value) is kind
 
 
 def _is_whole_completion(payload: dict[str, Any]) -> bool:

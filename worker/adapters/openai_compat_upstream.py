@@ -20,6 +20,7 @@ from coderouter_supervisor.worker.translate import (
     NO_USAGE,
     OpenAITarget,
     ReasoningControl,
+    TokenUsage,
     UsageReport,
     usage_from_openai,
 )
@@ -80,9 +81,29 @@ class OpenAICompatUpstream:
     def reported_usage(self, payload: dict[str, Any]) -> UsageReport:
         usage = payload.get("usage")
         if isinstance(usage, dict):
+            plain = plain_openai_usage(usage)
+            if plain is not None:
+                return UsageReport(plain, final=True)
             with contextlib.suppress(ValidationError):
                 return UsageReport(usage_from_openai(CompletionUsage.model_validate(usage)), final=True)
         return NO_USAGE
+
+
+def plain_openai_usage(usage: dict[str, Any]) -> TokenUsage | None:
+    """``usage_from_openai(CompletionUsage.model_validate(usage))`` for usage of plain int counts and
+    no token details, without building a model; None for anything else, which the model then reads
+    (or refuses)."""
+    prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+    # A null, a string or a bool in a count: the model's coercion or error decides.
+    if (
+        type(prompt) is not int
+        or type(completion) is not int
+        or type(usage.get("total_tokens", 0)) is not int
+    ):
+        return None
+    if usage.get("prompt_tokens_details") is not None or usage.get("completion_tokens_details") is not None:
+        return None
+    return TokenUsage(input_tokens=prompt if prompt > 0 else 0, output_tokens=completion)
 
 
 OPENAI_COMPAT_UPSTREAM = OpenAICompatUpstream()

@@ -80,7 +80,8 @@ class FactStore(SpendLedger, Protocol):
 
     async def start_cooldown(self, provider: str, cooldown_s: float, now: float) -> float: ...
 
-    async def record_observation(self, observation: Observation) -> None: ...
+    async def record_observation(self, provider: str, at: float, latency_ms: float | None, ok: bool) -> None:
+        """One finished attempt (an :class:`Observation`'s fields: it is built only when read)."""
 
 
 @dataclass
@@ -305,13 +306,11 @@ class FactCache:
         self._forget(provider)
         return until
 
-    async def record_observation(self, observation: Observation) -> None:
-        self._pending.append(
-            AttemptRecord(observation.provider, observation.at, observation.latency_ms, observation.ok)
-        )
+    async def record_observation(self, provider: str, at: float, latency_ms: float | None, ok: bool) -> None:
+        self._pending.append(AttemptRecord(provider, at, latency_ms, ok))
         if not self._share_observations:
             # Kept in memory only: the pending ones are the window.
-            while self._pending[0].at < observation.at - WINDOW_S:
+            while self._pending[0].at < at - WINDOW_S:
                 self._pending.popleft()
 
     def count_usage(self, ledger: str, spend: Spend, now: float) -> None:

@@ -18,7 +18,7 @@ from coderouter_supervisor.worker.errors import (
     UpstreamError,
     UpstreamOutOfMemory,
 )
-from coderouter_supervisor.worker.guards import Observation, counts_against_backend
+from coderouter_supervisor.worker.guards import counts_against_backend
 from coderouter_supervisor.worker.money import (
     EstimateReason,
     NotAdmitted,
@@ -124,10 +124,12 @@ class AttemptRecorder:
         self._key_top_ups.append(top_up)
         return None
 
-    def _observe(self, provider: str, ok: bool) -> Observation:
+    async def _observe(self, provider: str, ok: bool) -> float | None:
+        """Record the attempt's outcome and latency with the facts; returns the latency (ms)."""
         started = self._started.get(provider)
         latency_ms = (self._clock.monotonic() - started) * 1000 if started is not None else None
-        return Observation(provider=provider, at=self._clock.wall(), latency_ms=latency_ms, ok=ok)
+        await self._facts.record_observation(provider, self._clock.wall(), latency_ms, ok)
+        return latency_ms
 
     async def failed(self, provider: ProviderConfig, error: UpstreamError) -> None:
         """An attempt failed before its first byte (the upstream answered an error, or never
@@ -144,7 +146,7 @@ class AttemptRecorder:
 
     async def broke(self, provider: ProviderConfig, error: UpstreamError) -> None:
         """A failure that counts against the provider; its spend is settled separately."""
-        await self._facts.record_observation(self._observe(provider.name, ok=False))
+        await self._observe(provider.name, ok=False)
         now = self._clock.wall()
         profile = self._profile
         if isinstance(error, UpstreamOutOfMemory) and profile.memory_pressure_action != "off":
@@ -168,11 +170,10 @@ class AttemptRecorder:
         ``usage`` (a whole answer's) settles the attempt now; a stream passes None and settles in
         :meth:`finished`.
         """
-        observation = self._observe(provider.name, ok=True)
-        await self._facts.record_observation(observation)
+        measured = await self._observe(provider.name, ok=True)
         if self._profile.backend_health_action != "off":
             self._health_changed(await self._facts.record_success(provider.name, self._clock.wall()))
-        latency_ms = None if observation.latency_ms is None else round(observation.latency_ms, 1)
+        latency_ms = None if measured is None else round(measured, 1)
         emit_event(
             "provider-ok",
             "debug",

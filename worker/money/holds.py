@@ -27,6 +27,8 @@ key's spend shares the providers' ledger under :func:`key_ledger` names.
 
 from __future__ import annotations
 
+import calendar
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,7 +55,31 @@ def key_ledger(key_name: str) -> str:
 
 def month_key(now: float) -> str:
     """The UTC calendar month of ``now`` as ``YYYY-MM``: the budget ledger's key."""
-    return time.strftime("%Y-%m", time.gmtime(now))
+    return _MONTHS.key_of(now)
+
+
+class _MonthMemo:
+    """The last month asked for and its span: routing asks for every budgeted provider of every
+    request, and formatting a struct_time each time showed as 0.3 % of a worker's time."""
+
+    def __init__(self) -> None:
+        self._last: tuple[float, float, str] = (math.inf, -math.inf, "")  # start, end, key
+
+    def key_of(self, now: float) -> str:
+        start, end, key = self._last
+        if start <= now < end:
+            return key
+        day = time.gmtime(now)
+        key = time.strftime("%Y-%m", day)
+        year, month = day.tm_year, day.tm_mon
+        # Whole seconds: ``now`` is in the span exactly when the second gmtime read is.
+        start = calendar.timegm((year, month, 1, 0, 0, 0))
+        end = calendar.timegm((year + month // 12, month % 12 + 1, 1, 0, 0, 0))
+        self._last = (start, end, key)  # one assignment: a reader on another thread sees old or new
+        return key
+
+
+_MONTHS = _MonthMemo()
 
 
 def month_resets_at(month: str) -> str:

@@ -46,6 +46,12 @@ class AttemptCost:
 
     def as_event_fields(self) -> CostEventFields:
         """Event fields, each rounded to 6 decimals (micro-dollars) so log lines stay short."""
+        if self is FREE:
+            return _FREE_EVENT_FIELDS.copy()
+        return self.rounded_event_fields()
+
+    def rounded_event_fields(self) -> CostEventFields:
+        """:meth:`as_event_fields` worked out in full (what it returns for every cost)."""
         return CostEventFields(
             cost_usd=_rounded(self.total_usd),
             cost_savings_usd=_rounded(self.savings_usd),
@@ -69,9 +75,11 @@ FREE = AttemptCost(
 def price_usage(cost: CostConfig | None, usage: TokenUsage) -> AttemptCost:
     """Price ``usage`` (whose ``input_tokens`` excludes cache tokens); ``None`` cost gives ``FREE``.
 
-    Negative counts (a confused upstream) are priced as zero rather than as a refund.
+    Negative counts (a confused upstream) are priced as zero rather than as a refund. An unpriced
+    provider's price is ``FREE`` itself: every rate and factor is at least zero, so the
+    arithmetic would only add up zeros.
     """
-    if cost is None:
+    if cost is None or not is_priced(cost):
         return FREE
     in_rate, out_rate = _rates(cost)
     read = max(usage.cache_read_tokens, 0)
@@ -131,3 +139,7 @@ def _rates(cost: CostConfig) -> tuple[float, float]:
         (cost.input_tokens_per_million or 0.0) / _PER_MILLION,
         (cost.output_tokens_per_million or 0.0) / _PER_MILLION,
     )
+
+
+# Most providers are free: their fields are the same on every request, so they are rounded once.
+_FREE_EVENT_FIELDS = FREE.rounded_event_fields()

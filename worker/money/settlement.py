@@ -17,7 +17,7 @@ from coderouter_supervisor.worker.errors import (
     UpstreamTimeout,
 )
 from coderouter_supervisor.worker.money.holds import RequestShape, Spend, usage_to_record
-from coderouter_supervisor.worker.money.pricing import AttemptCost, is_priced, price_usage
+from coderouter_supervisor.worker.money.pricing import FREE, AttemptCost, is_priced, price_usage
 from coderouter_supervisor.worker.translate import TokenUsage, UsageReport
 
 EstimateReason = Literal[
@@ -29,6 +29,8 @@ EstimateReason = Literal[
     "answer-too-large",
 ]
 """Why an attempt's usage is not known in full (the ``reason`` of a ``spend-estimated`` event)."""
+
+_NO_TOKENS = TokenUsage()
 
 
 def maybe_billed(error: UpstreamError) -> EstimateReason | None:
@@ -72,13 +74,12 @@ class PricedAttempt:
 
 def price_attempt(report: UsageReport, provider: ProviderConfig, shape: RequestShape) -> PricedAttempt:
     """What an attempt that ended with ``report`` is recorded at."""
+    reported = report.usage if report.final else None
+    if not is_priced(provider.cost):
+        # Costs nothing: recorded as seen (what usage_to_record gives a free provider), at FREE.
+        return PricedAttempt(report.usage or _NO_TOKENS, FREE, reported=reported, priced=False)
     used = usage_to_record(report, provider, shape)
-    return PricedAttempt(
-        used,
-        price_usage(provider.cost, used),
-        reported=report.usage if report.final else None,
-        priced=is_priced(provider.cost),
-    )
+    return PricedAttempt(used, price_usage(provider.cost, used), reported=reported, priced=True)
 
 
 def add_spend(total: Spend, more: Spend) -> Spend:

@@ -70,17 +70,37 @@ class _HistogramKeys:
     count: SeriesKey
 
 
+class _Histogram:
+    """One histogram's keys, and its samples per bucket not yet added to the cumulative series."""
+
+    __slots__ = ("keys", "unfolded")
+
+    def __init__(self, keys: _HistogramKeys) -> None:
+        self.keys = keys
+        self.unfolded: list[int] | None = None  # samples per bound index; None when none
+
+
 class MetricBook:
     """Cumulative series of one process. Not thread-safe: fed from the event loop's logging calls."""
 
     def __init__(self) -> None:
-        self.series: dict[SeriesKey, float] = {}
+        self._series: dict[SeriesKey, float] = {}
         # Samples for the metric history's quantiles, kept apart: they are not Prometheus series.
         self.samples: dict[SeriesKey, float] = {}
         # Each series' key, by name and labels in the order passed: sorting the labels (for a
         # histogram, once per bucket) cost more than the counting. As many entries as series.
         self._keys: dict[tuple[str, Labels], SeriesKey] = {}
-        self._histograms: dict[tuple[str, Labels], _HistogramKeys] = {}
+        self._histograms: dict[tuple[str, Labels], _Histogram] = {}
+        # Histograms with samples not yet in their cumulative buckets: a sample counts in every
+        # bucket at or above it (up to 18 series), so buckets are added up when the series are read
+        # (a flush a second) rather than per sample.
+        self._unfolded: list[_Histogram] = []
+
+    @property
+    def series(self) -> dict[SeriesKey, float]:
+        """Every series with its cumulative value (histogram buckets included)."""
+        self._fold_buckets()
+        return self._series
 
     def _key(self, name: str, labels: dict[str, str]) -> SeriesKey:
         """``(name, labels_of(**labels))``, worked out once per name and labels."""
@@ -95,27 +115,43 @@ class MetricBook:
         if value <= 0 or math.isnan(value):
             return
         key = self._key(PREFIX + name, labels)
-        self.series[key] = self.series.get(key, 0.0) + value
+        self._series[key] = self._series.get(key, 0.0) + value
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
         """One sample of histogram ``name`` (seconds)."""
         if seconds < 0 or math.isnan(seconds):
             return
-        keys = self._histogram(name, labels)
-        series = self.series
-        # Cumulative buckets: the sample counts in every bucket whose bound is at least ``seconds``.
-        for key in keys.buckets[bisect_left(_BOUNDS, seconds) :]:
-            series[key] = series.get(key, 0.0) + 1
+        histogram = self._histogram(name, labels)
+        if histogram.unfolded is None:
+            histogram.unfolded = [0] * len(_BOUNDS)
+            self._unfolded.append(histogram)
+        histogram.unfolded[bisect_left(_BOUNDS, seconds)] += 1
+        series, keys = self._series, histogram.keys
         series[keys.sum] = series.get(keys.sum, 0.0) + seconds
         series[keys.count] = series.get(keys.count, 0.0) + 1
 
-    def _histogram(self, name: str, labels: dict[str, str]) -> _HistogramKeys:
+    def _fold_buckets(self) -> None:
+        """Add the samples observed since the last read to their cumulative buckets: each bucket
+        gains the samples at or below its bound (a bucket no sample reached gets no series)."""
+        series = self._series
+        while self._unfolded:
+            histogram = self._unfolded.pop()
+            counts, histogram.unfolded = histogram.unfolded or [], None
+            running = 0
+            for key, count in zip(histogram.keys.buckets, counts, strict=True):
+                running += count
+                if running:
+                    series[key] = series.get(key, 0.0) + running
+
+    def _histogram(self, name: str, labels: dict[str, str]) -> _Histogram:
         asked = (name, tuple(labels.items()))
         try:
             return self._histograms[asked]
         except KeyError:
-            keys = self._histograms[asked] = _histogram_keys(PREFIX + name, labels_of(**labels))
-            return keys
+            histogram = self._histograms[asked] = _Histogram(
+                _histogram_keys(PREFIX + name, labels_of(**labels))
+            )
+            return histogram
 
     def sample_ms(self, name: str, ms: float, **labels: str) -> None:
         """Count one sample of ``ms`` milliseconds in the history bucket it falls in."""

@@ -52,10 +52,11 @@ class _BookObserver:
         self._book = book
         self._notable = notable
         # A step offloaded to a thread may emit events too; one at a time, as a logging handler would.
-        self._lock = threading.Lock()
+        # Reading the book takes it too: a read adds the histograms' latest samples into the series.
+        self.lock = threading.Lock()
 
     def __call__(self, event: str, fields: Mapping[str, object]) -> None:
-        with self._lock:
+        with self.lock:
             self._book.record(event, fields)
             if event in NOTABLE_EVENTS:
                 self._notable.append(RecentEvent(time.time(), os.getpid(), event, dict(fields)))
@@ -111,8 +112,9 @@ class MetricRecorder:
         worker_id = self._worker_id()
         if worker_id is None:
             return
-        changed = {key: value for key, value in self.book.series.items() if self._written.get(key) != value}
-        samples = dict(self.book.samples)
+        with self._observer.lock:
+            series, samples = dict(self.book.series), dict(self.book.samples)
+        changed = {key: value for key, value in series.items() if self._written.get(key) != value}
         deltas = growth({k: v for k, v in changed.items() if k[0] in ROLLED_UP}, self._written)
         deltas.update(growth(samples, self._samples_written))
         rollup = Rollup(self._clock(), deltas) if deltas else None
