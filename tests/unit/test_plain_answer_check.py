@@ -95,14 +95,11 @@ def mutations(value: Any) -> Iterator[Any]:
 
 
 def outcome(answer: Callable[[Any], Any], payload: dict[str, Any]) -> Any:
-    """The answer to (a copy of) ``payload``, or the refusal it raised (the model's block tag raises
-    TypeError for a list "type")."""
+    """The answer to (a copy of) ``payload``, or the refusal it raised."""
     try:
         return answer(copy.deepcopy(payload))
     except UpstreamHTTPError as error:
         return error.message
-    except TypeError as error:
-        return repr(error)
 
 
 def message_in_full(payload: dict[str, Any]) -> Any:

@@ -58,6 +58,11 @@ BAD_MESSAGES_BODIES = [
         "messages[0].role",
     ),
     ({"model": 5, "max_tokens": 10, "messages": HELLO}, "model"),
+    # A block's type that is not a string (it used to reach a set lookup and fail as a 500).
+    (
+        {"model": MODEL, "max_tokens": 10, "messages": [{"role": "user", "content": [{"type": ["text"]}]}]},
+        "messages[0].content",
+    ),
     # A long conversation is validated a slice at a time; the error still names the whole-body index.
     ({"model": MODEL, "max_tokens": 10, "messages": HELLO * 4321 + [{"role": "user"}]}, "messages[4321]"),
     ({"model": MODEL, "max_tokens": 10, "messages": HELLO, "stream": "yes"}, "stream"),

@@ -268,6 +268,14 @@ def test_a_whole_passthrough_answer_of_another_shape_is_refused(
     assert "answered an unexpected shape" in envelope["message"]
 
 
+def test_an_anthropic_answer_with_a_block_type_that_is_not_a_string_is_refused(fresh: Stack) -> None:
+    answer = {**_ANTHROPIC_ANSWER, "content": [{"type": {"nested": "text"}, "text": "hi"}]}
+    fresh.upstream("claude").queue(Failure(200, raw_body=json.dumps(answer)))
+    response = _ask_whole(fresh, "/v1/messages", "claude")
+    assert response.status_code == 502, response.text
+    assert "answered an unexpected shape" in response.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("path", "profile", "answer", "filled"),
     [
