@@ -178,10 +178,15 @@ def test_a_second_boundary_is_not_rendered_with_the_last_seconds_text() -> None:
 def configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[io.StringIO, Path]]:
     """``configure_event_log`` as a worker runs it, stderr captured; every logger it touches restored."""
     names = (LOGGER_NAME, *SERVER_LOGGERS, None)
-    saved = [
-        (logging.getLogger(n), logging.getLogger(n).handlers, logging.getLogger(n).propagate) for n in names
-    ]
-    level = logging.getLogger(LOGGER_NAME).level
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [(logger, logger.handlers, logger.propagate, logger.level, logger.disabled) for logger in loggers]
+    disabled_below = logging.root.manager.disable
+    # Earlier tests in the same process (a server's logging setup) may have left a server logger
+    # disabled or quieter; a worker starts from loggers as its servers configure them.
+    logging.disable(logging.NOTSET)
+    for logger in loggers[1:-1]:
+        logger.disabled = False
+        logger.setLevel(logging.NOTSET)
     stderr, events = io.StringIO(), tmp_path / "events.jsonl"
     monkeypatch.setattr(sys, "stderr", stderr)
     monkeypatch.setenv("CODEROUTER_LOG_LEVEL", "info")
@@ -189,11 +194,12 @@ def configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tupl
     try:
         yield stderr, events
     finally:
-        for logger, handlers, propagate in saved:
+        for logger, handlers, propagate, level, disabled in saved:
             for handler in logger.handlers:
                 handler.close()
-            logger.handlers, logger.propagate = handlers, propagate
-        logging.getLogger(LOGGER_NAME).setLevel(level)
+            logger.handlers, logger.propagate, logger.disabled = handlers, propagate, disabled
+            logger.setLevel(level)
+        logging.disable(disabled_below)
 
 
 def _written(configured: tuple[io.StringIO, Path]) -> tuple[list[str], list[str]]:
