@@ -35,13 +35,14 @@ from coderouter_supervisor.worker.protocol import (
 from coderouter_supervisor.worker.translate import (
     ANTHROPIC_REASONING_PREFIX,
     OpenAITarget,
-    openai_request_to_anthropic,
     pack_thinking,
     responses_request_to_anthropic,
     responses_request_to_openai,
     strip_unsigned_thinking,
     unpack_thinking,
 )
+
+from support.request_oracles import openai_request_to_anthropic_model
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "responses_requests.jsonl"
 
@@ -77,7 +78,7 @@ def _restore_thinking(turns: list[MessageParam], found: dict[str, list[Anthropic
 
 def chained_body(request: ResponsesRequest, *, model: str) -> dict[str, Any]:
     chat = responses_request_to_openai(request, _INTERMEDIATE)
-    translated = openai_request_to_anthropic(chat.request, model=model)
+    translated = openai_request_to_anthropic_model(chat.request, model=model)
     if (
         isinstance(request.input, list)
         and translated.thinking
