@@ -6,24 +6,47 @@ gateway did before; the oracle tests check that the package's translator writes 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
+from coderouter_supervisor.worker.money import is_priced
 from coderouter_supervisor.worker.protocol import (
     AssistantMessage,
     ChatCompletionRequest,
     ContentBlock,
     ContentPart,
     DeveloperMessage,
+    FunctionCallItem,
+    FunctionCallOutputItem,
+    FunctionTool,
+    FunctionToolChoice,
     ImageBlock,
     ImagePart,
+    InputImage,
+    InputItem,
+    InputMessage,
+    InputPart,
+    InputText,
     MessageParam,
     MessagesRequest,
+    NamedToolChoice,
+    OutputText,
+    ReasoningConfig,
+    ResponsesRequest,
+    ResponsesTool,
+    ResponsesToolChoice,
     SystemMessage,
     TextBlock,
     TextPart,
     ToolMessage,
     ToolResultBlock,
     ToolUseBlock,
+)
+from coderouter_supervisor.worker.providers import ProviderCall
+from coderouter_supervisor.worker.translate import (
+    OpenAITarget,
+    anthropic_request_to_openai,
+    responses_output_limit,
 )
 from coderouter_supervisor.worker.translate.anthropic_request_fields import (
     anthropic_image_source,
@@ -40,6 +63,7 @@ from coderouter_supervisor.worker.translate.openai_to_anthropic import (
     _tool_choice,
     openai_output_limit,
 )
+from coderouter_supervisor.worker.translate.openai_to_responses import _text_format
 
 
 def _image(part: ImagePart) -> ImageBlock:
@@ -128,3 +152,140 @@ def openai_request_to_anthropic_model(request: ChatCompletionRequest, *, model: 
     )
     translated.messages = turns
     return translated
+
+
+def _responses_input_parts(content: str | list[ContentPart] | None) -> list[InputPart]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [InputText(type="input_text", text=content)] if content else []
+    parts: list[InputPart] = []
+    for part in content:
+        if isinstance(part, TextPart):
+            parts.append(InputText(type="input_text", text=part.text))
+        elif isinstance(part, ImagePart):
+            parts.append(
+                InputImage(type="input_image", image_url=part.image_url.url, detail=part.image_url.detail)
+            )
+    return parts
+
+
+def _responses_assistant_items(message: AssistantMessage) -> list[InputItem]:
+    items: list[InputItem] = []
+    text = _text(message.content)
+    if text:
+        part = OutputText(type="output_text", text=text, annotations=[])
+        items.append(InputMessage(type="message", role="assistant", content=[part]))
+    for call in message.tool_calls or []:
+        items.append(
+            FunctionCallItem(
+                type="function_call",
+                call_id=call.id,
+                name=call.function.name,
+                arguments=call.function.arguments,
+            )
+        )
+    return items
+
+
+def _responses_items(request: ChatCompletionRequest) -> list[InputItem]:
+    items: list[InputItem] = []
+    for message in request.messages:
+        if isinstance(message, AssistantMessage):
+            items.extend(_responses_assistant_items(message))
+        elif isinstance(message, ToolMessage):
+            output = _text(message.content)
+            items.append(
+                FunctionCallOutputItem(
+                    type="function_call_output", call_id=message.tool_call_id, output=output
+                )
+            )
+        elif isinstance(message, SystemMessage | DeveloperMessage):
+            items.append(InputMessage(type="message", role=message.role, content=_text(message.content)))
+        else:
+            items.append(
+                InputMessage(type="message", role="user", content=_responses_input_parts(message.content))
+            )
+    return items
+
+
+def _responses_tools(request: ChatCompletionRequest) -> list[ResponsesTool]:
+    return [
+        FunctionTool(
+            type="function",
+            name=tool.function.name,
+            description=tool.function.description,
+            parameters=tool.function.parameters,
+            strict=tool.function.strict,
+        )
+        for tool in request.tools or []
+    ]
+
+
+def _responses_tool_choice(request: ChatCompletionRequest) -> ResponsesToolChoice | None:
+    choice = request.tool_choice
+    if isinstance(choice, NamedToolChoice):
+        return FunctionToolChoice(type="function", name=choice.function.name)
+    return choice
+
+
+def openai_request_to_responses_model(request: ChatCompletionRequest, *, model: str) -> ResponsesRequest:
+    """The Responses request model for a chat request, as ``openai_request_to_responses`` built it."""
+    limit = max(request.max_completion_tokens or 0, request.max_tokens or 0) or None
+    tools = _responses_tools(request)
+    translated = ResponsesRequest(
+        model=model,
+        input=[],
+        tools=tools or None,
+        tool_choice=_responses_tool_choice(request) if tools else None,
+        parallel_tool_calls=request.parallel_tool_calls if tools else None,
+        reasoning=ReasoningConfig(effort=request.reasoning_effort) if request.reasoning_effort else None,
+        max_output_tokens=limit,
+        temperature=request.temperature,
+        top_p=request.top_p,
+        stream=request.stream,
+        store=False,
+        text=_text_format(request),
+        user=request.user,
+    )
+    # The items are models already: validating a long conversation again is one call holding the GIL.
+    translated.input = _responses_items(request)
+    return translated
+
+
+def responses_upstream_body_model(request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
+    """The Responses upstream body from a request model, as ``responses_upstream_body`` built it."""
+    body = request.to_wire()
+    body.pop(PROFILE_FIELD, None)
+    body["model"] = call.provider.model
+    suffix = call.system_suffix
+    instructions = request.instructions
+    if suffix:
+        instructions = f"{instructions}\n{suffix}" if instructions else suffix
+    if instructions is not None:
+        body["instructions"] = instructions
+    if is_priced(call.provider.cost) and body.get("max_output_tokens") is None:
+        body["max_output_tokens"] = responses_output_limit(request)
+    return with_extra_body(body, call.provider)
+
+
+def chat_on_responses_body_model(request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
+    """The OpenAI-client -> Responses-upstream body, as that adapter built it from models."""
+    translated = openai_request_to_responses_model(request, model=call.provider.model)
+    if translated.max_output_tokens is None and is_priced(call.provider.cost):
+        translated.max_output_tokens = openai_output_limit(request)
+    return responses_upstream_body_model(translated, call)
+
+
+def anthropic_on_responses_body_model(request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
+    """The Anthropic-client -> Responses-upstream body, as that adapter built it from models."""
+    target = OpenAITarget(
+        model=call.provider.model,
+        max_tokens_field="max_completion_tokens",
+        reasoning_control="reasoning_effort",
+        fold_system_messages=False,
+    )
+    chat = anthropic_request_to_openai(request, target)
+    return responses_upstream_body_model(
+        openai_request_to_responses_model(chat, model=call.provider.model), call
+    )

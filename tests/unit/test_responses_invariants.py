@@ -117,7 +117,8 @@ def test_translations_keep_every_tool_call_and_result(seed: int) -> None:
     request = generated_conversation(random.Random(seed))
     expected = call_trace(request.input)
     chat = responses_request_to_openai(request, OpenAITarget(model="m")).request
-    assert call_trace(openai_request_to_responses(chat, model="m").input) == expected
+    back = ResponsesRequest.model_validate(openai_request_to_responses(chat, model="m"))
+    assert call_trace(back.input) == expected
     anthropic = MessagesRequest.model_validate(responses_request_to_anthropic(request, model="c"))
     blocks = [
         block for turn in anthropic.messages if isinstance(turn.content, list) for block in turn.content

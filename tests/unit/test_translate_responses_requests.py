@@ -297,8 +297,7 @@ CHAT_REQUEST: dict[str, Any] = {
 
 
 def test_chat_request_to_responses() -> None:
-    request = openai_request_to_responses(ChatCompletionRequest.model_validate(CHAT_REQUEST), model="gpt-5")
-    wire = request.to_wire()
+    wire = openai_request_to_responses(ChatCompletionRequest.model_validate(CHAT_REQUEST), model="gpt-5")
     assert wire["input"] == [
         {"type": "message", "role": "system", "content": "Be brief."},
         {
@@ -347,7 +346,7 @@ def test_anthropic_request_to_responses() -> None:
             ],
         }
     )
-    translated = anthropic_request_to_responses(request, model="gpt-5")
+    translated = ResponsesRequest.model_validate(anthropic_request_to_responses(request, model="gpt-5"))
     assert translated.input is not None
     kinds = [type(item) for item in translated.input]
     assert kinds == [InputMessage, InputMessage, FunctionCallItem, FunctionCallOutputItem]
@@ -363,7 +362,7 @@ def test_anthropic_request_to_responses() -> None:
 def test_a_round_trip_keeps_every_tool_call_and_result() -> None:
     original = codex()
     chat = responses_request_to_openai(original, OpenAITarget(model="m")).request
-    back = openai_request_to_responses(chat, model="m")
+    back = ResponsesRequest.model_validate(openai_request_to_responses(chat, model="m"))
     assert back.input is not None
     assert isinstance(original.input, list)
 
