@@ -1,9 +1,11 @@
 """Anthropic Messages requests for the request translators' oracle tests: system as text and as
 blocks, cache_control markers, images, documents, thinking (signed, unsigned, redacted), tool use
-and results (text, blocks, errors), server tools, every tool_choice, stops, sampling, unicode."""
+and results (text, blocks, errors), server tools, every tool_choice, stops, sampling, unicode; and
+conversations generated from seeds."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -148,7 +150,84 @@ EDGE_CASES: dict[str, dict[str, Any]] = {
 }
 
 
+TEXTS = ["", "ok", "Let me check: ünïcode ✓", "a\nb\n"]
+
+
+def _user_block(rng: random.Random, calls: int) -> dict[str, Any]:
+    kind = rng.choice(["text", "text", "image", "tool_result", "document"])
+    if kind == "text":
+        return {"type": "text", "text": rng.choice(TEXTS)}
+    if kind == "image":
+        return {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_DATA}}
+    if kind == "document":
+        return {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "doc"}}
+    content = rng.choice([rng.choice(TEXTS), [{"type": "text", "text": rng.choice(TEXTS)}], [], None])
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": f"toolu_{rng.randint(0, calls)}"}
+    if content is not None:
+        block["content"] = content
+    if rng.random() < 0.3:
+        block["is_error"] = rng.choice([True, False])
+    return block
+
+
+def _assistant_block(rng: random.Random, call: int) -> dict[str, Any]:
+    kind = rng.choice(["text", "tool_use", "tool_use", "thinking"])
+    if kind == "text":
+        return {"type": "text", "text": rng.choice(TEXTS)}
+    if kind == "thinking":
+        return {"type": "thinking", "thinking": "hm", "signature": rng.choice(["", "sig"])}
+    return {
+        "type": "tool_use",
+        "id": f"toolu_{call}",
+        "name": "Bash",
+        "input": {"command": rng.choice(TEXTS)},
+    }
+
+
+def generated(seed: int) -> dict[str, Any]:
+    """A conversation of random turns and blocks, with some of the request fields set."""
+    rng = random.Random(seed)
+    messages: list[dict[str, Any]] = []
+    for turn in range(rng.randint(1, 10)):
+        role = rng.choice(["user", "assistant", "user", "system"]) if turn else "user"
+        if rng.random() < 0.3:
+            messages.append({"role": role, "content": rng.choice(TEXTS)})
+        elif role == "assistant":
+            messages.append(
+                {
+                    "role": role,
+                    "content": [_assistant_block(rng, turn * 10 + n) for n in range(rng.randint(0, 3))],
+                }
+            )
+        elif role == "user":
+            messages.append(
+                {"role": role, "content": [_user_block(rng, turn * 10) for _ in range(rng.randint(0, 3))]}
+            )
+        else:
+            messages.append({"role": role, "content": [{"type": "text", "text": rng.choice(TEXTS)}]})
+    body: dict[str, Any] = {"messages": messages, "max_tokens": rng.choice([1, 1024, 32000])}
+    if rng.random() < 0.5:
+        body["tools"] = TOOLS[: rng.randint(0, len(TOOLS))]
+        body["tool_choice"] = rng.choice(
+            [{"type": "auto"}, {"type": "any", "disable_parallel_tool_use": True}]
+        )
+    for name, values in {
+        "system": ["", "sys", [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]],
+        "thinking": [{"type": "enabled", "budget_tokens": 500}, {"type": "enabled", "budget_tokens": 8000}],
+        "temperature": [0.0, 0.7],
+        "stream": [True, False],
+        "metadata": [{"user_id": "u"}, {}],
+    }.items():
+        if rng.random() < 0.5:
+            body[name] = rng.choice(values)
+    return body
+
+
 def anthropic_request_cases() -> list[Any]:
-    """Every hand-written shape, as ``pytest.param`` bodies over a one-turn request."""
+    """Every hand-written shape (over a one-turn request) and 60 generated conversations, as
+    ``pytest.param`` bodies."""
     base = {"model": "claude-sonnet-4-5", "max_tokens": 1024, "messages": [{"role": "user", "content": "hi"}]}
-    return [pytest.param(base | body, id=name) for name, body in EDGE_CASES.items()]
+    return [
+        *(pytest.param(base | body, id=name) for name, body in EDGE_CASES.items()),
+        *(pytest.param(base | generated(seed), id=f"seed-{seed}") for seed in range(60)),
+    ]

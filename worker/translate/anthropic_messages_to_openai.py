@@ -74,22 +74,30 @@ def text_of_blocks(blocks: str | Sequence[ContentBlock] | None, separator: str =
     return separator.join(block.text for block in blocks if isinstance(block, TextBlock))
 
 
-def _tool_message(block: ToolResultBlock) -> tuple[ToolMessage, list[ContentPart]]:
+def tool_result_reading(block: ToolResultBlock) -> tuple[str, list[ImageBlock]]:
+    """A tool result's text (texts and documents joined, ``is_error`` as a prefix) and its images,
+    which a tool message or output cannot carry."""
     texts: list[str] = []
-    images: list[ContentPart] = []
+    images: list[ImageBlock] = []
     if isinstance(block.content, str):
         texts.append(block.content)
     for item in block.content if isinstance(block.content, list) else []:
         if isinstance(item, TextBlock):
             texts.append(item.text)
         elif isinstance(item, ImageBlock):
-            images.append(image_part(item))
+            images.append(item)
         elif isinstance(item, DocumentBlock):
             texts.append(document_part(item).text)
     text = "\n".join(texts)
     if block.is_error:
         text = TOOL_ERROR_PREFIX + text
-    return ToolMessage(role="tool", tool_call_id=block.tool_use_id, content=text), images
+    return text, images
+
+
+def _tool_message(block: ToolResultBlock) -> tuple[ToolMessage, list[ContentPart]]:
+    text, images = tool_result_reading(block)
+    message = ToolMessage(role="tool", tool_call_id=block.tool_use_id, content=text)
+    return message, [image_part(image) for image in images]
 
 
 def _user_content(parts: list[ContentPart]) -> str | list[ContentPart]:

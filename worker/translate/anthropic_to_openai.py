@@ -42,7 +42,7 @@ from coderouter_supervisor.worker.translate.anthropic_messages_to_openai import 
 )
 from coderouter_supervisor.worker.translate.openai_target import OpenAITarget
 
-_EMPTY_SCHEMA = {"type": "object", "properties": {}}
+EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
 # Thinking budgets bucketed into OpenAI efforts.
 _LOW_BUDGET = 4096
@@ -56,7 +56,7 @@ _EFFORT_BY_ANTHROPIC_EFFORT = {
 }
 
 
-def _is_client_tool(tool: ToolDefinition) -> bool:
+def is_client_tool(tool: ToolDefinition) -> bool:
     return tool.input_schema is not None or tool.type in (None, "custom")
 
 
@@ -66,11 +66,11 @@ def openai_tools(tools: list[ToolDefinition] | None) -> list[ChatTool]:
         ChatTool(
             type="function",
             function=FunctionDefinition(
-                name=tool.name, description=tool.description, parameters=tool.input_schema or _EMPTY_SCHEMA
+                name=tool.name, description=tool.description, parameters=tool.input_schema or EMPTY_SCHEMA
             ),
         )
         for tool in tools or []
-        if _is_client_tool(tool)
+        if is_client_tool(tool)
     ]
 
 
@@ -89,7 +89,9 @@ def openai_tool_choice(request: MessagesRequest) -> tuple[ChatToolChoice | None,
     return None, None
 
 
-def _effort(request: MessagesRequest) -> str | None:
+def thinking_effort(request: MessagesRequest) -> str | None:
+    """The OpenAI reasoning effort for the request's thinking (budgets bucketed, an adaptive
+    request's own effort); None when it does not think."""
     thinking = request.thinking
     if isinstance(thinking, ThinkingEnabled):
         if thinking.budget_tokens < _LOW_BUDGET:
@@ -119,7 +121,7 @@ def reasoning_fields(request: MessagesRequest, target: OpenAITarget) -> Reasonin
         return ReasoningFields(
             chat_template_kwargs={"enable_thinking": not isinstance(thinking, ThinkingDisabled)}
         )
-    effort = _effort(request)
+    effort = thinking_effort(request)
     if effort is None:
         return ReasoningFields()
     if target.reasoning_control == "reasoning_effort":

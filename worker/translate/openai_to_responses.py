@@ -1,5 +1,4 @@
-"""Chat Completions or Anthropic Messages request -> Responses request (for ``openai_responses``
-upstreams).
+"""Chat Completions request -> Responses request (for ``openai_responses`` upstreams).
 
 From chat: ``system``/``developer`` messages keep their role as input messages; user text and
 images -> ``input_text``/``input_image``; an assistant message -> an assistant ``message`` with
@@ -11,10 +10,8 @@ always false: the gateway keeps no conversation upstream. Not carried (no Respon
 ``n``, ``stop``, ``seed``, penalties, logprobs, assistant ``reasoning_content`` (the upstream
 cannot verify reasoning it did not produce).
 
-Written straight into the wire dict, no Responses models in between.
-
-From Anthropic: through the chat form (:func:`anthropic_request_to_openai`), so each rule is
-written once; thinking asks for a reasoning effort.
+Written straight into the wire dict, no Responses models in between. Anthropic requests have
+their own translator (:mod:`anthropic_to_responses`), by the same rules.
 """
 
 from __future__ import annotations
@@ -27,14 +24,11 @@ from coderouter_supervisor.worker.protocol import (
     ContentPart,
     DeveloperMessage,
     ImagePart,
-    MessagesRequest,
     NamedToolChoice,
     SystemMessage,
     TextPart,
     ToolMessage,
 )
-from coderouter_supervisor.worker.translate.anthropic_to_openai import anthropic_request_to_openai
-from coderouter_supervisor.worker.translate.openai_target import OpenAITarget
 
 Item = dict[str, Any]
 
@@ -149,20 +143,3 @@ def openai_request_to_responses(
         "user": request.user,
     }
     return {name: value for name, value in fields.items() if value is not None}
-
-
-# Anthropic -> chat as the intermediate: every field kept, thinking asked for by effort, the output
-# limit in the field Responses models read, system turns kept in place.
-def _intermediate(model: str) -> OpenAITarget:
-    return OpenAITarget(
-        model=model,
-        max_tokens_field="max_completion_tokens",
-        reasoning_control="reasoning_effort",
-        fold_system_messages=False,
-    )
-
-
-def anthropic_request_to_responses(request: MessagesRequest, *, model: str) -> dict[str, Any]:
-    """The Responses request body for an Anthropic ``request`` sent to ``model``."""
-    chat = anthropic_request_to_openai(request, _intermediate(model))
-    return openai_request_to_responses(chat, model=model)
