@@ -60,7 +60,6 @@ from coderouter_supervisor.worker.protocol import (
 from coderouter_supervisor.worker.providers import ProviderCall
 from coderouter_supervisor.worker.translate import (
     OpenAITarget,
-    anthropic_request_to_openai,
     responses_output_limit,
 )
 from coderouter_supervisor.worker.translate.anthropic_request_fields import (
@@ -92,6 +91,8 @@ from coderouter_supervisor.worker.translate.responses_tools import (
     flat_tool_choice,
     flatten_tools,
 )
+
+from support.anthropic_chat_oracle import anthropic_request_to_openai_model
 
 
 def _image(part: ImagePart) -> ImageBlock:
@@ -313,7 +314,7 @@ def anthropic_on_responses_body_model(request: MessagesRequest, call: ProviderCa
         reasoning_control="reasoning_effort",
         fold_system_messages=False,
     )
-    chat = anthropic_request_to_openai(request, target)
+    chat = anthropic_request_to_openai_model(request, target)
     return responses_upstream_body_model(
         openai_request_to_responses_model(chat, model=call.provider.model), call
     )
@@ -478,5 +479,13 @@ def responses_on_chat_body_model(request: ResponsesRequest, call: ProviderCall) 
     if is_priced(call.provider.cost) and chat.max_tokens is None and chat.max_completion_tokens is None:
         chat.max_tokens = responses_output_limit(request)
     body = chat.to_wire()
+    body["messages"] = openai_messages_with_suffix(body["messages"], call.system_suffix)
+    return with_extra_body(body, call.provider)
+
+
+def anthropic_on_chat_body_model(request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
+    """The Anthropic-client -> chat-upstream body, as that adapter built it from models."""
+    body = anthropic_request_to_openai_model(request, openai_target(call.provider)).to_wire()
+    body.pop(PROFILE_FIELD, None)
     body["messages"] = openai_messages_with_suffix(body["messages"], call.system_suffix)
     return with_extra_body(body, call.provider)

@@ -1,11 +1,12 @@
-"""The chat upstream body for a Responses client, written as a dict, is exactly what the model-based
-path sent.
+"""The chat upstream bodies for Responses and Anthropic clients, written as dicts, are exactly what
+the model-based paths sent.
 
-The adapter's ``upstream_body`` is compared with the oracle (``support.request_oracles``): the chat
-request model built from the Responses request, finished as a model and dumped with ``to_wire``.
-Over every request of ``support.responses_requests``, on providers whose settings shape the body
-differently (free or priced, system suffix and ``extra_body``, each reasoning control, reasoning
-replayed); compared as JSON text, so key order counts too.
+The adapters' ``upstream_body`` is compared with the oracle (``support.request_oracles``): the chat
+request model built from the client's request, finished as a model and dumped with ``to_wire``.
+Over every request of ``support.responses_requests`` and ``support.anthropic_requests``, on
+providers whose settings shape the body differently (free or priced, system suffix and
+``extra_body``, each reasoning control, reasoning replayed); compared as JSON text, so key order
+counts too.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import pytest
 
 from coderouter_supervisor.worker.adapters import adapter_for
 from coderouter_supervisor.worker.config import CostConfig, ProfileConfig, ProviderConfig
-from coderouter_supervisor.worker.protocol import ResponsesRequest
+from coderouter_supervisor.worker.protocol import MessagesRequest, ResponsesRequest
 from coderouter_supervisor.worker.providers import ProviderCall
 
-from support.request_oracles import responses_on_chat_body_model
-from support.responses_requests import CASES
+from support.anthropic_requests import anthropic_request_cases
+from support.request_oracles import anthropic_on_chat_body_model, responses_on_chat_body_model
+from support.responses_requests import CASES as RESPONSES_CASES
 
 
 def chat_call(*, priced: bool = False, **settings: Any) -> ProviderCall:
@@ -65,10 +67,22 @@ CALLS = [
 
 
 @pytest.mark.parametrize("make_call", CALLS)
-@pytest.mark.parametrize("body", CASES)
+@pytest.mark.parametrize("body", RESPONSES_CASES)
 def test_the_chat_body_is_the_model_body(body: dict[str, Any], make_call: Callable[[], ProviderCall]) -> None:
     request = ResponsesRequest.model_validate(copy.deepcopy(body))
     call = make_call()
     expected = responses_on_chat_body_model(request, call)
     written = adapter_for("responses", "openai_compat").upstream_body(request, call)
+    assert json.dumps(written) == json.dumps(expected)
+
+
+@pytest.mark.parametrize("make_call", CALLS)
+@pytest.mark.parametrize("body", anthropic_request_cases())
+def test_an_anthropic_chat_body_is_the_model_body(
+    body: dict[str, Any], make_call: Callable[[], ProviderCall]
+) -> None:
+    request = MessagesRequest.model_validate(copy.deepcopy(body))
+    call = make_call()
+    expected = anthropic_on_chat_body_model(request, call)
+    written = adapter_for("anthropic", "openai_compat").upstream_body(request, call)
     assert json.dumps(written) == json.dumps(expected)

@@ -27,14 +27,13 @@ from coderouter_supervisor.worker.protocol import (
     DocumentBlock,
     ImageBlock,
     MessagesRequest,
-    NamedToolChoice,
     TextBlock,
     ToolResultBlock,
     ToolUseBlock,
     URLImageSource,
 )
 from coderouter_supervisor.worker.translate.anthropic_messages_to_openai import (
-    document_part,
+    document_text,
     text_of_blocks,
     tool_result_reading,
 )
@@ -88,7 +87,7 @@ def _user_items(content: str | list[ContentBlock]) -> list[Item]:
         elif isinstance(block, ImageBlock):
             parts.append(_image(block))
         elif isinstance(block, DocumentBlock):
-            parts.append({"type": "input_text", "text": document_part(block).text})
+            parts.append({"type": "input_text", "text": document_text(block)})
     if parts:
         items.append({"type": "message", "role": "user", "content": _user_content(parts)})
     return items
@@ -151,9 +150,10 @@ def anthropic_request_to_responses(request: MessagesRequest, *, model: str) -> d
     request (tool schemas) are shared with it, so callers must not change them in place."""
     tools = _tools(request)
     chat_choice, parallel = openai_tool_choice(request) if tools else (None, None)
+    # A forced function is named at the top level in Responses, under ``function`` in chat.
     choice = (
-        {"type": "function", "name": chat_choice.function.name}
-        if isinstance(chat_choice, NamedToolChoice)
+        {"type": "function", "name": chat_choice["function"]["name"]}
+        if isinstance(chat_choice, dict)
         else chat_choice
     )
     effort = thinking_effort(request) if request.thinking is not None else None
