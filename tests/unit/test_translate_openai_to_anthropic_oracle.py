@@ -1,6 +1,6 @@
 """The direct chat -> Anthropic request translator writes exactly the body the model-based one did.
 
-The oracle (``support.request_oracles``) built the Anthropic request model, stripped unsigned
+The oracle (``support.chat_anthropic_oracle``) built the Anthropic request model, stripped unsigned
 thinking and dumped it with ``to_wire``. Both run over the chat requests of ``support.chat_requests``;
 their bodies are compared as JSON text, so key order counts too.
 """
@@ -16,8 +16,8 @@ import pytest
 from coderouter_supervisor.worker.protocol import ChatCompletionRequest
 from coderouter_supervisor.worker.translate import openai_request_to_anthropic, strip_unsigned_thinking
 
+from support.chat_anthropic_oracle import openai_request_to_anthropic_model
 from support.chat_requests import BASE_MESSAGES, TOOLS, chat_request_cases
-from support.request_oracles import openai_request_to_anthropic_model
 
 CASES = chat_request_cases()
 

@@ -39,7 +39,8 @@ from coderouter_supervisor.worker.translate import (
     unpack_thinking,
 )
 
-from support.request_oracles import openai_request_to_anthropic_model, responses_request_to_openai_model
+from support.chat_anthropic_oracle import openai_request_to_anthropic_model
+from support.responses_chat_oracle import responses_request_to_openai_model
 from support.responses_requests import (
     CASES,
     FIXTURE,
