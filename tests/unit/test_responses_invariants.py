@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from coderouter_supervisor.worker.protocol import (
+    ChatCompletionRequest,
     FunctionCallItem,
     FunctionCallOutputItem,
     MessagesRequest,
@@ -116,8 +117,11 @@ def call_trace(items: Any) -> list[tuple[str, str]]:
 def test_translations_keep_every_tool_call_and_result(seed: int) -> None:
     request = generated_conversation(random.Random(seed))
     expected = call_trace(request.input)
-    chat = responses_request_to_openai(request, OpenAITarget(model="m")).request
-    assert call_trace(openai_request_to_responses(chat, model="m").input) == expected
+    chat = ChatCompletionRequest.model_validate(
+        responses_request_to_openai(request, OpenAITarget(model="m")).body
+    )
+    back = ResponsesRequest.model_validate(openai_request_to_responses(chat, model="m"))
+    assert call_trace(back.input) == expected
     anthropic = MessagesRequest.model_validate(responses_request_to_anthropic(request, model="c"))
     blocks = [
         block for turn in anthropic.messages if isinstance(turn.content, list) for block in turn.content

@@ -16,7 +16,7 @@ BASE: dict[str, Any] = {
 
 def translate(target: OpenAITarget | None = None, **body: Any) -> dict[str, Any]:
     request = MessagesRequest.model_validate({**BASE, **body})
-    return anthropic_request_to_openai(request, target or OpenAITarget(model="qwen")).to_wire()
+    return anthropic_request_to_openai(request, target or OpenAITarget(model="qwen"))
 
 
 def test_claude_code_tool_round_trip_conversation() -> None:

@@ -16,7 +16,7 @@ BASE: dict[str, Any] = {"model": "gpt-alias", "messages": [{"role": "user", "con
 
 def translate(**body: Any) -> dict[str, Any]:
     request = ChatCompletionRequest.model_validate({**BASE, **body})
-    return openai_request_to_anthropic(request, model="claude-sonnet").to_wire()
+    return openai_request_to_anthropic(request, model="claude-sonnet")
 
 
 def test_tool_conversation_with_system_and_developer() -> None:

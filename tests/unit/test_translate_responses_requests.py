@@ -92,7 +92,7 @@ def codex(**changes: Any) -> ResponsesRequest:
 def test_codex_turn_to_chat() -> None:
     target = OpenAITarget(model="qwen", max_tokens_cap=8192, reasoning_control="reasoning_effort")
     translation = responses_request_to_openai(codex(), target)
-    request = translation.request
+    request = ChatCompletionRequest.model_validate(translation.body)
     messages = request.messages
     assert [type(message) for message in messages] == [
         SystemMessage,
@@ -137,7 +137,8 @@ def test_codex_turn_to_chat() -> None:
 
 def test_reasoning_summaries_replay_only_to_targets_that_want_them() -> None:
     target = OpenAITarget(model="deepseek", replay_reasoning=True)
-    assistant = responses_request_to_openai(codex(), target).request.messages[2]
+    chat = ChatCompletionRequest.model_validate(responses_request_to_openai(codex(), target).body)
+    assistant = chat.messages[2]
     assert isinstance(assistant, AssistantMessage)
     assert assistant.reasoning_content == "I should run ls"
 
@@ -167,12 +168,14 @@ def test_reasoning_summaries_replay_only_to_targets_that_want_them() -> None:
     ],
 )
 def test_targets_get_their_own_fields(target: OpenAITarget, field: str, expected: Any) -> None:
-    assert responses_request_to_openai(codex(), target).request.to_wire()[field] == expected
+    assert responses_request_to_openai(codex(), target).body[field] == expected
 
 
 def test_named_tool_choice_and_serial_calls() -> None:
     request = codex(tool_choice={"type": "function", "name": "exec_command"}, parallel_tool_calls=False)
-    chat = responses_request_to_openai(request, OpenAITarget(model="m")).request
+    chat = ChatCompletionRequest.model_validate(
+        responses_request_to_openai(request, OpenAITarget(model="m")).body
+    )
     assert chat.to_wire()["tool_choice"] == {"type": "function", "function": {"name": "exec_command"}}
     assert chat.parallel_tool_calls is False
 
@@ -193,7 +196,7 @@ def test_images_and_json_schema() -> None:
             "text": {"format": {"type": "json_schema", "name": "a", "schema": {"type": "object"}}},
         }
     )
-    chat = responses_request_to_openai(request, OpenAITarget(model="m")).request.to_wire()
+    chat = responses_request_to_openai(request, OpenAITarget(model="m")).body
     assert chat["messages"][0]["content"][1] == {
         "type": "image_url",
         "image_url": {"url": "data:image/png;base64,AAAA"},
@@ -297,8 +300,7 @@ CHAT_REQUEST: dict[str, Any] = {
 
 
 def test_chat_request_to_responses() -> None:
-    request = openai_request_to_responses(ChatCompletionRequest.model_validate(CHAT_REQUEST), model="gpt-5")
-    wire = request.to_wire()
+    wire = openai_request_to_responses(ChatCompletionRequest.model_validate(CHAT_REQUEST), model="gpt-5")
     assert wire["input"] == [
         {"type": "message", "role": "system", "content": "Be brief."},
         {
@@ -347,7 +349,7 @@ def test_anthropic_request_to_responses() -> None:
             ],
         }
     )
-    translated = anthropic_request_to_responses(request, model="gpt-5")
+    translated = ResponsesRequest.model_validate(anthropic_request_to_responses(request, model="gpt-5"))
     assert translated.input is not None
     kinds = [type(item) for item in translated.input]
     assert kinds == [InputMessage, InputMessage, FunctionCallItem, FunctionCallOutputItem]
@@ -362,8 +364,10 @@ def test_anthropic_request_to_responses() -> None:
 
 def test_a_round_trip_keeps_every_tool_call_and_result() -> None:
     original = codex()
-    chat = responses_request_to_openai(original, OpenAITarget(model="m")).request
-    back = openai_request_to_responses(chat, model="m")
+    chat = ChatCompletionRequest.model_validate(
+        responses_request_to_openai(original, OpenAITarget(model="m")).body
+    )
+    back = ResponsesRequest.model_validate(openai_request_to_responses(chat, model="m"))
     assert back.input is not None
     assert isinstance(original.input, list)
 

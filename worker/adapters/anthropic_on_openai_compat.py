@@ -22,7 +22,7 @@ from coderouter_supervisor.worker.adapters.stream_checks import (
     filter_chain_of,
     has_finish_reason,
 )
-from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
+from coderouter_supervisor.worker.adapters.upstream_kind import with_extra_body
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -92,8 +92,7 @@ class AnthropicOnOpenAICompat(ProtocolAdapter):
     upstream = OPENAI_COMPAT_UPSTREAM
 
     def upstream_body(self, request: MessagesRequest, call: ProviderCall) -> dict[str, Any]:
-        body = anthropic_request_to_openai(request, openai_target(call.provider)).to_wire()
-        body.pop(PROFILE_FIELD, None)
+        body = anthropic_request_to_openai(request, openai_target(call.provider))
         body["messages"] = openai_messages_with_suffix(body["messages"], call.system_suffix)
         return with_extra_body(body, call.provider)
 

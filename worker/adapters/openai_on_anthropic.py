@@ -11,7 +11,7 @@ from coderouter_supervisor.worker.adapters.event_frames import encode_chunks
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early
-from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
+from coderouter_supervisor.worker.adapters.upstream_kind import with_extra_body
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -24,7 +24,6 @@ from coderouter_supervisor.worker.translate import (
     UsageReport,
     anthropic_message_to_openai,
     openai_request_to_anthropic,
-    strip_unsigned_thinking,
     unsupported_openai_fields,
 )
 
@@ -73,9 +72,8 @@ class OpenAIOnAnthropic(ProtocolAdapter):
     dropped_reason = "no Anthropic equivalent"
 
     def upstream_body(self, request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
-        translated = openai_request_to_anthropic(request, model=call.provider.model)
-        body = strip_unsigned_thinking(translated).to_wire()
-        body.pop(PROFILE_FIELD, None)
+        # Fixed keys only (no profile field), and no thinking blocks: chat turns carry none to Anthropic.
+        body = openai_request_to_anthropic(request, model=call.provider.model)
         if call.drop_thinking:
             body.pop("thinking", None)
         if call.system_suffix:

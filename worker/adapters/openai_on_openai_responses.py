@@ -69,10 +69,10 @@ class OpenAIOnOpenAIResponses(ProtocolAdapter):
     upstream = OPENAI_RESPONSES_UPSTREAM
 
     def upstream_body(self, request: ChatCompletionRequest, call: ProviderCall) -> dict[str, Any]:
-        translated = openai_request_to_responses(request, model=call.provider.model)
-        if translated.max_output_tokens is None and is_priced(call.provider.cost):
-            translated.max_output_tokens = openai_output_limit(request)
-        return responses_upstream_body(translated, call)
+        # A priced provider is always sent the output limit its budget hold reserved for.
+        limit = openai_output_limit(request) if is_priced(call.provider.cost) else None
+        body = openai_request_to_responses(request, model=call.provider.model, limit_when_unset=limit)
+        return responses_upstream_body(body, call)
 
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from coderouter_supervisor.worker.adapters.upstream_kind import PROFILE_FIELD, with_extra_body
 from coderouter_supervisor.worker.config import ProviderKind
 from coderouter_supervisor.worker.money import is_priced
-from coderouter_supervisor.worker.protocol import ResponsesRequest, ResponseUsage
+from coderouter_supervisor.worker.protocol import ResponseUsage
 from coderouter_supervisor.worker.providers import (
     ProviderCall,
     openai_headers,
@@ -19,9 +19,9 @@ from coderouter_supervisor.worker.providers import (
     openai_responses_url,
 )
 from coderouter_supervisor.worker.translate import (
+    DEFAULT_MAX_TOKENS,
     NO_USAGE,
     UsageReport,
-    responses_output_limit,
     usage_from_responses,
 )
 
@@ -32,18 +32,19 @@ def _instructions(instructions: str | None, suffix: str | None) -> str | None:
     return f"{instructions}\n{suffix}" if instructions else suffix
 
 
-def responses_upstream_body(request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
-    """A Responses body for ``call``: its model, the ``append_system_prompt`` in ``instructions``,
-    ``extra_body`` under it, and on a priced provider always the output limit the budget hold
-    reserved for (set here, so ``extra_body`` cannot widen it)."""
-    body = request.to_wire()
+def responses_upstream_body(body: dict[str, Any], call: ProviderCall) -> dict[str, Any]:
+    """A Responses body for ``call`` from a request's wire form ``body`` (changed in place): its
+    model, the ``append_system_prompt`` in ``instructions``, ``extra_body`` under it, and on a priced
+    provider always the output limit the budget hold reserved for (set here, so ``extra_body``
+    cannot widen it)."""
     body.pop(PROFILE_FIELD, None)
     body["model"] = call.provider.model
-    instructions = _instructions(request.instructions, call.system_suffix)
+    instructions = _instructions(body.get("instructions"), call.system_suffix)
     if instructions is not None:
         body["instructions"] = instructions
     if is_priced(call.provider.cost) and body.get("max_output_tokens") is None:
-        body["max_output_tokens"] = responses_output_limit(request)
+        # What responses_output_limit gives a request that sets no limit.
+        body["max_output_tokens"] = DEFAULT_MAX_TOKENS
     return with_extra_body(body, call.provider)
 
 

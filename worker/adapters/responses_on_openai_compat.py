@@ -43,10 +43,8 @@ class ResponsesOnOpenAICompat(TranslatedResponses):
     def upstream_body(self, request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
         """The chat request for a Responses request. A priced provider is always sent the output
         limit its budget hold reserved for (``responses_output_limit``)."""
-        chat = responses_request_to_openai(request, openai_target(call.provider)).request
-        if is_priced(call.provider.cost) and chat.max_tokens is None and chat.max_completion_tokens is None:
-            chat.max_tokens = responses_output_limit(request)
-        body = chat.to_wire()
+        limit = responses_output_limit(request) if is_priced(call.provider.cost) else None
+        body = responses_request_to_openai(request, openai_target(call.provider), limit_when_unset=limit).body
         body["messages"] = openai_messages_with_suffix(body["messages"], call.system_suffix)
         return with_extra_body(body, call.provider)
 

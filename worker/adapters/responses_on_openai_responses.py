@@ -111,7 +111,7 @@ class ResponsesOnOpenAIResponses(ProtocolAdapter):
         content, ``store``, ``previous_response_id``) reaches an upstream that speaks the same API.
         Only Anthropic's thinking, packed into ``encrypted_content`` by this gateway, is left out: it
         would be refused there."""
-        return responses_upstream_body(without_anthropic_reasoning(request), call)
+        return responses_upstream_body(without_anthropic_reasoning(request).to_wire(), call)
 
     async def _shaped(self, request: ResponsesRequest, call: ProviderCall) -> dict[str, Any]:
         return await run_step(input_weight(request), self.upstream_body, request, call)

@@ -18,6 +18,7 @@ from coderouter_supervisor.worker.translate.anthropic_to_openai import (
     ReasoningFields,
     anthropic_request_to_openai,
 )
+from coderouter_supervisor.worker.translate.anthropic_to_responses import anthropic_request_to_responses
 from coderouter_supervisor.worker.translate.message_to_response import (
     anthropic_message_to_response,
     function_call_item,
@@ -35,10 +36,7 @@ from coderouter_supervisor.worker.translate.openai_to_anthropic import (
     openai_request_to_anthropic,
     unsupported_openai_fields,
 )
-from coderouter_supervisor.worker.translate.openai_to_responses import (
-    anthropic_request_to_responses,
-    openai_request_to_responses,
-)
+from coderouter_supervisor.worker.translate.openai_to_responses import openai_request_to_responses
 from coderouter_supervisor.worker.translate.output_filters import (
     DEFAULT_STOP_MARKERS,
     FilterChain,

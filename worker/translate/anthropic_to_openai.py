@@ -17,16 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coderouter_supervisor.worker.protocol import (
-    ChatCompletionRequest,
-    ChatMessage,
-    ChatTool,
-    ChatToolChoice,
-    FunctionDefinition,
     MessagesRequest,
-    NamedFunction,
-    NamedToolChoice,
-    StreamOptions,
-    SystemMessage,
     ThinkingAdaptive,
     ThinkingDisabled,
     ThinkingEnabled,
@@ -42,7 +33,7 @@ from coderouter_supervisor.worker.translate.anthropic_messages_to_openai import 
 )
 from coderouter_supervisor.worker.translate.openai_target import OpenAITarget
 
-_EMPTY_SCHEMA = {"type": "object", "properties": {}}
+EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
 # Thinking budgets bucketed into OpenAI efforts.
 _LOW_BUDGET = 4096
@@ -56,25 +47,25 @@ _EFFORT_BY_ANTHROPIC_EFFORT = {
 }
 
 
-def _is_client_tool(tool: ToolDefinition) -> bool:
+def is_client_tool(tool: ToolDefinition) -> bool:
     return tool.input_schema is not None or tool.type in (None, "custom")
 
 
-def openai_tools(tools: list[ToolDefinition] | None) -> list[ChatTool]:
+def openai_tools(tools: list[ToolDefinition] | None) -> list[dict[str, Any]]:
     """Client tools as OpenAI functions; server tools (web search ...) are left out."""
-    return [
-        ChatTool(
-            type="function",
-            function=FunctionDefinition(
-                name=tool.name, description=tool.description, parameters=tool.input_schema or _EMPTY_SCHEMA
-            ),
-        )
-        for tool in tools or []
-        if _is_client_tool(tool)
-    ]
+    chat_tools: list[dict[str, Any]] = []
+    for tool in tools or []:
+        if not is_client_tool(tool):
+            continue
+        function: dict[str, Any] = {"name": tool.name}
+        if tool.description is not None:
+            function["description"] = tool.description
+        function["parameters"] = tool.input_schema or EMPTY_SCHEMA
+        chat_tools.append({"type": "function", "function": function})
+    return chat_tools
 
 
-def openai_tool_choice(request: MessagesRequest) -> tuple[ChatToolChoice | None, bool | None]:
+def openai_tool_choice(request: MessagesRequest) -> tuple[str | dict[str, Any] | None, bool | None]:
     """``(tool_choice, parallel_tool_calls)``: auto/any/tool/none -> auto/required/function/none."""
     choice = request.tool_choice
     parallel = False if getattr(choice, "disable_parallel_tool_use", None) else None
@@ -83,13 +74,15 @@ def openai_tool_choice(request: MessagesRequest) -> tuple[ChatToolChoice | None,
     if isinstance(choice, ToolChoiceAny):
         return "required", parallel
     if isinstance(choice, ToolChoiceTool):
-        return NamedToolChoice(type="function", function=NamedFunction(name=choice.name)), parallel
+        return {"type": "function", "function": {"name": choice.name}}, parallel
     if isinstance(choice, ToolChoiceNone):
         return "none", None
     return None, None
 
 
-def _effort(request: MessagesRequest) -> str | None:
+def thinking_effort(request: MessagesRequest) -> str | None:
+    """The OpenAI reasoning effort for the request's thinking (budgets bucketed, an adaptive
+    request's own effort); None when it does not think."""
     thinking = request.thinking
     if isinstance(thinking, ThinkingEnabled):
         if thinking.budget_tokens < _LOW_BUDGET:
@@ -119,7 +112,7 @@ def reasoning_fields(request: MessagesRequest, target: OpenAITarget) -> Reasonin
         return ReasoningFields(
             chat_template_kwargs={"enable_thinking": not isinstance(thinking, ThinkingDisabled)}
         )
-    effort = _effort(request)
+    effort = thinking_effort(request)
     if effort is None:
         return ReasoningFields()
     if target.reasoning_control == "reasoning_effort":
@@ -129,10 +122,9 @@ def reasoning_fields(request: MessagesRequest, target: OpenAITarget) -> Reasonin
     return ReasoningFields(reasoning={"effort": effort})
 
 
-def _system_message(request: MessagesRequest, folded: list[str]) -> SystemMessage | None:
+def _system_text(request: MessagesRequest, folded: list[str]) -> str:
     texts = [text_of_blocks(request.system, "\n\n"), *folded]
-    text = "\n\n".join(part for part in texts if part)
-    return SystemMessage(role="system", content=text) if text else None
+    return "\n\n".join(part for part in texts if part)
 
 
 def _max_tokens(request: MessagesRequest, target: OpenAITarget) -> int:
@@ -141,40 +133,39 @@ def _max_tokens(request: MessagesRequest, target: OpenAITarget) -> int:
     return min(request.max_tokens, target.max_tokens_cap)
 
 
-def anthropic_request_to_openai(request: MessagesRequest, target: OpenAITarget) -> ChatCompletionRequest:
-    """The OpenAI request that asks ``target`` what ``request`` asks; see the module docstring."""
+def anthropic_request_to_openai(request: MessagesRequest, target: OpenAITarget) -> dict[str, Any]:
+    """The OpenAI request body that asks ``target`` what ``request`` asks; see the module docstring.
+
+    A fresh dict with fresh messages, fields absent rather than null; JSON values taken whole from
+    the request (tool schemas) are shared with it, so callers must not change them in place."""
     conversation, folded = conversation_messages(
         request.messages,
         replay_reasoning=target.replay_reasoning,
         fold_system_messages=target.fold_system_messages,
     )
-    system = _system_message(request, folded)
-    messages: list[ChatMessage] = [system, *conversation] if system else conversation
+    system = _system_text(request, folded)
+    messages = [{"role": "system", "content": system}, *conversation] if system else conversation
     tools = openai_tools(request.tools)
     tool_choice, parallel = openai_tool_choice(request) if tools else (None, None)
-    stop = request.stop_sequences or None
     budget = _max_tokens(request, target)
-    user = request.metadata.user_id if request.metadata else None
     reasoning = reasoning_fields(request, target)
-    translated = ChatCompletionRequest(
-        model=target.model,
-        messages=[],
-        stream=request.stream,
-        stream_options=StreamOptions(include_usage=True) if request.stream and target.stream_usage else None,
-        max_tokens=budget if target.max_tokens_field == "max_tokens" else None,
-        max_completion_tokens=budget if target.max_tokens_field == "max_completion_tokens" else None,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        top_k=request.top_k if target.send_top_k else None,
-        stop=stop,
-        tools=tools or None,
-        tool_choice=tool_choice,
-        parallel_tool_calls=parallel,
-        user=user,
-        reasoning_effort=reasoning.reasoning_effort,
-        reasoning=reasoning.reasoning,
-        chat_template_kwargs=reasoning.chat_template_kwargs,
-    )
-    # The turns are models already: validating tens of thousands again is one call holding the GIL.
-    translated.messages = messages
-    return translated
+    fields: dict[str, Any] = {
+        "model": target.model,
+        "messages": messages,
+        "stream": request.stream,
+        "stream_options": {"include_usage": True} if request.stream and target.stream_usage else None,
+        "max_tokens": budget if target.max_tokens_field == "max_tokens" else None,
+        "max_completion_tokens": budget if target.max_tokens_field == "max_completion_tokens" else None,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "stop": list(request.stop_sequences) if request.stop_sequences else None,
+        "tools": tools or None,
+        "tool_choice": tool_choice,
+        "parallel_tool_calls": parallel,
+        "reasoning_effort": reasoning.reasoning_effort,
+        "user": request.metadata.user_id if request.metadata else None,
+        "top_k": request.top_k if target.send_top_k else None,
+        "reasoning": reasoning.reasoning,
+        "chat_template_kwargs": reasoning.chat_template_kwargs,
+    }
+    return {name: value for name, value in fields.items() if value is not None}

@@ -8,7 +8,8 @@ same-role turns merged; tools; ``tool_choice`` and ``parallel_tool_calls``; ``st
 ``max_completion_tokens``/``max_tokens``; temperature (clamped to Anthropic's 0-1, where
 OpenAI allows 0-2, rather than earning a certain 400); top_p; ``user`` ->
 ``metadata.user_id``; ``reasoning_effort`` -> ``thinking``; ``response_format`` with a JSON
-schema -> ``output_config.format``.
+schema -> ``output_config.format``. Written straight into the wire dict: no Anthropic models
+in between (building and dumping them was most of the translation's cost).
 
 Not carried (no Anthropic equivalent): ``n``, ``seed``, ``logprobs``/``top_logprobs``,
 ``logit_bias``, penalties, ``response_format: json_object``, OpenAI ``metadata``,
@@ -18,25 +19,18 @@ signature). :func:`unsupported_openai_fields` names the ones a request used, for
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from coderouter_supervisor.worker.protocol import (
     AssistantMessage,
     ChatCompletionRequest,
-    ContentBlock,
     ContentPart,
     DeveloperMessage,
-    ImageBlock,
     ImagePart,
-    MessageParam,
-    MessagesRequest,
     NamedToolChoice,
     SystemMessage,
-    TextBlock,
     TextPart,
     ToolMessage,
-    ToolResultBlock,
-    ToolUseBlock,
 )
 from coderouter_supervisor.worker.translate.anthropic_request_fields import (
     anthropic_image_source,
@@ -47,6 +41,9 @@ from coderouter_supervisor.worker.translate.anthropic_request_fields import (
     anthropic_tool_choice,
 )
 from coderouter_supervisor.worker.translate.openai_response_to_anthropic import tool_input
+
+Block = dict[str, Any]
+Turn = dict[str, Any]
 
 DEFAULT_MAX_TOKENS = 4096
 _UNSUPPORTED = (
@@ -85,51 +82,48 @@ def _text(content: str | list[ContentPart] | None) -> str:
     return "\n".join(part.text for part in content if isinstance(part, TextPart))
 
 
-def _image(part: ImagePart) -> ImageBlock:
-    return ImageBlock.model_validate({"type": "image", "source": anthropic_image_source(part.image_url.url)})
-
-
-def _blocks(content: str | list[ContentPart] | None) -> list[ContentBlock]:
+def _blocks(content: str | list[ContentPart] | None) -> list[Block]:
     if content is None or isinstance(content, str):
-        return [TextBlock(type="text", text=content)] if content else []
-    blocks: list[ContentBlock] = []
+        return [{"type": "text", "text": content}] if content else []
+    blocks: list[Block] = []
     for part in content:
         if isinstance(part, TextPart) and part.text:
-            blocks.append(TextBlock(type="text", text=part.text))
+            blocks.append({"type": "text", "text": part.text})
         elif isinstance(part, ImagePart):
-            blocks.append(_image(part))
+            blocks.append({"type": "image", "source": anthropic_image_source(part.image_url.url)})
     return blocks
 
 
-def _assistant_blocks(message: AssistantMessage) -> list[ContentBlock]:
+def _assistant_blocks(message: AssistantMessage) -> list[Block]:
     blocks = _blocks(message.content)
     for call in message.tool_calls or []:
         blocks.append(
-            ToolUseBlock(
-                type="tool_use",
-                id=call.id,
-                name=call.function.name,
-                input=tool_input(call.function.arguments),
-            )
+            {
+                "type": "tool_use",
+                "id": call.id,
+                "name": call.function.name,
+                "input": tool_input(call.function.arguments),
+            }
         )
     return blocks
 
 
-def anthropic_conversation(request: ChatCompletionRequest) -> tuple[str, list[MessageParam]]:
+def anthropic_conversation(request: ChatCompletionRequest) -> tuple[str, list[Turn]]:
     """``(system text, turns)``: same-role turns merged, tool results first in their user turn."""
     system: list[str] = []
-    turns: list[MessageParam] = []
-    role: Literal["user", "assistant"]
+    turns: list[Turn] = []
     for message in request.messages:
         if isinstance(message, SystemMessage | DeveloperMessage):
             system.append(_text(message.content))
             continue
         if isinstance(message, ToolMessage):
             role = "user"
-            blocks: list[ContentBlock] = [
-                ToolResultBlock(
-                    type="tool_result", tool_use_id=message.tool_call_id, content=_text(message.content)
-                )
+            blocks: list[Block] = [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": message.tool_call_id,
+                    "content": _text(message.content),
+                }
             ]
         elif isinstance(message, AssistantMessage):
             role, blocks = "assistant", _assistant_blocks(message)
@@ -137,10 +131,10 @@ def anthropic_conversation(request: ChatCompletionRequest) -> tuple[str, list[Me
             role, blocks = "user", _blocks(message.content)
         if not blocks:
             continue
-        if turns and turns[-1].role == role and isinstance(turns[-1].content, list):
-            turns[-1].content.extend(blocks)
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
         else:
-            turns.append(MessageParam(role=role, content=blocks))
+            turns.append({"role": role, "content": blocks})
     return "\n\n".join(text for text in system if text), turns
 
 
@@ -158,33 +152,32 @@ def _output_config(request: ChatCompletionRequest) -> dict[str, Any] | None:
     return anthropic_output_config((response_format.get("json_schema") or {}).get("schema"))
 
 
-def openai_request_to_anthropic(request: ChatCompletionRequest, *, model: str) -> MessagesRequest:
-    """The Anthropic request for ``request`` sent to ``model``; see the module docstring."""
+def openai_request_to_anthropic(request: ChatCompletionRequest, *, model: str) -> dict[str, Any]:
+    """The Anthropic request body for ``request`` sent to ``model``; see the module docstring.
+
+    A fresh dict with fresh turns and lists, fields absent rather than null; JSON values taken
+    whole from the request (tool schemas, the output schema) are shared with it, so callers
+    must not change them in place."""
     system, turns = anthropic_conversation(request)
     max_tokens = openai_output_limit(request)
     tools = [
         anthropic_tool(tool.function.name, tool.function.description, tool.function.parameters)
         for tool in request.tools or []
     ]
-    stop = [request.stop] if isinstance(request.stop, str) else request.stop
-    # The shared field rules write wire dicts: validated here with the rest of the request.
-    translated = MessagesRequest.model_validate(
-        {
-            "model": model,
-            "max_tokens": max_tokens,
-            "messages": [],
-            "system": system or None,
-            "tools": tools or None,
-            "tool_choice": _tool_choice(request) if tools else None,
-            "thinking": anthropic_thinking(request.reasoning_effort, max_tokens),
-            "output_config": _output_config(request),
-            "stop_sequences": stop or None,
-            "temperature": anthropic_temperature(request.temperature),
-            "top_p": request.top_p,
-            "stream": request.stream,
-            "metadata": {"user_id": request.user} if request.user else None,
-        }
-    )
-    # The turns are models already: validating tens of thousands again is one call holding the GIL.
-    translated.messages = turns
-    return translated
+    stop = [request.stop] if isinstance(request.stop, str) else list(request.stop or ())
+    fields: dict[str, Any] = {
+        "model": model,
+        "messages": turns,
+        "system": system or None,
+        "tools": tools or None,
+        "tool_choice": _tool_choice(request) if tools else None,
+        "thinking": anthropic_thinking(request.reasoning_effort, max_tokens),
+        "output_config": _output_config(request),
+        "max_tokens": max_tokens,
+        "stop_sequences": stop or None,
+        "temperature": anthropic_temperature(request.temperature),
+        "top_p": request.top_p,
+        "stream": request.stream,
+        "metadata": {"user_id": request.user} if request.user else None,
+    }
+    return {name: value for name, value in fields.items() if value is not None}

@@ -1,5 +1,4 @@
-"""Chat Completions or Anthropic Messages request -> Responses request (for ``openai_responses``
-upstreams).
+"""Chat Completions request -> Responses request (for ``openai_responses`` upstreams).
 
 From chat: ``system``/``developer`` messages keep their role as input messages; user text and
 images -> ``input_text``/``input_image``; an assistant message -> an assistant ``message`` with
@@ -11,8 +10,8 @@ always false: the gateway keeps no conversation upstream. Not carried (no Respon
 ``n``, ``stop``, ``seed``, penalties, logprobs, assistant ``reasoning_content`` (the upstream
 cannot verify reasoning it did not produce).
 
-From Anthropic: through the chat form (:func:`anthropic_request_to_openai`), so each rule is
-written once; thinking asks for a reasoning effort.
+Written straight into the wire dict, no Responses models in between. Anthropic requests have
+their own translator (:mod:`anthropic_to_responses`), by the same rules.
 """
 
 from __future__ import annotations
@@ -24,44 +23,30 @@ from coderouter_supervisor.worker.protocol import (
     ChatCompletionRequest,
     ContentPart,
     DeveloperMessage,
-    FunctionCallItem,
-    FunctionCallOutputItem,
-    FunctionTool,
-    FunctionToolChoice,
     ImagePart,
-    InputImage,
-    InputItem,
-    InputMessage,
-    InputPart,
-    InputText,
-    MessagesRequest,
     NamedToolChoice,
-    OutputText,
-    ReasoningConfig,
-    ResponsesRequest,
-    ResponsesTool,
-    ResponsesToolChoice,
     SystemMessage,
     TextPart,
     ToolMessage,
 )
-from coderouter_supervisor.worker.translate.anthropic_to_openai import anthropic_request_to_openai
-from coderouter_supervisor.worker.translate.openai_target import OpenAITarget
+
+Item = dict[str, Any]
 
 
-def _input_parts(content: str | list[ContentPart] | None) -> list[InputPart]:
+def _input_parts(content: str | list[ContentPart] | None) -> list[dict[str, Any]]:
     if content is None:
         return []
     if isinstance(content, str):
-        return [InputText(type="input_text", text=content)] if content else []
-    parts: list[InputPart] = []
+        return [{"type": "input_text", "text": content}] if content else []
+    parts: list[dict[str, Any]] = []
     for part in content:
         if isinstance(part, TextPart):
-            parts.append(InputText(type="input_text", text=part.text))
+            parts.append({"type": "input_text", "text": part.text})
         elif isinstance(part, ImagePart):
-            parts.append(
-                InputImage(type="input_image", image_url=part.image_url.url, detail=part.image_url.detail)
-            )
+            image: dict[str, Any] = {"type": "input_image", "image_url": part.image_url.url}
+            if part.image_url.detail is not None:
+                image["detail"] = part.image_url.detail
+            parts.append(image)
     return parts
 
 
@@ -71,60 +56,51 @@ def _text(content: str | list[ContentPart] | None) -> str:
     return "\n".join(part.text for part in content if isinstance(part, TextPart))
 
 
-def _assistant_items(message: AssistantMessage) -> list[InputItem]:
-    items: list[InputItem] = []
+def _assistant_items(message: AssistantMessage) -> list[Item]:
+    items: list[Item] = []
     text = _text(message.content)
     if text:
-        part = OutputText(type="output_text", text=text, annotations=[])
-        items.append(InputMessage(type="message", role="assistant", content=[part]))
+        part = {"type": "output_text", "text": text, "annotations": []}
+        items.append({"type": "message", "role": "assistant", "content": [part]})
     for call in message.tool_calls or []:
         items.append(
-            FunctionCallItem(
-                type="function_call",
-                call_id=call.id,
-                name=call.function.name,
-                arguments=call.function.arguments,
-            )
+            {
+                "type": "function_call",
+                "call_id": call.id,
+                "name": call.function.name,
+                "arguments": call.function.arguments,
+            }
         )
     return items
 
 
-def _items(request: ChatCompletionRequest) -> list[InputItem]:
-    items: list[InputItem] = []
+def _items(request: ChatCompletionRequest) -> list[Item]:
+    items: list[Item] = []
     for message in request.messages:
         if isinstance(message, AssistantMessage):
             items.extend(_assistant_items(message))
         elif isinstance(message, ToolMessage):
             output = _text(message.content)
-            items.append(
-                FunctionCallOutputItem(
-                    type="function_call_output", call_id=message.tool_call_id, output=output
-                )
-            )
+            items.append({"type": "function_call_output", "call_id": message.tool_call_id, "output": output})
         elif isinstance(message, SystemMessage | DeveloperMessage):
-            items.append(InputMessage(type="message", role=message.role, content=_text(message.content)))
+            items.append({"type": "message", "role": message.role, "content": _text(message.content)})
         else:
-            items.append(InputMessage(type="message", role="user", content=_input_parts(message.content)))
+            items.append({"type": "message", "role": "user", "content": _input_parts(message.content)})
     return items
 
 
-def _tools(request: ChatCompletionRequest) -> list[ResponsesTool]:
-    return [
-        FunctionTool(
-            type="function",
-            name=tool.function.name,
-            description=tool.function.description,
-            parameters=tool.function.parameters,
-            strict=tool.function.strict,
-        )
-        for tool in request.tools or []
-    ]
+def _tool(name: str, description: str | None, parameters: dict[str, Any] | None, strict: bool | None) -> Item:
+    tool: Item = {"type": "function", "name": name}
+    for field, value in (("description", description), ("parameters", parameters), ("strict", strict)):
+        if value is not None:
+            tool[field] = value
+    return tool
 
 
-def _tool_choice(request: ChatCompletionRequest) -> ResponsesToolChoice | None:
+def _tool_choice(request: ChatCompletionRequest) -> str | dict[str, Any] | None:
     choice = request.tool_choice
     if isinstance(choice, NamedToolChoice):
-        return FunctionToolChoice(type="function", name=choice.function.name)
+        return {"type": "function", "name": choice.function.name}
     return choice
 
 
@@ -137,42 +113,33 @@ def _text_format(request: ChatCompletionRequest) -> dict[str, Any] | None:
     return {"format": {"type": "json_schema", **(response_format.get("json_schema") or {})}}
 
 
-def openai_request_to_responses(request: ChatCompletionRequest, *, model: str) -> ResponsesRequest:
-    """The Responses request for ``request`` sent to ``model``; see the module docstring."""
-    limit = max(request.max_completion_tokens or 0, request.max_tokens or 0) or None
-    tools = _tools(request)
-    translated = ResponsesRequest(
-        model=model,
-        input=[],
-        tools=tools or None,
-        tool_choice=_tool_choice(request) if tools else None,
-        parallel_tool_calls=request.parallel_tool_calls if tools else None,
-        reasoning=ReasoningConfig(effort=request.reasoning_effort) if request.reasoning_effort else None,
-        max_output_tokens=limit,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        stream=request.stream,
-        store=False,
-        text=_text_format(request),
-        user=request.user,
-    )
-    # The items are models already: validating a long conversation again is one call holding the GIL.
-    translated.input = _items(request)
-    return translated
+def openai_request_to_responses(
+    request: ChatCompletionRequest, *, model: str, limit_when_unset: int | None = None
+) -> dict[str, Any]:
+    """The Responses request body for ``request`` sent to ``model``; see the module docstring.
+    ``limit_when_unset`` is the ``max_output_tokens`` sent when the request sets no output limit.
 
-
-# Anthropic -> chat as the intermediate: every field kept, thinking asked for by effort, the output
-# limit in the field Responses models read, system turns kept in place.
-def _intermediate(model: str) -> OpenAITarget:
-    return OpenAITarget(
-        model=model,
-        max_tokens_field="max_completion_tokens",
-        reasoning_control="reasoning_effort",
-        fold_system_messages=False,
-    )
-
-
-def anthropic_request_to_responses(request: MessagesRequest, *, model: str) -> ResponsesRequest:
-    """The Responses request for an Anthropic ``request`` sent to ``model``."""
-    chat = anthropic_request_to_openai(request, _intermediate(model))
-    return openai_request_to_responses(chat, model=model)
+    A fresh dict with fresh items, fields absent rather than null; JSON values taken whole from the
+    request (tool schemas, the text format's schema) are shared with it, so callers must not change
+    them in place."""
+    limit = max(request.max_completion_tokens or 0, request.max_tokens or 0) or limit_when_unset
+    tools = [
+        _tool(tool.function.name, tool.function.description, tool.function.parameters, tool.function.strict)
+        for tool in request.tools or []
+    ]
+    fields: dict[str, Any] = {
+        "model": model,
+        "input": _items(request),
+        "tools": tools or None,
+        "tool_choice": _tool_choice(request) if tools else None,
+        "parallel_tool_calls": request.parallel_tool_calls if tools else None,
+        "reasoning": {"effort": request.reasoning_effort} if request.reasoning_effort else None,
+        "max_output_tokens": limit,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "stream": request.stream,
+        "store": False,
+        "text": _text_format(request),
+        "user": request.user,
+    }
+    return {name: value for name, value in fields.items() if value is not None}

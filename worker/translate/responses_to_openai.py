@@ -15,6 +15,8 @@ unknown items (``item_reference``, ``custom_tool_call``, ...); ``store``, ``incl
 ``prompt_cache_key``, ``metadata``/``client_metadata`` and other Responses-only fields.
 ``previous_response_id`` and ``store: true`` cannot be honoured here:
 :func:`stateful_responses_fields` names them so the caller can refuse the request.
+
+Written straight into the wire dict, no chat models in between.
 """
 
 from __future__ import annotations
@@ -23,31 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from coderouter_supervisor.worker.protocol import (
-    AssistantMessage,
-    ChatCompletionRequest,
-    ChatMessage,
-    ChatTool,
-    ChatToolChoice,
-    ContentPart,
-    FunctionCall,
     FunctionCallItem,
     FunctionCallOutputItem,
-    FunctionDefinition,
-    ImagePart,
-    ImageURL,
     InputItem,
     InputMessage,
     InputPart,
-    NamedFunction,
-    NamedToolChoice,
     ReasoningItem,
     ResponsesRequest,
-    StreamOptions,
-    SystemMessage,
-    TextPart,
-    ToolCall,
-    ToolMessage,
-    UserMessage,
 )
 from coderouter_supervisor.worker.translate.openai_target import OpenAITarget
 from coderouter_supervisor.worker.translate.openai_to_anthropic import DEFAULT_MAX_TOKENS
@@ -62,12 +46,15 @@ from coderouter_supervisor.worker.translate.responses_tools import (
 
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
+Part = dict[str, Any]
+Message = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class ChatTranslation:
-    """The chat request, how to name its tool calls back, and the hosted tools left out."""
+    """The chat request body, how to name its tool calls back, and the hosted tools left out."""
 
-    request: ChatCompletionRequest
+    body: dict[str, Any]
     tool_names: ToolNames
     dropped_tools: tuple[str, ...]
 
@@ -88,31 +75,33 @@ def stateful_responses_fields(request: ResponsesRequest) -> tuple[str, ...]:
     return tuple(fields)
 
 
-def _part(part: InputPart) -> ContentPart | None:
+def _part(part: InputPart) -> Part | None:
     readable = readable_part(part)
     if readable is None:
         return None
     if isinstance(readable, str):
-        return TextPart(type="text", text=readable)
-    image = ImageURL(url=readable.image_url or "", detail=readable.detail)
-    return ImagePart(type="image_url", image_url=image)
+        return {"type": "text", "text": readable}
+    image: dict[str, Any] = {"url": readable.image_url or ""}
+    if readable.detail is not None:
+        image["detail"] = readable.detail
+    return {"type": "image_url", "image_url": image}
 
 
-def _parts(content: str | list[InputPart]) -> list[ContentPart]:
+def _parts(content: str | list[InputPart]) -> list[Part]:
     if isinstance(content, str):
-        return [TextPart(type="text", text=content)]
+        return [{"type": "text", "text": content}]
     return [converted for part in content if (converted := _part(part)) is not None]
 
 
-def _plain(parts: list[ContentPart]) -> str | list[ContentPart]:
+def _plain(parts: list[Part]) -> str | list[Part]:
     """Plain text as a string (every chat template understands it), otherwise a part list."""
-    if all(isinstance(part, TextPart) for part in parts):
-        return "\n".join(part.text for part in parts if isinstance(part, TextPart))
+    if all(part["type"] == "text" for part in parts):
+        return "\n".join(part["text"] for part in parts)
     return parts
 
 
-def _text(parts: list[ContentPart]) -> str:
-    return "\n".join(part.text for part in parts if isinstance(part, TextPart))
+def _text(parts: list[Part]) -> str:
+    return "\n".join(part["text"] for part in parts if part["type"] == "text")
 
 
 class _Conversation:
@@ -122,10 +111,10 @@ class _Conversation:
         self._target = target
         self._names = names
         self.system: list[str] = []
-        self.messages: list[ChatMessage] = []
+        self.messages: list[Message] = []
         self._texts: list[str] = []
         self._reasoning: list[str] = []
-        self._calls: list[ToolCall] = []
+        self._calls: list[dict[str, Any]] = []
 
     def add(self, item: InputItem) -> None:
         if isinstance(item, InputMessage):
@@ -133,7 +122,11 @@ class _Conversation:
         elif isinstance(item, FunctionCallItem):
             name = self._names.flat(item.name, item.namespace)
             self._calls.append(
-                ToolCall(id=item.call_id, function=FunctionCall(name=name, arguments=item.arguments))
+                {
+                    "id": item.call_id,
+                    "type": "function",
+                    "function": {"name": name, "arguments": item.arguments},
+                }
             )
         elif isinstance(item, FunctionCallOutputItem):
             self._tool_result(item)
@@ -150,53 +143,51 @@ class _Conversation:
             if self._target.fold_system_messages:
                 self.system.append(_text(parts))
             else:
-                self.messages.append(SystemMessage(role="system", content=_text(parts)))
+                self.messages.append({"role": "system", "content": _text(parts)})
         elif parts:
-            self.messages.append(UserMessage(role="user", content=_plain(parts)))
+            self.messages.append({"role": "user", "content": _plain(parts)})
 
     def _tool_result(self, item: FunctionCallOutputItem) -> None:
         self.flush_assistant()
         parts = _parts(item.output)
-        images: list[ContentPart] = [part for part in parts if not isinstance(part, TextPart)]
-        self.messages.append(ToolMessage(role="tool", tool_call_id=item.call_id, content=_text(parts)))
+        images = [part for part in parts if part["type"] != "text"]
+        self.messages.append({"role": "tool", "tool_call_id": item.call_id, "content": _text(parts)})
         if images:
             # A tool message carries text only; its images follow as the user's.
-            self.messages.append(UserMessage(role="user", content=images))
+            self.messages.append({"role": "user", "content": images})
 
     def flush_assistant(self) -> None:
         if not (self._texts or self._calls or self._reasoning):
             return
         text = "".join(self._texts)
-        self.messages.append(
-            AssistantMessage(
-                role="assistant",
-                content=text if text or not self._calls else None,
-                tool_calls=self._calls or None,
-                reasoning_content="\n\n".join(self._reasoning) or None,
-            )
-        )
+        message: Message = {"role": "assistant"}
+        if text or not self._calls:
+            message["content"] = text
+        if self._calls:
+            message["tool_calls"] = self._calls
+        if reasoning := "\n\n".join(self._reasoning):
+            message["reasoning_content"] = reasoning
+        self.messages.append(message)
         self._texts, self._reasoning, self._calls = [], [], []
 
 
-def _tools(flat: FlatTools) -> list[ChatTool]:
-    return [
-        ChatTool(
-            type="function",
-            function=FunctionDefinition(
-                name=tool.name,
-                description=tool.description,
-                parameters=tool.parameters or _EMPTY_SCHEMA,
-                strict=tool.strict,
-            ),
-        )
-        for tool in flat.functions
-    ]
+def _tools(flat: FlatTools) -> list[dict[str, Any]]:
+    tools: list[dict[str, Any]] = []
+    for tool in flat.functions:
+        function: dict[str, Any] = {"name": tool.name}
+        if tool.description is not None:
+            function["description"] = tool.description
+        function["parameters"] = tool.parameters or _EMPTY_SCHEMA
+        if tool.strict is not None:
+            function["strict"] = tool.strict
+        tools.append({"type": "function", "function": function})
+    return tools
 
 
-def _tool_choice(request: ResponsesRequest, names: ToolNames) -> ChatToolChoice | None:
+def _tool_choice(request: ResponsesRequest, names: ToolNames) -> str | dict[str, Any] | None:
     choice = flat_tool_choice(request.tool_choice, names)
     if isinstance(choice, ForcedTool):
-        return NamedToolChoice(type="function", function=NamedFunction(name=choice.name))
+        return {"type": "function", "function": {"name": choice.name}}
     return choice
 
 
@@ -230,8 +221,15 @@ def _max_tokens(request: ResponsesRequest, target: OpenAITarget) -> int | None:
     return min(limit, target.max_tokens_cap)
 
 
-def responses_request_to_openai(request: ResponsesRequest, target: OpenAITarget) -> ChatTranslation:
-    """The chat request that asks ``target`` what ``request`` asks; see the module docstring."""
+def responses_request_to_openai(
+    request: ResponsesRequest, target: OpenAITarget, *, limit_when_unset: int | None = None
+) -> ChatTranslation:
+    """The chat request body that asks ``target`` what ``request`` asks; see the module docstring.
+    ``limit_when_unset`` is the ``max_tokens`` sent when the request sets no output limit.
+
+    The body is a fresh dict with fresh messages, fields absent rather than null; JSON values taken
+    whole from the request (tool schemas, the text format's schema) are shared with it, so callers
+    must not change them in place."""
     flat = flatten_tools(request.tools)
     conversation = _Conversation(target, flat.names)
     if request.instructions:
@@ -245,25 +243,32 @@ def responses_request_to_openai(request: ResponsesRequest, target: OpenAITarget)
         conversation.add(item)
     conversation.flush_assistant()
     system = "\n\n".join(text for text in conversation.system if text)
-    messages: list[ChatMessage] = [SystemMessage(role="system", content=system)] if system else []
+    messages: list[Message] = [{"role": "system", "content": system}] if system else []
     messages.extend(conversation.messages)
     tools = _tools(flat)
+    reasoning = _reasoning(request, target)
     budget = _max_tokens(request, target)
-    translated = ChatCompletionRequest(
-        model=target.model,
-        messages=[],
-        stream=request.stream,
-        stream_options=StreamOptions(include_usage=True) if request.stream and target.stream_usage else None,
-        max_tokens=budget if target.max_tokens_field == "max_tokens" else None,
-        max_completion_tokens=budget if target.max_tokens_field == "max_completion_tokens" else None,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        tools=tools or None,
-        tool_choice=_tool_choice(request, flat.names) if tools else None,
-        parallel_tool_calls=request.parallel_tool_calls if tools else None,
-        response_format=_response_format(request),
-        user=request.user,
-        **_reasoning(request, target),
-    )
-    translated.messages = messages
-    return ChatTranslation(translated, flat.names, flat.dropped)
+    max_tokens = budget if target.max_tokens_field == "max_tokens" else None
+    max_completion_tokens = budget if target.max_tokens_field == "max_completion_tokens" else None
+    if max_tokens is None and max_completion_tokens is None:
+        max_tokens = limit_when_unset
+    fields: dict[str, Any] = {
+        "model": target.model,
+        "messages": messages,
+        "stream": request.stream,
+        "stream_options": {"include_usage": True} if request.stream and target.stream_usage else None,
+        "max_tokens": max_tokens,
+        "max_completion_tokens": max_completion_tokens,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "tools": tools or None,
+        "tool_choice": _tool_choice(request, flat.names) if tools else None,
+        "parallel_tool_calls": request.parallel_tool_calls if tools else None,
+        "response_format": _response_format(request),
+        "reasoning_effort": reasoning.get("reasoning_effort"),
+        "user": request.user,
+        "reasoning": reasoning.get("reasoning"),
+        "chat_template_kwargs": reasoning.get("chat_template_kwargs"),
+    }
+    body = {name: value for name, value in fields.items() if value is not None}
+    return ChatTranslation(body, flat.names, flat.dropped)

@@ -218,6 +218,16 @@ def test_sampling_fields_images_stop_and_user(fresh: Stack) -> None:
     assert urls == [f"data:image/png;base64,{pixel}", "https://example.com/cat.png"]
 
 
+def test_more_stop_sequences_than_a_chat_request_models_go_upstream_as_sent(fresh: Stack) -> None:
+    # Anthropic sets no count; the chat API's four is for OpenAI itself, and local servers take more.
+    stops = ["A1", "B2", "C3", "D4", "E5"]
+    response = fresh.anthropic_client().messages.with_raw_response.create(
+        model=MODEL, max_tokens=64, stop_sequences=stops, messages=[{"role": "user", "content": "x"}]
+    )
+    assert response.http_response.status_code == 200
+    assert fresh.local.last.body["stop"] == stops
+
+
 def test_usage_maps_cached_prompt_tokens(fresh: Stack) -> None:
     fresh.local.queue(
         Reply(usage=Usage(input_tokens=30, output_tokens=4, cache_read_tokens=70)),

@@ -172,3 +172,17 @@ def test_anthropic_client_translated_to_responses(fresh: Stack, streamed: bool) 
     assert fresh.local.last.path == "/v1/responses"
     assert sent["max_output_tokens"] == 64
     assert "Be French." in json.dumps(sent)
+
+
+def test_an_anthropic_clients_stop_sequences_are_left_out_whatever_their_count(fresh: Stack) -> None:
+    # Responses has no stop field; five of them once failed the chat form this went through (a 500).
+    response = fresh.anthropic_client(PROFILE).messages.with_raw_response.create(
+        model="claude-x",
+        max_tokens=64,
+        stop_sequences=["A1", "B2", "C3", "D4", "E5"],
+        messages=[{"role": "user", "content": "hello"}],
+    )
+    assert response.http_response.status_code == 200
+    sent = fresh.local.last.body
+    assert fresh.local.last.path == "/v1/responses"
+    assert "stop" not in sent and "A1" not in json.dumps(sent)
