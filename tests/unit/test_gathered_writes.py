@@ -20,9 +20,12 @@ from coderouter_supervisor.worker.providers.gathered_writes import (
 )
 from coderouter_supervisor.worker.providers.request_body import SEND_SLICE
 
-from support.clean_loop import run_cleanly
+from support.clean_loop import LoopFactory, loop_factories, run_cleanly
 
 ANSWER = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+
+# Every test on asyncio's loop and on uvloop's, which a worker runs on when it is installed.
+pytestmark = pytest.mark.parametrize("loop_factory", loop_factories())
 
 
 @contextlib.asynccontextmanager
@@ -73,7 +76,7 @@ async def closed_by_peer(stream: GatheringStream, peer: socket.socket, *, reset:
             await asyncio.sleep(0.001)
 
 
-def test_head_and_body_are_one_write_made_when_the_answer_is_read() -> None:
+def test_head_and_body_are_one_write_made_when_the_answer_is_read(loop_factory: LoopFactory) -> None:
     async def exchange() -> tuple[bool, bytes, bytes]:
         async with connection() as (stream, peer):
             await stream.write(b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n", timeout=5.0)
@@ -86,13 +89,13 @@ def test_head_and_body_are_one_write_made_when_the_answer_is_read() -> None:
             peer.sendall(ANSWER)
             return held, sent, await reading
 
-    held, sent, answer = run_cleanly(exchange)
+    held, sent, answer = run_cleanly(exchange, loop_factory)
     assert held
     assert sent == b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}"
     assert answer == ANSWER
 
 
-def test_a_large_body_goes_in_slices_as_they_fill() -> None:
+def test_a_large_body_goes_in_slices_as_they_fill(loop_factory: LoopFactory) -> None:
     async def exchange() -> tuple[bytes, bool, bytes]:
         async with connection() as (stream, peer):
             await stream.write(b"head", timeout=5.0)
@@ -107,24 +110,24 @@ def test_a_large_body_goes_in_slices_as_they_fill() -> None:
             await reading
             return first, rest_held, rest
 
-    first, rest_held, rest = run_cleanly(exchange)
+    first, rest_held, rest = run_cleanly(exchange, loop_factory)
     assert first == b"head" + b"x" * SEND_SLICE
     assert rest_held
     assert rest == b"x" * (SEND_SLICE // 2)
 
 
 @pytest.mark.parametrize("size", [1, SEND_SLICE - 1])
-def test_writes_below_a_slice_wait_for_the_read(size: int) -> None:
+def test_writes_below_a_slice_wait_for_the_read(size: int, loop_factory: LoopFactory) -> None:
     async def exchange() -> bool:
         async with connection() as (stream, peer):
             await stream.write(b"y" * size, timeout=5.0)
             await asyncio.sleep(0)
             return nothing_arrived(peer)
 
-    assert run_cleanly(exchange)
+    assert run_cleanly(exchange, loop_factory)
 
 
-def test_a_read_returns_what_already_arrived_and_writes_nothing() -> None:
+def test_a_read_returns_what_already_arrived_and_writes_nothing(loop_factory: LoopFactory) -> None:
     async def exchange() -> tuple[bytes, bool]:
         async with connection() as (stream, peer):
             peer.sendall(ANSWER)
@@ -135,12 +138,12 @@ def test_a_read_returns_what_already_arrived_and_writes_nothing() -> None:
             answer = await stream.read(65536, timeout=0)
             return answer, nothing_arrived(peer)
 
-    answer, nothing_sent = run_cleanly(exchange)
+    answer, nothing_sent = run_cleanly(exchange, loop_factory)
     assert answer == ANSWER
     assert nothing_sent
 
 
-def test_a_read_takes_at_most_max_bytes_and_eof_reads_empty() -> None:
+def test_a_read_takes_at_most_max_bytes_and_eof_reads_empty(loop_factory: LoopFactory) -> None:
     async def exchange() -> list[bytes]:
         async with connection() as (stream, peer):
             peer.sendall(b"abcdef")
@@ -151,41 +154,41 @@ def test_a_read_takes_at_most_max_bytes_and_eof_reads_empty() -> None:
             reads.append(await stream.read(4, timeout=5.0))
             return reads
 
-    assert run_cleanly(exchange) == [b"abcd", b"ef", b"", b""]
+    assert run_cleanly(exchange, loop_factory) == [b"abcd", b"ef", b"", b""]
 
 
-def test_a_failed_write_lets_the_answer_be_read_as_httpcore_does() -> None:
+def test_a_failed_write_lets_the_answer_be_read_as_httpcore_does(loop_factory: LoopFactory) -> None:
     async def exchange() -> bytes:
         async with connection() as (stream, peer):
             await closed_by_peer(stream, peer, reset=False)
             await stream.write(b"POST / HTTP/1.1\r\ncontent-length: 5\r\n\r\nhello", timeout=5.0)
             return await stream.read(65536, timeout=5.0)
 
-    assert run_cleanly(exchange).startswith(b"HTTP/1.1 413")
+    assert run_cleanly(exchange, loop_factory).startswith(b"HTTP/1.1 413")
 
 
 @pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
-def test_a_slice_sent_to_a_gone_upstream_is_a_write_error(reset: bool) -> None:
+def test_a_slice_sent_to_a_gone_upstream_is_a_write_error(reset: bool, loop_factory: LoopFactory) -> None:
     async def exchange() -> None:
         async with connection() as (stream, peer):
             await closed_by_peer(stream, peer, reset=reset)
             with pytest.raises(httpcore.WriteError):
                 await stream.write(b"z" * SEND_SLICE, timeout=5.0)
 
-    run_cleanly(exchange)
+    run_cleanly(exchange, loop_factory)
 
 
-def test_a_reset_connection_is_a_read_error() -> None:
+def test_a_reset_connection_is_a_read_error(loop_factory: LoopFactory) -> None:
     async def exchange() -> None:
         async with connection() as (stream, peer):
             await closed_by_peer(stream, peer, reset=True)
             with pytest.raises(httpcore.ReadError):
                 await stream.read(65536, timeout=5.0)
 
-    run_cleanly(exchange)
+    run_cleanly(exchange, loop_factory)
 
 
-def test_a_read_timeout_leaves_the_stream_usable_and_closable() -> None:
+def test_a_read_timeout_leaves_the_stream_usable_and_closable(loop_factory: LoopFactory) -> None:
     async def exchange() -> tuple[bytes, bytes]:
         async with connection() as (stream, peer):
             with pytest.raises(httpcore.ReadTimeout):
@@ -195,7 +198,7 @@ def test_a_read_timeout_leaves_the_stream_usable_and_closable() -> None:
             await stream.aclose()
             return late, await receive_to_end(peer)
 
-    late, after_close = run_cleanly(exchange)
+    late, after_close = run_cleanly(exchange, loop_factory)
     assert late == b"late"
     assert after_close == b""
 
@@ -209,7 +212,7 @@ async def receive_to_end(peer: socket.socket) -> bytes:
     return data
 
 
-def test_a_cancelled_read_leaves_nothing_behind() -> None:
+def test_a_cancelled_read_leaves_nothing_behind(loop_factory: LoopFactory) -> None:
     async def exchange() -> bytes:
         async with connection() as (stream, peer):
             reading = asyncio.create_task(stream.read(65536, timeout=30.0))
@@ -220,10 +223,10 @@ def test_a_cancelled_read_leaves_nothing_behind() -> None:
             peer.sendall(b"after")
             return await stream.read(65536, timeout=5.0)
 
-    assert run_cleanly(exchange) == b"after"
+    assert run_cleanly(exchange, loop_factory) == b"after"
 
 
-def test_an_upstream_that_stops_reading_makes_a_write_time_out() -> None:
+def test_an_upstream_that_stops_reading_makes_a_write_time_out(loop_factory: LoopFactory) -> None:
     small = [(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)]
 
     async def exchange() -> int:
@@ -235,10 +238,10 @@ def test_an_upstream_that_stops_reading_makes_a_write_time_out() -> None:
                     sent += SEND_SLICE
             return sent
 
-    assert run_cleanly(exchange) < 256 * 1024 * 1024
+    assert run_cleanly(exchange, loop_factory) < 256 * 1024 * 1024
 
 
-def test_a_fast_upstream_cannot_fill_memory_reading_pauses_and_resumes() -> None:
+def test_a_fast_upstream_cannot_fill_memory_reading_pauses_and_resumes(loop_factory: LoopFactory) -> None:
     total = 16 * READ_BUFFER_LIMIT
 
     async def exchange() -> tuple[int, int]:
@@ -256,12 +259,12 @@ def test_a_fast_upstream_cannot_fill_memory_reading_pauses_and_resumes() -> None
             await sending
             return buffered, received
 
-    buffered, received = run_cleanly(exchange)
+    buffered, received = run_cleanly(exchange, loop_factory)
     assert READ_BUFFER_LIMIT <= buffered < 2 * READ_BUFFER_LIMIT
     assert received == total
 
 
-def test_socket_options_are_applied_and_nagle_is_off() -> None:
+def test_socket_options_are_applied_and_nagle_is_off(loop_factory: LoopFactory) -> None:
     async def exchange() -> tuple[int, int]:
         keepalive = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
         async with connection(socket_options=keepalive) as (stream, _peer):
@@ -271,10 +274,10 @@ def test_socket_options_are_applied_and_nagle_is_off() -> None:
                 sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
             )
 
-    assert run_cleanly(exchange) == (1, 1)
+    assert run_cleanly(exchange, loop_factory) == (1, 1)
 
 
-def test_a_refused_connect_is_a_connect_error() -> None:
+def test_a_refused_connect_is_a_connect_error(loop_factory: LoopFactory) -> None:
     with socket.create_server(("127.0.0.1", 0)) as unused:
         port = unused.getsockname()[1]
 
@@ -282,10 +285,10 @@ def test_a_refused_connect_is_a_connect_error() -> None:
         with pytest.raises(httpcore.ConnectError, match="All connection attempts failed"):
             await GatheringBackend().connect_tcp("127.0.0.1", port, timeout=5.0)
 
-    run_cleanly(connect)
+    run_cleanly(connect, loop_factory)
 
 
-def test_a_connect_that_gets_no_answer_times_out() -> None:
+def test_a_connect_that_gets_no_answer_times_out(loop_factory: LoopFactory) -> None:
     # A listener whose backlog is full drops further handshakes: the connect waits for an answer.
     with socket.socket() as listener, contextlib.ExitStack() as fillers:
         listener.bind(("127.0.0.1", 0))
@@ -301,10 +304,10 @@ def test_a_connect_that_gets_no_answer_times_out() -> None:
             with pytest.raises(httpcore.ConnectTimeout):
                 await GatheringBackend().connect_tcp("127.0.0.1", port, timeout=0.1)
 
-        run_cleanly(connect)
+        run_cleanly(connect, loop_factory)
 
 
-def test_an_idle_connection_is_readable_once_its_peer_closes() -> None:
+def test_an_idle_connection_is_readable_once_its_peer_closes(loop_factory: LoopFactory) -> None:
     async def exchange() -> tuple[bool, bool]:
         async with connection() as (stream, peer):
             idle = stream.get_extra_info("is_readable")
@@ -314,10 +317,10 @@ def test_an_idle_connection_is_readable_once_its_peer_closes() -> None:
                     await asyncio.sleep(0.001)
             return idle, stream.get_extra_info("is_readable")
 
-    assert run_cleanly(exchange) == (False, True)
+    assert run_cleanly(exchange, loop_factory) == (False, True)
 
 
-def test_close_drops_what_is_held_and_extra_info_is_the_connections() -> None:
+def test_close_drops_what_is_held_and_extra_info_is_the_connections(loop_factory: LoopFactory) -> None:
     async def exchange() -> tuple[bytes, list[Any], list[Any]]:
         async with connection() as (stream, peer):
             await stream.write(b"held", timeout=5.0)
@@ -330,12 +333,12 @@ def test_close_drops_what_is_held_and_extra_info_is_the_connections() -> None:
                 await stream.read(64, timeout=5.0)
             return await receive_to_end(peer), addresses, expected
 
-    received, addresses, expected = run_cleanly(exchange)
+    received, addresses, expected = run_cleanly(exchange, loop_factory)
     assert received == b""
     assert addresses == expected
 
 
-def test_a_unix_socket_connection_reads_and_writes(tmp_path: Any) -> None:
+def test_a_unix_socket_connection_reads_and_writes(tmp_path: Any, loop_factory: LoopFactory) -> None:
     path = str(tmp_path / "upstream.sock")
 
     async def exchange() -> tuple[bytes, bytes]:
@@ -356,4 +359,4 @@ def test_a_unix_socket_connection_reads_and_writes(tmp_path: Any) -> None:
             await asyncio.sleep(0)
         return sent, answer
 
-    assert run_cleanly(exchange) == (b"ping", b"pong")
+    assert run_cleanly(exchange, loop_factory) == (b"ping", b"pong")

@@ -15,7 +15,10 @@ import trustme
 
 from coderouter_supervisor.worker.providers.gathered_writes import GatheringBackend
 
-from support.clean_loop import run_cleanly
+from support.clean_loop import LoopFactory, loop_factories, run_cleanly
+
+# Every test on asyncio's loop and on uvloop's, which a worker runs on when it is installed.
+pytestmark = pytest.mark.parametrize("loop_factory", loop_factories())
 
 
 async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -52,7 +55,7 @@ def client_context(ca: trustme.CA | None) -> ssl.SSLContext:
     return context
 
 
-def test_requests_over_tls_share_one_connection() -> None:
+def test_requests_over_tls_share_one_connection(loop_factory: LoopFactory) -> None:
     ca = trustme.CA()
 
     async def exchange() -> tuple[list[tuple[int, bytes]], int, bool]:
@@ -73,13 +76,13 @@ def test_requests_over_tls_share_one_connection() -> None:
                 encrypted = stream.get_extra_info("ssl_object") is not None
             return answers, len(pool.connections), encrypted
 
-    answers, connections, encrypted = run_cleanly(exchange)
+    answers, connections, encrypted = run_cleanly(exchange, loop_factory)
     assert answers == [(200, b"first"), (200, b"second" * 50_000)]
     assert connections == 1
     assert encrypted
 
 
-def test_a_certificate_that_does_not_verify_is_a_connect_error() -> None:
+def test_a_certificate_that_does_not_verify_is_a_connect_error(loop_factory: LoopFactory) -> None:
     ca = trustme.CA()
 
     async def exchange() -> None:
@@ -92,10 +95,10 @@ def test_a_certificate_that_does_not_verify_is_a_connect_error() -> None:
             with pytest.raises(httpcore.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await pool.request("GET", f"https://127.0.0.1:{port}/")
 
-    run_cleanly(exchange)
+    run_cleanly(exchange, loop_factory)
 
 
-def test_a_handshake_that_gets_no_answer_is_a_connect_timeout() -> None:
+def test_a_handshake_that_gets_no_answer_is_a_connect_timeout(loop_factory: LoopFactory) -> None:
     async def exchange() -> None:
         with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never speaks TLS
             port = silent.getsockname()[1]
@@ -107,4 +110,4 @@ def test_a_handshake_that_gets_no_answer_is_a_connect_timeout() -> None:
                         "GET", f"https://127.0.0.1:{port}/", extensions={"timeout": {"connect": 0.1}}
                     )
 
-    run_cleanly(exchange)
+    run_cleanly(exchange, loop_factory)
