@@ -3,10 +3,12 @@
 httpcore reads and writes through a network stream; httpx's default is anyio's socket stream (under
 httpcore's ``AnyIOStream``), which enters a cancel scope with a timer, two exception-mapping context
 managers and anyio's resource guards on every read and write, and resumes and pauses the
-transport's reading around each read: 4-6 % of a worker's busy time (py-spy, whole and streamed
-answers). Here the transport keeps reading into a buffer of its own (reading pauses past
-:data:`READ_BUFFER_LIMIT`, so a fast upstream cannot fill memory), so a read whose bytes already
-arrived returns them at once, and one that must wait waits on one future with one timer.
+transport's reading around each read. Here the transport keeps reading into a buffer of its own
+(reading pauses past :data:`READ_BUFFER_LIMIT`, so a fast upstream cannot fill memory), so a read
+whose bytes already arrived returns them at once, and one that must wait waits on one future with
+one timer. In a profiled worker (py-spy) the connection's reads and writes went from 6.6 % to 3.1 %
+of its samples on a whole passthrough answer, and from 3.3 % to 1.5 % on a translated stream; most
+of what is left is the send system call.
 
 Writes are gathered: httpcore hands the connection a request's head, then each piece of its body,
 each as a write of its own, and every write is a system call that on loopback also wakes the
