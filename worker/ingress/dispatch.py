@@ -21,8 +21,8 @@ from contextlib import AbstractAsyncContextManager
 
 from starlette.datastructures import URL
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.responses import RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from coderouter_supervisor.worker.errors import GatewayError
@@ -60,7 +60,7 @@ class Dispatcher:
             return
         request = Request(scope, receive, send)
         decision = self._table.decide(scope["method"], scope["path"], scope.get("root_path", ""))
-        response: Response
+        response: ASGIApp
         try:
             if isinstance(decision, Serve):
                 if decision.path_params:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import Scope
 
 from coderouter_supervisor.worker.errors import HeadersTooLarge
+from coderouter_supervisor.worker.ingress.asgi_answers import JsonAnswer
 from coderouter_supervisor.worker.ingress.error_responses import error_response
 from coderouter_supervisor.worker.ingress.protocols import ingress_of
 
@@ -40,7 +40,7 @@ def header_problem(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-def header_refusal(scope: Scope) -> Response | None:
+def header_refusal(scope: Scope) -> JsonAnswer | None:
     """The answer, in the caller's envelope, to a request whose headers are over the limits; None
     when they are within them."""
     problem = header_problem(scope["headers"])

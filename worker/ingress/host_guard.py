@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import Scope
 
 from coderouter_supervisor.worker.errors import PermissionDenied
+from coderouter_supervisor.worker.ingress.asgi_answers import JsonAnswer
 from coderouter_supervisor.worker.ingress.client_auth import is_loopback
 from coderouter_supervisor.worker.ingress.error_responses import error_response
 from coderouter_supervisor.worker.ingress.protocols import ingress_of
@@ -35,7 +35,7 @@ def is_loopback_host(host_header: str) -> bool:
     return is_loopback(host_name(host_header))
 
 
-def foreign_host_refusal(scope: Scope) -> Response | None:
+def foreign_host_refusal(scope: Scope) -> JsonAnswer | None:
     """The answer, in the caller's envelope, to a request addressed to a name that is not loopback;
     None for a loopback one."""
     host = ""

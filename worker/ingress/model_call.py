@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp
 
 from coderouter_supervisor.worker.adapters import ANTHROPIC, UPSTREAM_KINDS, ClientProtocol
 from coderouter_supervisor.worker.config import ProfileConfig
@@ -24,6 +24,7 @@ from coderouter_supervisor.worker.engine import (
     select_request_profile,
 )
 from coderouter_supervisor.worker.errors import ToolLoopBroken, UpstreamError
+from coderouter_supervisor.worker.ingress.asgi_answers import json_answer
 from coderouter_supervisor.worker.ingress.body import read_body, validate_body
 from coderouter_supervisor.worker.ingress.caller import authorize
 from coderouter_supervisor.worker.ingress.gateway import gateway_of
@@ -35,7 +36,7 @@ from coderouter_supervisor.worker.routing import request_has_cache_control
 from coderouter_supervisor.worker.translate import estimate_tokens
 
 
-async def handle_model_call(request: Request, client: ClientProtocol) -> Response:
+async def handle_model_call(request: Request, client: ClientProtocol) -> ASGIApp:
     """A model call in ``client``'s protocol: answered whole, or streamed when the client asks."""
     caller = await authorize(request)
     gateway = gateway_of(request)
@@ -55,7 +56,7 @@ async def handle_model_call(request: Request, client: ClientProtocol) -> Respons
     if client.streaming(parsed):
         return stream_response(await open_stream(engine, client, routed))
     answer = await answer_whole(engine, client, routed)
-    return JSONResponse(answer.reply, headers=answer.headers)
+    return json_answer(answer.reply, headers=answer.headers)
 
 
 def _profile(
@@ -66,7 +67,7 @@ def _profile(
     return accept_profile(caller, choice)
 
 
-async def count_tokens(request: Request) -> Response:
+async def count_tokens(request: Request) -> ASGIApp:
     """Asked of the first upstream in the chain when it counts tokens; estimated otherwise."""
     caller = await authorize(request)
     gateway = gateway_of(request)
@@ -82,5 +83,5 @@ async def count_tokens(request: Request) -> Response:
         except UpstreamError:
             counted = None
         if counted is not None:
-            return JSONResponse({"input_tokens": counted})
-    return JSONResponse({"input_tokens": estimate_tokens(data)})
+            return json_answer({"input_tokens": counted})
+    return json_answer({"input_tokens": estimate_tokens(data)})

@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[ASGIApp]]  # an answer: a Starlette response, or one of ours
 
 _PATH_PARAMETER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*):path\}$")
 
