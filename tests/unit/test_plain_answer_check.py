@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,23 +22,12 @@ from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
 from coderouter_supervisor.worker.protocol import ChatCompletion, Message
 
+from support.upstream_answers import TEXT, mutations
+from support.upstream_answers import anthropic_message as message
+
 PROVIDER = ProviderConfig(name="p", kind="anthropic", base_url="http://127.0.0.1:1", model="m")
-TEXT = {"type": "text", "text": "hello"}
+THINKING = {"type": "thinking", "thinking": "let me see", "signature": "sig"}
 TOOL = {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"path": "/x", "n": [1, {"a": None}]}}
-
-
-def message(*content: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    whole = {
-        "id": "msg_1",
-        "type": "message",
-        "role": "assistant",
-        "model": "m",
-        "content": list(content),
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 30, "cache_read_input_tokens": 0},
-    }
-    return {**whole, **fields}
 
 
 def completion(*messages: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -60,6 +49,7 @@ PLAIN_MESSAGES = [
     pytest.param(message(TEXT), id="text"),
     pytest.param(message(), id="no-content"),
     pytest.param(message(TEXT, TOOL, stop_reason="tool_use"), id="text-and-tool"),
+    pytest.param(message(THINKING, TEXT), id="thinking"),
     pytest.param(message(TEXT, stop_reason=None, stop_sequence="END"), id="stop-sequence"),
     pytest.param(message(TEXT, stop_reason="refusal"), id="any-stop-reason"),
     pytest.param({**message(TEXT), "container": None, "extra": {"x": 1}}, id="extra-fields"),
@@ -75,23 +65,6 @@ PLAIN_COMPLETIONS = [
         {**completion({"content": "hi", "annotations": []}), "system_fingerprint": "fp"}, id="extra-fields"
     ),
 ]
-
-ODD_VALUES: list[Any] = [None, 5, 1.5, True, "s", "assistant", [], {}, [TEXT], {"type": "text"}]
-
-
-def mutations(value: Any) -> Iterator[Any]:
-    """``value`` with each field at any depth missing, set to an odd value, or given a sibling."""
-    yield from ODD_VALUES
-    if isinstance(value, dict):
-        yield {**value, "extra_field": None}
-        for key, inner in value.items():
-            yield {k: v for k, v in value.items() if k != key}
-            for changed in mutations(inner):
-                yield {**value, key: changed}
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            for changed in mutations(inner):
-                yield [*value[:index], changed, *value[index + 1 :]]
 
 
 def outcome(answer: Callable[[Any], Any], payload: dict[str, Any]) -> Any:

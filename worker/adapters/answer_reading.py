@@ -15,7 +15,7 @@ from coderouter_supervisor.worker.adapters.openai_compat_upstream import plain_o
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
 from coderouter_supervisor.worker.protocol import ChatCompletion, Message, TextBlock
-from coderouter_supervisor.worker.translate import apply_filters, repair_completion
+from coderouter_supervisor.worker.translate import TokenUsage, apply_filters, repair_completion
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,6 +29,7 @@ _CHOICE_MESSAGE_FIELDS = frozenset({"role", "content"})
 # Content blocks of exactly these fields (the common ones) are checked without the model.
 _TEXT_BLOCK_FIELDS = frozenset({"type", "text"})
 _TOOL_USE_FIELDS = frozenset({"type", "id", "name", "input"})
+_THINKING_FIELDS = frozenset({"type", "thinking", "signature"})
 _CHOICE_MESSAGE_TEXTS = ("content", "reasoning_content", "reasoning", "refusal")
 
 
@@ -79,25 +80,34 @@ def _is_whole_message(payload: dict[str, Any]) -> bool:
 
 
 def _is_plain_message(payload: dict[str, Any]) -> bool:
-    """Whether ``payload`` is a whole message that ``Message`` accepts, seen without building the
-    model: text and tool-use blocks of their required fields only, plain-int usage (most answers).
-    False for anything else, which the model then checks."""
+    return plain_message_usage(payload) is not None
+
+
+def plain_message_usage(payload: dict[str, Any]) -> TokenUsage | None:
+    """The usage of ``payload`` when it is a whole message that ``Message`` accepts, seen without
+    building the model: text, thinking and tool-use blocks of their usual fields only, plain-int
+    usage (most answers). None for anything else, which the model then checks."""
     if not _is_whole_message(payload) or payload["type"] != "message" or payload["role"] != "assistant":
-        return False
+        return None
     if type(payload.get("id")) is not str or type(payload.get("model")) is not str:
-        return False
+        return None
     if not (_optional(payload["stop_reason"], str) and _optional(payload["stop_sequence"], str)):
-        return False
+        return None
     content = payload.get("content")
-    if type(content) is not list or plain_anthropic_usage(payload["usage"]) is None:
-        return False
-    return all(type(block) is dict and _is_plain_block(block) for block in content)
+    if type(content) is not list:
+        return None
+    if not all(type(block) is dict and _is_plain_block(block) for block in content):
+        return None
+    return plain_anthropic_usage(payload["usage"])
 
 
 def _is_plain_block(block: dict[str, Any]) -> bool:
     kind = block.get("type")
     if kind == "text":
         return block.keys() == _TEXT_BLOCK_FIELDS and type(block["text"]) is str
+    if kind == "thinking":
+        signature = block.get("signature")
+        return block.keys() == _THINKING_FIELDS and type(block["thinking"]) is str and type(signature) is str
     if kind == "tool_use":
         return (
             block.keys() == _TOOL_USE_FIELDS

@@ -50,6 +50,7 @@ from coderouter_supervisor.worker.translate.output_filters import (
     strip_stop_markers,
     strip_thinking,
 )
+from coderouter_supervisor.worker.translate.plain_message_to_completion import plain_message_to_completion
 from coderouter_supervisor.worker.translate.response_to_message import (
     response_to_anthropic_message,
     response_to_openai_completion,
@@ -179,6 +180,7 @@ __all__ = [
     "openai_request_to_responses",
     "openai_usage",
     "pack_thinking",
+    "plain_message_to_completion",
     "repair_completion",
     "repair_tool_calls",
     "response_id",

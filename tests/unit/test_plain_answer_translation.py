@@ -1,0 +1,187 @@
+"""Translated whole answers built dict to dict give exactly what the model path gives.
+
+For each translated direction, a corpus of upstream answers (the translation tests' shapes, the
+bench's canned answers, tool calls, thinking, empty content, unicode, cache usage, nulls), and every
+one-field change of them, goes through the adapter's ``client_answer`` (which takes the direct path
+for a plain answer) and through the model path it replaces (validate, translate model to model,
+dump); the two must agree on keys, their order and values, and the upstream answer, which the
+recorder reads usage from afterwards, must be left as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from coderouter_supervisor.worker.adapters.answer_reading import plain_message_usage, read_message
+from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
+from coderouter_supervisor.worker.adapters.openai_on_anthropic import OPENAI_ON_ANTHROPIC
+from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig, ProviderKind
+from coderouter_supervisor.worker.errors import UpstreamHTTPError
+from coderouter_supervisor.worker.protocol import ChatCompletionRequest
+from coderouter_supervisor.worker.providers import ProviderCall
+from coderouter_supervisor.worker.translate import OutputFilterName, anthropic_message_to_openai
+
+from support.upstream_answers import anthropic_message as message
+from support.upstream_answers import mutations
+
+CREATED = 1700000000
+FILTERS: tuple[OutputFilterName, ...] = ("strip_thinking", "strip_stop_markers")
+CHAT_REQUEST = ChatCompletionRequest.model_validate(
+    {"model": "asked", "messages": [{"role": "user", "content": "hi"}]}
+)
+
+
+def call(kind: ProviderKind, filters: tuple[OutputFilterName, ...] = ()) -> ProviderCall:
+    provider = ProviderConfig(
+        name="p", kind=kind, base_url="http://127.0.0.1:1", model="m", output_filters=list(filters)
+    )
+    return ProviderCall(provider, ProfileConfig(name="x", providers=("p",)), api_key=None)
+
+
+TEXT = {"type": "text", "text": "hello"}
+THINKING = {"type": "thinking", "thinking": "let me see", "signature": "sig"}
+TOOL = {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"path": "/x", "n": [1, {"a": None}]}}
+CACHE_USAGE = {
+    "input_tokens": 10,
+    "output_tokens": 5,
+    "cache_read_input_tokens": 100,
+    "cache_creation_input_tokens": 20,
+}
+MESSAGES = [
+    pytest.param(message(TEXT), id="text"),
+    pytest.param(message(), id="empty-content"),
+    pytest.param(message({"type": "text", "text": ""}), id="empty-text"),
+    pytest.param(message(TEXT, TOOL, stop_reason="tool_use"), id="text-and-tool"),
+    pytest.param(message(TOOL, dict(TOOL, id="toolu_2", input={})), id="two-tools-no-text"),
+    pytest.param(message(THINKING, TEXT, TOOL, usage=CACHE_USAGE), id="thinking-tool-cache"),
+    pytest.param(
+        message({"type": "text", "text": "héllo ☃ 𝄞"}, dict(TOOL, input={"q": "é\u2028"})), id="unicode"
+    ),
+    pytest.param(message(TEXT, TEXT, stop_reason=None, stop_sequence="END"), id="two-texts-null-stop"),
+    pytest.param(message(TEXT, stop_reason="pause_turn"), id="pause-turn"),
+    pytest.param(message(TEXT, stop_reason="brand_new"), id="unknown-stop"),
+    pytest.param(
+        message(TEXT, usage={"input_tokens": 3, "output_tokens": 4, "cache_read_input_tokens": None}),
+        id="null-cache-count",
+    ),
+    pytest.param(message(TEXT, usage={"input_tokens": -3, "output_tokens": 0}), id="odd-counts"),
+    pytest.param(message({"type": "text", "text": "<think>hm</think>ok<|im_end|>"}), id="filtered-text"),
+    pytest.param(message(TEXT) | {"container": None, "extra": {"x": 1}}, id="extra-fields"),
+    pytest.param(
+        message(
+            TEXT,
+            {"type": "redacted_thinking", "data": "x"},
+            {"type": "server_tool_use", "id": "s", "name": "w", "input": {}},
+        ),
+        id="blocks-without-openai-form",
+    ),
+    pytest.param(message(TEXT, usage={"input_tokens": "12", "output_tokens": 30}), id="string-count"),
+]
+BENCH_MESSAGE = {
+    "id": "msg_bench",
+    "type": "message",
+    "role": "assistant",
+    "model": "bench-model",
+    "content": [{"type": "text", "text": "Hello from the canned upstream. " * 4}],
+    "stop_reason": "end_turn",
+    "stop_sequence": None,
+    "usage": {
+        "input_tokens": 120,
+        "output_tokens": 40,
+        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Direction:
+    adapter: ProtocolAdapter
+    kind: ProviderKind
+    request: Any
+    model_path: Callable[[dict[str, Any], ProviderCall, Any], dict[str, Any]]
+    plain: Callable[[dict[str, Any]], bool]
+    corpus: list[Any]
+
+
+def _openai_from_anthropic(payload: dict[str, Any], at: ProviderCall, request: Any) -> dict[str, Any]:
+    return anthropic_message_to_openai(read_message(payload, at.provider), created=CREATED).to_wire()
+
+
+DIRECTIONS = {
+    "openai<-anthropic": Direction(
+        OPENAI_ON_ANTHROPIC,
+        "anthropic",
+        CHAT_REQUEST,
+        _openai_from_anthropic,
+        lambda payload: plain_message_usage(payload) is not None,
+        [*MESSAGES, pytest.param(BENCH_MESSAGE, id="bench")],
+    ),
+}
+
+_FRESH_ID = re.compile(r"\b(chatcmpl-|msg_|toolu_|call_|resp_|fc_|rs_)[0-9a-f]{24}\b")
+
+
+def outcome(answer: Callable[[], dict[str, Any]]) -> Any:
+    """The answer as sent (JSON text, so key order counts; fresh random ids numbered), or the refusal."""
+    try:
+        sent = json.dumps(answer(), ensure_ascii=False)
+    except UpstreamHTTPError as error:
+        return ("refused", error.message)
+    seen: dict[str, str] = {}
+    return _FRESH_ID.sub(lambda m: seen.setdefault(m.group(0), f"{m.group(1)}fresh{len(seen)}"), sent)
+
+
+def both(direction: Direction, payload: dict[str, Any], at: ProviderCall) -> tuple[Any, Any]:
+    kept = copy.deepcopy(payload)
+    direct = outcome(lambda: direction.adapter.client_answer(payload, at, direction.request, created=CREATED))
+    assert payload == kept, "the upstream answer was changed (the recorder reads its usage afterwards)"
+    return direct, outcome(lambda: direction.model_path(copy.deepcopy(payload), at, direction.request))
+
+
+CORPUS = [
+    pytest.param(name, param.values[0], id=f"{name}-{param.id}")
+    for name, direction in DIRECTIONS.items()
+    for param in direction.corpus
+]
+
+
+@pytest.mark.parametrize("filters", [pytest.param((), id="unfiltered"), pytest.param(FILTERS, id="filtered")])
+@pytest.mark.parametrize(("name", "payload"), CORPUS)
+def test_the_direct_answer_is_the_model_paths(
+    name: str, payload: dict[str, Any], filters: tuple[OutputFilterName, ...]
+) -> None:
+    direction = DIRECTIONS[name]
+    direct, modelled = both(direction, payload, call(direction.kind, filters))
+    assert direct == modelled
+
+
+@pytest.mark.parametrize("name", DIRECTIONS)
+def test_every_change_of_an_answer_gets_the_model_paths_answer_or_refusal(name: str) -> None:
+    direction = DIRECTIONS[name]
+    at = call(direction.kind)
+    direct_answers = 0
+    for param in direction.corpus:
+        for changed in mutations(param.values[0]):
+            if not isinstance(changed, dict):
+                continue
+            direct_answers += direction.plain(changed)
+            direct, modelled = both(direction, changed, at)
+            assert direct == modelled, changed
+    assert direct_answers > 100  # most changes (extra fields, nulls, other values) stay plain
+
+
+@pytest.mark.parametrize("name", DIRECTIONS)
+def test_the_typical_answers_take_the_direct_path(name: str) -> None:
+    direction = DIRECTIONS[name]
+    typical = [
+        param.values[0] for param in direction.corpus if param.id in {"text", "text-and-tool", "bench"}
+    ]
+    assert typical and all(direction.plain(payload) for payload in typical)
