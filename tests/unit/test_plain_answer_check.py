@@ -24,25 +24,11 @@ from coderouter_supervisor.worker.protocol import ChatCompletion, Message
 
 from support.upstream_answers import TEXT, mutations
 from support.upstream_answers import anthropic_message as message
+from support.upstream_answers import chat_completion as completion
 
 PROVIDER = ProviderConfig(name="p", kind="anthropic", base_url="http://127.0.0.1:1", model="m")
 THINKING = {"type": "thinking", "thinking": "let me see", "signature": "sig"}
 TOOL = {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"path": "/x", "n": [1, {"a": None}]}}
-
-
-def completion(*messages: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    whole = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": "m",
-        "choices": [
-            {"index": index, "message": {"role": "assistant", **said}, "finish_reason": "stop"}
-            for index, said in enumerate(messages)
-        ],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 30, "total_tokens": 42},
-    }
-    return {**whole, **fields}
 
 
 PLAIN_MESSAGES = [

@@ -19,20 +19,35 @@ from typing import Any
 
 import pytest
 
-from coderouter_supervisor.worker.adapters.answer_reading import plain_message_usage, read_message
+from coderouter_supervisor.worker.adapters.answer_reading import (
+    filtered_message,
+    parse_answer,
+    plain_message_usage,
+    read_message,
+)
+from coderouter_supervisor.worker.adapters.anthropic_on_openai_responses import ANTHROPIC_ON_OPENAI_RESPONSES
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import OPENAI_ON_ANTHROPIC
+from coderouter_supervisor.worker.adapters.plain_response import is_plain_response
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig, ProviderKind
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
-from coderouter_supervisor.worker.protocol import ChatCompletionRequest
+from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest, ResponseObject
 from coderouter_supervisor.worker.providers import ProviderCall
-from coderouter_supervisor.worker.translate import OutputFilterName, anthropic_message_to_openai
+from coderouter_supervisor.worker.translate import (
+    OutputFilterName,
+    anthropic_message_to_openai,
+    response_to_anthropic_message,
+)
 
 from support.upstream_answers import anthropic_message as message
 from support.upstream_answers import mutations
+from support.upstream_answers import responses_object as response
 
 CREATED = 1700000000
 FILTERS: tuple[OutputFilterName, ...] = ("strip_thinking", "strip_stop_markers")
+MESSAGES_REQUEST = MessagesRequest.model_validate(
+    {"model": "asked", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+)
 CHAT_REQUEST = ChatCompletionRequest.model_validate(
     {"model": "asked", "messages": [{"role": "user", "content": "hi"}]}
 )
@@ -101,6 +116,97 @@ BENCH_MESSAGE = {
 }
 
 
+REASONING_ITEM = {
+    "type": "reasoning",
+    "id": "rs_1",
+    "summary": [{"type": "summary_text", "text": "plan"}, {"type": "summary_text", "text": "then act"}],
+    "encrypted_content": "E",
+}
+TEXT_ITEM = {
+    "type": "message",
+    "id": "msg_1",
+    "role": "assistant",
+    "status": "completed",
+    "content": [{"type": "output_text", "text": "Running.", "annotations": []}],
+}
+CALL_ITEM = {
+    "type": "function_call",
+    "id": "fc_1",
+    "call_id": "call_1",
+    "name": "exec_command",
+    "arguments": '{"cmd":"ls"}',
+}
+
+
+def text_item(*parts: dict[str, Any]) -> dict[str, Any]:
+    return TEXT_ITEM | {"content": list(parts)}
+
+
+RESPONSES = [
+    pytest.param(response(TEXT_ITEM), id="text"),
+    pytest.param(response(), id="empty-output"),
+    pytest.param(response(TEXT_ITEM, CALL_ITEM), id="text-and-tool"),
+    pytest.param(
+        response(REASONING_ITEM, TEXT_ITEM, {"type": "web_search_call", "id": "ws_1"}, CALL_ITEM),
+        id="reasoning-hosted-tool",
+    ),
+    pytest.param(
+        response(CALL_ITEM | {"namespace": "multi_agent_v1", "name": "close_agent", "arguments": "[1]"}),
+        id="namespaced-call-odd-arguments",
+    ),
+    pytest.param(response(CALL_ITEM | {"arguments": '{"x": NaN, "y": 1e999}'}), id="non-finite-arguments"),
+    pytest.param(response(CALL_ITEM | {"call_id": "call.1/é", "arguments": ""}), id="odd-call-id"),
+    pytest.param(
+        response(
+            text_item({"type": "output_text", "text": "héllo ☃ 𝄞", "annotations": None, "logprobs": []})
+        ),
+        id="unicode",
+    ),
+    pytest.param(response(text_item({"type": "refusal", "refusal": "I can't."})), id="refusal"),
+    pytest.param(
+        response(text_item({"type": "output_text", "text": ""}, {"type": "other", "refusal": 5})),
+        id="odd-parts",
+    ),
+    pytest.param(
+        response(
+            TEXT_ITEM, status="incomplete", incomplete_details={"reason": "max_output_tokens"}, usage=None
+        ),
+        id="incomplete-no-usage",
+    ),
+    pytest.param(
+        response(TEXT_ITEM, status="incomplete", incomplete_details={"reason": "content_filter"}),
+        id="content-filter",
+    ),
+    pytest.param(
+        response(
+            text_item({"type": "output_text", "text": "<think>hm</think>ok<|im_end|>", "annotations": []})
+        ),
+        id="filtered-text",
+    ),
+    pytest.param(
+        response(
+            TEXT_ITEM, model="", usage={"input_tokens": 10, "input_tokens_details": {"cached_tokens": 50}}
+        ),
+        id="no-model-odd-usage",
+    ),
+    pytest.param({"id": "resp_2", "output": [TEXT_ITEM]}, id="few-fields"),
+    pytest.param(response(TEXT_ITEM, error={"code": "server_error", "message": "x"}), id="error-object"),
+    pytest.param(response(TEXT_ITEM, usage={"input_tokens": True}), id="bool-count"),
+]
+BENCH_RESPONSE = response(
+    text_item({"type": "output_text", "text": "Hello from the canned upstream. " * 4, "annotations": []}),
+    id="resp_bench",
+    model="bench-model",
+    usage={
+        "input_tokens": 120,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": 40,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 160,
+    },
+)
+
+
 @dataclass(frozen=True)
 class Direction:
     adapter: ProtocolAdapter
@@ -115,6 +221,13 @@ def _openai_from_anthropic(payload: dict[str, Any], at: ProviderCall, request: A
     return anthropic_message_to_openai(read_message(payload, at.provider), created=CREATED).to_wire()
 
 
+def _anthropic_from_responses(payload: dict[str, Any], at: ProviderCall, request: Any) -> dict[str, Any]:
+    response = parse_answer(ResponseObject, payload, at.name)
+    return filtered_message(
+        response_to_anthropic_message(response, requested_model=request.model), at.provider
+    ).to_wire()
+
+
 DIRECTIONS = {
     "openai<-anthropic": Direction(
         OPENAI_ON_ANTHROPIC,
@@ -123,6 +236,14 @@ DIRECTIONS = {
         _openai_from_anthropic,
         lambda payload: plain_message_usage(payload) is not None,
         [*MESSAGES, pytest.param(BENCH_MESSAGE, id="bench")],
+    ),
+    "anthropic<-responses": Direction(
+        ANTHROPIC_ON_OPENAI_RESPONSES,
+        "openai_responses",
+        MESSAGES_REQUEST,
+        _anthropic_from_responses,
+        is_plain_response,
+        [*RESPONSES, pytest.param(BENCH_RESPONSE, id="bench")],
     ),
 }
 

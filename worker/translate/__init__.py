@@ -51,6 +51,7 @@ from coderouter_supervisor.worker.translate.output_filters import (
     strip_thinking,
 )
 from coderouter_supervisor.worker.translate.plain_message_to_completion import plain_message_to_completion
+from coderouter_supervisor.worker.translate.plain_response_to_message import plain_response_to_message
 from coderouter_supervisor.worker.translate.response_to_message import (
     response_to_anthropic_message,
     response_to_openai_completion,
@@ -80,6 +81,7 @@ from coderouter_supervisor.worker.translate.responses_tools import (
     flatten_tools,
 )
 from coderouter_supervisor.worker.translate.responses_usage import (
+    plain_responses_usage,
     responses_usage,
     usage_from_responses,
     usage_from_responses_event,
@@ -181,6 +183,8 @@ __all__ = [
     "openai_usage",
     "pack_thinking",
     "plain_message_to_completion",
+    "plain_response_to_message",
+    "plain_responses_usage",
     "repair_completion",
     "repair_tool_calls",
     "response_id",

@@ -83,12 +83,17 @@ def usage_from_anthropic(usage: Usage | MessageDeltaUsage) -> TokenUsage:
 
 
 def anthropic_usage(usage: TokenUsage) -> Usage:
-    return Usage(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_creation_input_tokens=usage.cache_creation_tokens,
-        cache_read_input_tokens=usage.cache_read_tokens,
-    )
+    return Usage.model_validate(anthropic_usage_fields(usage))
+
+
+def anthropic_usage_fields(usage: TokenUsage) -> dict[str, Any]:
+    """The wire form of :func:`anthropic_usage` (what its ``to_wire`` gives), built without the model."""
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_tokens,
+        "cache_read_input_tokens": usage.cache_read_tokens,
+    }
 
 
 def openai_usage(usage: TokenUsage) -> CompletionUsage:
