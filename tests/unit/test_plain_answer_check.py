@@ -27,6 +27,7 @@ from support.upstream_answers import anthropic_message as message
 from support.upstream_answers import chat_completion as completion
 
 PROVIDER = ProviderConfig(name="p", kind="anthropic", base_url="http://127.0.0.1:1", model="m")
+CALLED = {"name": "Read", "arguments": '{"path": "/x"}'}
 THINKING = {"type": "thinking", "thinking": "let me see", "signature": "sig"}
 TOOL = {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"path": "/x", "n": [1, {"a": None}]}}
 
@@ -46,6 +47,10 @@ PLAIN_COMPLETIONS = [
     pytest.param(completion({"content": "a"}, {"content": "b", "reasoning_content": "r"}), id="two-choices"),
     pytest.param(completion(), id="no-choices"),
     pytest.param(completion({"content": "hi", "tool_calls": None}), id="null-tool-calls"),
+    pytest.param(
+        completion({"content": None, "tool_calls": [{"id": "c", "type": "function", "function": CALLED}]}),
+        id="tool-calls",
+    ),
     pytest.param(completion({"content": "hi"}, usage=None, created=None, id=None), id="nulls"),
     pytest.param(
         {**completion({"content": "hi", "annotations": []}), "system_fingerprint": "fp"}, id="extra-fields"

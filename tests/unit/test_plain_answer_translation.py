@@ -22,24 +22,37 @@ import pytest
 from coderouter_supervisor.worker.adapters.answer_reading import (
     filtered_message,
     parse_answer,
+    plain_completion_usage,
     plain_message_usage,
+    read_completion,
     read_message,
 )
 from coderouter_supervisor.worker.adapters.anthropic_on_openai_responses import ANTHROPIC_ON_OPENAI_RESPONSES
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import OPENAI_ON_ANTHROPIC
 from coderouter_supervisor.worker.adapters.plain_response import is_plain_response
+from coderouter_supervisor.worker.adapters.responses_frames import echoed
+from coderouter_supervisor.worker.adapters.responses_on_openai_compat import RESPONSES_ON_OPENAI_COMPAT
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig, ProviderKind
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
-from coderouter_supervisor.worker.protocol import ChatCompletionRequest, MessagesRequest, ResponseObject
+from coderouter_supervisor.worker.protocol import (
+    ChatCompletionRequest,
+    MessagesRequest,
+    ResponseObject,
+    ResponsesRequest,
+)
 from coderouter_supervisor.worker.providers import ProviderCall
 from coderouter_supervisor.worker.translate import (
     OutputFilterName,
     anthropic_message_to_openai,
+    flatten_tools,
+    openai_completion_to_response,
+    repair_completion,
     response_to_anthropic_message,
 )
 
 from support.upstream_answers import anthropic_message as message
+from support.upstream_answers import chat_completion as completion
 from support.upstream_answers import mutations
 from support.upstream_answers import responses_object as response
 
@@ -207,6 +220,86 @@ BENCH_RESPONSE = response(
 )
 
 
+CALL = {"id": "call_1", "type": "function", "function": {"name": "exec_command", "arguments": '{"cmd":"ls"}'}}
+NAMESPACED_CALL = {
+    "id": "call_2",
+    "function": {"name": "multi_agent_v1__close_agent", "arguments": '{"id":3}'},
+}
+DETAILED_USAGE = {
+    "prompt_tokens": 100,
+    "completion_tokens": 20,
+    "total_tokens": 120,
+    "prompt_tokens_details": {"cached_tokens": 60},
+    "completion_tokens_details": {"reasoning_tokens": 8},
+}
+COMPLETIONS = [
+    pytest.param(completion({"content": "hi"}), id="text"),
+    pytest.param(completion(), id="no-choices"),
+    pytest.param(completion({"content": None}), id="null-content"),
+    pytest.param(completion({"content": ""}), id="empty-text"),
+    pytest.param(completion({"content": "Running.", "tool_calls": [CALL]}), id="text-and-tool"),
+    pytest.param(
+        completion({"content": None, "reasoning_content": "plan", "tool_calls": [CALL, NAMESPACED_CALL]}),
+        id="reasoning-and-namespaced-tool",
+    ),
+    pytest.param(completion({"content": "x", "reasoning": "vllm-style"}), id="reasoning-field"),
+    pytest.param(
+        completion({"tool_calls": [{"function": {"name": "f", "arguments": '{"x": NaN}'}}, {"id": "c.1"}]}),
+        id="odd-calls",
+    ),
+    pytest.param(completion({"content": None, "tool_calls": []}), id="empty-tool-calls"),
+    pytest.param(completion({"content": "héllo ☃ 𝄞 \u2028"}), id="unicode"),
+    pytest.param(completion({"content": None, "refusal": "I can't."}), id="refusal"),
+    pytest.param(completion({"content": "cut"}) | {"usage": None, "id": None, "model": None}, id="nulls"),
+    pytest.param(completion({"content": "a"}, {"content": "b"}), id="two-choices"),
+    pytest.param(completion({"content": "<think>hm</think>ok<|im_end|>"}), id="filtered-text"),
+    pytest.param(
+        completion(
+            {
+                "content": 'Calling\n{"name": "exec_command", "arguments": {"cmd": "ls"}}\n'
+                '<tool_call>{"name": "x"}'
+            }
+        ),
+        id="text-written-call",
+    ),
+    pytest.param(completion({"content": "hi"}, usage=DETAILED_USAGE), id="detailed-usage"),
+    pytest.param(
+        completion({"content": "hi", "tool_calls": [{"function": {"name": "f", "arguments": {"a": 1}}}]}),
+        id="object-arguments",
+    ),
+]
+for finish in ("length", "content_filter", "tool_calls", "brand_new", None):
+    answer = completion({"content": "x"})
+    answer["choices"][0]["finish_reason"] = finish
+    COMPLETIONS.append(pytest.param(answer, id=f"finish-{finish}"))
+BENCH_COMPLETION = completion(
+    {"content": "Hello from the canned upstream. " * 4},
+    id="chatcmpl-bench",
+    model="bench-model",
+    usage={"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160},
+)
+RESPONSES_REQUEST = ResponsesRequest.model_validate({"model": "asked", "input": "hi"})
+RESPONSES_TOOLS_REQUEST = ResponsesRequest.model_validate(
+    {
+        "model": "asked",
+        "input": "hi",
+        "tools": [
+            {"type": "function", "name": "exec_command", "parameters": {"type": "object"}, "strict": None},
+            {
+                "type": "namespace",
+                "name": "multi_agent_v1",
+                "description": "Agents",
+                "tools": [{"type": "function", "name": "close_agent", "parameters": {"type": "object"}}],
+            },
+            {"type": "web_search"},
+        ],
+        "tool_choice": {"type": "function", "name": "exec_command"},
+        "parallel_tool_calls": False,
+        "include": ["reasoning.encrypted_content"],
+    }
+)
+
+
 @dataclass(frozen=True)
 class Direction:
     adapter: ProtocolAdapter
@@ -228,6 +321,20 @@ def _anthropic_from_responses(payload: dict[str, Any], at: ProviderCall, request
     ).to_wire()
 
 
+def _responses_from_openai(payload: dict[str, Any], at: ProviderCall, request: Any) -> dict[str, Any]:
+    flat = flatten_tools(request.tools)
+    declared = frozenset(tool.name for tool in flat.functions)
+    completion = repair_completion(read_completion(payload, at.provider), declared)
+    response = openai_completion_to_response(
+        completion, requested_model=request.model, created_at=CREATED, tool_names=flat.names
+    )
+    return echoed(response, request)
+
+
+def _is_plain_completion(payload: dict[str, Any]) -> bool:
+    return plain_completion_usage(payload) is not None
+
+
 DIRECTIONS = {
     "openai<-anthropic": Direction(
         OPENAI_ON_ANTHROPIC,
@@ -245,9 +352,26 @@ DIRECTIONS = {
         is_plain_response,
         [*RESPONSES, pytest.param(BENCH_RESPONSE, id="bench")],
     ),
+    "responses<-openai": Direction(
+        RESPONSES_ON_OPENAI_COMPAT,
+        "openai_compat",
+        RESPONSES_REQUEST,
+        _responses_from_openai,
+        _is_plain_completion,
+        [*COMPLETIONS, pytest.param(BENCH_COMPLETION, id="bench")],
+    ),
+    "responses<-openai-with-tools": Direction(
+        RESPONSES_ON_OPENAI_COMPAT,
+        "openai_compat",
+        RESPONSES_TOOLS_REQUEST,
+        _responses_from_openai,
+        _is_plain_completion,
+        COMPLETIONS,
+    ),
 }
 
-_FRESH_ID = re.compile(r"\b(chatcmpl-|msg_|toolu_|call_|resp_|fc_|rs_)[0-9a-f]{24}\b")
+# Random ids: 12 bytes, or 8 for a repaired call's; "resp_msg_…" is a fresh message id re-prefixed.
+_FRESH_ID = re.compile(r"(chatcmpl-|msg_|toolu_|call_|resp_|fc_|rs_)([0-9a-f]{24}|[0-9a-f]{16})\b")
 
 
 def outcome(answer: Callable[[], dict[str, Any]]) -> Any:

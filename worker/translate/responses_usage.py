@@ -11,11 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from coderouter_supervisor.worker.protocol import (
-    InputTokensDetails,
-    OutputTokensDetails,
-    ResponseUsage,
-)
+from coderouter_supervisor.worker.protocol import ResponseUsage
 from coderouter_supervisor.worker.translate.usage import TokenUsage
 
 
@@ -68,16 +64,22 @@ def _split(total: int, cached: int, written: int, output: int, reasoning: int) -
 
 def responses_usage(usage: TokenUsage) -> ResponseUsage:
     """Every field filled: Codex refuses a ``usage`` that lacks one."""
+    return ResponseUsage.model_validate(responses_usage_fields(usage))
+
+
+def responses_usage_fields(usage: TokenUsage) -> dict[str, Any]:
+    """The wire form of :func:`responses_usage` (what its ``to_wire`` gives), built without the model."""
     total_input = usage.total_input_tokens
-    return ResponseUsage(
-        input_tokens=total_input,
-        input_tokens_details=InputTokensDetails(
-            cached_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_creation_tokens
-        ),
-        output_tokens=usage.output_tokens,
-        output_tokens_details=OutputTokensDetails(reasoning_tokens=usage.reasoning_tokens),
-        total_tokens=total_input + usage.output_tokens,
-    )
+    return {
+        "input_tokens": total_input,
+        "input_tokens_details": {
+            "cached_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_creation_tokens,
+        },
+        "output_tokens": usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+        "total_tokens": total_input + usage.output_tokens,
+    }
 
 
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
