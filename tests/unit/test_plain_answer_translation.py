@@ -27,6 +27,10 @@ from coderouter_supervisor.worker.adapters.answer_reading import (
     read_completion,
     read_message,
 )
+from coderouter_supervisor.worker.adapters.anthropic_on_openai_compat import (
+    ANTHROPIC_ON_OPENAI_COMPAT,
+    declared_tools,
+)
 from coderouter_supervisor.worker.adapters.anthropic_on_openai_responses import ANTHROPIC_ON_OPENAI_RESPONSES
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import OPENAI_ON_ANTHROPIC
@@ -46,6 +50,7 @@ from coderouter_supervisor.worker.translate import (
     OutputFilterName,
     anthropic_message_to_openai,
     flatten_tools,
+    openai_completion_to_anthropic,
     openai_completion_to_response,
     repair_completion,
     response_to_anthropic_message,
@@ -60,6 +65,14 @@ CREATED = 1700000000
 FILTERS: tuple[OutputFilterName, ...] = ("strip_thinking", "strip_stop_markers")
 MESSAGES_REQUEST = MessagesRequest.model_validate(
     {"model": "asked", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+)
+MESSAGES_TOOLS_REQUEST = MessagesRequest.model_validate(
+    {
+        "model": "asked",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [{"name": "exec_command", "input_schema": {"type": "object"}}],
+    }
 )
 CHAT_REQUEST = ChatCompletionRequest.model_validate(
     {"model": "asked", "messages": [{"role": "user", "content": "hi"}]}
@@ -331,6 +344,11 @@ def _responses_from_openai(payload: dict[str, Any], at: ProviderCall, request: A
     return echoed(response, request)
 
 
+def _anthropic_from_openai(payload: dict[str, Any], at: ProviderCall, request: Any) -> dict[str, Any]:
+    completion = repair_completion(read_completion(payload, at.provider), declared_tools(request))
+    return openai_completion_to_anthropic(completion, requested_model=request.model).to_wire()
+
+
 def _is_plain_completion(payload: dict[str, Any]) -> bool:
     return plain_completion_usage(payload) is not None
 
@@ -351,6 +369,22 @@ DIRECTIONS = {
         _anthropic_from_responses,
         is_plain_response,
         [*RESPONSES, pytest.param(BENCH_RESPONSE, id="bench")],
+    ),
+    "anthropic<-openai": Direction(
+        ANTHROPIC_ON_OPENAI_COMPAT,
+        "openai_compat",
+        MESSAGES_REQUEST,
+        _anthropic_from_openai,
+        _is_plain_completion,
+        [*COMPLETIONS, pytest.param(BENCH_COMPLETION, id="bench")],
+    ),
+    "anthropic<-openai-with-tools": Direction(
+        ANTHROPIC_ON_OPENAI_COMPAT,
+        "openai_compat",
+        MESSAGES_TOOLS_REQUEST,
+        _anthropic_from_openai,
+        _is_plain_completion,
+        COMPLETIONS,
     ),
     "responses<-openai": Direction(
         RESPONSES_ON_OPENAI_COMPAT,

@@ -50,6 +50,7 @@ from coderouter_supervisor.worker.translate.output_filters import (
     strip_stop_markers,
     strip_thinking,
 )
+from coderouter_supervisor.worker.translate.plain_completion_to_message import plain_completion_to_message
 from coderouter_supervisor.worker.translate.plain_completion_to_response import plain_completion_to_response
 from coderouter_supervisor.worker.translate.plain_message_to_completion import plain_message_to_completion
 from coderouter_supervisor.worker.translate.plain_response_to_message import plain_response_to_message
@@ -185,6 +186,7 @@ __all__ = [
     "openai_request_to_responses",
     "openai_usage",
     "pack_thinking",
+    "plain_completion_to_message",
     "plain_completion_to_response",
     "plain_message_to_completion",
     "plain_response_to_message",

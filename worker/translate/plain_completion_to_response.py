@@ -19,43 +19,40 @@ from coderouter_supervisor.worker.translate.message_to_response import (
     function_call_fields,
 )
 from coderouter_supervisor.worker.translate.openai_response_to_anthropic import tool_input
-from coderouter_supervisor.worker.translate.output_filters import OutputFilterName, apply_filters
+from coderouter_supervisor.worker.translate.output_filters import OutputFilterName
+from coderouter_supervisor.worker.translate.plain_completion_reading import CompletionSaid, completion_said
 from coderouter_supervisor.worker.translate.responses_ids import item_id, response_id
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
 from coderouter_supervisor.worker.translate.responses_usage import responses_usage_fields
-from coderouter_supervisor.worker.translate.stop_reasons import stop_reason_from_finish
-from coderouter_supervisor.worker.translate.tool_repair import repair_tool_calls
 from coderouter_supervisor.worker.translate.usage import TokenUsage
 
-_NO_MESSAGE: dict[str, Any] = {}
 _NO_FUNCTION: dict[str, Any] = {}
 
 
-def _output(message: dict[str, Any], text: str, names: ToolNames) -> list[dict[str, Any]]:
+def _output(said: CompletionSaid, names: ToolNames) -> list[dict[str, Any]]:
     """Reasoning, then the text's message, then the calls (thinking, text, tool_use blocks)."""
     items: list[dict[str, Any]] = []
-    reasoning = message.get("reasoning_content") or message.get("reasoning")
-    if reasoning:
+    if said.reasoning:
         # Synthesized thinking carries no signature, so nothing is packed as encrypted content.
-        summary = [{"type": "summary_text", "text": reasoning}]
+        summary = [{"type": "summary_text", "text": said.reasoning}]
         items.append({"type": "reasoning", "id": item_id("reasoning"), "summary": summary})
-    if text:
-        part = {"type": "output_text", "text": text, "annotations": []}
+    if said.text:
+        part = {"type": "output_text", "text": said.text, "annotations": []}
+        message_id = item_id("message")
         items.append(
             {
                 "type": "message",
-                "id": item_id("message"),
+                "id": message_id,
                 "role": "assistant",
                 "status": "completed",
                 "content": [part],
             }
         )
-    for call in message.get("tool_calls") or ():
+    for call in said.calls:
         function = call.get("function", _NO_FUNCTION)
         arguments = json.dumps(tool_input(function.get("arguments", "")), ensure_ascii=False)
-        items.append(
-            function_call_fields(tool_use_id(call.get("id")), function.get("name", ""), arguments, names)
-        )
+        call_id = tool_use_id(call.get("id"))
+        items.append(function_call_fields(call_id, function.get("name", ""), arguments, names))
     return items
 
 
@@ -75,29 +72,17 @@ def plain_completion_to_response(
     completion's (None: it reported none), ``names`` map flat tool names back, ``declared`` are
     the tools text-written calls may name, ``filters`` the provider's, ``echo`` the request's
     settings every response repeats."""
-    choices = payload["choices"]
-    choice = choices[0] if choices else None
-    message = choice["message"] if choice else _NO_MESSAGE
-    content = message.get("content")
-    if content and filters:
-        content = apply_filters(content, filters)
-    calls = message.get("tool_calls")
-    if declared and content and not calls and repair_tool_calls(content, declared).calls:
+    said = completion_said(payload, declared, filters)
+    if said is None:
         return None
-    refusal = message.get("refusal")
-    stop_reason = stop_reason_from_finish(
-        choice["finish_reason"] if choice else None, emitted_tool_use=bool(calls)
-    )
-    if refusal and not content and not calls:
-        stop_reason = "refusal"
-    incomplete = INCOMPLETE_BY_STOP.get(stop_reason)
+    incomplete = INCOMPLETE_BY_STOP.get(said.stop_reason)
     response: dict[str, Any] = {
         "id": response_id(anthropic_message_id(payload.get("id"))),
         "object": "response",
         "created_at": created_at,
         "model": payload.get("model") or requested_model,
         "status": "incomplete" if incomplete else "completed",
-        "output": _output(message, content or refusal or "", names),
+        "output": _output(said, names),
     }
     if usage is not None:
         response["usage"] = responses_usage_fields(usage)
