@@ -34,6 +34,7 @@ from coderouter_supervisor.worker.adapters.anthropic_on_openai_compat import (
 from coderouter_supervisor.worker.adapters.anthropic_on_openai_responses import ANTHROPIC_ON_OPENAI_RESPONSES
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_on_anthropic import OPENAI_ON_ANTHROPIC
+from coderouter_supervisor.worker.adapters.openai_on_openai_responses import OPENAI_ON_OPENAI_RESPONSES
 from coderouter_supervisor.worker.adapters.plain_response import is_plain_response
 from coderouter_supervisor.worker.adapters.responses_frames import echoed
 from coderouter_supervisor.worker.adapters.responses_on_openai_compat import RESPONSES_ON_OPENAI_COMPAT
@@ -54,6 +55,7 @@ from coderouter_supervisor.worker.translate import (
     openai_completion_to_response,
     repair_completion,
     response_to_anthropic_message,
+    response_to_openai_completion,
 )
 
 from support.upstream_answers import anthropic_message as message
@@ -344,6 +346,11 @@ def _responses_from_openai(payload: dict[str, Any], at: ProviderCall, request: A
     return echoed(response, request)
 
 
+def _openai_from_responses(payload: dict[str, Any], at: ProviderCall, request: Any) -> dict[str, Any]:
+    response = parse_answer(ResponseObject, payload, at.name)
+    return response_to_openai_completion(response, requested_model=request.model).to_wire()
+
+
 def _anthropic_from_openai(payload: dict[str, Any], at: ProviderCall, request: Any) -> dict[str, Any]:
     completion = repair_completion(read_completion(payload, at.provider), declared_tools(request))
     return openai_completion_to_anthropic(completion, requested_model=request.model).to_wire()
@@ -367,6 +374,14 @@ DIRECTIONS = {
         "openai_responses",
         MESSAGES_REQUEST,
         _anthropic_from_responses,
+        is_plain_response,
+        [*RESPONSES, pytest.param(BENCH_RESPONSE, id="bench")],
+    ),
+    "openai<-responses": Direction(
+        OPENAI_ON_OPENAI_RESPONSES,
+        "openai_responses",
+        CHAT_REQUEST,
+        _openai_from_responses,
         is_plain_response,
         [*RESPONSES, pytest.param(BENCH_RESPONSE, id="bench")],
     ),

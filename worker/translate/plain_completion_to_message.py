@@ -18,7 +18,6 @@ from coderouter_supervisor.worker.translate.plain_completion_reading import Comp
 from coderouter_supervisor.worker.translate.usage import TokenUsage, anthropic_usage_fields
 
 _NO_FUNCTION: dict[str, Any] = {}
-_NO_USAGE = {"input_tokens": 0, "output_tokens": 0}  # the model's defaults: no cache counts
 
 
 def _content(said: CompletionSaid) -> list[dict[str, Any]]:
@@ -63,6 +62,6 @@ def plain_completion_to_message(
         "model": payload.get("model") or requested_model,
         "content": _content(said),
         "stop_reason": said.stop_reason,
-        "usage": _NO_USAGE.copy() if usage is None else anthropic_usage_fields(usage),
+        "usage": anthropic_usage_fields(usage),
         "stop_sequence": None,  # the model's dump sends the null stop sequence last
     }

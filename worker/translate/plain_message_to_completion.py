@@ -46,21 +46,46 @@ def _completion_message(content: list[dict[str, Any]], filters: Sequence[OutputF
     return message
 
 
+def completion_of_blocks(
+    *,
+    message_id: str,
+    model: str,
+    created: int,
+    content: list[dict[str, Any]],
+    stop_reason: str | None,
+    usage: TokenUsage | None,
+    filters: Sequence[OutputFilterName],
+) -> dict[str, Any]:
+    """The chat completion's wire dict for an Anthropic message of ``content`` blocks (plain ones)
+    and the other fields given; ``usage`` None leaves it out."""
+    choice = {
+        "index": 0,
+        "message": _completion_message(content, filters),
+        "finish_reason": finish_reason_from_stop(stop_reason),
+    }
+    completion = {
+        "id": completion_id(message_id),
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [choice],
+    }
+    if usage is not None:
+        completion["usage"] = openai_usage_fields(usage)
+    return completion
+
+
 def plain_message_to_completion(
     payload: dict[str, Any], *, created: int, usage: TokenUsage, filters: Sequence[OutputFilterName]
 ) -> dict[str, Any]:
     """The chat completion's wire dict for the plain message ``payload`` (read, never changed);
     ``usage`` is the message's, ``filters`` the provider's output filters."""
-    choice = {
-        "index": 0,
-        "message": _completion_message(payload["content"], filters),
-        "finish_reason": finish_reason_from_stop(payload["stop_reason"]),
-    }
-    return {
-        "id": completion_id(payload["id"]),
-        "object": "chat.completion",
-        "created": created,
-        "model": payload["model"],
-        "choices": [choice],
-        "usage": openai_usage_fields(usage),
-    }
+    return completion_of_blocks(
+        message_id=payload["id"],
+        model=payload["model"],
+        created=created,
+        content=payload["content"],
+        stop_reason=payload["stop_reason"],
+        usage=usage,
+        filters=filters,
+    )

@@ -86,8 +86,11 @@ def anthropic_usage(usage: TokenUsage) -> Usage:
     return Usage.model_validate(anthropic_usage_fields(usage))
 
 
-def anthropic_usage_fields(usage: TokenUsage) -> dict[str, Any]:
-    """The wire form of :func:`anthropic_usage` (what its ``to_wire`` gives), built without the model."""
+def anthropic_usage_fields(usage: TokenUsage | None) -> dict[str, Any]:
+    """The wire form of :func:`anthropic_usage` (what its ``to_wire`` gives), built without the
+    model; for None, what ``Usage()`` gives (zero counts, no cache counts)."""
+    if usage is None:
+        return {"input_tokens": 0, "output_tokens": 0}
     return {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
