@@ -37,6 +37,7 @@ from coderouter_supervisor.worker.adapters.openai_on_anthropic import OPENAI_ON_
 from coderouter_supervisor.worker.adapters.openai_on_openai_responses import OPENAI_ON_OPENAI_RESPONSES
 from coderouter_supervisor.worker.adapters.plain_response import is_plain_response
 from coderouter_supervisor.worker.adapters.responses_frames import echoed
+from coderouter_supervisor.worker.adapters.responses_on_anthropic import RESPONSES_ON_ANTHROPIC
 from coderouter_supervisor.worker.adapters.responses_on_openai_compat import RESPONSES_ON_OPENAI_COMPAT
 from coderouter_supervisor.worker.config import ProfileConfig, ProviderConfig, ProviderKind
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
@@ -50,6 +51,7 @@ from coderouter_supervisor.worker.providers import ProviderCall
 from coderouter_supervisor.worker.translate import (
     OutputFilterName,
     anthropic_message_to_openai,
+    anthropic_message_to_response,
     flatten_tools,
     openai_completion_to_anthropic,
     openai_completion_to_response,
@@ -126,6 +128,24 @@ MESSAGES = [
         id="blocks-without-openai-form",
     ),
     pytest.param(message(TEXT, usage={"input_tokens": "12", "output_tokens": 30}), id="string-count"),
+]
+ANTHROPIC_FOR_RESPONSES = [
+    pytest.param(
+        message(
+            THINKING,
+            TEXT,
+            dict(TOOL, name="multi_agent_v1__close_agent"),
+            {"type": "thinking", "thinking": "", "signature": "only-signed"},
+            {"type": "thinking", "thinking": "unsigned", "signature": ""},
+            {"type": "thinking", "thinking": "", "signature": ""},
+            {"type": "text", "text": "after the call"},
+            TOOL,
+        ),
+        id="interleaved-namespaced",
+    ),
+    pytest.param(message(TEXT, stop_reason="max_tokens"), id="max-tokens"),
+    pytest.param(message(TEXT, stop_reason="refusal"), id="refusal"),
+    pytest.param(message(TEXT, stop_reason="model_context_window_exceeded"), id="window"),
 ]
 BENCH_MESSAGE = {
     "id": "msg_bench",
@@ -346,6 +366,13 @@ def _responses_from_openai(payload: dict[str, Any], at: ProviderCall, request: A
     return echoed(response, request)
 
 
+def _responses_from_anthropic(payload: dict[str, Any], at: ProviderCall, request: Any) -> dict[str, Any]:
+    response = anthropic_message_to_response(
+        read_message(payload, at.provider), created_at=CREATED, tool_names=flatten_tools(request.tools).names
+    )
+    return echoed(response, request)
+
+
 def _openai_from_responses(payload: dict[str, Any], at: ProviderCall, request: Any) -> dict[str, Any]:
     response = parse_answer(ResponseObject, payload, at.name)
     return response_to_openai_completion(response, requested_model=request.model).to_wire()
@@ -376,6 +403,22 @@ DIRECTIONS = {
         _anthropic_from_responses,
         is_plain_response,
         [*RESPONSES, pytest.param(BENCH_RESPONSE, id="bench")],
+    ),
+    "responses<-anthropic": Direction(
+        RESPONSES_ON_ANTHROPIC,
+        "anthropic",
+        RESPONSES_REQUEST,
+        _responses_from_anthropic,
+        lambda payload: plain_message_usage(payload) is not None,
+        [*MESSAGES, *ANTHROPIC_FOR_RESPONSES, pytest.param(BENCH_MESSAGE, id="bench")],
+    ),
+    "responses<-anthropic-with-tools": Direction(
+        RESPONSES_ON_ANTHROPIC,
+        "anthropic",
+        RESPONSES_TOOLS_REQUEST,
+        _responses_from_anthropic,
+        lambda payload: plain_message_usage(payload) is not None,
+        [*MESSAGES, *ANTHROPIC_FOR_RESPONSES],
     ),
     "openai<-responses": Direction(
         OPENAI_ON_OPENAI_RESPONSES,

@@ -53,6 +53,7 @@ from coderouter_supervisor.worker.translate.output_filters import (
 from coderouter_supervisor.worker.translate.plain_completion_to_message import plain_completion_to_message
 from coderouter_supervisor.worker.translate.plain_completion_to_response import plain_completion_to_response
 from coderouter_supervisor.worker.translate.plain_message_to_completion import plain_message_to_completion
+from coderouter_supervisor.worker.translate.plain_message_to_response import plain_message_to_response
 from coderouter_supervisor.worker.translate.plain_response_to_message import (
     plain_response_to_completion,
     plain_response_to_message,
@@ -192,6 +193,7 @@ __all__ = [
     "plain_completion_to_message",
     "plain_completion_to_response",
     "plain_message_to_completion",
+    "plain_message_to_response",
     "plain_response_to_completion",
     "plain_response_to_message",
     "plain_responses_usage",
