@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,44 +22,21 @@ from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
 from coderouter_supervisor.worker.protocol import ChatCompletion, Message
 
+from support.upstream_answers import TEXT, mutations
+from support.upstream_answers import anthropic_message as message
+from support.upstream_answers import chat_completion as completion
+
 PROVIDER = ProviderConfig(name="p", kind="anthropic", base_url="http://127.0.0.1:1", model="m")
-TEXT = {"type": "text", "text": "hello"}
+CALLED = {"name": "Read", "arguments": '{"path": "/x"}'}
+THINKING = {"type": "thinking", "thinking": "let me see", "signature": "sig"}
 TOOL = {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"path": "/x", "n": [1, {"a": None}]}}
-
-
-def message(*content: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    whole = {
-        "id": "msg_1",
-        "type": "message",
-        "role": "assistant",
-        "model": "m",
-        "content": list(content),
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 30, "cache_read_input_tokens": 0},
-    }
-    return {**whole, **fields}
-
-
-def completion(*messages: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    whole = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": "m",
-        "choices": [
-            {"index": index, "message": {"role": "assistant", **said}, "finish_reason": "stop"}
-            for index, said in enumerate(messages)
-        ],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 30, "total_tokens": 42},
-    }
-    return {**whole, **fields}
 
 
 PLAIN_MESSAGES = [
     pytest.param(message(TEXT), id="text"),
     pytest.param(message(), id="no-content"),
     pytest.param(message(TEXT, TOOL, stop_reason="tool_use"), id="text-and-tool"),
+    pytest.param(message(THINKING, TEXT), id="thinking"),
     pytest.param(message(TEXT, stop_reason=None, stop_sequence="END"), id="stop-sequence"),
     pytest.param(message(TEXT, stop_reason="refusal"), id="any-stop-reason"),
     pytest.param({**message(TEXT), "container": None, "extra": {"x": 1}}, id="extra-fields"),
@@ -70,28 +47,15 @@ PLAIN_COMPLETIONS = [
     pytest.param(completion({"content": "a"}, {"content": "b", "reasoning_content": "r"}), id="two-choices"),
     pytest.param(completion(), id="no-choices"),
     pytest.param(completion({"content": "hi", "tool_calls": None}), id="null-tool-calls"),
+    pytest.param(
+        completion({"content": None, "tool_calls": [{"id": "c", "type": "function", "function": CALLED}]}),
+        id="tool-calls",
+    ),
     pytest.param(completion({"content": "hi"}, usage=None, created=None, id=None), id="nulls"),
     pytest.param(
         {**completion({"content": "hi", "annotations": []}), "system_fingerprint": "fp"}, id="extra-fields"
     ),
 ]
-
-ODD_VALUES: list[Any] = [None, 5, 1.5, True, "s", "assistant", [], {}, [TEXT], {"type": "text"}]
-
-
-def mutations(value: Any) -> Iterator[Any]:
-    """``value`` with each field at any depth missing, set to an odd value, or given a sibling."""
-    yield from ODD_VALUES
-    if isinstance(value, dict):
-        yield {**value, "extra_field": None}
-        for key, inner in value.items():
-            yield {k: v for k, v in value.items() if k != key}
-            for changed in mutations(inner):
-                yield {**value, key: changed}
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            for changed in mutations(inner):
-                yield [*value[:index], changed, *value[index + 1 :]]
 
 
 def outcome(answer: Callable[[Any], Any], payload: dict[str, Any]) -> Any:

@@ -172,6 +172,12 @@ def test_a_response_we_emit_passes_the_sdk() -> None:
     assert parsed.usage.input_tokens_details.cached_tokens == 0
 
 
+@pytest.mark.parametrize("kind", [pytest.param([], id="list"), pytest.param({}, id="object")])
+def test_an_output_item_whose_type_is_not_a_string_is_refused(kind: Any) -> None:
+    with pytest.raises(ValidationError):
+        ResponseObject.model_validate({"id": "resp_1", "output": [{"type": kind}]})
+
+
 def test_unknown_stream_events_are_kept() -> None:
     adapter: TypeAdapter[Any] = TypeAdapter(ResponsesStreamEvent)
     event = adapter.validate_python({"type": "response.web_search_call.searching", "item_id": "ws"})

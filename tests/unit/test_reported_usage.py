@@ -1,5 +1,5 @@
 """Reading an upstream answer's usage: the plain-int fast path gives what the model gives, and
-anything else (nulls, strings, bools, token details) still goes through the model."""
+anything else (nulls, strings, bools) still goes through the model."""
 
 from __future__ import annotations
 
@@ -91,8 +91,6 @@ OPENAI_PLAIN = [
         {"prompt_tokens": 5, "completion_tokens": 1, "prompt_tokens_details": None}, id="null-details"
     ),
     pytest.param({"prompt_tokens": 5, "completion_tokens": 1, "cost": 0.01}, id="extra-key"),
-]
-OPENAI_OTHER = [
     pytest.param(
         {"prompt_tokens": 100, "completion_tokens": 7, "prompt_tokens_details": {"cached_tokens": 60}},
         id="cache-read",
@@ -105,10 +103,54 @@ OPENAI_OTHER = [
         {"prompt_tokens": 1, "completion_tokens": 7, "completion_tokens_details": {"reasoning_tokens": 5}},
         id="reasoning",
     ),
+    pytest.param(
+        {
+            "prompt_tokens": 100,
+            "completion_tokens": 7,
+            "total_tokens": 107,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+            },
+        },
+        id="openai-details",
+    ),
+    pytest.param(
+        {
+            "prompt_tokens": 100,
+            "completion_tokens": 7,
+            "prompt_tokens_details": {"cache_creation_tokens": 30},
+        },
+        id="openrouter-cache-write",
+    ),
+    pytest.param(
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 7,
+            "prompt_tokens_details": {"cached_tokens": 60, "cache_write_tokens": None},
+            "completion_tokens_details": {"reasoning_tokens": None},
+        },
+        id="null-inner-counts",
+    ),
+]
+OPENAI_OTHER = [
     pytest.param({"prompt_tokens": None, "completion_tokens": 3}, id="null-refused"),
     pytest.param({"prompt_tokens": "12", "completion_tokens": 3}, id="string-coerced"),
     pytest.param({"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": "x"}, id="bad-total-refused"),
     pytest.param({"prompt_tokens": False, "completion_tokens": 3}, id="bool"),
+    pytest.param(
+        {"prompt_tokens": 9, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": "4"}},
+        id="string-inner-count",
+    ),
+    pytest.param(
+        {"prompt_tokens": 9, "completion_tokens": 3, "completion_tokens_details": {"reasoning_tokens": True}},
+        id="bool-inner-count",
+    ),
+    pytest.param(
+        {"prompt_tokens": 9, "completion_tokens": 3, "prompt_tokens_details": [1]}, id="details-list"
+    ),
 ]
 
 

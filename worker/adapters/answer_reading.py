@@ -6,6 +6,7 @@ Pure. Text written by the provider passes its ``output_filters``.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -15,7 +16,7 @@ from coderouter_supervisor.worker.adapters.openai_compat_upstream import plain_o
 from coderouter_supervisor.worker.config import ProviderConfig
 from coderouter_supervisor.worker.errors import UpstreamHTTPError
 from coderouter_supervisor.worker.protocol import ChatCompletion, Message, TextBlock
-from coderouter_supervisor.worker.translate import apply_filters, repair_completion
+from coderouter_supervisor.worker.translate import TokenUsage, apply_filters, repair_completion
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,6 +30,8 @@ _CHOICE_MESSAGE_FIELDS = frozenset({"role", "content"})
 # Content blocks of exactly these fields (the common ones) are checked without the model.
 _TEXT_BLOCK_FIELDS = frozenset({"type", "text"})
 _TOOL_USE_FIELDS = frozenset({"type", "id", "name", "input"})
+_THINKING_FIELDS = frozenset({"type", "thinking", "signature"})
+_NO_FUNCTION: dict[str, Any] = {}
 _CHOICE_MESSAGE_TEXTS = ("content", "reasoning_content", "reasoning", "refusal")
 
 
@@ -79,25 +82,34 @@ def _is_whole_message(payload: dict[str, Any]) -> bool:
 
 
 def _is_plain_message(payload: dict[str, Any]) -> bool:
-    """Whether ``payload`` is a whole message that ``Message`` accepts, seen without building the
-    model: text and tool-use blocks of their required fields only, plain-int usage (most answers).
-    False for anything else, which the model then checks."""
+    return plain_message_usage(payload) is not None
+
+
+def plain_message_usage(payload: dict[str, Any]) -> TokenUsage | None:
+    """The usage of ``payload`` when it is a whole message that ``Message`` accepts, seen without
+    building the model: text, thinking and tool-use blocks of their usual fields only, plain-int
+    usage (most answers). None for anything else, which the model then checks."""
     if not _is_whole_message(payload) or payload["type"] != "message" or payload["role"] != "assistant":
-        return False
+        return None
     if type(payload.get("id")) is not str or type(payload.get("model")) is not str:
-        return False
+        return None
     if not (_optional(payload["stop_reason"], str) and _optional(payload["stop_sequence"], str)):
-        return False
+        return None
     content = payload.get("content")
-    if type(content) is not list or plain_anthropic_usage(payload["usage"]) is None:
-        return False
-    return all(type(block) is dict and _is_plain_block(block) for block in content)
+    if type(content) is not list:
+        return None
+    if not all(type(block) is dict and _is_plain_block(block) for block in content):
+        return None
+    return plain_anthropic_usage(payload["usage"])
 
 
 def _is_plain_block(block: dict[str, Any]) -> bool:
     kind = block.get("type")
     if kind == "text":
         return block.keys() == _TEXT_BLOCK_FIELDS and type(block["text"]) is str
+    if kind == "thinking":
+        signature = block.get("signature")
+        return block.keys() == _THINKING_FIELDS and type(block["thinking"]) is str and type(signature) is str
     if kind == "tool_use":
         return (
             block.keys() == _TOOL_USE_FIELDS
@@ -111,7 +123,7 @@ def _is_plain_block(block: dict[str, Any]) -> bool:
 
 def _is_plain_completion(payload: dict[str, Any]) -> bool:
     """Whether ``payload`` is a whole completion that ``ChatCompletion`` accepts, seen without
-    building the model: choices of plain messages without tool calls, plain-int usage. False for
+    building the model: choices of plain messages and tool calls, plain-int usage. False for
     anything else, which the model then checks."""
     choices, usage = payload.get("choices"), payload.get("usage")
     if payload.get("object") != "chat.completion" or type(choices) is not list:
@@ -125,6 +137,22 @@ def _is_plain_completion(payload: dict[str, Any]) -> bool:
     return all(type(choice) is dict and _is_plain_choice(choice) for choice in choices)
 
 
+@dataclass(frozen=True)
+class PlainCompletion:
+    """A completion :func:`plain_completion_usage` found plain, and the usage it reported (None
+    when it reported none)."""
+
+    usage: TokenUsage | None
+
+
+def plain_completion_usage(payload: dict[str, Any]) -> PlainCompletion | None:
+    """The usage of ``payload`` when it is a plain completion (see ``_is_plain_completion``), else None."""
+    if not _is_plain_completion(payload):
+        return None
+    usage = payload.get("usage")
+    return PlainCompletion(None if usage is None else plain_openai_usage(usage))
+
+
 def _is_plain_choice(choice: dict[str, Any]) -> bool:
     message = choice.get("message")
     if type(message) is not dict or not choice.keys() >= _CHOICE_FIELDS:
@@ -133,8 +161,24 @@ def _is_plain_choice(choice: dict[str, Any]) -> bool:
         return False
     if not message.keys() >= _CHOICE_MESSAGE_FIELDS or message["role"] != "assistant":
         return False
-    return message.get("tool_calls") is None and all(
-        _optional(message.get(field), str) for field in _CHOICE_MESSAGE_TEXTS
+    calls = message.get("tool_calls")
+    if calls is not None and (type(calls) is not list or not all(_is_plain_call(call) for call in calls)):
+        return False
+    return all(_optional(message.get(field), str) for field in _CHOICE_MESSAGE_TEXTS)
+
+
+def _is_plain_call(call: object) -> bool:
+    if (
+        type(call) is not dict
+        or not _optional(call.get("id"), str)
+        or call.get("type", "function") != "function"
+    ):
+        return False
+    function = call.get("function", _NO_FUNCTION)
+    return (
+        type(function) is dict
+        and type(function.get("name", "")) is str
+        and type(function.get("arguments", "")) is str
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from coderouter_supervisor.worker.adapters.answer_reading import read_completion
+from coderouter_supervisor.worker.adapters.answer_reading import plain_completion_usage, read_completion
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
 from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
@@ -34,6 +34,7 @@ from coderouter_supervisor.worker.translate import (
     UsageReport,
     anthropic_request_to_openai,
     openai_completion_to_anthropic,
+    plain_completion_to_message,
     repair_completion,
 )
 
@@ -99,7 +100,19 @@ class AnthropicOnOpenAICompat(ProtocolAdapter):
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: MessagesRequest, *, created: int
     ) -> dict[str, Any]:
-        completion = repair_completion(read_completion(payload, call.provider), declared_tools(request))
+        declared = declared_tools(request)
+        plain = plain_completion_usage(payload)
+        if plain is not None:
+            answer = plain_completion_to_message(
+                payload,
+                requested_model=request.model,
+                usage=plain.usage,
+                declared=declared,
+                filters=call.provider.output_filters,
+            )
+            if answer is not None:
+                return answer
+        completion = repair_completion(read_completion(payload, call.provider), declared)
         return openai_completion_to_anthropic(completion, requested_model=request.model).to_wire()
 
     def client_stream(

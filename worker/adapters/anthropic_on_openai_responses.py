@@ -16,6 +16,7 @@ from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
     OPENAI_RESPONSES_UPSTREAM,
     responses_upstream_body,
 )
+from coderouter_supervisor.worker.adapters.plain_response import is_plain_response
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early, filter_chain_of
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import MessagesRequest, ResponseObject
@@ -24,6 +25,7 @@ from coderouter_supervisor.worker.translate import (
     ResponsesToAnthropicStream,
     UsageReport,
     anthropic_request_to_responses,
+    plain_response_to_message,
     response_to_anthropic_message,
 )
 
@@ -81,6 +83,10 @@ class AnthropicOnOpenAIResponses(ProtocolAdapter):
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: MessagesRequest, *, created: int
     ) -> dict[str, Any]:
+        if is_plain_response(payload):
+            return plain_response_to_message(
+                payload, requested_model=request.model, filters=call.provider.output_filters
+            )
         response = parse_answer(ResponseObject, payload, call.name)
         message = response_to_anthropic_message(response, requested_model=request.model)
         return filtered_message(message, call.provider).to_wire()

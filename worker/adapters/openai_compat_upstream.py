@@ -90,9 +90,9 @@ class OpenAICompatUpstream:
 
 
 def plain_openai_usage(usage: dict[str, Any]) -> TokenUsage | None:
-    """``usage_from_openai(CompletionUsage.model_validate(usage))`` for usage of plain int counts and
-    no token details, without building a model; None for anything else, which the model then reads
-    (or refuses)."""
+    """``usage_from_openai(CompletionUsage.model_validate(usage))`` for usage of plain int counts
+    (token details included, as OpenAI and OpenRouter send them), without building a model; None
+    for anything else, which the model then reads (or refuses)."""
     prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
     # A null, a string or a bool in a count: the model's coercion or error decides.
     if (
@@ -101,9 +101,41 @@ def plain_openai_usage(usage: dict[str, Any]) -> TokenUsage | None:
         or type(usage.get("total_tokens", 0)) is not int
     ):
         return None
-    if usage.get("prompt_tokens_details") is not None or usage.get("completion_tokens_details") is not None:
-        return None
-    return TokenUsage(input_tokens=prompt if prompt > 0 else 0, output_tokens=completion)
+    cached = creation = reasoning = 0
+    prompt_details = usage.get("prompt_tokens_details")
+    if prompt_details is not None:
+        if type(prompt_details) is not dict:
+            return None
+        read, written = prompt_details.get("cached_tokens"), prompt_details.get("cache_write_tokens")
+        created = prompt_details.get("cache_creation_tokens")  # OpenRouter's name for cache writes
+        if not (_count(read) and _count(written) and _count(created)):
+            return None
+        cached, creation = _positive(read), _positive(written) or _positive(created)
+    completion_details = usage.get("completion_tokens_details")
+    if completion_details is not None:
+        if type(completion_details) is not dict:
+            return None
+        thought = completion_details.get("reasoning_tokens")
+        if not _count(thought):
+            return None
+        reasoning = _positive(thought)
+    return TokenUsage(
+        input_tokens=max(prompt - cached - creation, 0),
+        output_tokens=completion,
+        cache_read_tokens=cached,
+        cache_creation_tokens=creation,
+        reasoning_tokens=reasoning,
+    )
+
+
+def _count(value: object) -> bool:
+    """Whether ``value`` is a null or a plain int (anything else: the model decides)."""
+    return value is None or type(value) is int
+
+
+def _positive(value: Any) -> int:
+    """A count :func:`_count` accepted, negatives and null as 0 (as ``usage_from_openai`` reads them)."""
+    return value if value is not None and value > 0 else 0
 
 
 OPENAI_COMPAT_UPSTREAM = OpenAICompatUpstream()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from coderouter_supervisor.worker.adapters.answer_reading import read_message
+from coderouter_supervisor.worker.adapters.answer_reading import plain_message_usage, read_message
 from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM, anthropic_system
 from coderouter_supervisor.worker.adapters.event_frames import encode_chunks
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
@@ -24,6 +24,7 @@ from coderouter_supervisor.worker.translate import (
     UsageReport,
     anthropic_message_to_openai,
     openai_request_to_anthropic,
+    plain_message_to_completion,
     unsupported_openai_fields,
 )
 
@@ -83,6 +84,11 @@ class OpenAIOnAnthropic(ProtocolAdapter):
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int
     ) -> dict[str, Any]:
+        usage = plain_message_usage(payload)
+        if usage is not None:
+            return plain_message_to_completion(
+                payload, created=created, usage=usage, filters=call.provider.output_filters
+            )
         return anthropic_message_to_openai(read_message(payload, call.provider), created=created).to_wire()
 
     def client_stream(

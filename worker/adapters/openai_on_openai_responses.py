@@ -14,6 +14,7 @@ from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
     OPENAI_RESPONSES_UPSTREAM,
     responses_upstream_body,
 )
+from coderouter_supervisor.worker.adapters.plain_response import is_plain_response
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.money import is_priced
@@ -28,6 +29,7 @@ from coderouter_supervisor.worker.translate import (
     UsageReport,
     openai_output_limit,
     openai_request_to_responses,
+    plain_response_to_completion,
     response_to_openai_completion,
 )
 
@@ -77,6 +79,8 @@ class OpenAIOnOpenAIResponses(ProtocolAdapter):
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ChatCompletionRequest, *, created: int
     ) -> dict[str, Any]:
+        if is_plain_response(payload):
+            return plain_response_to_completion(payload, requested_model=request.model)
         response = parse_answer(ResponseObject, payload, call.name)
         return response_to_openai_completion(response, requested_model=request.model).to_wire()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from coderouter_supervisor.worker.adapters.answer_reading import read_message
+from coderouter_supervisor.worker.adapters.answer_reading import plain_message_usage, read_message
 from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM, anthropic_system
 from coderouter_supervisor.worker.adapters.responses_frames import (
     ResponsesFrames,
@@ -25,7 +25,9 @@ from coderouter_supervisor.worker.providers import ClientStream, ProviderCall
 from coderouter_supervisor.worker.translate import (
     AnthropicToResponsesStream,
     anthropic_message_to_response,
+    echo_fields,
     flatten_tools,
+    plain_message_to_response,
     responses_request_to_anthropic,
 )
 
@@ -44,10 +46,20 @@ class ResponsesOnAnthropic(TranslatedResponses):
     def client_answer(
         self, payload: dict[str, Any], call: ProviderCall, request: ResponsesRequest, *, created: int
     ) -> dict[str, Any]:
+        names = flatten_tools(request.tools).names
+        usage = plain_message_usage(payload)
+        if usage is not None:
+            return plain_message_to_response(
+                payload,
+                created_at=created,
+                usage=usage,
+                names=names,
+                filters=call.provider.output_filters,
+                encrypted_reasoning=asks_encrypted_reasoning(request),
+                echo=echo_fields(response_echo(request)),
+            )
         response = anthropic_message_to_response(
-            read_message(payload, call.provider),
-            created_at=created,
-            tool_names=flatten_tools(request.tools).names,
+            read_message(payload, call.provider), created_at=created, tool_names=names
         )
         return echoed(response, request)
 

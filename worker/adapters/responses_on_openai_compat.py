@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from coderouter_supervisor.worker.adapters.answer_reading import read_completion
+from coderouter_supervisor.worker.adapters.answer_reading import plain_completion_usage, read_completion
 from coderouter_supervisor.worker.adapters.openai_compat_upstream import (
     OPENAI_COMPAT_UPSTREAM,
     openai_messages_with_suffix,
@@ -29,8 +29,10 @@ from coderouter_supervisor.worker.protocol import ResponsesRequest
 from coderouter_supervisor.worker.providers import ClientStream, ProviderCall
 from coderouter_supervisor.worker.translate import (
     OpenAIToResponsesStream,
+    echo_fields,
     flatten_tools,
     openai_completion_to_response,
+    plain_completion_to_response,
     repair_completion,
     responses_output_limit,
     responses_request_to_openai,
@@ -53,6 +55,20 @@ class ResponsesOnOpenAICompat(TranslatedResponses):
     ) -> dict[str, Any]:
         flat = flatten_tools(request.tools)
         declared = frozenset(tool.name for tool in flat.functions)
+        plain = plain_completion_usage(payload)
+        if plain is not None:
+            answer = plain_completion_to_response(
+                payload,
+                requested_model=request.model,
+                created_at=created,
+                usage=plain.usage,
+                names=flat.names,
+                declared=declared,
+                filters=call.provider.output_filters,
+                echo=echo_fields(response_echo(request)),
+            )
+            if answer is not None:
+                return answer
         completion = repair_completion(read_completion(payload, call.provider), declared)
         response = openai_completion_to_response(
             completion, requested_model=request.model, created_at=created, tool_names=flat.names

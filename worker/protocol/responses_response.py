@@ -28,7 +28,8 @@ ItemStatus = Literal["in_progress", "completed", "incomplete"]
 def _type_tag(known: frozenset[str]) -> Any:
     def tag(value: Any) -> str:
         found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-        return found if found in known else "unknown"
+        # Not a string (a list, an object): no known tag, and the unknown item refuses it.
+        return found if isinstance(found, str) and found in known else "unknown"
 
     return tag
 

@@ -48,6 +48,14 @@ from coderouter_supervisor.worker.translate.output_filters import (
     strip_stop_markers,
     strip_thinking,
 )
+from coderouter_supervisor.worker.translate.plain_completion_to_message import plain_completion_to_message
+from coderouter_supervisor.worker.translate.plain_completion_to_response import plain_completion_to_response
+from coderouter_supervisor.worker.translate.plain_message_to_completion import plain_message_to_completion
+from coderouter_supervisor.worker.translate.plain_message_to_response import plain_message_to_response
+from coderouter_supervisor.worker.translate.plain_response_to_message import (
+    plain_response_to_completion,
+    plain_response_to_message,
+)
 from coderouter_supervisor.worker.translate.response_to_message import (
     response_to_anthropic_message,
     response_to_openai_completion,
@@ -56,6 +64,7 @@ from coderouter_supervisor.worker.translate.responses_event_writer import (
     IncompleteReason,
     ResponseEcho,
     ResponsesEventWriter,
+    echo_fields,
 )
 from coderouter_supervisor.worker.translate.responses_ids import (
     item_id,
@@ -77,6 +86,7 @@ from coderouter_supervisor.worker.translate.responses_tools import (
     flatten_tools,
 )
 from coderouter_supervisor.worker.translate.responses_usage import (
+    plain_responses_usage,
     responses_usage,
     usage_from_responses,
     usage_from_responses_event,
@@ -162,6 +172,7 @@ __all__ = [
     "anthropic_usage",
     "apply_filters",
     "build_filter_chain",
+    "echo_fields",
     "estimate_tokens",
     "finish_reason_from_stop",
     "flat_name",
@@ -177,6 +188,13 @@ __all__ = [
     "openai_request_to_responses",
     "openai_usage",
     "pack_thinking",
+    "plain_completion_to_message",
+    "plain_completion_to_response",
+    "plain_message_to_completion",
+    "plain_message_to_response",
+    "plain_response_to_completion",
+    "plain_response_to_message",
+    "plain_responses_usage",
     "repair_completion",
     "repair_tool_calls",
     "response_id",

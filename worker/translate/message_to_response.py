@@ -14,6 +14,7 @@ usage is read directly, to keep reasoning tokens.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from coderouter_supervisor.worker.protocol import (
     ChatCompletion,
@@ -40,7 +41,7 @@ from coderouter_supervisor.worker.translate.responses_tools import ToolNames
 from coderouter_supervisor.worker.translate.responses_usage import responses_usage
 from coderouter_supervisor.worker.translate.usage import usage_from_anthropic, usage_from_openai
 
-_INCOMPLETE_BY_STOP = {
+INCOMPLETE_BY_STOP = {
     "max_tokens": "max_output_tokens",
     "model_context_window_exceeded": "max_output_tokens",
     "refusal": "content_filter",
@@ -49,16 +50,23 @@ _INCOMPLETE_BY_STOP = {
 
 def function_call_item(call_id: str, flat_name: str, arguments: str, names: ToolNames) -> FunctionCallItem:
     """A completed ``function_call`` under the name (and namespace) the client declared."""
+    return FunctionCallItem.model_validate(function_call_fields(call_id, flat_name, arguments, names))
+
+
+def function_call_fields(call_id: str, flat_name: str, arguments: str, names: ToolNames) -> dict[str, Any]:
+    """The wire form of :func:`function_call_item` (what its ``to_wire`` gives), without the model."""
     declared = names.client_name(flat_name)
-    return FunctionCallItem(
-        type="function_call",
-        id=item_id("function_call"),
-        call_id=call_id,
-        name=declared.name,
-        namespace=declared.namespace,
-        arguments=arguments,
-        status="completed",
-    )
+    fields: dict[str, Any] = {
+        "type": "function_call",
+        "call_id": call_id,
+        "name": declared.name,
+        "arguments": arguments,
+    }
+    if declared.namespace is not None:
+        fields["namespace"] = declared.namespace
+    fields["id"] = item_id("function_call")
+    fields["status"] = "completed"
+    return fields
 
 
 def _reasoning_item(block: ThinkingBlock | RedactedThinkingBlock) -> ReasoningItem | None:
@@ -103,7 +111,7 @@ def anthropic_message_to_response(
 def _response(
     message: Message, *, created_at: int, tool_names: ToolNames | None, usage: ResponseUsage | None
 ) -> ResponseObject:
-    reason = _INCOMPLETE_BY_STOP.get(message.stop_reason or "")
+    reason = INCOMPLETE_BY_STOP.get(message.stop_reason or "")
     return ResponseObject(
         id=response_id(message.id),
         created_at=created_at,

@@ -67,11 +67,18 @@ def _blocks(response: ResponseObject) -> tuple[list[ContentBlock], bool]:
 def stop_reason_of(response: ResponseObject, *, called_tool: bool, refused: bool) -> StopReason:
     """Why the response ended, as Anthropic says it."""
     reason = response.incomplete_details.reason if response.incomplete_details else None
+    return stop_reason_for(response.status, reason, called_tool=called_tool, refused=refused)
+
+
+def stop_reason_for(
+    status: str, incomplete_reason: str | None, *, called_tool: bool, refused: bool
+) -> StopReason:
+    """Why a response of ``status`` (incomplete for ``incomplete_reason``) ended, as Anthropic says it."""
     if called_tool:
         return "tool_use"
-    if refused or reason == "content_filter":
+    if refused or incomplete_reason == "content_filter":
         return "refusal"
-    return "max_tokens" if response.status == "incomplete" else "end_turn"
+    return "max_tokens" if status == "incomplete" else "end_turn"
 
 
 def response_to_anthropic_message(response: ResponseObject, *, requested_model: str) -> Message:

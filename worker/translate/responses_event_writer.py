@@ -52,7 +52,8 @@ def _wire(value: Any) -> Any:
     return value.to_wire() if isinstance(value, WireModel) else value
 
 
-def _echoed(echo: ResponseEcho) -> dict[str, Any]:
+def echo_fields(echo: ResponseEcho) -> dict[str, Any]:
+    """``echo`` as the fields of a response on the wire."""
     return {
         "parallel_tool_calls": echo.parallel_tool_calls,
         "tool_choice": _wire(echo.tool_choice),
@@ -73,7 +74,7 @@ class ResponsesEventWriter:
         self.response_id = response_id
         self.model = model
         self._created_at = created_at
-        self._echoed = _echoed(echo or ResponseEcho())
+        self._echoed = echo_fields(echo or ResponseEcho())
         self._sequence = 0
         self._started = False
         self._finished = False

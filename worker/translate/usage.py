@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from coderouter_supervisor.worker.protocol import (
-    CompletionTokensDetails,
     CompletionUsage,
     MessageDeltaUsage,
-    PromptTokensDetails,
     Usage,
 )
 
@@ -85,23 +83,36 @@ def usage_from_anthropic(usage: Usage | MessageDeltaUsage) -> TokenUsage:
 
 
 def anthropic_usage(usage: TokenUsage) -> Usage:
-    return Usage(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_creation_input_tokens=usage.cache_creation_tokens,
-        cache_read_input_tokens=usage.cache_read_tokens,
-    )
+    return Usage.model_validate(anthropic_usage_fields(usage))
+
+
+def anthropic_usage_fields(usage: TokenUsage | None) -> dict[str, Any]:
+    """The wire form of :func:`anthropic_usage` (what its ``to_wire`` gives), built without the
+    model; for None, what ``Usage()`` gives (zero counts, no cache counts)."""
+    if usage is None:
+        return {"input_tokens": 0, "output_tokens": 0}
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_tokens,
+        "cache_read_input_tokens": usage.cache_read_tokens,
+    }
 
 
 def openai_usage(usage: TokenUsage) -> CompletionUsage:
+    return CompletionUsage.model_validate(openai_usage_fields(usage))
+
+
+def openai_usage_fields(usage: TokenUsage) -> dict[str, Any]:
+    """The wire form of :func:`openai_usage` (what its ``to_wire`` gives), built without the model."""
     prompt = usage.total_input_tokens
-    details = PromptTokensDetails(
-        cached_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_creation_tokens or None
-    )
-    return CompletionUsage(
-        prompt_tokens=prompt,
-        completion_tokens=usage.output_tokens,
-        total_tokens=prompt + usage.output_tokens,
-        prompt_tokens_details=details,
-        completion_tokens_details=CompletionTokensDetails(reasoning_tokens=usage.reasoning_tokens),
-    )
+    details: dict[str, Any] = {"cached_tokens": usage.cache_read_tokens}
+    if usage.cache_creation_tokens:
+        details["cache_write_tokens"] = usage.cache_creation_tokens
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": prompt + usage.output_tokens,
+        "prompt_tokens_details": details,
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+    }

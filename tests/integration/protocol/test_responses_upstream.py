@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anthropic
 import openai
 import pytest
 
@@ -186,3 +187,14 @@ def test_an_anthropic_clients_stop_sequences_are_left_out_whatever_their_count(f
     sent = fresh.local.last.body
     assert fresh.local.last.path == "/v1/responses"
     assert "stop" not in sent and "A1" not in json.dumps(sent)
+
+
+def test_a_translated_answer_with_an_item_type_that_is_not_a_string_is_refused(fresh: Stack) -> None:
+    answer = {"id": "resp_1", "object": "response", "status": "completed", "output": [{"type": ["message"]}]}
+    fresh.local.queue(Failure(200, raw_body=json.dumps(answer)))
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        fresh.anthropic_client(PROFILE).messages.create(
+            model="claude-x", max_tokens=8, messages=[{"role": "user", "content": "x"}]
+        )
+    assert raised.value.status_code == 502
+    assert "answered an unexpected shape" in str(raised.value)
