@@ -24,7 +24,8 @@ def _tag_of(known: frozenset[str], default: str | None = None) -> Any:
     def tag(value: Any) -> str:
         found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
         found = default if found is None else found
-        return found if found in known else "unknown"
+        # Not a string (a list, an object): no known tag, and the unknown variant refuses it.
+        return found if isinstance(found, str) and found in known else "unknown"
 
     return tag
 

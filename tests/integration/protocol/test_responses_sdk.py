@@ -210,6 +210,23 @@ def test_server_side_state_is_refused_with_a_clear_400(
     assert fresh.upstream(profile).calls() == []
 
 
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"type": ["message"], "role": "user", "content": "hi"},
+        {"type": {"k": 1}, "role": "user", "content": "hi"},
+        {"role": "user", "content": [{"type": ["input_text"], "text": "hi"}]},
+    ],
+    ids=["item-list", "item-object", "part-list"],
+)
+def test_an_input_type_that_is_not_a_string_is_a_400(fresh: Stack, item: dict[str, Any]) -> None:
+    # It reached a set lookup in the discriminator and failed as a 500.
+    with pytest.raises(openai.BadRequestError) as raised:
+        fresh.openai_client("local").responses.create(model=MODEL, input=[item])  # type: ignore[list-item]
+    assert "input" in str(raised.value)
+    assert fresh.upstream("local").calls() == []
+
+
 @pytest.mark.parametrize("profile", KINDS)
 def test_failure_after_the_first_byte_is_response_failed(fresh: Stack, profile: str) -> None:
     fresh.upstream(profile).queue(
