@@ -76,8 +76,8 @@ class GatewayApp:
             metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s, status)
             http = upstream_client()
             try:
-                # httpx's first connection would import anyio's event-loop backend (~100 ms) while
-                # serving a request; this imports it now.
+                # The first upstream connection (anyio's, under httpcore) would import anyio's
+                # event-loop backend (~100 ms) while serving a request; this imports it now.
                 await anyio.sleep(0)
                 await heartbeat.start()
                 await metrics.start()
