@@ -1,0 +1,71 @@
+"""What goes over the wire to an upstream, and what the gateway takes back: the headers an upstream
+receives, and answers it compresses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coderouter_supervisor.worker.version import VERSION
+
+from support.stack import Stack
+
+MODEL = "claude-sonnet-4-6"
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+@pytest.mark.parametrize("profile", ["local", "claude"])
+def test_the_upstream_gets_the_headers_httpx_sent_and_a_declared_length(fresh: Stack, profile: str) -> None:
+    upstream = fresh.upstream(profile)
+    fresh.anthropic_client(profile).messages.create(model=MODEL, max_tokens=16, messages=HELLO)  # type: ignore[arg-type]
+    [call] = upstream.calls()
+    assert call.headers["host"] == f"127.0.0.1:{upstream.port}"  # not the scheme's default port: named
+    assert call.headers["user-agent"] == f"coderouter-supervisor/{VERSION}"
+    assert call.headers["accept"] == "*/*"
+    assert call.headers["accept-encoding"] == "gzip, deflate"
+    assert call.headers["connection"] == "keep-alive"
+    assert call.headers["content-type"] == "application/json"
+    # The body as the gateway encoded it, its length declared rather than chunked.
+    assert call.headers["content-length"] == str(len(json.dumps(call.body)))
+    assert "transfer-encoding" not in call.headers
+    assert "cookie" not in call.headers
+
+
+@pytest.mark.parametrize("profile", ["local", "claude", "local-responses"])
+@pytest.mark.parametrize("client", ["anthropic", "openai"])
+def test_a_gzipped_whole_answer_is_decoded(fresh: Stack, profile: str, client: str) -> None:
+    fresh.upstream(profile).gzip_answers = True
+    if client == "anthropic":
+        message = fresh.anthropic_client(profile).messages.create(model=MODEL, max_tokens=16, messages=HELLO)  # type: ignore[arg-type]
+        assert message.content[0].text == "Hello from the fake upstream."  # type: ignore[union-attr]
+        assert message.usage.output_tokens == 7
+    else:
+        answer = fresh.openai_client(profile).chat.completions.create(model=MODEL, messages=HELLO)  # type: ignore[arg-type]
+        assert answer.choices[0].message.content == "Hello from the fake upstream."
+        assert answer.usage is not None and answer.usage.completion_tokens == 7
+
+
+@pytest.mark.parametrize("profile", ["local", "claude", "local-responses"])
+@pytest.mark.parametrize("client", ["anthropic", "openai"])
+def test_a_gzipped_stream_is_decoded_event_by_event(fresh: Stack, profile: str, client: str) -> None:
+    fresh.upstream(profile).gzip_answers = True
+    if client == "anthropic":
+        with fresh.anthropic_client(profile).messages.stream(
+            model=MODEL, max_tokens=16, messages=HELLO
+        ) as stream:  # type: ignore[arg-type]
+            text = "".join(stream.text_stream)
+            final = stream.get_final_message()
+        assert final.usage.output_tokens == 7
+    else:
+        chunks = list(
+            fresh.openai_client(profile).chat.completions.create(
+                model=MODEL,
+                messages=HELLO,  # type: ignore[arg-type]
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 7
+    assert text == "Hello from the fake upstream."
