@@ -102,7 +102,9 @@ def request_headers(
     if target.authorization is not None:
         own = [(name, value) for name, value in own if name.lower() != "authorization"]
         sent.append((b"Authorization", target.authorization))
-    sent.extend((name.encode("ascii"), value.encode("ascii")) for name, value in own)
+    # Values as the client's bytes were (Starlette decodes them as Latin-1): a client's header with a
+    # byte outside ASCII (``anthropic-beta``) goes on as it came, for the upstream to judge.
+    sent.extend((name.encode("ascii"), value.encode("latin-1")) for name, value in own)
     if length is not None and "content-length" not in names:
         sent.append((b"Content-Length", b"%d" % length))
     return sent

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from coderouter_supervisor.worker.version import VERSION
 
-from support.stack import Stack
+from support.stack import CLIENT_KEY, Stack
 
 MODEL = "claude-sonnet-4-6"
 HELLO = [{"role": "user", "content": "hello"}]
@@ -69,3 +70,18 @@ def test_a_gzipped_stream_is_decoded_event_by_event(fresh: Stack, profile: str, 
         text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
         assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 7
     assert text == "Hello from the fake upstream."
+
+
+def test_a_client_header_with_a_byte_outside_ascii_goes_upstream_as_it_came(fresh: Stack) -> None:
+    response = httpx.post(
+        f"{fresh.gateway.base_url}/v1/messages",
+        headers={
+            "x-api-key": CLIENT_KEY,
+            "x-coderouter-profile": "claude",
+            "anthropic-beta": "caf\xe9".encode("latin-1"),
+        },
+        json={"model": MODEL, "max_tokens": 16, "messages": HELLO},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert fresh.claude.last.headers["anthropic-beta"] == "caf\xe9"
