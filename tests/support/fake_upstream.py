@@ -72,6 +72,7 @@ class Reply:
     omit_usage: bool = False  # report no usage at all (a server that never does)
     tail_delay_s: float = 0.0  # in a stream, between the last content and the events that end it
     linger_s: float = 0.0  # in a stream, after its last event, before the body ends (a server slow to close)
+    cut_whole_answer: bool = False  # a whole answer: its length declared, half of it sent, the connection cut
 
 
 @dataclass(frozen=True)
@@ -385,6 +386,17 @@ class _Dropped(Exception):
     """Raised inside a streaming body so the server cuts the connection mid-response."""
 
 
+class _CutShort(Response):
+    """A whole answer that declares its full length, sends half of it and drops the connection."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send(
+            {"type": "http.response.body", "body": bytes(self.body[: len(self.body) // 2]), "more_body": True}
+        )
+        raise _Dropped
+
+
 class FakeUpstream:
     """A loopback server in a background thread; use as a context manager or call start()/stop()."""
 
@@ -559,7 +571,7 @@ class FakeUpstream:
             return _openai_failure(script)
         model = str(recorded.body.get("model", self.model_name))
         if not recorded.stream or script.stream_as_json:
-            return self._encoded(JSONResponse(openai_completion(script, model)))
+            return self._whole(script, openai_completion(script, model))
         include_usage = bool((recorded.body.get("stream_options") or {}).get("include_usage"))
         frames = [f"data: {json.dumps(c)}\n\n".encode() for c in openai_chunks(script, model, include_usage)]
         frames.append(b"data: [DONE]\n\n")
@@ -574,7 +586,7 @@ class FakeUpstream:
             return _anthropic_failure(script)
         model = str(recorded.body.get("model", self.model_name))
         if not recorded.stream or script.stream_as_json:
-            return self._encoded(JSONResponse(anthropic_message(script, model)))
+            return self._whole(script, anthropic_message(script, model))
         frames = [
             f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
             for name, data in anthropic_events(script, model)
@@ -591,7 +603,7 @@ class FakeUpstream:
             return _openai_failure(script)
         model = str(recorded.body.get("model", self.model_name))
         if not recorded.stream or script.stream_as_json:
-            return self._encoded(JSONResponse(responses_object(script, model)))
+            return self._whole(script, responses_object(script, model))
         frames = [
             f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in responses_events(script, model)
         ]
@@ -602,6 +614,11 @@ class FakeUpstream:
                 frames, script, f"event: response.failed\ndata: {json.dumps(failed)}\n\n".encode(), tail=2
             )
         )
+
+    def _whole(self, reply: Reply, answer: dict[str, Any]) -> Response:
+        if reply.cut_whole_answer:
+            return _CutShort(json.dumps(answer).encode(), media_type="application/json")
+        return self._encoded(JSONResponse(answer))
 
     def _encoded(self, response: Response) -> Response:
         """``response`` gzip-encoded when :attr:`gzip_answers` is set."""
