@@ -11,6 +11,7 @@ import pytest
 from coderouter_supervisor.worker.version import VERSION
 
 from support.fake_upstream import Reply
+from support.ingress import IngressName, send
 from support.stack import CLIENT_KEY, Stack
 
 MODEL = "claude-sonnet-4-6"
@@ -88,15 +89,13 @@ def test_a_client_header_with_a_byte_outside_ascii_goes_upstream_as_it_came(fres
     assert fresh.claude.last.headers["anthropic-beta"] == "caf\xe9"
 
 
-def test_an_upstream_that_drops_the_connection_mid_answer_is_a_connection_failure(fresh: Stack) -> None:
+@pytest.mark.parametrize("ingress", ["anthropic", "openai", "responses"])
+def test_an_upstream_that_drops_the_connection_mid_answer_is_a_connection_failure(
+    fresh: Stack, ingress: IngressName
+) -> None:
     # Streams cut midway are in test_stream_failures; this is a whole answer cut short of its length.
     fresh.local.queue(Reply(cut_whole_answer=True))
-    response = httpx.post(
-        f"{fresh.gateway.base_url}/v1/messages",
-        headers={"x-api-key": CLIENT_KEY, "x-coderouter-profile": "local-then-claude"},
-        json={"model": MODEL, "max_tokens": 16, "messages": HELLO},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["content"][0]["text"] == "Hello from the fake upstream."
-    assert response.headers["x-coderouter-fallback-chain"] == "ollama;failed=connect, anthropic-direct;ok"
+    answer = send(fresh.gateway, ingress, False, profile="local-then-claude")
+    assert answer.status == 200, answer.raw
+    assert answer.text == "Hello from the fake upstream."
+    assert answer.fallback_chain == "ollama;failed=connect, anthropic-direct;ok"
