@@ -76,8 +76,8 @@ class GatewayApp:
             metrics = MetricRecorder(store, lambda: heartbeat.worker_id, writes.metrics_flush_s, status)
             http = upstream_client()
             try:
-                # httpx's first connection would import anyio's event-loop backend (~100 ms) while
-                # serving a request; this imports it now.
+                # httpcore's pool (its locks and cancel shields are anyio's) would import anyio's
+                # event-loop backend (~100 ms) on the first upstream call; this imports it now.
                 await anyio.sleep(0)
                 await heartbeat.start()
                 await metrics.start()

@@ -12,13 +12,15 @@ Every request is recorded with its headers and JSON body so tests can assert wha
 from __future__ import annotations
 
 import asyncio
+import gzip
 import itertools
 import json
 import socket
 import threading
 import time
+import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +72,7 @@ class Reply:
     omit_usage: bool = False  # report no usage at all (a server that never does)
     tail_delay_s: float = 0.0  # in a stream, between the last content and the events that end it
     linger_s: float = 0.0  # in a stream, after its last event, before the body ends (a server slow to close)
+    cut_whole_answer: bool = False  # a whole answer: its length declared, half of it sent, the connection cut
 
 
 @dataclass(frozen=True)
@@ -383,6 +386,17 @@ class _Dropped(Exception):
     """Raised inside a streaming body so the server cuts the connection mid-response."""
 
 
+class _CutShort(Response):
+    """A whole answer that declares its full length, sends half of it and drops the connection."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send(
+            {"type": "http.response.body", "body": bytes(self.body[: len(self.body) // 2]), "more_body": True}
+        )
+        raise _Dropped
+
+
 class FakeUpstream:
     """A loopback server in a background thread; use as a context manager or call start()/stop()."""
 
@@ -398,6 +412,8 @@ class FakeUpstream:
         self.models_failure: Failure | None = None
         # POST /api/show (Ollama): 404 unless a context length is set.
         self.ollama_context_length: int | None = None
+        # Chat/messages/responses answers gzip-encoded, whole or streamed (a stream flushed per event).
+        self.gzip_answers = False
         self._script: deque[Script] = deque()
         self.bills: list[Bill] = []  # what each Metered answer cost, as the upstream bills it
         self._lock = threading.Lock()
@@ -468,6 +484,7 @@ class FakeUpstream:
             self.requests.clear()
             self.bills.clear()
             self.default = default if default is not None else Reply()
+            self.gzip_answers = False
             self.max_in_flight = self.in_flight
             self._gate.clear()
 
@@ -554,14 +571,14 @@ class FakeUpstream:
             return _openai_failure(script)
         model = str(recorded.body.get("model", self.model_name))
         if not recorded.stream or script.stream_as_json:
-            return JSONResponse(openai_completion(script, model))
+            return self._whole(script, openai_completion(script, model))
         include_usage = bool((recorded.body.get("stream_options") or {}).get("include_usage"))
         frames = [f"data: {json.dumps(c)}\n\n".encode() for c in openai_chunks(script, model, include_usage)]
         frames.append(b"data: [DONE]\n\n")
         error = {"error": {"message": script.error_message, "type": "server_error", "code": None}}
         # One finish chunk per choice, the usage chunk, [DONE].
         tail = script.choices + (include_usage and not script.omit_usage) + 1
-        return _stream(frames, script, f"data: {json.dumps(error)}\n\n".encode(), tail=tail)
+        return self._encoded(_stream(frames, script, f"data: {json.dumps(error)}\n\n".encode(), tail=tail))
 
     async def _messages(self, request: Request) -> Response:
         recorded, script = await self._record(request)
@@ -569,14 +586,16 @@ class FakeUpstream:
             return _anthropic_failure(script)
         model = str(recorded.body.get("model", self.model_name))
         if not recorded.stream or script.stream_as_json:
-            return JSONResponse(anthropic_message(script, model))
+            return self._whole(script, anthropic_message(script, model))
         frames = [
             f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
             for name, data in anthropic_events(script, model)
         ]
         error = {"type": "error", "error": {"type": "overloaded_error", "message": script.error_message}}
         # The text block's stop, message_delta and message_stop end the stream.
-        return _stream(frames, script, f"event: error\ndata: {json.dumps(error)}\n\n".encode(), tail=3)
+        return self._encoded(
+            _stream(frames, script, f"event: error\ndata: {json.dumps(error)}\n\n".encode(), tail=3)
+        )
 
     async def _responses(self, request: Request) -> Response:
         recorded, script = await self._record(request)
@@ -584,15 +603,43 @@ class FakeUpstream:
             return _openai_failure(script)
         model = str(recorded.body.get("model", self.model_name))
         if not recorded.stream or script.stream_as_json:
-            return JSONResponse(responses_object(script, model))
+            return self._whole(script, responses_object(script, model))
         frames = [
             f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in responses_events(script, model)
         ]
         failed = responses_failed(script.error_message, model)
         # The last item's done and response.completed end the stream.
-        return _stream(
-            frames, script, f"event: response.failed\ndata: {json.dumps(failed)}\n\n".encode(), tail=2
+        return self._encoded(
+            _stream(
+                frames, script, f"event: response.failed\ndata: {json.dumps(failed)}\n\n".encode(), tail=2
+            )
         )
+
+    def _whole(self, reply: Reply, answer: dict[str, Any]) -> Response:
+        if reply.cut_whole_answer:
+            return _CutShort(json.dumps(answer).encode(), media_type="application/json")
+        return self._encoded(JSONResponse(answer))
+
+    def _encoded(self, response: Response) -> Response:
+        """``response`` gzip-encoded when :attr:`gzip_answers` is set."""
+        if not self.gzip_answers:
+            return response
+        response.headers["content-encoding"] = "gzip"
+        if isinstance(response, StreamingResponse):
+            response.body_iterator = _gzipped_frames(response.body_iterator)
+        else:
+            response.body = gzip.compress(response.body)
+            response.headers["content-length"] = str(len(response.body))
+        return response
+
+
+async def _gzipped_frames(frames: AsyncIterable[str | bytes | memoryview]) -> AsyncIterator[bytes]:
+    """One gzip stream, flushed after every frame so each event arrives as it is written."""
+    compressor = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
+    async for frame in frames:
+        data = frame.encode() if isinstance(frame, str) else bytes(frame)
+        yield compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    yield compressor.flush()
 
 
 def _openai_failure(script: Failure | Hang) -> Response:

@@ -1,15 +1,14 @@
-"""How the relay hands upstream events to the client (pure httpx and asyncio, no network)."""
+"""How the relay hands upstream events to the client (pure asyncio, no network)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
-
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.providers import StreamRelay, UpstreamEvent
 from coderouter_supervisor.worker.providers.transport import UpstreamStream
+from coderouter_supervisor.worker.providers.upstream_client import UpstreamAnswer
 from coderouter_supervisor.worker.translate import NO_USAGE, UsageReport
 
 
@@ -44,7 +43,7 @@ def _relay(count: int, gap_s: float = 0.0) -> list[bytes]:
     """The body chunks the client gets for ``count`` events, each its own upstream chunk."""
 
     async def run() -> list[bytes]:
-        upstream = UpstreamStream(httpx.Response(200, content=_events(count, gap_s)), "p", 1 << 20)
+        upstream = UpstreamStream(UpstreamAnswer(200, [], _events(count, gap_s)), "p", 1 << 20)
         relay = StreamRelay(upstream, EchoStream(), "p")
         await relay.prime(5.0)
         return [chunk async for chunk in relay.frames()]

@@ -58,6 +58,7 @@ PINNED = {
         "PING_INTERVAL_S",
         "ProviderCall",
         "StreamRelay",
+        "UpstreamClient",
         "UpstreamEvent",
         "anthropic_headers",
         "anthropic_messages_url",

@@ -11,8 +11,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-import httpx
-
 from coderouter_supervisor.worker.adapters.client_protocol import ClientProtocol
 from coderouter_supervisor.worker.adapters.upstream_kind import UpstreamKind
 from coderouter_supervisor.worker.errors import GatewayError, UpstreamError, redact
@@ -22,6 +20,7 @@ from coderouter_supervisor.worker.providers import (
     ClientStream,
     ProviderCall,
     StreamRelay,
+    UpstreamClient,
     open_stream,
     post_json,
 )
@@ -100,7 +99,7 @@ class ProtocolAdapter(ABC):
         return await run_step(len(request.messages), self.upstream_body, request, call)
 
     async def complete(
-        self, http: httpx.AsyncClient, call: ProviderCall, request: Any, *, created: int
+        self, http: UpstreamClient, call: ProviderCall, request: Any, *, created: int
     ) -> Completion:
         """A non-streamed answer from ``call``'s provider; raises :class:`UpstreamError`."""
         body = self.upstream.as_whole_answer(await self._shaped(request, call))
@@ -114,7 +113,7 @@ class ProtocolAdapter(ABC):
         return Completion(reply, self.upstream.reported_usage(payload))
 
     async def stream(
-        self, http: httpx.AsyncClient, call: ProviderCall, request: Any, *, input_tokens: int
+        self, http: UpstreamClient, call: ProviderCall, request: Any, *, input_tokens: int
     ) -> StreamRelay:
         """A stream in the client's protocol from ``call``'s provider, primed up to its first
         content; raises :class:`UpstreamError` when it fails before that."""

@@ -7,12 +7,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import httpx
-
 from coderouter_supervisor.state import ClientKey, StateBackend
 from coderouter_supervisor.worker.config import CodeRouterConfig
 from coderouter_supervisor.worker.engine.fact_cache import FactCache
 from coderouter_supervisor.worker.guards import RankMemory
+from coderouter_supervisor.worker.providers import UpstreamClient
 from coderouter_supervisor.worker.routing import CapabilityRegistry
 
 
@@ -36,7 +35,7 @@ class EngineContext:
     config: CodeRouterConfig
     facts: FactCache
     store: StateBackend
-    http: httpx.AsyncClient
+    http: UpstreamClient
     capabilities: CapabilityRegistry
     worker_id: Callable[[], int | None]
     max_upstream_answer_bytes: int

@@ -1,4 +1,4 @@
-"""Upstream I/O over the worker's one shared httpx.AsyncClient: one provider call's parameters,
+"""Upstream I/O over the worker's one shared :class:`UpstreamClient`: one provider call's parameters,
 its URL and headers, the transport (whole answers and event streams) and the stream relay.
 
 What is sent and how an answer is translated is decided per (client protocol, upstream kind)
@@ -27,14 +27,15 @@ from coderouter_supervisor.worker.providers.transport import (
     get_json,
     open_stream,
     post_json,
-    upstream_client,
 )
+from coderouter_supervisor.worker.providers.upstream_client import UpstreamClient, upstream_client
 
 __all__ = [
     "PING_INTERVAL_S",
     "ClientStream",
     "ProviderCall",
     "StreamRelay",
+    "UpstreamClient",
     "UpstreamEvent",
     "anthropic_headers",
     "anthropic_messages_url",

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
-
 from coderouter_supervisor.worker.protocol import CountTokensRequest
 from coderouter_supervisor.worker.providers.call import ProviderCall
 from coderouter_supervisor.worker.providers.endpoints import anthropic_count_tokens_url, anthropic_headers
 from coderouter_supervisor.worker.providers.transport import post_json
+from coderouter_supervisor.worker.providers.upstream_client import UpstreamClient
 
 
 async def count_tokens_upstream(
-    http: httpx.AsyncClient, call: ProviderCall, request: CountTokensRequest
+    http: UpstreamClient, call: ProviderCall, request: CountTokensRequest
 ) -> int | None:
     """The upstream's ``input_tokens``, or None when its answer has none; raises ``UpstreamError``."""
     body = request.to_wire()

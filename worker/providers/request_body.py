@@ -102,7 +102,7 @@ SEND_SLICE = 256 * 1024
 
 
 class BodyInPieces:
-    """A body sent chunk by chunk; iterable again should httpx send the request again."""
+    """A body sent chunk by chunk; iterable again should the request be sent again."""
 
     def __init__(self, chunks: list[bytes]) -> None:
         self._chunks = chunks
@@ -112,10 +112,11 @@ class BodyInPieces:
             yield chunk
 
 
-def sendable(content: bytes | list[bytes]) -> tuple[bytes | BodyInPieces, int | None]:
-    """What to hand httpx for ``content``, and the length to declare when it goes in pieces."""
+def sendable(content: bytes | list[bytes]) -> tuple[bytes | BodyInPieces, int]:
+    """What to hand the upstream client for ``content``, and its length in bytes (declared, so the
+    pieces go as one body rather than chunked)."""
     if isinstance(content, bytes) and len(content) > SEND_SLICE:
         content = [content[start : start + SEND_SLICE] for start in range(0, len(content), SEND_SLICE)]
     if isinstance(content, bytes):
-        return content, None
+        return content, len(content)
     return BodyInPieces(content), sum(len(chunk) for chunk in content)

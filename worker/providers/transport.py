@@ -1,17 +1,15 @@
-"""HTTP to upstreams over the worker's shared client: the one place httpx errors become ours."""
+"""HTTP to upstreams over the worker's shared client: the one place httpcore's errors become ours."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 import httpcore
-import httpx
 
 from coderouter_supervisor.worker.errors import (
     MidStreamFailure,
@@ -27,76 +25,19 @@ from coderouter_supervisor.worker.protocol import (
     SSEEventTooLarge,
     upstream_error_from_response,
 )
-from coderouter_supervisor.worker.providers.gathered_writes import GatheringBackend
-from coderouter_supervisor.worker.providers.request_body import BodyInPieces, encoded_body, sendable
+from coderouter_supervisor.worker.providers.request_body import encoded_body, sendable
+from coderouter_supervisor.worker.providers.upstream_client import (
+    TRANSPORT_ERRORS,
+    UpstreamAnswer,
+    UpstreamClient,
+)
 
 # An upstream error body is read for its message; anything past this is noise.
 _ERROR_BODY_LIMIT = 64 * 1024
-_CONNECT_TIMEOUT_S = 10.0
 
 
-# Both cached: a config has a handful of timeouts and upstream URLs, and httpx would otherwise
-# parse the URL text again on every request.
-@functools.lru_cache(maxsize=64)
-def _timeout(timeout_s: float) -> httpx.Timeout:
-    """``timeout_s`` bounds each wait for the upstream (connect, each read), not the whole call."""
-    return httpx.Timeout(timeout_s, connect=min(timeout_s, _CONNECT_TIMEOUT_S))
-
-
-@functools.lru_cache(maxsize=256)
-def _parsed_url(url: str) -> httpx.URL:
-    return httpx.URL(url)
-
-
-_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=40, keepalive_expiry=30.0)
-
-
-class _Unkept(httpx.Cookies):
-    """Keeps no cookie and sends none: one client serves every caller, so a cookie one upstream answer
-    sets would ride along on the next caller's requests. Declined here rather than in the jar: httpx
-    wraps every answer and its request for the jar first (about 20 us an answer)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx.Request) -> None:
-        return None
-
-
-class _UpstreamClient(httpx.AsyncClient):
-    _unkept = _Unkept()
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._unkept
-
-    @cookies.setter
-    def cookies(self, cookies: object) -> None:
-        """Nothing to set: this client keeps no cookies."""
-
-
-def upstream_client() -> httpx.AsyncClient:
-    """The worker's one client for every upstream call: pooled connections, no cookies."""
-    # Each call passes its own timeout; this one only covers a call that would not.
-    return _UpstreamClient(timeout=_timeout(30.0), transport=_upstream_transport())
-
-
-def _upstream_transport() -> httpx.AsyncHTTPTransport:
-    """httpx's transport over connections that send a request in one write (see :mod:`.gathered_writes`)."""
-    transport = httpx.AsyncHTTPTransport()
-    # httpx takes no network backend of its own; its pool does.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=_LIMITS.max_connections,
-        max_keepalive_connections=_LIMITS.max_keepalive_connections,
-        keepalive_expiry=_LIMITS.keepalive_expiry,
-        network_backend=GatheringBackend(),
-    )
-    return transport
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    raw = headers.get("retry-after")
+def _retry_after(answer: UpstreamAnswer) -> float | None:
+    raw = answer.header("retry-after")
     if raw is None:
         return None
     try:
@@ -105,63 +46,57 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return None
 
 
-def _transport_error(exc: httpx.HTTPError, provider: str) -> UpstreamError:
-    if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
+def _transport_error(exc: Exception, provider: str) -> UpstreamError:
+    """One of :data:`TRANSPORT_ERRORS` as ours."""
+    if isinstance(exc, httpcore.ConnectTimeout | httpcore.ConnectError):
         return UpstreamConnectError(f"cannot connect to provider {provider}: {exc}", provider=provider)
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpcore.TimeoutException):
         return UpstreamTimeout(f"provider {provider} did not answer in time", provider=provider)
     return UpstreamConnectError(f"connection to provider {provider} failed: {exc}", provider=provider)
 
 
-async def _error_from(response: httpx.Response, provider: str) -> UpstreamError:
+async def _error_from(answer: UpstreamAnswer, provider: str) -> UpstreamError:
     body = b""
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in answer.chunks():
             body += chunk
             if len(body) > _ERROR_BODY_LIMIT:
                 break
-    except httpx.HTTPError:
+    except TRANSPORT_ERRORS:
         pass
     finally:
-        await response.aclose()
+        await answer.aclose()
     return upstream_error_from_response(
-        response.status_code,
+        answer.status,
         body[:_ERROR_BODY_LIMIT],
         provider=provider,
-        retry_after=_retry_after(response.headers),
+        retry_after=_retry_after(answer),
     )
 
 
 async def _send(
-    http: httpx.AsyncClient,
+    http: UpstreamClient,
     url: str,
     headers: Mapping[str, str],
     body: Mapping[str, Any] | None,
     timeout_s: float,
     provider: str,
-) -> httpx.Response:
-    sent_headers = dict(headers)
-    method = "GET" if body is None else "POST"
-    sent: bytes | BodyInPieces | None = None
-    if body is not None:
-        sent, length = sendable(await encoded_body(body))
-        if length is not None:
-            # Declared, so httpx sends the pieces as one body rather than chunked.
-            sent_headers["content-length"] = str(length)
-    request = http.build_request(
-        method, _parsed_url(url), headers=sent_headers, content=sent, timeout=_timeout(timeout_s)
-    )
+) -> UpstreamAnswer:
     try:
-        response = await http.send(request, stream=True)
-    except httpx.HTTPError as exc:
+        if body is None:
+            answer = await http.send(b"GET", url, headers, None, None, timeout_s)
+        else:
+            sent, length = sendable(await encoded_body(body))
+            answer = await http.send(b"POST", url, headers, sent, length, timeout_s)
+    except TRANSPORT_ERRORS as exc:
         raise _transport_error(exc, provider) from exc
-    if response.status_code >= 400:
-        raise await _error_from(response, provider)
-    return response
+    if answer.status >= 400:
+        raise await _error_from(answer, provider)
+    return answer
 
 
 async def post_json(
-    http: httpx.AsyncClient,
+    http: UpstreamClient,
     url: str,
     headers: Mapping[str, str],
     body: Mapping[str, Any],
@@ -172,12 +107,12 @@ async def post_json(
 ) -> dict[str, Any]:
     """POST ``body`` and return the JSON object answered; raises a typed ``UpstreamError``,
     :class:`UpstreamAnswerTooLarge` for an answer of more than ``limit`` bytes."""
-    response = await _send(http, url, headers, body, timeout_s, provider)
-    return await _json_answer(response, provider, limit)
+    answer = await _send(http, url, headers, body, timeout_s, provider)
+    return await _json_answer(answer, provider, limit)
 
 
 async def get_json(
-    http: httpx.AsyncClient,
+    http: UpstreamClient,
     url: str,
     headers: Mapping[str, str],
     *,
@@ -186,8 +121,8 @@ async def get_json(
     limit: int,
 ) -> dict[str, Any]:
     """GET ``url`` (a listing such as ``/v1/models``); returns and raises like :func:`post_json`."""
-    response = await _send(http, url, headers, None, timeout_s, provider)
-    return await _json_answer(response, provider, limit)
+    answer = await _send(http, url, headers, None, timeout_s, provider)
+    return await _json_answer(answer, provider, limit)
 
 
 def _too_large(provider: str, limit: int) -> UpstreamAnswerTooLarge:
@@ -198,35 +133,35 @@ def _too_large(provider: str, limit: int) -> UpstreamAnswerTooLarge:
     )
 
 
-async def _read_bounded(response: httpx.Response, provider: str, limit: int) -> bytes:
-    """The whole body, read no further than ``limit`` bytes; the response is closed either way."""
+async def _read_bounded(answer: UpstreamAnswer, provider: str, limit: int) -> bytes:
+    """The whole body, read no further than ``limit`` bytes; the answer is closed either way."""
     try:
-        declared = response.headers.get("content-length", "")
+        declared = answer.header("content-length") or ""
         if declared.isdigit() and int(declared) > limit:
             raise _too_large(provider, limit)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
+        async for chunk in answer.chunks():
             size += len(chunk)
             if size > limit:
                 raise _too_large(provider, limit)
             chunks.append(chunk)
         return b"".join(chunks)
-    except httpx.HTTPError as exc:
+    except TRANSPORT_ERRORS as exc:
         raise _transport_error(exc, provider) from exc
     finally:
-        await response.aclose()
+        await answer.aclose()
 
 
-async def _json_answer(response: httpx.Response, provider: str, limit: int) -> dict[str, Any]:
-    raw = await _read_bounded(response, provider, limit)
+async def _json_answer(answer: UpstreamAnswer, provider: str, limit: int) -> dict[str, Any]:
+    raw = await _read_bounded(answer, provider, limit)
     try:
         payload = json.loads(raw)
     except ValueError:
         payload = None
     if not isinstance(payload, dict):
         raise UpstreamHTTPError(
-            f"provider {provider} answered HTTP {response.status_code} without a JSON object",
+            f"provider {provider} answered HTTP {answer.status} without a JSON object",
             provider=provider,
             upstream_status=502,
         )
@@ -254,7 +189,7 @@ async def _rest_of_body(chunks: AsyncIterator[bytes]) -> None:
     and the next request paid a new connect (a fifth of a worker's time on an OpenAI passthrough
     stream). An upstream that keeps the body open or keeps writing is cut off as before."""
     read = 0
-    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+    with contextlib.suppress(TimeoutError, *TRANSPORT_ERRORS):
         async with asyncio.timeout(_AFTER_DONE_S):
             async for chunk in chunks:
                 read += len(chunk)
@@ -269,8 +204,8 @@ class UpstreamStream:
     body); a broken connection raises :class:`MidStreamFailure` from the iterator.
     """
 
-    def __init__(self, response: httpx.Response, provider: str, limit: int) -> None:
-        self._response = response
+    def __init__(self, answer: UpstreamAnswer, provider: str, limit: int) -> None:
+        self._answer = answer
         self._provider = provider
         self._limit = limit
         self.saw_done = False
@@ -285,7 +220,7 @@ class UpstreamStream:
         """The events as they arrive: each list (never empty) is what one network read completed."""
         decoder = SSEDecoder(max_event_chars=self._limit)
         try:
-            chunks = self._response.aiter_bytes()
+            chunks = self._answer.chunks()
             async for chunk in chunks:
                 batch = self._parse_all(decoder.feed(chunk))
                 if batch:
@@ -296,7 +231,7 @@ class UpstreamStream:
             batch = self._parse_all(decoder.close())
             if batch:
                 yield batch
-        except httpx.HTTPError as exc:
+        except TRANSPORT_ERRORS as exc:
             raise MidStreamFailure(
                 f"provider {self._provider} broke off the stream: {exc or type(exc).__name__}",
                 provider=self._provider,
@@ -304,7 +239,7 @@ class UpstreamStream:
         except SSEEventTooLarge as exc:
             raise _too_large(self._provider, self._limit) from exc
         finally:
-            await self._response.aclose()
+            await self._answer.aclose()
 
     def _parse_all(self, frames: list[SSEEvent]) -> list[UpstreamEvent]:
         """The events of ``frames`` up to ``[DONE]``; nothing after it counts."""
@@ -332,11 +267,11 @@ class UpstreamStream:
         return UpstreamEvent(name, payload, data)
 
     async def aclose(self) -> None:
-        await self._response.aclose()
+        await self._answer.aclose()
 
 
 async def open_stream(
-    http: httpx.AsyncClient,
+    http: UpstreamClient,
     url: str,
     headers: Mapping[str, str],
     body: Mapping[str, Any],

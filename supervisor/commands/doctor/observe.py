@@ -13,8 +13,6 @@ import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from coderouter_supervisor.supervisor.commands.doctor.checks import CONTEXT_FIELDS
 from coderouter_supervisor.supervisor.commands.doctor.dialects import dialect_for
 from coderouter_supervisor.supervisor.commands.doctor.probe import (
@@ -38,7 +36,7 @@ from coderouter_supervisor.worker.errors import (
     UpstreamHTTPError,
     UpstreamTimeout,
 )
-from coderouter_supervisor.worker.providers import ProviderCall
+from coderouter_supervisor.worker.providers import ProviderCall, UpstreamClient, upstream_client
 
 
 def probe_failure(error: UpstreamError) -> ProbeFailure:
@@ -60,7 +58,7 @@ async def _answer(request: Awaitable[dict[str, Any]]) -> Answer:
         return Answer(failure=probe_failure(error))
 
 
-async def _stream(http: httpx.AsyncClient, call: ProviderCall, timeout_s: float) -> StreamAnswer:
+async def _stream(http: UpstreamClient, call: ProviderCall, timeout_s: float) -> StreamAnswer:
     body = dialect_for(call.provider).plain_body(call.provider, thinking=False)
     try:
         streamed = await probe_stream(http, call, body, timeout_s=timeout_s)
@@ -77,7 +75,7 @@ def _lists_context(provider: ProviderConfig, models: Answer) -> bool:
 
 
 async def observe_provider(
-    http: httpx.AsyncClient,
+    http: UpstreamClient,
     provider: ProviderConfig,
     api_key: str | None,
     *,
@@ -113,7 +111,7 @@ async def observe_providers(
     timeout_s: float,
 ) -> dict[str, Observed]:
     """Probe every provider that has its key, all at once; one client for the whole run."""
-    async with httpx.AsyncClient() as http:
+    async with upstream_client() as http:
         ready = [p for p in providers if not p.api_key_env or keys.get(p.name)]
         found = await asyncio.gather(
             *(

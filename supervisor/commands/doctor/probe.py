@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from coderouter_supervisor.worker.adapters import passthrough_adapter
 from coderouter_supervisor.worker.errors import MidStreamFailure, UpstreamError, redact
 from coderouter_supervisor.worker.providers import (
     ProviderCall,
+    UpstreamClient,
     get_json,
     ollama_show_url,
     open_stream,
@@ -46,7 +45,7 @@ def _request(
 
 
 async def probe_answer(
-    http: httpx.AsyncClient, call: ProviderCall, client_body: dict[str, Any], *, timeout_s: float
+    http: UpstreamClient, call: ProviderCall, client_body: dict[str, Any], *, timeout_s: float
 ) -> dict[str, Any]:
     """The provider's raw JSON answer to ``client_body`` (not translated, so its own field names show)."""
     url, headers, body = _request(call, client_body, stream=False)
@@ -59,7 +58,7 @@ async def probe_answer(
 
 
 async def probe_stream(
-    http: httpx.AsyncClient, call: ProviderCall, client_body: dict[str, Any], *, timeout_s: float
+    http: UpstreamClient, call: ProviderCall, client_body: dict[str, Any], *, timeout_s: float
 ) -> StreamedEvents:
     """Every event of the streamed answer; a stream that breaks off returns what came before it."""
     url, headers, body = _request(call, client_body, stream=True)
@@ -79,7 +78,7 @@ async def probe_stream(
     return StreamedEvents(tuple(payloads), upstream.saw_done)
 
 
-async def probe_models(http: httpx.AsyncClient, call: ProviderCall, *, timeout_s: float) -> dict[str, Any]:
+async def probe_models(http: UpstreamClient, call: ProviderCall, *, timeout_s: float) -> dict[str, Any]:
     """The provider's model listing (``GET /models``; ``/v1/models`` for Anthropic)."""
     url, headers = passthrough_adapter(call.provider.kind).upstream.models_endpoint(call)
     try:
@@ -91,7 +90,7 @@ async def probe_models(http: httpx.AsyncClient, call: ProviderCall, *, timeout_s
 
 
 async def probe_ollama_details(
-    http: httpx.AsyncClient, call: ProviderCall, *, timeout_s: float
+    http: UpstreamClient, call: ProviderCall, *, timeout_s: float
 ) -> dict[str, Any]:
     """Ollama's ``/api/show`` for the provider's model (its context length); other servers answer 404."""
     url = ollama_show_url(call.provider.base_url)
