@@ -197,12 +197,10 @@ async def route_request(
         provider_call(ctx, caller, profile, attempt.provider, drop_thinking=attempt.drop_thinking)
         for attempt in plan.attempts
     )
-    suffixes = [call.system_suffix or "" for call in calls]
-    longest_suffix = max(suffixes, key=lambda text: len(text.encode()))
     priced = any(is_priced(call.provider.cost) for call in calls)
     shape = RequestShape(
         # Only a priced provider's hold or estimate reads the bound, and it walks every text.
-        input=await run_step(weight, input_token_bound, body, extra_text=longest_suffix)
+        input=await run_step(weight, input_token_bound, body, extra_text=_longest_suffix(calls))
         if priced
         else InputBound(0),
         max_tokens=client.output_limit(parsed),
@@ -253,6 +251,11 @@ async def route_request(
             clock=ctx.clock,
         ),
     )
+
+
+def _longest_suffix(calls: tuple[ProviderCall, ...]) -> str:
+    """The longest system-prompt suffix (in UTF-8 bytes) any of ``calls`` adds."""
+    return max((call.system_suffix or "" for call in calls), key=lambda text: len(text.encode()))
 
 
 def _note_dropped_fields(client: ClientProtocol, calls: tuple[ProviderCall, ...], parsed: BaseModel) -> None:

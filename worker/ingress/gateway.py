@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
@@ -54,9 +55,12 @@ def gateway_of(request: Request) -> Gateway:
     """The Gateway serving ``request``: the one current when the request first asked, for its whole
     life, so a reload never changes the config under a request already running. Called only at the
     ingress edge (route handlers and middleware)."""
-    pinned: Gateway | None = getattr(request.state, "gateway", None)
+    # The scope's state dict is what ``request.state`` wraps; read directly, because the wrapper
+    # raises (and formats) an AttributeError for the first, missing "gateway" of every request.
+    state: dict[str, Any] = request.scope["state"]
+    pinned: Gateway | None = state.get("gateway")
     if pinned is None:
-        slot: GatewaySlot = request.state.gateway_slot
+        slot: GatewaySlot = state["gateway_slot"]
         assert slot.current is not None, "requests are served only after the lifespan started"
-        pinned = request.state.gateway = slot.current
+        pinned = state["gateway"] = slot.current
     return pinned
