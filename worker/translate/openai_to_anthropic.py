@@ -66,8 +66,12 @@ def openai_output_limit(request: ChatCompletionRequest) -> int:
 
 def unsupported_openai_fields(request: ChatCompletionRequest) -> tuple[str, ...]:
     """Fields of ``request`` that an Anthropic upstream cannot honour (``n: 1`` is harmless)."""
-    # Read field by field: dumping the whole request would copy every message for nothing.
-    present = {name: getattr(request, name, None) for name in _UNSUPPORTED}
+    # Read field by field: dumping the whole request would copy every message for nothing. An
+    # undeclared field (``logit_bias``) is read from the extras: ``getattr`` would raise and catch
+    # an AttributeError on every request that does not send it.
+    extra = request.model_extra or {}
+    fields = type(request).model_fields
+    present = {name: getattr(request, name) if name in fields else extra.get(name) for name in _UNSUPPORTED}
     dropped = [
         name for name, value in present.items() if value is not None and not (name == "n" and value == 1)
     ]
