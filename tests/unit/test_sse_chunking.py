@@ -36,6 +36,7 @@ TRICKY = (
     b"\r"
     b"id: a\x00b\n"
     b"retry: soon\n"
+    b"retry: \xc2\xb2\n"
     b"event: nodata\n"
     b"\n"
     b"data: bad \xff byte\n"
@@ -75,7 +76,7 @@ def reference_events(stream: bytes) -> list[SSEEvent]:
             name = value
         elif field == "id" and "\0" not in value:
             last_id = value
-        elif field == "retry" and value.isdigit():
+        elif field == "retry" and re.fullmatch(r"[0-9]+", value):
             retry = int(value)
     return events
 
@@ -92,7 +93,8 @@ def decode_in_pieces(stream: bytes, cuts: list[int]) -> list[SSEEvent]:
 def random_stream(rng: random.Random) -> bytes:
     """A stream of random lines built from the pieces the rules care about."""
     names = ["data", "event", "id", "retry", "other", "", "dat"]
-    values = ["", " ", "x", " 12", "7", "a b", "é", "✓😀", "\x00", ":", '{"a":"b"}', "[DONE]", " [DONE] "]
+    values = ["", " ", "x", " 12", "7", "²", "3\u0663", "a b", "é", "✓😀", "\x00", ":", '{"a":"b"}']
+    values += ["[DONE]", " [DONE] "]
     ends = ["\n", "\r", "\r\n"]
     parts: list[str] = ["\ufeff"] if rng.random() < 0.3 else []
     for _ in range(rng.randint(0, 40)):
@@ -150,3 +152,9 @@ def test_random_streams_in_random_pieces_decode_as_the_reference_does(seed: int)
             assert decode_in_pieces(stream, cuts) == expected, (stream, cuts)
         for cut in range(len(stream) + 1):
             assert decode_in_pieces(stream, [cut]) == expected, (stream, cut)
+
+
+@pytest.mark.parametrize("value", ["²", "1²", "٣", "-1", "1.5", " 1"])
+def test_a_retry_of_anything_but_ascii_digits_is_ignored(value: str) -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(f"retry: 20\n\nretry: {value}\ndata: x\n\n") == [SSEEvent(data="x")]

@@ -192,7 +192,7 @@ class SSEDecoder:
             elif name == "id":
                 if "\0" not in value:
                     last_id = value
-            elif name == "retry" and value.isdigit():
+            elif name == "retry" and value.isascii() and value.isdigit():  # "²" is a digit to isdigit
                 retry = int(value)
         self._data, self._event, self._id, self._retry = data, event, last_id, retry
         return events
