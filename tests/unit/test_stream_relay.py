@@ -62,3 +62,17 @@ def test_events_that_arrive_apart_reach_the_client_as_they_come() -> None:
     chunks = _relay(5, gap_s=0.01)
     assert b"".join(chunks) == b"0\n1\n2\n3\n4\nend\n"
     assert len(chunks) >= 4, chunks
+
+
+def test_a_reader_held_back_by_a_full_backlog_goes_on_once_the_client_takes_events() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"".join(f'data: {{"n": {n}}}\n\n'.encode() for n in range(600))  # past the read-ahead
+        yield b'data: {"n": 600}\n\n'
+
+    async def run() -> list[bytes]:
+        relay = StreamRelay(UpstreamStream(UpstreamAnswer(200, [], body()), "p", 1 << 20), EchoStream(), "p")
+        await relay.prime(5.0)
+        return [chunk async for chunk in relay.frames()]
+
+    chunks = asyncio.run(asyncio.wait_for(run(), 5.0))
+    assert b"".join(chunks) == b"".join(f"{n}\n".encode() for n in range(601)) + b"end\n"

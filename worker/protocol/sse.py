@@ -9,10 +9,9 @@ dropped. It is fed chunks as they arrive, so any of these may be split across ch
 
 from __future__ import annotations
 
-import codecs
 import json
+from codecs import utf_8_decode as _utf_8_decode
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 DONE_FRAME = b"data: [DONE]\n\n"
@@ -65,14 +64,36 @@ class SSEEventTooLarge(ValueError):
     """One event (or one unfinished line) grew past the decoder's ``max_event_chars``."""
 
 
-@dataclass(frozen=True)
 class SSEEvent:
-    """One decoded event. ``event`` is ``None`` when the frame had no ``event:`` line."""
+    """One decoded event. ``event`` is ``None`` when the frame had no ``event:`` line.
 
-    data: str
-    event: str | None = None
-    id: str | None = None
-    retry: int | None = None
+    Immutable by convention; a plain class with slots because every streamed event builds one and
+    a frozen dataclass's ``__init__`` costs four ``object.__setattr__`` calls.
+    """
+
+    __slots__ = ("data", "event", "id", "retry")
+
+    def __init__(
+        self, data: str, event: str | None = None, id: str | None = None, retry: int | None = None
+    ) -> None:
+        self.data = data
+        self.event = event
+        self.id = id
+        self.retry = retry
+
+    def _fields(self) -> tuple[str, str | None, str | None, int | None]:
+        return (self.data, self.event, self.id, self.retry)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SSEEvent):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"SSEEvent(data={self.data!r}, event={self.event!r}, id={self.id!r}, retry={self.retry!r})"
 
 
 class SSEDecoder:
@@ -86,9 +107,8 @@ class SSEDecoder:
 
     def __init__(self, max_event_chars: int | None = None) -> None:
         self._max_event_chars = max_event_chars
-        self._data_chars = 0
-        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._undecoded = b""  # the start of a UTF-8 character split across chunks
+        self._buffer = ""  # the start of a line not ended yet; never holds a line terminator
         self._pending_cr = False
         self._started = False
         self._data: list[str] = []
@@ -98,81 +118,81 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes | str) -> list[SSEEvent]:
         """Decode ``chunk`` and return the events completed by it, in order."""
-        text = self._text.decode(chunk) if isinstance(chunk, bytes) else chunk
-        if not self._started and text:
+        if isinstance(chunk, bytes):
+            if self._undecoded:
+                chunk = self._undecoded + chunk
+            # What codecs' incremental UTF-8 decoder does, without its Python-level wrapper.
+            text, used = _utf_8_decode(chunk, "replace", False)
+            self._undecoded = chunk[used:] if used < len(chunk) else b""
+        else:
+            text = chunk
+        if not text:
+            return []
+        if not self._started:
             self._started = True
             text = text.removeprefix("\ufeff")
-        if self._pending_cr and text:
+        if self._pending_cr:
             text = text.removeprefix("\n")
             self._pending_cr = False
-        self._buffer += text
-        events: list[SSEEvent] = []
-        position = 0
-        while (cut := _line_end(self._buffer, position)) is not None:
-            end, width = cut
-            if width == 1 and self._buffer[end] == "\r" and end + 1 == len(self._buffer):
-                # A trailing "\r" may be the first half of a "\r\n" split across chunks.
-                self._pending_cr = True
-            event = self._take_line(self._buffer[position:end])
-            if event is not None:
-                events.append(event)
-            position = end + width
-        self._buffer = self._buffer[position:]
-        self._check_size()
+        if "\r" in text:
+            # One terminator from here on: "\r\n" and a lone "\r" both end a line. A trailing "\r"
+            # may be the first half of a "\r\n" split across chunks.
+            self._pending_cr = text.endswith("\r")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text:
+            self._buffer += text
+            events = []
+        else:
+            lines = (self._buffer + text).split("\n")
+            self._buffer = lines.pop()
+            events = self._take_lines(lines)
+        if self._max_event_chars is not None and (self._buffer or self._data):
+            self._check_size(self._max_event_chars)
         return events
 
-    def _check_size(self) -> None:
-        limit = self._max_event_chars
-        if limit is not None and self._data_chars + len(self._buffer) > limit:
+    def _check_size(self, limit: int) -> None:
+        size = len(self._buffer)
+        for value in self._data:
+            size += len(value) + 1
+        if size > limit:
             raise SSEEventTooLarge(f"an event of the stream is larger than {limit} characters")
 
     def close(self) -> list[SSEEvent]:
         """End of stream: an unterminated last event is delivered rather than lost."""
-        tail = self._text.decode(b"", final=True)
+        tail, _ = _utf_8_decode(self._undecoded, "replace", True)
+        self._undecoded = b""
         events = self.feed(tail) if tail else []
-        if self._buffer:
-            event = self._take_line(self._buffer)
-            self._buffer = ""
-            if event is not None:
-                events.append(event)
-        event = self._take_line("")
-        if event is not None:
-            events.append(event)
+        lines = [self._buffer, ""] if self._buffer else [""]
+        self._buffer = ""
+        events += self._take_lines(lines)
         return events
 
-    def _take_line(self, line: str) -> SSEEvent | None:
-        if not line:
-            return self._dispatch()
-        if line.startswith(":"):
-            return None
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "data":
-            self._data.append(value)
-            self._data_chars += len(value) + 1
-        elif name == "event":
-            self._event = value
-        elif name == "id" and "\0" not in value:
-            self._id = value
-        elif name == "retry" and value.isdigit():
-            self._retry = int(value)
-        return None
+    def _take_lines(self, lines: list[str]) -> list[SSEEvent]:
+        """Apply complete lines (terminators removed) in order; the events the blank ones end.
 
-    def _dispatch(self) -> SSEEvent | None:
-        data, event, retry = self._data, self._event, self._retry
-        self._data, self._event, self._retry = [], None, None
-        self._data_chars = 0
-        if not data:
-            return None
-        return SSEEvent(data="\n".join(data), event=event or None, id=self._id, retry=retry)
-
-
-def _line_end(buffer: str, start: int) -> tuple[int, int] | None:
-    """Index and width of the first line terminator at or after ``start``; ``None`` if none yet."""
-    newline = buffer.find("\n", start)
-    carriage = buffer.find("\r", start)
-    if carriage == -1 or (newline != -1 and newline < carriage):
-        return None if newline == -1 else (newline, 1)
-    if buffer.startswith("\n", carriage + 1):
-        return carriage, 2
-    return carriage, 1
+        One loop with the event's fields in locals: this runs for every line of every stream."""
+        events: list[SSEEvent] = []
+        data, event, last_id, retry = self._data, self._event, self._id, self._retry
+        for line in lines:
+            if not line:
+                if data:
+                    events.append(SSEEvent("\n".join(data), event or None, last_id, retry))
+                    data = []
+                event = retry = None
+                continue
+            if line[0] == ":":
+                continue
+            name, _, value = line.partition(":")
+            if value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+            elif name == "id":
+                if "\0" not in value:
+                    last_id = value
+            elif name == "retry" and value.isascii() and value.isdigit():  # "²" is a digit to isdigit
+                retry = int(value)
+        self._data, self._event, self._id, self._retry = data, event, last_id, retry
+        return events

@@ -99,16 +99,20 @@ class StreamRelay:
             self._timer.cancel()
         self._timer = loop.call_at(deadline, self._on_timer)
 
+    def _take(self) -> UpstreamEvent:
+        """The oldest event of the backlog (not empty); the reader may go on if it waited for room."""
+        event = self._backlog.popleft()
+        if self._room is not None and not self._room.done() and len(self._backlog) < _READ_AHEAD:
+            self._room.set_result(None)
+        return event
+
     async def _next(self, wait_s: float) -> UpstreamEvent | _Silence | None:
         """The next event; ``_SILENCE`` after ``wait_s`` without one; None at the end."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while True:
             if self._backlog:
-                event = self._backlog.popleft()
-                if self._room is not None and not self._room.done() and len(self._backlog) < _READ_AHEAD:
-                    self._room.set_result(None)
-                return event
+                return self._take()
             if self._read_error is not None:
                 error, self._read_error = self._read_error, None
                 raise error
@@ -181,7 +185,8 @@ class StreamRelay:
                     yield b"".join(ready)
                     ready = []
                 try:
-                    event = await self._next(PING_INTERVAL_S)
+                    # An event already read needs no coroutine, clock reading or deadline.
+                    event = self._take() if self._backlog else await self._next(PING_INTERVAL_S)
                 except UpstreamError as error:
                     yield self._fail(error)
                     return

@@ -168,7 +168,7 @@ async def _json_answer(answer: UpstreamAnswer, provider: str, limit: int) -> dic
     return payload
 
 
-@dataclass
+@dataclass(slots=True)
 class UpstreamEvent:
     """One parsed event of an upstream stream: its SSE name (if any) and JSON payload, and the
     ``data`` text it was parsed from (empty when built by hand), for a passthrough to forward."""
@@ -176,6 +176,27 @@ class UpstreamEvent:
     name: str | None
     payload: dict[str, Any]
     data: str = ""
+
+
+# Built once: ``json.loads`` reaches the same scanner through two more Python calls and two
+# whitespace regex matches, a third of parsing a per-token event (1.6 -> 1.0 us).
+_JSON_VALUE_AT = json.JSONDecoder().raw_decode
+
+
+def _json_object(data: str) -> dict[str, Any] | None:
+    """``data`` parsed as JSON if it is an object, else ``None`` (not JSON, or another value)."""
+    if data.startswith("{"):  # an event as upstreams write it: the object and nothing around it
+        try:
+            payload, end = _JSON_VALUE_AT(data)
+        except ValueError:
+            return None
+        if end == len(data) and isinstance(payload, dict):
+            return payload
+    try:  # anything else (whitespace around it, trailing text) exactly as ``json.loads`` sees it
+        payload = json.loads(data)
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 # What may follow ``[DONE]`` before the connection is given up rather than kept for reuse.
@@ -245,26 +266,16 @@ class UpstreamStream:
         """The events of ``frames`` up to ``[DONE]``; nothing after it counts."""
         batch = []
         for frame in frames:
-            event = self._parse(frame.event, frame.data)
-            if event is not None:
-                batch.append(event)
-            if self.saw_done:
+            data = frame.data
+            if data.strip() == "[DONE]":
+                self.saw_done = True
                 break
+            payload = _json_object(data)
+            if payload is None:
+                self.skipped_frames += 1
+            else:
+                batch.append(UpstreamEvent(frame.event, payload, data))
         return batch
-
-    def _parse(self, name: str | None, data: str) -> UpstreamEvent | None:
-        if data.strip() == "[DONE]":
-            self.saw_done = True
-            return None
-        try:
-            payload = json.loads(data)
-        except ValueError:
-            self.skipped_frames += 1
-            return None
-        if not isinstance(payload, dict):
-            self.skipped_frames += 1
-            return None
-        return UpstreamEvent(name, payload, data)
 
     async def aclose(self) -> None:
         await self._answer.aclose()
