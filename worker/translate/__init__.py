@@ -99,7 +99,10 @@ from coderouter_supervisor.worker.translate.stream_anthropic_to_openai import An
 from coderouter_supervisor.worker.translate.stream_anthropic_to_responses import (
     AnthropicToResponsesStream,
 )
-from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
+from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import (
+    BlockKind,
+    OpenAIToAnthropicStream,
+)
 from coderouter_supervisor.worker.translate.stream_openai_to_responses import (
     OpenAIToResponsesStream,
 )
@@ -141,6 +144,7 @@ __all__ = [
     "RAW_ARGUMENTS_KEY",
     "AnthropicToOpenAIStream",
     "AnthropicToResponsesStream",
+    "BlockKind",
     "ChatTranslation",
     "DeclaredName",
     "FilterChain",

@@ -59,6 +59,19 @@ class OpenAIToAnthropicStream(ChatStreamReader[AnthropicEvent]):
         """Whether any event was produced (after that, failing over is no longer possible)."""
         return self._started
 
+    def continued_block(self, kind: Literal["thinking", "text"], text: str) -> int | None:
+        """For a delta that only adds ``text`` to the open block of ``kind``: count it as sent and
+        return the block's index, for the caller to write the ``content_block_delta`` itself (no
+        event model per token). None, with nothing changed, when the delta needs the general path:
+        another block open, an empty text, a text filter or tool-call repair to run, a tool call
+        made (later text is held back, later thinking dropped), the stream finished."""
+        if self._finished or self._open != kind or not text or self._calls:
+            return None
+        if kind == "text" and (self._filter is not None or self._repair is not None):
+            return None
+        self._emitted_chars += len(text)
+        return self._next_index - 1
+
     def _start(self) -> None:
         if self._started:
             return

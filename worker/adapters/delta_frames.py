@@ -1,0 +1,62 @@
+"""SSE frames of the per-token deltas written from templates: only the delta text is JSON-escaped.
+
+A text, thinking or argument delta is most of a translated stream. Its frame is the frame
+:mod:`event_frames` writes for the event model (``encode_named_events``, ``encode_chunks``), byte
+for byte, without building the model or walking its fields: the JSON around the text is fixed, and
+``encode_basestring`` is the string function the JSON encoder itself uses
+(``tests/unit/test_translated_stream_bytes.py`` pins the bytes). Escaped JSON holds no line break,
+so the frame is one ``data:`` line.
+"""
+
+from __future__ import annotations
+
+from json.encoder import encode_basestring
+from typing import Literal
+
+from coderouter_supervisor.worker.translate import BlockKind
+
+ChatDeltaField = Literal["content", "reasoning_content"]
+
+# Per block kind: what precedes the block index, and what goes between the index and the text.
+_ANTHROPIC_DELTA_HEAD = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+_ANTHROPIC_DELTA_TYPE: dict[BlockKind, str] = {
+    "text": ',"delta":{"type":"text_delta","text":',
+    "thinking": ',"delta":{"type":"thinking_delta","thinking":',
+    "tool_use": ',"delta":{"type":"input_json_delta","partial_json":',
+}
+
+
+def _frame(head: str, text: str, tail: str) -> bytes:
+    return f"{head}{encode_basestring(text)}{tail}".encode()
+
+
+_ANTHROPIC_TAIL = "}}\n\n"
+_CHAT_TAIL = '},"finish_reason":null}]}\n\n'
+_CHAT_ARGUMENTS_TAIL = '}}]},"finish_reason":null}]}\n\n'
+
+
+def anthropic_delta_frame(kind: BlockKind, index: int, text: str) -> bytes:
+    """The ``content_block_delta`` frame adding ``text`` to block ``index`` of ``kind``."""
+    return _frame(f"{_ANTHROPIC_DELTA_HEAD}{index}{_ANTHROPIC_DELTA_TYPE[kind]}", text, _ANTHROPIC_TAIL)
+
+
+def chat_chunk_head(completion_id: str, created: int, model: str) -> str:
+    """What every delta chunk of one stream starts with, up to the delta's first key."""
+    return (
+        f'data: {{"id":{encode_basestring(completion_id)},"object":"chat.completion.chunk",'
+        f'"created":{created},"model":{encode_basestring(model)},"choices":[{{"index":0,"delta":{{'
+    )
+
+
+def chat_delta_frame(head: str, field: ChatDeltaField, text: str) -> bytes:
+    """The chunk whose delta is ``text`` in ``field``, after :func:`chat_chunk_head`."""
+    return _frame(f'{head}"{field}":', text, _CHAT_TAIL)
+
+
+def chat_arguments_frame(head: str, call_index: int, fragment: str) -> bytes:
+    """The chunk adding ``fragment`` to the arguments of tool call ``call_index``."""
+    return _frame(
+        f'{head}"tool_calls":[{{"index":{call_index},"function":{{"arguments":',
+        fragment,
+        _CHAT_ARGUMENTS_TAIL,
+    )
