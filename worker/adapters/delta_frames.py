@@ -11,11 +11,8 @@ so the frame is one ``data:`` line.
 from __future__ import annotations
 
 from json.encoder import encode_basestring
-from typing import Literal
 
-from coderouter_supervisor.worker.translate import BlockKind
-
-ChatDeltaField = Literal["content", "reasoning_content"]
+from coderouter_supervisor.worker.translate import BlockKind, ChatDelta
 
 # Per block kind: what precedes the block index, and what goes between the index and the text.
 _ANTHROPIC_DELTA_HEAD = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
@@ -40,23 +37,26 @@ def anthropic_delta_frame(kind: BlockKind, index: int, text: str) -> bytes:
     return _frame(f"{_ANTHROPIC_DELTA_HEAD}{index}{_ANTHROPIC_DELTA_TYPE[kind]}", text, _ANTHROPIC_TAIL)
 
 
-def chat_chunk_head(completion_id: str, created: int, model: str) -> str:
-    """What every delta chunk of one stream starts with, up to the delta's first key."""
+def _chat_chunk_head(completion_id: str, created: int, model: str) -> str:
     return (
         f'data: {{"id":{encode_basestring(completion_id)},"object":"chat.completion.chunk",'
         f'"created":{created},"model":{encode_basestring(model)},"choices":[{{"index":0,"delta":{{'
     )
 
 
-def chat_delta_frame(head: str, field: ChatDeltaField, text: str) -> bytes:
-    """The chunk whose delta is ``text`` in ``field``, after :func:`chat_chunk_head`."""
-    return _frame(f'{head}"{field}":', text, _CHAT_TAIL)
+class ChatDeltaFrames:
+    """Chat delta chunks of one stream; the JSON before the delta is rebuilt only when the
+    stream's ``id``, ``created`` or ``model`` changes (an upstream may name its model late)."""
 
+    def __init__(self) -> None:
+        self._identity: tuple[str, int, str] | None = None
+        self._head = ""
 
-def chat_arguments_frame(head: str, call_index: int, fragment: str) -> bytes:
-    """The chunk adding ``fragment`` to the arguments of tool call ``call_index``."""
-    return _frame(
-        f'{head}"tool_calls":[{{"index":{call_index},"function":{{"arguments":',
-        fragment,
-        _CHAT_ARGUMENTS_TAIL,
-    )
+    def frame(self, identity: tuple[str, int, str], delta: ChatDelta) -> bytes:
+        """The ``data:`` frame of ``delta`` in a chunk carrying ``identity`` (id, created, model)."""
+        if identity != self._identity:
+            self._identity, self._head = identity, _chat_chunk_head(*identity)
+        if delta.field == "tool_calls":
+            head = f'{self._head}"tool_calls":[{{"index":{delta.call_index},"function":{{"arguments":'
+            return _frame(head, delta.text, _CHAT_ARGUMENTS_TAIL)
+        return _frame(f'{self._head}"{delta.field}":', delta.text, _CHAT_TAIL)

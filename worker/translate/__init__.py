@@ -19,6 +19,7 @@ from coderouter_supervisor.worker.translate.anthropic_to_openai import (
     anthropic_request_to_openai,
 )
 from coderouter_supervisor.worker.translate.anthropic_to_responses import anthropic_request_to_responses
+from coderouter_supervisor.worker.translate.chat_deltas import ChatDelta, ChatDeltaField
 from coderouter_supervisor.worker.translate.message_to_response import (
     anthropic_message_to_response,
     function_call_item,
@@ -145,6 +146,8 @@ __all__ = [
     "AnthropicToOpenAIStream",
     "AnthropicToResponsesStream",
     "BlockKind",
+    "ChatDelta",
+    "ChatDeltaField",
     "ChatTranslation",
     "DeclaredName",
     "FilterChain",

@@ -13,8 +13,35 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from coderouter_supervisor.worker.protocol import StreamEvent
+from coderouter_supervisor.worker.translate.chat_deltas import ChatDeltaField
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(StreamEvent)
+
+
+# Per delta type in a plain ``content_block_delta``: its text's key and the chat field it becomes.
+_PLAIN_DELTAS: dict[str, tuple[str, ChatDeltaField]] = {
+    "text_delta": ("text", "content"),
+    "thinking_delta": ("thinking", "reasoning_content"),
+    "input_json_delta": ("partial_json", "tool_calls"),
+}
+_DELTA_EVENT_KEYS = frozenset({"type", "index", "delta"})
+
+
+def plain_block_delta(event: Mapping[str, Any]) -> tuple[int, ChatDeltaField, str] | None:
+    """A text, thinking or argument ``content_block_delta`` in its plain form (only its declared
+    keys, each of the declared type, as ``StreamEvent`` reads it) as its block index, the chat field
+    its text goes to and the text, skipping validation; None for any other event."""
+    if event.get("type") != "content_block_delta" or event.keys() != _DELTA_EVENT_KEYS:
+        return None
+    index, delta = event["index"], event["delta"]
+    if type(index) is not int or type(delta) is not dict or len(delta) != 2:
+        return None
+    kind = delta.get("type")
+    plain = _PLAIN_DELTAS.get(kind) if type(kind) is str else None
+    if plain is None:
+        return None
+    text = delta.get(plain[0])
+    return (index, plain[1], text) if type(text) is str else None
 
 
 def read_stream_event(event: Mapping[str, Any]) -> Any:
