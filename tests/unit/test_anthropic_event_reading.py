@@ -53,16 +53,14 @@ def test_a_malformed_delta_is_refused(event: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
-        pytest.param(delta(0, type="text_delta", text='hé "q"'), (0, "content", 'hé "q"'), id="text"),
-        pytest.param(
-            delta(1, type="thinking_delta", thinking="so"), (1, "reasoning_content", "so"), id="thinking"
-        ),
+        pytest.param(delta(0, type="text_delta", text='hé "q"'), (0, "text", 'hé "q"'), id="text"),
+        pytest.param(delta(1, type="thinking_delta", thinking="so"), (1, "thinking", "so"), id="thinking"),
         pytest.param(
             delta(2, type="input_json_delta", partial_json='{"a":'),
-            (2, "tool_calls", '{"a":'),
+            (2, "tool_use", '{"a":'),
             id="arguments",
         ),
-        pytest.param(delta(0, type="text_delta", text=""), (0, "content", ""), id="empty-text"),
+        pytest.param(delta(0, type="text_delta", text=""), (0, "text", ""), id="empty-text"),
     ],
 )
 def test_a_plain_delta_is_read_without_its_model(event: dict[str, Any], expected: Any) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from json.encoder import encode_basestring
 
-from coderouter_supervisor.worker.translate import BlockKind, ChatDelta
+from coderouter_supervisor.worker.translate import BlockKind, ChatDelta, ResponsesDelta
 
 # Per block kind: what precedes the block index, and what goes between the index and the text.
 _ANTHROPIC_DELTA_HEAD = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
@@ -60,3 +60,21 @@ class ChatDeltaFrames:
             head = f'{self._head}"tool_calls":[{{"index":{delta.call_index},"function":{{"arguments":'
             return _frame(head, delta.text, _CHAT_ARGUMENTS_TAIL)
         return _frame(f'{self._head}"{delta.field}":', delta.text, _CHAT_TAIL)
+
+
+# Per item kind: the event's name and type, and what follows ``output_index`` up to the delta.
+_RESPONSES_DELTA = {
+    "message": ("response.output_text.delta", ',"content_index":0,"delta":', ',"logprobs":[]}\n\n'),
+    "reasoning": ("response.reasoning_summary_text.delta", ',"summary_index":0,"delta":', "}\n\n"),
+    "function_call": ("response.function_call_arguments.delta", ',"delta":', "}\n\n"),
+}
+
+
+def responses_delta_frame(delta: ResponsesDelta) -> bytes:
+    """The delta event of ``delta``'s item kind, named by its type."""
+    name, before, tail = _RESPONSES_DELTA[delta.kind]
+    head = (
+        f'event: {name}\ndata: {{"type":"{name}","sequence_number":{delta.sequence_number},'
+        f'"item_id":{encode_basestring(delta.item_id)},"output_index":{delta.output_index}{before}'
+    )
+    return _frame(head, delta.delta, tail)

@@ -71,6 +71,7 @@ from coderouter_supervisor.worker.translate.responses_ids import (
     item_id,
     response_id,
 )
+from coderouter_supervisor.worker.translate.responses_item_events import ResponsesDelta
 from coderouter_supervisor.worker.translate.responses_to_anthropic import responses_request_to_anthropic
 from coderouter_supervisor.worker.translate.responses_to_openai import (
     ChatTranslation,
@@ -162,6 +163,7 @@ __all__ = [
     "ReasoningFields",
     "RepairedCall",
     "ResponseEcho",
+    "ResponsesDelta",
     "ResponsesEventWriter",
     "ResponsesToAnthropicStream",
     "ResponsesToOpenAIStream",

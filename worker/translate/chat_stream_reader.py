@@ -16,7 +16,7 @@ content text, then tool calls written as text become real calls (``declared_tool
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -159,6 +159,27 @@ class ChatStreamReader(Generic[Event]):
             if choice.finish_reason:
                 self._finish_reason = choice.finish_reason
         return self._taken()
+
+    def _direct_piece(self, chunk: Mapping[str, Any]) -> tuple[Literal["thinking", "text"], str] | None:
+        """The one text of a plain chunk that goes out as it came (reasoning, or content with no
+        filter or repair to run) before any tool call, with its kind; None for every other chunk.
+        Changes nothing: a caller that writes it itself then calls :meth:`_took_directly`."""
+        if self._finished or self._calls or "error" in chunk:
+            return None
+        delta = text_only_delta(chunk)
+        if delta is None:
+            return None
+        reasoning, content = delta.get("reasoning_content") or delta.get("reasoning"), delta.get("content")
+        if reasoning and not content:
+            return "thinking", reasoning
+        if content and not reasoning and self._filter is None and self._repair is None:
+            return "text", content
+        return None
+
+    def _took_directly(self, chunk: Mapping[str, Any], text: str) -> None:
+        """What :meth:`feed` records for a chunk whose one text the caller wrote itself."""
+        self._identify(chunk.get("id"), chunk.get("model"))
+        self._emitted_chars += len(text)
 
     def _identify(self, chunk_id: str | None, model: str | None) -> None:
         if self._message_id is None and chunk_id:

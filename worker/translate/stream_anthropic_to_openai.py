@@ -144,11 +144,11 @@ class AnthropicToOpenAIStream:
         plain = plain_block_delta(event)
         if plain is None or not plain[2]:
             return None
-        index, field, text = plain
-        if field != "tool_calls":
-            return ChatDelta(field, text)
+        index, kind, text = plain
+        if kind != "tool_use":
+            return ChatDelta("content" if kind == "text" else "reasoning_content", text)
         ordinal = self._tool_index_by_block.get(index)
-        return None if ordinal is None else ChatDelta(field, text, ordinal)
+        return None if ordinal is None else ChatDelta("tool_calls", text, ordinal)
 
     def finish(self) -> list[ChatCompletionChunk]:
         """The finish chunk (and usage chunk) once the upstream ended; idempotent."""
