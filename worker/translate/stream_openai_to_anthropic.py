@@ -65,7 +65,10 @@ class OpenAIToAnthropicStream(ChatStreamReader[AnthropicEvent]):
         and index and the text, counted as sent, for the caller to write as a
         ``content_block_delta``; None, with nothing changed, for every other chunk (give it to
         :meth:`feed`)."""
-        piece = self._direct_piece(chunk)
+        piece: tuple[BlockKind, str] | None = self._direct_piece(chunk)
+        if piece is None:
+            arguments = self._direct_arguments(chunk)
+            piece = None if arguments is None else ("tool_use", arguments)
         if piece is None or self._open != piece[0]:
             return None
         self._took_directly(chunk, piece[1])

@@ -19,12 +19,14 @@ from coderouter_supervisor.worker.protocol import ResponsesEvent
 from coderouter_supervisor.worker.translate.chat_stream_reader import ChatStreamReader
 from coderouter_supervisor.worker.translate.ids import anthropic_message_id, tool_use_id
 from coderouter_supervisor.worker.translate.responses_event_writer import ResponseEcho, ResponsesEventWriter
-from coderouter_supervisor.worker.translate.responses_ids import response_id
+from coderouter_supervisor.worker.translate.responses_ids import ItemKind, response_id
 from coderouter_supervisor.worker.translate.responses_item_events import ResponsesDelta
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
 from coderouter_supervisor.worker.translate.stop_reasons import stop_reason_from_finish
 from coderouter_supervisor.worker.translate.stream_anthropic_to_responses import incomplete_reason
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
+
+_ITEM_KIND: dict[str, ItemKind] = {"thinking": "reasoning", "text": "message", "tool_use": "function_call"}
 
 
 class OpenAIToResponsesStream(ChatStreamReader[ResponsesEvent]):
@@ -88,10 +90,15 @@ class OpenAIToResponsesStream(ChatStreamReader[ResponsesEvent]):
         """For an upstream chunk whose one text only continues the open item: its delta event's
         facts, counted as sent, for the caller to write; None, with nothing changed, for every other
         chunk (give it to :meth:`feed`)."""
-        piece = self._direct_piece(chunk)
-        if piece is None or self._writer is None:
+        if self._writer is None:
             return None
-        continued = self._writer.continued("reasoning" if piece[0] == "thinking" else "message", piece[1])
+        piece: tuple[str, str] | None = self._direct_piece(chunk)
+        if piece is None:
+            arguments = self._direct_arguments(chunk)
+            piece = None if arguments is None else ("tool_use", arguments)
+        if piece is None:
+            return None
+        continued = self._writer.continued(_ITEM_KIND[piece[0]], piece[1])
         if continued is not None:
             self._took_directly(chunk, piece[1])
         return continued
