@@ -11,6 +11,7 @@ error must equal (by SHA-256) what the code before the fast paths produced (reco
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
@@ -95,7 +96,7 @@ def run_stream(upstream: str, client: str, tooled: bool, events: list[Any]) -> d
     frames = adapter.client_stream(_call(upstream, tooled), _request(client, tooled), input_tokens=9)
     out: list[bytes] = []
     error = None
-    for payload in events:
+    for payload in copy.deepcopy(events):  # every case of a stream starts from the same events
         try:
             name = None if upstream == "chat" else payload.get("type")
             out.append(frames.feed(UpstreamEvent(name, payload)))
