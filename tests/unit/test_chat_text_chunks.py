@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from coderouter_supervisor.worker.protocol import ChatCompletionChunk
-from coderouter_supervisor.worker.translate.chat_stream_reader import text_only_delta
+from coderouter_supervisor.worker.translate.chat_stream_reader import arguments_only_delta, text_only_delta
 
 from support.chat_chunks import call, chunk
 
@@ -64,3 +64,51 @@ def test_a_text_chunk_reads_as_the_model_does(payload: dict[str, Any]) -> None:
 @pytest.mark.parametrize("payload", VALIDATED)
 def test_any_other_chunk_is_validated(payload: dict[str, Any]) -> None:
     assert text_only_delta(payload) is None
+
+
+ARGUMENTS_READ_DIRECTLY = [
+    pytest.param(chunk(call(0, arguments='{"a": "é\\"')), id="fragment"),
+    pytest.param(chunk(call(2, call_id="c", name="f", arguments="")), id="opening-call"),
+    pytest.param(chunk(call(1, arguments="x") | {"content": None, "role": "assistant"}), id="nulls-and-role"),
+    pytest.param(
+        chunk({"tool_calls": [{"index": 0, "type": "function", "id": None, "function": {"arguments": "1"}}]}),
+        id="typed",
+    ),
+]
+
+ARGUMENTS_VALIDATED = [
+    pytest.param(chunk(call(0, arguments=None)), id="no-arguments"),
+    pytest.param(chunk(call(0, arguments="x") | {"content": "hi"}), id="with-text"),
+    pytest.param(chunk(call(0, arguments="x"), finish="tool_calls"), id="finish"),
+    pytest.param(chunk({"tool_calls": [call(0)["tool_calls"][0]] * 2}), id="two-calls"),
+    pytest.param(chunk({"tool_calls": [{"index": True, "function": {"arguments": "x"}}]}), id="index-bool"),
+    pytest.param(chunk({"tool_calls": [{"index": 0, "function": {"arguments": 5}}]}), id="arguments-number"),
+    pytest.param(
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": "x", "x": 1}}]}), id="extra-key"
+    ),
+    pytest.param(
+        chunk({"tool_calls": [{"index": 0, "type": "tool", "function": {"arguments": "x"}}]}), id="type"
+    ),
+    pytest.param(
+        chunk({"tool_calls": [{"index": 0, "id": 3, "function": {"arguments": "x"}}]}), id="id-number"
+    ),
+    pytest.param(chunk(call(0, arguments="x"), usage={"prompt_tokens": 1}), id="usage"),
+    pytest.param(chunk({"content": "x"}), id="text"),
+]
+
+
+@pytest.mark.parametrize("payload", ARGUMENTS_READ_DIRECTLY)
+def test_an_arguments_chunk_reads_as_the_model_does(payload: dict[str, Any]) -> None:
+    read = arguments_only_delta(payload)
+    parsed = ChatCompletionChunk.model_validate(payload)
+    [choice] = parsed.choices
+    assert choice.finish_reason is None and parsed.usage is None
+    assert not (choice.delta.content or choice.delta.reasoning_content or choice.delta.reasoning)
+    [tool_call] = choice.delta.tool_calls or []
+    assert tool_call.function is not None
+    assert read == (tool_call.index, tool_call.function.arguments)
+
+
+@pytest.mark.parametrize("payload", ARGUMENTS_VALIDATED)
+def test_any_other_arguments_chunk_is_validated(payload: dict[str, Any]) -> None:
+    assert arguments_only_delta(payload) is None

@@ -10,6 +10,7 @@ from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import plain_completion_usage, read_completion
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
+from coderouter_supervisor.worker.adapters.delta_frames import anthropic_delta_frame
 from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_compat_upstream import (
@@ -75,6 +76,9 @@ class OpenAIToAnthropicFrames:
         return self._translator.report
 
     def feed(self, event: UpstreamEvent) -> bytes:
+        continued = self._translator.continued_chunk(event.payload)
+        if continued is not None:
+            return anthropic_delta_frame(*continued)
         self._finished_choice = self._finished_choice or has_finish_reason(event.payload)
         return encode_named_events(self._translator.feed(event.payload))
 

@@ -10,6 +10,7 @@ from typing import Any
 from coderouter_supervisor.worker.adapters.answer_reading import filtered_message, parse_answer
 from coderouter_supervisor.worker.adapters.anthropic_client import ANTHROPIC
 from coderouter_supervisor.worker.adapters.anthropic_on_openai_compat import declared_tools
+from coderouter_supervisor.worker.adapters.delta_frames import anthropic_delta_frame
 from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_responses_upstream import (
@@ -59,6 +60,9 @@ class ResponsesToAnthropicFrames:
         return encode_named_events(events)
 
     def feed(self, event: UpstreamEvent) -> bytes:
+        continued = self._translator.continued_delta(event.payload)
+        if continued is not None:
+            return anthropic_delta_frame(*continued)
         return self._encoded(self._translator.feed(event.payload))
 
     def finish(self, upstream_completed: bool) -> bytes:

@@ -7,6 +7,7 @@ from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import plain_message_usage, read_message
 from coderouter_supervisor.worker.adapters.anthropic_upstream import ANTHROPIC_UPSTREAM, anthropic_system
+from coderouter_supervisor.worker.adapters.delta_frames import ChatDeltaFrames
 from coderouter_supervisor.worker.adapters.event_frames import encode_chunks
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
@@ -43,6 +44,7 @@ class AnthropicToOpenAIFrames:
             provider=provider.name,
             include_usage=include_usage,
         )
+        self._deltas = ChatDeltaFrames()
 
     @property
     def started(self) -> bool:
@@ -53,6 +55,9 @@ class AnthropicToOpenAIFrames:
         return self._translator.report
 
     def feed(self, event: UpstreamEvent) -> bytes:
+        continued = self._translator.continued_delta(event.payload)
+        if continued is not None:
+            return self._deltas.frame(self._translator.chunk_identity, continued)
         if event.payload.get("type") == "message_stop":
             self._stopped = True
         return encode_chunks(self._translator.feed(event.payload))

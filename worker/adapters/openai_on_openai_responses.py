@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from coderouter_supervisor.worker.adapters.answer_reading import parse_answer
+from coderouter_supervisor.worker.adapters.delta_frames import ChatDeltaFrames
 from coderouter_supervisor.worker.adapters.event_frames import encode_chunks
 from coderouter_supervisor.worker.adapters.exchange import ProtocolAdapter
 from coderouter_supervisor.worker.adapters.openai_client import OPENAI
@@ -44,6 +45,7 @@ class ResponsesToOpenAIFrames:
         self._translator = ResponsesToOpenAIStream(
             model=requested_model, created=int(time.time()), provider=provider, include_usage=include_usage
         )
+        self._deltas = ChatDeltaFrames()
 
     @property
     def started(self) -> bool:
@@ -54,6 +56,9 @@ class ResponsesToOpenAIFrames:
         return self._translator.report
 
     def feed(self, event: UpstreamEvent) -> bytes:
+        continued = self._translator.continued_delta(event.payload)
+        if continued is not None:
+            return self._deltas.frame(self._translator.chunk_identity, continued)
         return encode_chunks(self._translator.feed(event.payload))
 
     def finish(self, upstream_completed: bool) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from coderouter_supervisor.worker.adapters.delta_frames import responses_delta_frame
 from coderouter_supervisor.worker.adapters.event_frames import encode_named_events
 from coderouter_supervisor.worker.adapters.responses_client import RESPONSES
 from coderouter_supervisor.worker.adapters.stream_checks import ended_early, has_finish_reason
@@ -17,7 +18,7 @@ from coderouter_supervisor.worker.protocol import (
     ResponsesRequest,
 )
 from coderouter_supervisor.worker.providers import UpstreamEvent
-from coderouter_supervisor.worker.translate import ResponseEcho, UsageReport
+from coderouter_supervisor.worker.translate import ResponseEcho, ResponsesDelta, UsageReport
 
 
 class ResponsesTranslator(Protocol):
@@ -28,6 +29,8 @@ class ResponsesTranslator(Protocol):
 
     @property
     def report(self) -> UsageReport: ...
+
+    def continued_delta(self, payload: Mapping[str, Any]) -> ResponsesDelta | None: ...
 
     def feed(self, payload: Mapping[str, Any]) -> list[ResponsesEvent]: ...
 
@@ -106,6 +109,9 @@ class ResponsesFrames:
 
     def feed(self, event: UpstreamEvent) -> bytes:
         payload = event.payload
+        continued = self._translator.continued_delta(payload)
+        if continued is not None:
+            return responses_delta_frame(continued)
         if payload.get("type") == "message_stop" or has_finish_reason(payload):
             self._ended = True
         events = self._translator.feed(payload)

@@ -19,6 +19,7 @@ from coderouter_supervisor.worker.translate.anthropic_to_openai import (
     anthropic_request_to_openai,
 )
 from coderouter_supervisor.worker.translate.anthropic_to_responses import anthropic_request_to_responses
+from coderouter_supervisor.worker.translate.chat_deltas import ChatDelta, ChatDeltaField
 from coderouter_supervisor.worker.translate.message_to_response import (
     anthropic_message_to_response,
     function_call_item,
@@ -70,6 +71,7 @@ from coderouter_supervisor.worker.translate.responses_ids import (
     item_id,
     response_id,
 )
+from coderouter_supervisor.worker.translate.responses_item_events import ResponsesDelta
 from coderouter_supervisor.worker.translate.responses_to_anthropic import responses_request_to_anthropic
 from coderouter_supervisor.worker.translate.responses_to_openai import (
     ChatTranslation,
@@ -99,7 +101,10 @@ from coderouter_supervisor.worker.translate.stream_anthropic_to_openai import An
 from coderouter_supervisor.worker.translate.stream_anthropic_to_responses import (
     AnthropicToResponsesStream,
 )
-from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
+from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import (
+    BlockKind,
+    OpenAIToAnthropicStream,
+)
 from coderouter_supervisor.worker.translate.stream_openai_to_responses import (
     OpenAIToResponsesStream,
 )
@@ -141,6 +146,9 @@ __all__ = [
     "RAW_ARGUMENTS_KEY",
     "AnthropicToOpenAIStream",
     "AnthropicToResponsesStream",
+    "BlockKind",
+    "ChatDelta",
+    "ChatDeltaField",
     "ChatTranslation",
     "DeclaredName",
     "FilterChain",
@@ -155,6 +163,7 @@ __all__ = [
     "ReasoningFields",
     "RepairedCall",
     "ResponseEcho",
+    "ResponsesDelta",
     "ResponsesEventWriter",
     "ResponsesToAnthropicStream",
     "ResponsesToOpenAIStream",

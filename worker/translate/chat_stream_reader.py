@@ -16,7 +16,7 @@ content text, then tool calls written as text become real calls (``declared_tool
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -38,14 +38,9 @@ _TEXT_FIELDS = frozenset({"content", "reasoning_content", "reasoning"})
 _OPTIONAL_STRINGS = (str, type(None))
 
 
-def text_only_delta(chunk: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The delta of a chunk that carries only text, as most of a stream's chunks do, when
-    ``ChatCompletionChunk`` would accept it and read the same from it; None for any other chunk
-    (tool calls, a finish reason, usage, or anything unusual), which is validated in full.
-
-    Most chunks are a delta of a few characters: validating each one as a model cost a fifth of
-    the translation.
-    """
+def _plain_delta(chunk: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The delta of a one-choice chunk without usage or finish reason whose envelope
+    ``ChatCompletionChunk`` accepts and reads as it stands; None for any other chunk."""
     choices = chunk.get("choices")
     if type(choices) is not list or len(choices) != 1 or chunk.get("usage") is not None:
         return None
@@ -62,6 +57,20 @@ def text_only_delta(chunk: Mapping[str, Any]) -> Mapping[str, Any] | None:
     delta = choice.get("delta")
     if type(choice.get("index", 0)) is not int or type(delta) is not dict:
         return None
+    return delta
+
+
+def text_only_delta(chunk: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The delta of a chunk that carries only text, as most of a stream's chunks do, when
+    ``ChatCompletionChunk`` would accept it and read the same from it; None for any other chunk
+    (tool calls, a finish reason, usage, or anything unusual), which is validated in full.
+
+    Most chunks are a delta of a few characters: validating each one as a model cost a fifth of
+    the translation.
+    """
+    delta = _plain_delta(chunk)
+    if delta is None:
+        return None
     for key, value in delta.items():
         if value is None or (key in _TEXT_FIELDS and type(value) is str):
             continue
@@ -69,6 +78,39 @@ def text_only_delta(chunk: Mapping[str, Any]) -> Mapping[str, Any] | None:
             continue
         return None
     return delta
+
+
+_CALL_KEYS = frozenset({"index", "id", "type", "function"})
+_FUNCTION_KEYS = frozenset({"name", "arguments"})
+
+
+def arguments_only_delta(chunk: Mapping[str, Any]) -> tuple[int, str] | None:
+    """The tool-call index and argument fragment of a chunk that carries only those, as a tool
+    call's argument stream does, when ``ChatCompletionChunk`` would accept it and read the same;
+    None for any other chunk."""
+    delta = _plain_delta(chunk)
+    calls = delta.get("tool_calls") if delta is not None else None
+    if delta is None or type(calls) is not list or len(calls) != 1:
+        return None
+    for key, value in delta.items():
+        if not (key == "tool_calls" or value is None or (key == "role" and value == "assistant")):
+            return None
+    return _plain_call(calls[0])
+
+
+def _plain_call(call: Any) -> tuple[int, str] | None:
+    if type(call) is not dict or not _CALL_KEYS.issuperset(call.keys()):
+        return None
+    function, index = call.get("function"), call.get("index")
+    if type(index) is not int or type(function) is not dict or not _FUNCTION_KEYS.issuperset(function.keys()):
+        return None
+    arguments = function.get("arguments")
+    plain = (
+        isinstance(function.get("name"), _OPTIONAL_STRINGS)
+        and isinstance(call.get("id"), _OPTIONAL_STRINGS)
+        and call.get("type", "function") in ("function", None)
+    )
+    return (index, arguments) if plain and type(arguments) is str else None
 
 
 class ChatStreamReader(Generic[Event]):
@@ -159,6 +201,38 @@ class ChatStreamReader(Generic[Event]):
             if choice.finish_reason:
                 self._finish_reason = choice.finish_reason
         return self._taken()
+
+    def _direct_piece(self, chunk: Mapping[str, Any]) -> tuple[Literal["thinking", "text"], str] | None:
+        """The one text of a plain chunk that goes out as it came (reasoning, or content with no
+        filter or repair to run) before any tool call, with its kind; None for every other chunk.
+        Changes nothing: a caller that writes it itself then calls :meth:`_took_directly`."""
+        if self._finished or self._calls or "error" in chunk:
+            return None
+        delta = text_only_delta(chunk)
+        if delta is None:
+            return None
+        reasoning, content = delta.get("reasoning_content") or delta.get("reasoning"), delta.get("content")
+        if reasoning and not content:
+            return "thinking", reasoning
+        if content and not reasoning and self._filter is None and self._repair is None:
+            return "text", content
+        return None
+
+    def _direct_arguments(self, chunk: Mapping[str, Any]) -> str | None:
+        """The argument fragment of a plain chunk that only continues the open tool call; None
+        for every other chunk. Changes nothing: a caller that writes it itself then calls
+        :meth:`_took_directly`."""
+        if self._finished or "error" in chunk:
+            return None
+        read = arguments_only_delta(chunk)
+        if read is None or not read[1] or read[0] != self._open_call or read[0] not in self._calls:
+            return None
+        return read[1]
+
+    def _took_directly(self, chunk: Mapping[str, Any], text: str) -> None:
+        """What :meth:`feed` records for a chunk whose one text the caller wrote itself."""
+        self._identify(chunk.get("id"), chunk.get("model"))
+        self._emitted_chars += len(text)
 
     def _identify(self, chunk_id: str | None, model: str | None) -> None:
         if self._message_id is None and chunk_id:

@@ -25,6 +25,7 @@ from coderouter_supervisor.worker.protocol import (
 from coderouter_supervisor.worker.translate.responses_ids import ItemKind, item_id
 from coderouter_supervisor.worker.translate.responses_item_events import (
     OpenItem,
+    ResponsesDelta,
     closing_events,
     delta_event,
     opening_events,
@@ -123,6 +124,18 @@ class ResponsesEventWriter:
         if self._open is None or self._open.kind != "function_call":
             return []
         return self._append("function_call", delta)
+
+    def continued(self, kind: ItemKind, delta: str) -> ResponsesDelta | None:
+        """For a delta that only adds to the open item of ``kind``: record it, number it and return
+        what its delta event carries, for the caller to write; None, with nothing changed, when it
+        needs other events first or none at all (give it to :meth:`text`, :meth:`reasoning` or
+        :meth:`arguments`)."""
+        item = self._open
+        if item is None or item.kind != kind or not delta or self._finished:
+            return None
+        item.text.append(delta)
+        self._sequence += 1
+        return ResponsesDelta(kind, self._sequence - 1, item.id, item.index, delta)
 
     def seal_reasoning(self, encrypted_content: str) -> list[ResponsesEvent]:
         """Finish the open reasoning item carrying ``encrypted_content`` (an item of its own when

@@ -11,7 +11,7 @@ validated; ``tests/unit/test_responses_lifecycle_oracle.py`` pins the bytes equa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from coderouter_supervisor.worker.protocol import ResponsesEvent, WrittenResponsesEvent
 from coderouter_supervisor.worker.translate.responses_ids import ItemKind
@@ -95,6 +95,16 @@ def opening_events(item: OpenItem) -> list[ResponsesEvent]:
     if item.kind != "function_call" and not item.opaque:
         events.append(_part("added", item, ""))
     return events
+
+
+class ResponsesDelta(NamedTuple):
+    """What :func:`delta_event` writes for one delta, numbered: for a caller writing its bytes."""
+
+    kind: ItemKind
+    sequence_number: int
+    item_id: str
+    output_index: int
+    delta: str
 
 
 def delta_event(item: OpenItem, delta: str) -> ResponsesEvent:

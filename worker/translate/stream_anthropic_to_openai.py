@@ -37,7 +37,11 @@ from coderouter_supervisor.worker.protocol import (
     openai_error_envelope,
     upstream_error_from_stream_payload,
 )
-from coderouter_supervisor.worker.translate.anthropic_event_reading import read_stream_event
+from coderouter_supervisor.worker.translate.anthropic_event_reading import (
+    plain_block_delta,
+    read_stream_event,
+)
+from coderouter_supervisor.worker.translate.chat_deltas import ChatDelta
 from coderouter_supervisor.worker.translate.ids import completion_id, tool_call_id
 from coderouter_supervisor.worker.translate.stop_reasons import finish_reason_from_stop
 from coderouter_supervisor.worker.translate.usage import (
@@ -125,6 +129,26 @@ class AnthropicToOpenAIStream:
         elif isinstance(parsed, MessageStopEvent):
             chunks.extend(self.finish())
         return chunks
+
+    @property
+    def chunk_identity(self) -> tuple[str, int, str]:
+        """The ``id``, ``created`` and ``model`` the next chunk carries."""
+        return self._completion_id(), self._created, self._model
+
+    def continued_delta(self, event: Mapping[str, Any]) -> ChatDelta | None:
+        """For a text, thinking or argument delta in its plain form once the role chunk went out:
+        the one chunk it becomes, for the caller to write (with :attr:`chunk_identity`); None,
+        with nothing changed, for every other event (give it to :meth:`feed`)."""
+        if self._finished or not self._started:
+            return None
+        plain = plain_block_delta(event)
+        if plain is None or not plain[2]:
+            return None
+        index, kind, text = plain
+        if kind != "tool_use":
+            return ChatDelta("content" if kind == "text" else "reasoning_content", text)
+        ordinal = self._tool_index_by_block.get(index)
+        return None if ordinal is None else ChatDelta("tool_calls", text, ordinal)
 
     def finish(self) -> list[ChatCompletionChunk]:
         """The finish chunk (and usage chunk) once the upstream ended; idempotent."""

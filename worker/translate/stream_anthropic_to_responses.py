@@ -38,7 +38,10 @@ from coderouter_supervisor.worker.protocol import (
     ToolUseBlock,
     upstream_error_from_stream_payload,
 )
-from coderouter_supervisor.worker.translate.anthropic_event_reading import read_stream_event
+from coderouter_supervisor.worker.translate.anthropic_event_reading import (
+    plain_block_delta,
+    read_stream_event,
+)
 from coderouter_supervisor.worker.translate.anthropic_reasoning import pack_thinking
 from coderouter_supervisor.worker.translate.ids import tool_call_id
 from coderouter_supervisor.worker.translate.responses_event_writer import (
@@ -47,6 +50,7 @@ from coderouter_supervisor.worker.translate.responses_event_writer import (
     ResponsesEventWriter,
 )
 from coderouter_supervisor.worker.translate.responses_ids import response_id
+from coderouter_supervisor.worker.translate.responses_item_events import ResponsesDelta
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport, usage_from_anthropic
@@ -170,6 +174,25 @@ class AnthropicToResponsesStream:
         elif isinstance(parsed, MessageStopEvent):
             return self.finish()
         return []
+
+    def continued_delta(self, event: Mapping[str, Any]) -> ResponsesDelta | None:
+        """For a text, thinking or argument delta in its plain form that only continues the open
+        item: its delta event's facts, counted as sent, for the caller to write; None, with nothing
+        changed, for every other event (give it to :meth:`feed`)."""
+        plain = plain_block_delta(event)
+        writer = self._writer
+        if plain is None or writer is None:
+            return None
+        index, kind, text = plain
+        if kind == "text":
+            return None if self._filter else writer.continued("message", text)
+        if kind == "tool_use":
+            return writer.continued("function_call", text) if index == self._tool_block else None
+        continued = writer.continued("reasoning", text)
+        thinking = self._thinking
+        if continued is not None and thinking is not None and thinking.index == index:
+            thinking.text.append(text)
+        return continued
 
     def finish(self) -> list[ResponsesEvent]:
         """The closing events once the upstream ended, with the usage it reported."""

@@ -11,7 +11,8 @@ last; never ``[DONE]``. The upstream quirks absorbed are :mod:`chat_stream_reade
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import (
@@ -58,6 +59,33 @@ class OpenAIToAnthropicStream(ChatStreamReader[AnthropicEvent]):
     def started(self) -> bool:
         """Whether any event was produced (after that, failing over is no longer possible)."""
         return self._started
+
+    def continued_chunk(self, chunk: Mapping[str, Any]) -> tuple[BlockKind, int, str] | None:
+        """For an upstream chunk whose one text only continues the open block: the block's kind
+        and index and the text, counted as sent, for the caller to write as a
+        ``content_block_delta``; None, with nothing changed, for every other chunk (give it to
+        :meth:`feed`)."""
+        piece: tuple[BlockKind, str] | None = self._direct_piece(chunk)
+        if piece is None:
+            arguments = self._direct_arguments(chunk)
+            piece = None if arguments is None else ("tool_use", arguments)
+        if piece is None or self._open != piece[0]:
+            return None
+        self._took_directly(chunk, piece[1])
+        return piece[0], self._next_index - 1, piece[1]
+
+    def continued_block(self, kind: Literal["thinking", "text"], text: str) -> int | None:
+        """For a delta that only adds ``text`` to the open block of ``kind``: count it as sent and
+        return the block's index, for the caller to write the ``content_block_delta`` itself (no
+        event model per token). None, with nothing changed, when the delta needs the general path:
+        another block open, an empty text, a text filter or tool-call repair to run, a tool call
+        made (later text is held back, later thinking dropped), the stream finished."""
+        if self._finished or self._open != kind or not text or self._calls:
+            return None
+        if kind == "text" and (self._filter is not None or self._repair is not None):
+            return None
+        self._emitted_chars += len(text)
+        return self._next_index - 1
 
     def _start(self) -> None:
         if self._started:

@@ -11,18 +11,22 @@ upstream's own, reasoning tokens included (``usage: null`` when it sent none).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from coderouter_supervisor.worker.errors import GatewayError
 from coderouter_supervisor.worker.protocol import ResponsesEvent
 from coderouter_supervisor.worker.translate.chat_stream_reader import ChatStreamReader
 from coderouter_supervisor.worker.translate.ids import anthropic_message_id, tool_use_id
 from coderouter_supervisor.worker.translate.responses_event_writer import ResponseEcho, ResponsesEventWriter
-from coderouter_supervisor.worker.translate.responses_ids import response_id
+from coderouter_supervisor.worker.translate.responses_ids import ItemKind, response_id
+from coderouter_supervisor.worker.translate.responses_item_events import ResponsesDelta
 from coderouter_supervisor.worker.translate.responses_tools import ToolNames
 from coderouter_supervisor.worker.translate.stop_reasons import stop_reason_from_finish
 from coderouter_supervisor.worker.translate.stream_anthropic_to_responses import incomplete_reason
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
+
+_ITEM_KIND: dict[str, ItemKind] = {"thinking": "reasoning", "text": "message", "tool_use": "function_call"}
 
 
 class OpenAIToResponsesStream(ChatStreamReader[ResponsesEvent]):
@@ -81,6 +85,23 @@ class OpenAIToResponsesStream(ChatStreamReader[ResponsesEvent]):
         self._start()
         assert self._writer is not None
         return self._writer
+
+    def continued_delta(self, chunk: Mapping[str, Any]) -> ResponsesDelta | None:
+        """For an upstream chunk whose one text only continues the open item: its delta event's
+        facts, counted as sent, for the caller to write; None, with nothing changed, for every other
+        chunk (give it to :meth:`feed`)."""
+        if self._writer is None:
+            return None
+        piece: tuple[str, str] | None = self._direct_piece(chunk)
+        if piece is None:
+            arguments = self._direct_arguments(chunk)
+            piece = None if arguments is None else ("tool_use", arguments)
+        if piece is None:
+            return None
+        continued = self._writer.continued(_ITEM_KIND[piece[0]], piece[1])
+        if continued is not None:
+            self._took_directly(chunk, piece[1])
+        return continued
 
     def _thinking_delta(self, text: str) -> None:
         self._out += self._started_writer().reasoning(text)

@@ -13,7 +13,7 @@ as thinking with an empty signature: synthesized, never sent on to Anthropic.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from coderouter_supervisor.worker.protocol import (
     AnthropicEvent,
@@ -24,17 +24,22 @@ from coderouter_supervisor.worker.protocol import (
 )
 from coderouter_supervisor.worker.translate.ids import completion_id
 from coderouter_supervisor.worker.translate.responses_event_reading import (
+    ARGUMENTS_DELTA,
     REASONING_TEXT_DELTA,
     REFUSAL_DELTA,
     SKIPPED,
     SUMMARY_DELTA,
     TEXT_DELTA,
     Delta,
+    plain_delta,
     read_upstream_event,
 )
 from coderouter_supervisor.worker.translate.responses_tools import flat_name
 from coderouter_supervisor.worker.translate.responses_usage import usage_from_responses
-from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import OpenAIToAnthropicStream
+from coderouter_supervisor.worker.translate.stream_openai_to_anthropic import (
+    BlockKind,
+    OpenAIToAnthropicStream,
+)
 from coderouter_supervisor.worker.translate.stream_responses_to_openai import FINISH_BY_INCOMPLETE
 from coderouter_supervisor.worker.translate.text_filter import TextFilter
 from coderouter_supervisor.worker.translate.usage import TokenUsage, UsageReport
@@ -96,6 +101,32 @@ class ResponsesToAnthropicStream(OpenAIToAnthropicStream):
         elif isinstance(parsed, UnknownResponsesEvent):
             self._unknown_delta(parsed)
         return self._taken()
+
+    def continued_delta(self, event: Mapping[str, Any]) -> tuple[BlockKind, int, str] | None:
+        """For an upstream text, summary or argument delta in its plain form that only continues
+        the open block: the block's kind and index and the text to add, counted as sent, for the
+        caller to write as a ``content_block_delta``; None, with nothing changed, for every other
+        event (give it to :meth:`feed`)."""
+        delta = plain_delta(event)
+        if delta is None:
+            return None
+        if delta.type == ARGUMENTS_DELTA:
+            index = self._continued_call(delta.output_index, delta.delta)
+            return None if index is None else ("tool_use", index, delta.delta)
+        kind: Literal["thinking", "text"] = "text" if delta.type == TEXT_DELTA else "thinking"
+        index = self.continued_block(kind, delta.delta)
+        return None if index is None else (kind, index, delta.delta)
+
+    def _continued_call(self, output_index: int, fragment: str) -> int | None:
+        """:meth:`_call_arguments` for the open call's fragments, returning the block index."""
+        ordinal = self._call_ordinals.get(output_index)
+        if ordinal is None or not fragment or self._open_call != ordinal or self._open != "tool_use":
+            return None
+        if self._finished or ordinal not in self._calls:
+            return None
+        self._arguments_sent.add(output_index)
+        self._emitted_chars += len(fragment)
+        return self._next_index - 1
 
     def finish(self) -> list[AnthropicEvent]:
         """The closing events once the upstream ended."""

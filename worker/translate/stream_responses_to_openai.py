@@ -29,14 +29,17 @@ from coderouter_supervisor.worker.protocol import (
     UnknownResponsesEvent,
     openai_error_envelope,
 )
+from coderouter_supervisor.worker.translate.chat_deltas import ChatDelta
 from coderouter_supervisor.worker.translate.ids import completion_id
 from coderouter_supervisor.worker.translate.responses_event_reading import (
+    ARGUMENTS_DELTA,
     REASONING_TEXT_DELTA,
     REFUSAL_DELTA,
     SKIPPED,
     SUMMARY_DELTA,
     TEXT_DELTA,
     Delta,
+    plain_delta,
     read_upstream_event,
 )
 from coderouter_supervisor.worker.translate.responses_tools import flat_name
@@ -110,6 +113,31 @@ class ResponsesToOpenAIStream:
         if isinstance(parsed, OutputItemEvent) and isinstance(parsed.item, FunctionCallItem):
             return self._function_call(parsed.output_index, parsed.item, done=parsed.type.endswith(".done"))
         return self._unknown_delta(parsed) if isinstance(parsed, UnknownResponsesEvent) else []
+
+    @property
+    def chunk_identity(self) -> tuple[str, int, str]:
+        """The ``id``, ``created`` and ``model`` the next chunk carries."""
+        return self._completion_id(), self._created, self._model
+
+    def continued_delta(self, event: Mapping[str, Any]) -> ChatDelta | None:
+        """For an upstream text, summary or argument delta in its plain form once the role chunk
+        went out: the one chunk it becomes, counted as sent, for the caller to write (with
+        :attr:`chunk_identity`); None, with nothing changed, for every other event (give it to
+        :meth:`feed`)."""
+        if self._finished or not self._started:
+            return None
+        delta = plain_delta(event)
+        if delta is None or not delta.delta:
+            return None
+        if delta.type == TEXT_DELTA:
+            return ChatDelta("content", delta.delta)
+        if delta.type == SUMMARY_DELTA:
+            return ChatDelta("reasoning_content", delta.delta)
+        ordinal = self._call_index.get(delta.output_index)
+        if ordinal is None or delta.type != ARGUMENTS_DELTA:
+            return None
+        self._arguments_sent.add(delta.output_index)
+        return ChatDelta("tool_calls", delta.delta, ordinal)
 
     def finish(self) -> list[ChatCompletionChunk]:
         """The finish chunk (and usage chunk) once the upstream ended; idempotent."""
