@@ -328,7 +328,7 @@ def server_stack() -> str:
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     versions = ", ".join(
         f"{name} {importlib.metadata.version(name)}"
-        for name in ("uvicorn", "gunicorn", "starlette", "httpx", "uvloop", "httptools")
+        for name in ("uvicorn", "gunicorn", "starlette", "httpx", "httpcore", "uvloop", "httptools")
         if importlib.util.find_spec(name)
     )
     return f"uvicorn, loop {loop}, HTTP parser {http} ({versions})"

@@ -185,6 +185,9 @@ def render(
     lines = [
         f"Machine: {machine}",
         f"Server stack, gateway and floor alike: {stack}",
+        "Upstream client: the floor's is httpx's AsyncClient (over httpcore and anyio's sockets), as a "
+        "plain passthrough is written; the gateway's is httpcore's pool called directly, over asyncio "
+        "sockets of its own.",
         f"Latency: {sizes.latency:,} sequential requests per path on one keep-alive connection after "
         f"{sizes.warmup:,} warm-up, 1 worker, gateway and floor alternating in 10 blocks. "
         "CPU: utime+stime of every server process / requests. CPU / streamed event: a streamed "
