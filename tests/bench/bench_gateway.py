@@ -134,7 +134,7 @@ class Sizes:
 
     @classmethod
     def of(cls, quick: bool) -> Sizes:
-        return cls(50, 200, 1.0, 1000, 200) if quick else cls(100, 1500, 5.0, 10_000, 500)
+        return cls(50, 200, 1.0, 1000, 200) if quick else cls(100, 3000, 5.0, 10_000, 500)
 
 
 def _body(path: BenchPath) -> dict[str, object]:
