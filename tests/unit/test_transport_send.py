@@ -5,15 +5,23 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import tracemalloc
 import zlib
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 
 import httpcore
 import pytest
 
-from coderouter_supervisor.worker.errors import UpstreamConnectError, UpstreamError, UpstreamTimeout
+from coderouter_supervisor.worker.errors import (
+    UpstreamAnswerTooLarge,
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from coderouter_supervisor.worker.providers.transport import post_json
 from coderouter_supervisor.worker.providers.upstream_client import (
+    DECODED_PIECE,
+    UpstreamAnswer,
     UpstreamClient,
     request_headers,
     request_target,
@@ -175,6 +183,37 @@ def test_a_compressed_answer_is_decoded(coding: str, encoded: bytes) -> None:
         lambda: httpcore.Response(200, headers=[(b"Content-Encoding", coding.encode())], content=encoded)
     )
     assert _post(pool, {"model": "m"}) == _ANSWER
+
+
+def test_a_compressed_answer_past_the_limit_is_refused_before_it_is_expanded() -> None:
+    # 64 MiB of zeros in about 64 KiB: decoded in bounded pieces, the read stops at its 1 MiB limit.
+    bomb = gzip.compress(b" " * (64 << 20))
+    pool = Pool(lambda: httpcore.Response(200, headers=[(b"Content-Encoding", b"gzip")], content=bomb))
+    tracemalloc.start()
+    try:
+        with pytest.raises(UpstreamAnswerTooLarge):
+            _post(pool, {"model": "m"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+
+
+def test_an_answer_is_decoded_in_bounded_pieces() -> None:
+    body = zlib.compress(b"a" * (3 << 20))
+    answer = UpstreamAnswer(200, [(b"content-encoding", b"deflate")], _chunks_of(body, 1000))
+
+    async def pieces() -> list[bytes]:
+        return [piece async for piece in answer.chunks()]
+
+    decoded = asyncio.run(pieces())
+    assert b"".join(decoded) == b"a" * (3 << 20)
+    assert max(map(len, decoded)) <= DECODED_PIECE
+
+
+async def _chunks_of(data: bytes, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
 
 
 def _raising(exc: Exception) -> Pool:

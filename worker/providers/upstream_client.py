@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -110,6 +110,11 @@ def request_headers(
     return sent
 
 
+# The most one decoded piece may hold: a compressed answer can expand a thousandfold, and the reader
+# counts the pieces against its limit as they come.
+DECODED_PIECE: Final = 256 * 1024
+
+
 class _Inflate:
     """One ``gzip`` or ``deflate`` coding undone; deflate as zlib data or, as some servers send it, raw."""
 
@@ -117,21 +122,43 @@ class _Inflate:
         self._raw_deflate_possible = coding == "deflate"
         self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16 if coding == "gzip" else zlib.MAX_WBITS)
 
-    def decode(self, data: bytes) -> bytes:
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        """``data`` undone, in pieces of at most :data:`DECODED_PIECE` bytes."""
         first, self._raw_deflate_possible = self._raw_deflate_possible, False
         try:
-            return self._decompressor.decompress(data)
+            piece = self._decompressor.decompress(data, DECODED_PIECE)
         except zlib.error as exc:
             if first:
                 self._decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
-                return self.decode(data)
+                yield from self.decode(data)
+                return
             raise UndecodableAnswer(str(exc)) from exc
+        while True:
+            if piece:
+                yield piece
+            tail = self._decompressor.unconsumed_tail
+            if not tail:
+                return
+            try:
+                piece = self._decompressor.decompress(tail, DECODED_PIECE)
+            except zlib.error as exc:
+                raise UndecodableAnswer(str(exc)) from exc
 
     def flush(self) -> bytes:
         try:
             return self._decompressor.flush()
         except zlib.error as exc:
             raise UndecodableAnswer(str(exc)) from exc
+
+
+def _undone(inflaters: Sequence[_Inflate], data: bytes) -> Iterator[bytes]:
+    """``data`` through every coding of ``inflaters`` in turn, piece by piece."""
+    if not inflaters:
+        if data:
+            yield data
+        return
+    for piece in inflaters[0].decode(data):
+        yield from _undone(inflaters[1:], piece)
 
 
 _CODINGS: Final = frozenset({"gzip", "deflate"})
@@ -172,16 +199,11 @@ class UpstreamAnswer:
                     yield chunk
         else:
             async for raw in self._body:
-                decoded = raw
-                for inflater in inflaters:
-                    decoded = inflater.decode(decoded)
-                if decoded:
-                    yield decoded
-            rest = b""
-            for inflater in inflaters:
-                rest = inflater.decode(rest) + inflater.flush()
-            if rest:
-                yield rest
+                for piece in _undone(inflaters, raw):
+                    yield piece
+            for index, inflater in enumerate(inflaters):
+                for piece in _undone(inflaters[index + 1 :], inflater.flush()):
+                    yield piece
         await self.aclose()
 
     async def aclose(self) -> None:
