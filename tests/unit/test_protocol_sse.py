@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from coderouter_supervisor.worker.protocol import (
@@ -130,3 +132,12 @@ def test_event_json_is_compact_and_keeps_unicode() -> None:
 def test_forwarded_text_keeps_its_lines(data: str, lines: bytes) -> None:
     assert encode_event_text("e", data) == b"event: e\n" + lines + b"\n"
     assert encode_data_text(data) == lines + b"\n"
+
+
+def test_a_lone_surrogate_goes_out_as_its_json_escape_and_the_rest_as_utf8() -> None:
+    payload = {"text": "a\ud800b \u00e9 \U0001f600"}
+    frame = encode_event("content_block_delta", payload)
+    expected = 'event: content_block_delta\ndata: {"text":"a\\ud800b \u00e9 \U0001f600"}\n\n'.encode()
+    assert frame == expected
+    assert json.loads(frame.split(b"data: ", 1)[1]) == payload
+    assert encode_data({"t": "ok"}) == b'data: {"t":"ok"}\n\n'

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from json.encoder import encode_basestring
 
+from coderouter_supervisor.worker.protocol import json_text_bytes
 from coderouter_supervisor.worker.translate import BlockKind, ChatDelta, ResponsesDelta
 
 # Per block kind: what precedes the block index, and what goes between the index and the text.
@@ -24,7 +25,7 @@ _ANTHROPIC_DELTA_TYPE: dict[BlockKind, str] = {
 
 
 def _frame(head: str, text: str, tail: str) -> bytes:
-    return f"{head}{encode_basestring(text)}{tail}".encode()
+    return json_text_bytes(f"{head}{encode_basestring(text)}{tail}")
 
 
 _ANTHROPIC_TAIL = "}}\n\n"

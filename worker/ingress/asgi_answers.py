@@ -20,6 +20,8 @@ from typing import Any, Final
 
 from starlette.types import Receive, Scope, Send
 
+from coderouter_supervisor.worker.protocol import json_text_bytes
+
 RawHeaders = list[tuple[bytes, bytes]]
 
 _JSON_TYPE: Final = (b"content-type", b"application/json")
@@ -28,9 +30,9 @@ _SSE_TYPE: Final = (b"content-type", b"text/event-stream; charset=utf-8")
 
 def encode_json(content: Any) -> bytes:
     """``content`` as JSON bytes, encoded exactly as Starlette's ``JSONResponse`` encodes it."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode()
+    return json_text_bytes(
+        json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    )
 
 
 def raw_headers(headers: Mapping[str, str]) -> RawHeaders:

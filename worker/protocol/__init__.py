@@ -191,6 +191,7 @@ from coderouter_supervisor.worker.protocol.sse import (
     encode_event,
     encode_event_text,
     encode_json,
+    json_text_bytes,
 )
 from coderouter_supervisor.worker.protocol.upstream_errors import (
     extract_error_message,
@@ -364,6 +365,7 @@ __all__ = [
     "encode_openai_stream_error",
     "error_headers",
     "extract_error_message",
+    "json_text_bytes",
     "looks_like_out_of_memory",
     "openai_error_envelope",
     "openai_status",

@@ -50,14 +50,23 @@ def encode_data(payload: Mapping[str, Any]) -> bytes:
     return encode_data_text(encode_json(payload))
 
 
+def json_text_bytes(text: str) -> bytes:
+    """UTF-8 of text holding JSON. A lone surrogate, which only a JSON string can hold (an upstream's
+    ``"\\ud800"`` parsed), has no UTF-8: it goes out as that same ``\\ud800`` escape."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")
+
+
 def encode_event_text(event: str, data: str) -> bytes:
     """A named event whose data is already text (an upstream's, forwarded as it came)."""
-    return f"event: {event}\n{_data_lines(data)}\n".encode()
+    return json_text_bytes(f"event: {event}\n{_data_lines(data)}\n")
 
 
 def encode_data_text(data: str) -> bytes:
     """An unnamed event whose data is already text (an upstream's, forwarded as it came)."""
-    return f"{_data_lines(data)}\n".encode()
+    return json_text_bytes(f"{_data_lines(data)}\n")
 
 
 class SSEEventTooLarge(ValueError):

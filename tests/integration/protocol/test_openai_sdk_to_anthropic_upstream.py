@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from support.fake_upstream import Reply, ToolCall, Usage
+from support.fake_upstream import Failure, Reply, ToolCall, Usage
 from support.ingress import events
 from support.stack import CLIENT_KEY, PROVIDER_KEY, Stack
 
@@ -201,3 +201,30 @@ def test_fields_without_an_anthropic_equivalent_are_dropped_and_said(fresh: Stac
     assert [(e["fields"], e["reason"]) for e in dropped] == [
         (["seed", "logprobs"], "no Anthropic equivalent")
     ]
+
+
+def test_a_lone_surrogate_an_upstream_escaped_comes_back_escaped_whole_and_streamed(fresh: Stack) -> None:
+    # JSON may escape half a surrogate pair ("\ud800"); it has no UTF-8, and encoding it was a 500
+    # for a whole answer and a cut stream.
+    text = "ok \ud800 then \U0001f600"
+    answer = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-fake",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 4},
+    }
+    fresh.claude.queue(Failure(200, raw_body=json.dumps(answer)))  # json.dumps escapes it as "\ud800"
+    completion = fresh.openai_client("claude").chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=50
+    )
+    assert completion.choices[0].message.content == text
+    fresh.claude.queue(Reply(text=text, chunk_chars=3))
+    stream = fresh.openai_client("claude").chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=50, stream=True
+    )
+    streamed = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    assert streamed == text
